@@ -1,0 +1,65 @@
+"""Exception classes raised at ParkLife's public boundaries.
+
+Every error names what was wrong (the file, row, column or field) and what was expected, so that
+a planner can fix the input without reading code.
+"""
+
+from __future__ import annotations
+
+
+class ParkLifeError(Exception):
+    """Base class for every error ParkLife raises on purpose."""
+
+
+class ValidationError(ParkLifeError, ValueError):
+    """Input data does not match what a layer, survey or parameter requires.
+
+    Parameters
+    ----------
+    message
+        Human-readable explanation naming the field and what was expected.
+    file
+        Name of the file the problem was found in, if any.
+    row
+        1-based data row (as a spreadsheet user counts it, header excluded), if any.
+    column
+        Column or field name, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.column = column
+        where = ", ".join(
+            part
+            for part in (
+                f"file {file!r}" if file else "",
+                f"row {row}" if row is not None else "",
+                f"column {column!r}" if column else "",
+            )
+            if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class FileFormatError(ValidationError):
+    """A file cannot be read at all: unknown format, wrong encoding, empty or corrupt."""
+
+
+class CoordinateSystemError(ValidationError):
+    """A coordinate system is unknown or coordinates are impossible in the stated system."""
+
+
+class ParameterError(ValidationError):
+    """A planning parameter is out of its valid range or has the wrong type."""
+
+
+class UnknownParkError(ParkLifeError, KeyError):
+    """A park id is not in the data directory or the bundled demo data."""

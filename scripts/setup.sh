@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Set up everything ParkLife needs on a fresh Debian machine with Python 3.11.
+#   scripts/setup.sh run    -> runtime: venv + requirements, front-end assets, CJK font
+#   scripts/setup.sh test   -> the above + test tools and Debian chromium for browser tests
+# Idempotent: each step is skipped when its inputs have not changed since it last succeeded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${1:-run}"
+PY="${PYTHON:-python3.11}"
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+"$PY" -c 'import sys; assert sys.version_info[:2] == (3, 11), "ParkLife needs Python 3.11, found %s" % sys.version.split()[0]'
+
+log() { printf '[setup] %s\n' "$*"; }
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+# 1. Debian packages: a CJK font (Chinese labels in charts, PDFs and the browser) and, for tests,
+#    chromium (Playwright drives the system browser; nothing downloads a browser build).
+apt_pkgs=(fonts-wqy-microhei)
+[ "$target" = test ] && apt_pkgs+=(chromium)
+missing=()
+for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  log "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# 2. Python virtual environment with pinned requirements.
+[ -x .venv/bin/python ] || { log "creating .venv"; "$PY" -m venv .venv; }
+reqs=requirements.txt; [ "$target" = test ] && reqs=requirements-dev.txt
+want="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)-$target"
+if ! stamp_ok .venv/.setup-stamp-$target "$want"; then
+  log "installing Python packages from $reqs"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -r "$reqs"
+  echo "$want" > .venv/.setup-stamp-$target
+fi
+
+# 3. Front-end assets (Leaflet and the plugins folium uses) from the npm registry, served by the
+#    app itself so that the map works on an intranet with no internet access.
+if [ -f static/package.json ]; then
+  want_js="$(cat static/package.json static/package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  if ! stamp_ok static/vendor/.setup-stamp "$want_js"; then
+    log "installing front-end assets with npm"
+    (cd static && npm ci --no-audit --no-fund --loglevel=error)
+    .venv/bin/python scripts/vendor_assets.py
+    echo "$want_js" > static/vendor/.setup-stamp
+  fi
+fi
+log "ready ($target)"
