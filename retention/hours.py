@@ -211,7 +211,7 @@ def _parse_span(token: str) -> tuple[int, int]:
         ) from error
     if start == MINUTES_PER_DAY:
         raise ValidationError(
-            f'opening-hours time span {token!r} starts at 24:00; expected a start of 00:00-23:59'
+            f"opening-hours time span {token!r} starts at 24:00; expected a start of 00:00-23:59"
         )
     if end == start:
         raise ValidationError(

@@ -215,8 +215,6 @@ def test_open_minutes_add_up_over_split_windows(
     next_day, middle_of_day = divmod(middle, 1440)
     whole = hours.open_minutes(DAYS[day], start, start + first + second)
     part_one = hours.open_minutes(DAYS[day], start, middle)
-    part_two = hours.open_minutes(
-        DAYS[(day + next_day) % 7], middle_of_day, middle_of_day + second
-    )
+    part_two = hours.open_minutes(DAYS[(day + next_day) % 7], middle_of_day, middle_of_day + second)
     assert whole == part_one + part_two
     assert 0 <= whole <= first + second
