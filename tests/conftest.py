@@ -1,0 +1,142 @@
+"""Shared fixtures: tiny hand-made layers around a point in Zhuzhou, and a tiny park on disk.
+
+Coordinates sit near (113.15 E, 27.85 N), inside UTM 49N (EPSG:32649), so answers can be
+worked by hand: 0.001 degree of latitude is about 111 m.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+PARK_CENTRE = (113.15, 27.85)
+# The tiny park: a 0.02 x 0.02 degree box (~2 km x 2.2 km) around PARK_CENTRE.
+PARK_BOX = (113.14, 27.84, 113.16, 27.86)
+
+
+@pytest.fixture
+def park_boundary() -> gpd.GeoDataFrame:
+    """The tiny park's boundary polygon in WGS84."""
+    return gpd.GeoDataFrame({"name": ["tiny park"]}, geometry=[box(*PARK_BOX)], crs="EPSG:4326")
+
+
+@pytest.fixture
+def enterprises_table() -> list[dict[str, object]]:
+    """Three valid enterprise rows as a user's spreadsheet has them (Chinese headers)."""
+    return [
+        {
+            "编号": "E1",
+            "名称": "金山电机",
+            "行业": "electrical",
+            "员工数": 1200,
+            "班制": "two_shift",
+            "经度": 113.145,
+            "纬度": 27.845,
+        },
+        {
+            "编号": "E2",
+            "名称": "湘江轨道",
+            "行业": "rail",
+            "员工数": 800,
+            "班制": "day",
+            "经度": 113.150,
+            "纬度": 27.850,
+        },
+        {
+            "编号": "E3",
+            "名称": "株洲陶瓷",
+            "行业": "ceramics",
+            "员工数": 300,
+            "班制": "three_shift",
+            "经度": 113.155,
+            "纬度": 27.855,
+        },
+    ]
+
+
+def tiny_layers() -> dict[str, gpd.GeoDataFrame]:
+    """Return canonical, valid demo layers of the tiny park, keyed by layer kind value."""
+    crs = "EPSG:4326"
+    return {
+        "zones": gpd.GeoDataFrame(
+            {"id": ["Z0"], "name": ["小园区"], "level": ["park"], "parent": [None]},
+            geometry=[box(*PARK_BOX)],
+            crs=crs,
+        ),
+        "enterprises": gpd.GeoDataFrame(
+            {
+                "id": ["E1", "E2"],
+                "name": ["金山电机", "湘江轨道"],
+                "industry": ["electrical", "rail"],
+                "employees": [1200, 800],
+                "shift_pattern": ["two_shift", "day"],
+            },
+            geometry=[Point(113.145, 27.845), Point(113.15, 27.85)],
+            crs=crs,
+        ),
+        "amenities": gpd.GeoDataFrame(
+            {
+                "id": ["A1"],
+                "name": ["职工食堂"],
+                "category": ["canteen"],
+                "capacity": [200.0],
+                "opening_hours": ["Mo-Su 06:30-21:00"],
+            },
+            geometry=[Point(113.152, 27.851)],
+            crs=crs,
+        ),
+        "roads": gpd.GeoDataFrame(
+            {
+                "id": ["R1"],
+                "name": ["金山路"],
+                "road_class": ["arterial"],
+                "walk": [True],
+                "bike": [True],
+            },
+            geometry=[LineString([(113.14, 27.85), (113.16, 27.85)])],
+            crs=crs,
+        ),
+    }
+
+
+def write_tiny_park(geodata_dir: Path, park_id: str = "tiny") -> Path:
+    """Write the tiny park's demo files (layers, park.json, district boundary); return its dir."""
+    park_dir = geodata_dir / park_id
+    park_dir.mkdir(parents=True, exist_ok=True)
+    for kind, frame in tiny_layers().items():
+        frame.to_file(park_dir / f"{kind}.geojson", driver="GeoJSON", engine="pyogrio")
+    (park_dir / "park.json").write_text(
+        json.dumps(
+            {"name_zh": "小园区", "name_en": "Tiny Park", "synthetic": True}, ensure_ascii=False
+        ),
+        encoding="utf-8",
+    )
+    district = gpd.GeoDataFrame(
+        {"name": ["小区县"]}, geometry=[box(113.1, 27.8, 113.2, 27.9)], crs="EPSG:4326"
+    )
+    district.to_file(park_dir / "district_boundary.geojson", driver="GeoJSON", engine="pyogrio")
+    return park_dir
+
+
+@pytest.fixture
+def tiny_geodata(tmp_path: Path) -> Path:
+    """A geodata directory holding one tiny synthetic park, id ``"tiny"``."""
+    geodata = tmp_path / "geodata"
+    write_tiny_park(geodata)
+    return geodata
+
+
+@pytest.fixture
+def make_tiny_park():
+    """Return ``write_tiny_park(geodata_dir, park_id="tiny")`` for tests needing more parks."""
+    return write_tiny_park
+
+
+@pytest.fixture
+def tiny_park_layers() -> dict[str, gpd.GeoDataFrame]:
+    """Fresh copies of the tiny park's canonical demo layers, keyed by layer kind value."""
+    return tiny_layers()
