@@ -1,0 +1,614 @@
+"""Access indicators computed from a travel-time matrix: nearest, cumulative, 2SFCA and E2SFCA.
+
+Every function works on plain arrays so it does not depend on how the matrix was built: a float
+``minutes`` matrix of shape ``(n_origins, n_amenities)`` where NaN or ``inf`` means unreachable,
+and an optional boolean ``available`` mask (the amenity is closed in the time window or not open
+to that origin's workers). A pair that is unreachable or unavailable never counts.
+
+Conventions of the floating-catchment measures follow the PySAL ``access`` package (Luo & Wang
+2003; Luo & Qi 2009): a pair is inside the catchment when its minutes are ``<= catchment``, a
+step decay gives weight ``w_k`` to minutes ``<= zone_k``, and the Gaussian decay is
+``exp(-t² / (2 σ²))`` without normalisation. Unlike PySAL we return 0, not NaN, for an origin
+that reaches no site, and we never normalise by the demand-weighted mean.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from retention.errors import ParameterError
+from retention.layers import CAPACITY_UNITS, AmenityCategory
+
+DecayKind = Literal["step", "gaussian", "uniform"]
+
+
+@dataclass(frozen=True)
+class DecayFunction:
+    """Distance-decay weight of a travel time, for the enhanced floating catchment (E2SFCA).
+
+    Use the constructors :meth:`step`, :meth:`gaussian` and :meth:`uniform`.
+
+    Parameters
+    ----------
+    kind
+        ``"step"`` (weights by travel-time zone), ``"gaussian"`` or ``"uniform"`` (weight 1
+        everywhere, which makes E2SFCA the classic 2SFCA).
+    zones_minutes
+        Step only: upper bounds of the zones, strictly increasing. Minutes above the last zone
+        weigh 0.
+    weights
+        Step only: weight of each zone, in [0, 1] and not increasing.
+    bandwidth_minutes
+        Gaussian only: σ of ``exp(-t² / (2 σ²))``.
+    source
+        Where the values come from.
+    """
+
+    kind: DecayKind
+    zones_minutes: tuple[float, ...] = ()
+    weights: tuple[float, ...] = ()
+    bandwidth_minutes: float | None = None
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind == "step":
+            _validate_step(self.zones_minutes, self.weights)
+        elif self.kind == "gaussian":
+            bandwidth = self.bandwidth_minutes
+            if bandwidth is None or not math.isfinite(bandwidth) or bandwidth <= 0:
+                raise ParameterError(
+                    f"must be a positive number of minutes, got {bandwidth!r}",
+                    column="bandwidth_minutes",
+                )
+        elif self.kind != "uniform":
+            raise ParameterError(
+                f"must be 'step', 'gaussian' or 'uniform', got {self.kind!r}", column="kind"
+            )
+
+    @classmethod
+    def step(
+        cls, zones_minutes: Sequence[float], weights: Sequence[float], *, source: str = ""
+    ) -> DecayFunction:
+        """Return a step decay: weight ``weights[k]`` for minutes ``<= zones_minutes[k]``."""
+        return cls(
+            "step",
+            zones_minutes=tuple(float(z) for z in zones_minutes),
+            weights=tuple(float(w) for w in weights),
+            source=source,
+        )
+
+    @classmethod
+    def gaussian(cls, bandwidth_minutes: float, *, source: str = "") -> DecayFunction:
+        """Return a Gaussian decay ``exp(-t² / (2 σ²))`` with σ = ``bandwidth_minutes``."""
+        return cls("gaussian", bandwidth_minutes=float(bandwidth_minutes), source=source)
+
+    @classmethod
+    def uniform(cls) -> DecayFunction:
+        """Return the no-decay weight (1 for every reachable pair): classic 2SFCA."""
+        return cls("uniform", source="Luo & Wang (2003), classic 2SFCA")
+
+    def weight(self, minutes: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Return the weight of each travel time; ``inf`` or NaN (unreachable) weighs 0."""
+        times = np.asarray(minutes, dtype=float)
+        reachable = np.isfinite(times)
+        if self.kind == "uniform":
+            return reachable.astype(float)
+        if self.kind == "gaussian":
+            sigma = float(self.bandwidth_minutes or 0.0)
+            safe = np.where(reachable, times, 0.0)
+            return np.where(reachable, np.exp(-(safe**2) / (2.0 * sigma**2)), 0.0)
+        zones = np.asarray(self.zones_minutes)
+        table = np.append(np.asarray(self.weights), 0.0)
+        # searchsorted(left) finds the first zone whose bound is >= t, i.e. t <= bound (PySAL).
+        index = np.searchsorted(zones, np.where(reachable, times, np.inf), side="left")
+        return table[index]
+
+
+def _validate_step(zones: tuple[float, ...], weights: tuple[float, ...]) -> None:
+    if not zones or len(zones) != len(weights):
+        raise ParameterError(
+            f"a step decay needs one weight per zone, got {len(zones)} zones and "
+            f"{len(weights)} weights",
+            column="zones_minutes",
+        )
+    for position, zone in enumerate(zones, start=1):
+        if not math.isfinite(zone) or zone <= 0:
+            raise ParameterError(
+                f"zone bounds must be positive minutes, got {zone!r}",
+                row=position,
+                column="zones_minutes",
+            )
+        if position > 1 and zone <= zones[position - 2]:
+            raise ParameterError(
+                f"zone bounds must increase, got {zone!r} after {zones[position - 2]!r}",
+                row=position,
+                column="zones_minutes",
+            )
+    for position, weight in enumerate(weights, start=1):
+        if not 0.0 <= weight <= 1.0:
+            raise ParameterError(
+                f"weights must lie in [0, 1], got {weight!r}", row=position, column="weights"
+            )
+        if position > 1 and weight > weights[position - 2]:
+            raise ParameterError(
+                f"weights must not increase with travel time, got {weight!r} after "
+                f"{weights[position - 2]!r}",
+                row=position,
+                column="weights",
+            )
+
+
+# Luo & Qi (2009) E2SFCA zone weights 1.00 / 0.68 / 0.22 for 10 / 20 / 30 minutes, the default of
+# PySAL access.enhanced_two_stage_fca.
+DEFAULT_DECAY = DecayFunction.step(
+    (10.0, 20.0, 30.0),
+    (1.0, 0.68, 0.22),
+    source="Luo & Qi (2009) E2SFCA zones 0-10/10-20/20-30 min, weights 1.00/0.68/0.22",
+)
+
+
+@dataclass(frozen=True)
+class SupplyNorm:
+    """The supply one category should offer per 1,000 people, for comparison with E2SFCA.
+
+    Parameters
+    ----------
+    category
+        Amenity category (``retention.layers.AmenityCategory`` value).
+    per_1000_people
+        Supply units (the category's ``CAPACITY_UNITS``) per 1,000 people.
+    unit
+        Unit of the supply (``capacity`` column of the amenities layer).
+    source
+        Where the value comes from (PARAMETERS.md item or standard clause).
+    """
+
+    category: str
+    per_1000_people: float
+    unit: str
+    source: str
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.per_1000_people) or self.per_1000_people <= 0:
+            raise ParameterError(
+                f"norm of {self.category!r} must be a positive number per 1,000 people, "
+                f"got {self.per_1000_people!r}",
+                column="per_1000_people",
+            )
+
+
+def _norm(category: AmenityCategory, per_1000: float, source: str) -> SupplyNorm:
+    return SupplyNorm(category.value, per_1000, CAPACITY_UNITS[category], source)
+
+
+# Categories without a sourced norm (clinic visits, school places, cafés, training ...) have none:
+# their gap is judged on travel time only.
+DEFAULT_SUPPLY_NORMS: tuple[SupplyNorm, ...] = (
+    _norm(
+        AmenityCategory.SPORTS_COURT,
+        0.2,
+        "PARAMETERS.md item 19 and 8.10 (DER): one small court per 5-min circle of 5,000-12,000 "
+        "people; the 5,000 end is used because young frontline workers are heavy users",
+    ),
+    _norm(
+        AmenityCategory.KINDERGARTEN,
+        30.0,
+        "PARAMETERS.md item 19: 12 classes x 30 = 360 places per 5-min circle of up to 12,000 "
+        "people; within 8.12's 19-38 places per 1,000 (DER)",
+    ),
+    _norm(
+        AmenityCategory.HOSPITAL,
+        3.0,
+        "PARAMETERS.md 7e: GB 50180-93, one 300-400-bed hospital per ~100,000 people",
+    ),
+    _norm(
+        AmenityCategory.CANTEEN,
+        400.0,
+        "PARAMETERS.md item 20 (assumption): peak-shift headcount / 2.5 sittings",
+    ),
+    _norm(
+        AmenityCategory.GROCERY,
+        60.0,
+        "PARAMETERS.md 8.5: Beijing rule, >=1,500 m2 business floor for 15,000-25,000 people",
+    ),
+    _norm(
+        AmenityCategory.GYM,
+        100.0,
+        "PARAMETERS.md 8.6 (◐): indoor fitness >=0.1 m2 per person (国办发〔2020〕36号)",
+    ),
+    _norm(
+        AmenityCategory.PARK,
+        0.2,
+        "PARAMETERS.md 7b ✱: GB 50180-2018 Table 4.0.7, 15-min tier 2.0 m2 public green per "
+        "person (verify against the official text)",
+    ),
+)
+
+
+def supply_norms_by_category(
+    norms: Sequence[SupplyNorm] = DEFAULT_SUPPLY_NORMS,
+) -> dict[str, float]:
+    """Return ``{category: supply per 1,000 people}``; raise if a category appears twice."""
+    result: dict[str, float] = {}
+    for position, norm in enumerate(norms, start=1):
+        if norm.category in result:
+            raise ParameterError(
+                f"category {norm.category!r} has more than one supply norm",
+                row=position,
+                column="category",
+            )
+        result[norm.category] = norm.per_1000_people
+    return result
+
+
+def _minutes_matrix(minutes: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    matrix = np.array(minutes, dtype=float)  # a copy: inputs are never mutated
+    if matrix.ndim != 2:
+        raise ParameterError(
+            f"expected a 2-D matrix origins x amenities, got {matrix.ndim} dimension(s)",
+            column="minutes",
+        )
+    if np.any(matrix < 0):
+        row, col = np.argwhere(matrix < 0)[0]
+        raise ParameterError(
+            f"travel times must not be negative, got {float(matrix[row, col])!r} for amenity "
+            f"{col + 1}",
+            row=int(row) + 1,
+            column="minutes",
+        )
+    matrix[np.isnan(matrix)] = np.inf
+    return matrix
+
+
+def _effective_minutes(
+    minutes: npt.ArrayLike, available: npt.ArrayLike | None
+) -> npt.NDArray[np.float64]:
+    """Return the minutes matrix with unavailable pairs set to ``inf``."""
+    matrix = _minutes_matrix(minutes)
+    if available is None:
+        return matrix
+    mask = np.asarray(available)
+    if mask.dtype != bool:
+        raise ParameterError(f"must be boolean, got dtype {mask.dtype}", column="available")
+    if mask.shape not in (matrix.shape, (matrix.shape[1],)):
+        raise ParameterError(
+            f"expected shape {matrix.shape} or ({matrix.shape[1]},), got {mask.shape}",
+            column="available",
+        )
+    return np.where(np.broadcast_to(mask, matrix.shape), matrix, np.inf)
+
+
+def _per_amenity(values: npt.ArrayLike, n_amenities: int, column: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.shape != (n_amenities,):
+        raise ParameterError(
+            f"expected one value per amenity ({n_amenities}), got shape {array.shape}",
+            column=column,
+        )
+    return array
+
+
+def _per_origin(values: npt.ArrayLike, n_origins: int, column: str) -> npt.NDArray[np.float64]:
+    array = np.asarray(values, dtype=float)
+    if array.shape != (n_origins,):
+        raise ParameterError(
+            f"expected one value per origin ({n_origins}), got shape {array.shape}",
+            column=column,
+        )
+    bad = np.flatnonzero(~np.isfinite(array) | (array < 0))
+    if bad.size:
+        raise ParameterError(
+            f"must be a non-negative number, got {float(array[bad[0]])!r}",
+            row=int(bad[0]) + 1,
+            column=column,
+        )
+    return array
+
+
+def _category_columns(
+    categories: np.ndarray, category_order: Sequence[str] | None
+) -> list[str]:
+    if category_order is not None:
+        return [str(c) for c in category_order]
+    return sorted({str(c) for c in categories})
+
+
+def _origin_index(origin_ids: Sequence[object] | None, n_origins: int) -> pd.Index:
+    if origin_ids is None:
+        return pd.RangeIndex(n_origins, name="origin")
+    index = pd.Index(list(origin_ids), name="origin")
+    if len(index) != n_origins:
+        raise ParameterError(
+            f"expected {n_origins} origin ids, got {len(index)}", column="origin_ids"
+        )
+    return index
+
+
+def nearest_minutes(
+    minutes: npt.ArrayLike,
+    categories: npt.ArrayLike,
+    *,
+    k: int = 1,
+    available: npt.ArrayLike | None = None,
+    origin_ids: Sequence[object] | None = None,
+    category_order: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Return the minutes from each origin to its 1st ... k-th nearest amenity of each category.
+
+    Assumes ``minutes`` is origins x amenities with NaN/``inf`` for unreachable pairs; an
+    unavailable pair (``available`` False) does not count. ``inf`` in the result means fewer than
+    that many amenities of the category can be reached.
+
+    Parameters
+    ----------
+    minutes
+        Travel minutes, shape ``(n_origins, n_amenities)``.
+    categories
+        Category of each amenity, shape ``(n_amenities,)``.
+    k
+        How many nearest amenities per category.
+    available
+        Boolean mask, shape ``(n_origins, n_amenities)`` or ``(n_amenities,)``.
+    origin_ids
+        Labels of the result's rows (default 0 ... n_origins - 1).
+    category_order
+        Categories to report, in this order; a listed category without amenities gives ``inf``
+        and amenities of unlisted categories are left out. Default: every category present,
+        sorted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows are origins; columns a MultiIndex ``(category, rank)`` with rank 1 ... k.
+    """
+    if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 1:
+        raise ParameterError(f"must be a positive integer, got {k!r}", column="k")
+    matrix = _effective_minutes(minutes, available)
+    cats = _per_amenity(categories, matrix.shape[1], "categories").astype(str)
+    columns = _category_columns(cats, category_order)
+    blocks = []
+    for category in columns:
+        sub = matrix[:, cats == category]
+        ranked = np.sort(sub, axis=1)[:, :k]
+        padded = np.full((matrix.shape[0], k), np.inf)
+        padded[:, : ranked.shape[1]] = ranked
+        blocks.append(padded)
+    values = np.hstack(blocks) if blocks else np.empty((matrix.shape[0], 0))
+    header = pd.MultiIndex.from_product(
+        [columns, range(1, k + 1)], names=["category", "rank"]
+    )
+    return pd.DataFrame(values, index=_origin_index(origin_ids, matrix.shape[0]), columns=header)
+
+
+def cumulative_opportunities(
+    minutes: npt.ArrayLike,
+    categories: npt.ArrayLike,
+    *,
+    threshold_minutes: float,
+    weights: npt.ArrayLike | None = None,
+    available: npt.ArrayLike | None = None,
+    origin_ids: Sequence[object] | None = None,
+    category_order: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Return the amenities (or their capacity) each origin reaches within a time budget.
+
+    Assumes ``minutes`` is origins x amenities with NaN/``inf`` for unreachable pairs; a pair
+    counts when it is available and its minutes are ``<= threshold_minutes``.
+
+    Parameters
+    ----------
+    minutes
+        Travel minutes, shape ``(n_origins, n_amenities)``.
+    categories
+        Category of each amenity.
+    threshold_minutes
+        The time budget T.
+    weights
+        What each amenity counts for (e.g. its capacity); default 1 (a count).
+    available
+        Boolean mask, shape ``(n_origins, n_amenities)`` or ``(n_amenities,)``.
+    origin_ids
+        Labels of the result's rows.
+    category_order
+        Categories to report, as in :func:`nearest_minutes`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows are origins, columns categories; values are counts or summed weights.
+    """
+    if not math.isfinite(threshold_minutes) or threshold_minutes < 0:
+        raise ParameterError(
+            f"must be a non-negative number of minutes, got {threshold_minutes!r}",
+            column="threshold_minutes",
+        )
+    matrix = _effective_minutes(minutes, available)
+    n_amenities = matrix.shape[1]
+    cats = _per_amenity(categories, n_amenities, "categories").astype(str)
+    if weights is None:
+        amenity_weights = np.ones(n_amenities)
+    else:
+        amenity_weights = _per_origin(
+            _per_amenity(weights, n_amenities, "weights"), n_amenities, "weights"
+        )
+    within = (matrix <= threshold_minutes).astype(float) * amenity_weights
+    columns = _category_columns(cats, category_order)
+    values = {category: within[:, cats == category].sum(axis=1) for category in columns}
+    frame = pd.DataFrame(values, index=_origin_index(origin_ids, matrix.shape[0]))
+    frame.columns.name = "category"
+    return frame
+
+
+def e2sfca(
+    minutes: npt.ArrayLike,
+    supply: npt.ArrayLike,
+    demand: npt.ArrayLike,
+    *,
+    decay: DecayFunction = DEFAULT_DECAY,
+    catchment_minutes: float | None = None,
+    available: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.float64]:
+    """Return the enhanced two-step floating catchment (E2SFCA) supply per person at each origin.
+
+    Assumes one category's amenities (supply in the same unit) and ``minutes`` origins x
+    amenities with NaN/``inf`` unreachable. With ``W_ij = decay(t_ij)`` for available pairs with
+    ``t_ij <= catchment_minutes`` (0 otherwise):
+
+    - step 1, per amenity j: ``R_j = S_j / Σ_i P_i W_ij`` (0 when no demand reaches j);
+    - step 2, per origin i: ``A_i = Σ_j R_j W_ij``.
+
+    So a single court near 8,000 workers gives each of them 1/8,000 of a court: a gap against a
+    norm of one court per 5,000 people, however near it is.
+
+    Parameters
+    ----------
+    minutes
+        Travel minutes, shape ``(n_origins, n_amenities)``.
+    supply
+        Capacity of each amenity ``S_j`` (non-negative).
+    demand
+        People at each origin ``P_i`` (non-negative).
+    decay
+        Distance-decay weight; :meth:`DecayFunction.uniform` gives classic 2SFCA.
+    catchment_minutes
+        Largest travel time counted; ``None`` leaves only the decay to cut off.
+    available
+        Boolean mask, shape ``(n_origins, n_amenities)`` or ``(n_amenities,)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``A_i`` in supply units per person, shape ``(n_origins,)``.
+    """
+    matrix = _effective_minutes(minutes, available)
+    n_origins, n_amenities = matrix.shape
+    supply_values = _per_origin(
+        _per_amenity(supply, n_amenities, "supply"), n_amenities, "supply"
+    )
+    people = _per_origin(demand, n_origins, "demand")
+    if catchment_minutes is not None:
+        if not catchment_minutes > 0:
+            raise ParameterError(
+                f"must be a positive number of minutes, got {catchment_minutes!r}",
+                column="catchment_minutes",
+            )
+        matrix = np.where(matrix <= catchment_minutes, matrix, np.inf)
+    weight = decay.weight(matrix)
+    weighted_demand = people @ weight
+    served = weighted_demand > 0
+    ratio = np.zeros(n_amenities)
+    ratio[served] = supply_values[served] / weighted_demand[served]
+    return weight @ ratio
+
+
+def two_step_fca(
+    minutes: npt.ArrayLike,
+    supply: npt.ArrayLike,
+    demand: npt.ArrayLike,
+    *,
+    catchment_minutes: float,
+    available: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.float64]:
+    """Return the classic two-step floating catchment (2SFCA) supply per person at each origin.
+
+    Assumes the conventions of :func:`e2sfca` with weight 1 inside the catchment (Luo & Wang
+    2003): ``R_j = S_j / Σ_{t_ij <= T} P_i`` and ``A_i = Σ_{t_ij <= T} R_j``.
+
+    Parameters
+    ----------
+    minutes
+        Travel minutes, shape ``(n_origins, n_amenities)``.
+    supply
+        Capacity of each amenity.
+    demand
+        People at each origin.
+    catchment_minutes
+        The catchment T.
+    available
+        Boolean mask, shape ``(n_origins, n_amenities)`` or ``(n_amenities,)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Supply per person, shape ``(n_origins,)``.
+    """
+    return e2sfca(
+        minutes,
+        supply,
+        demand,
+        decay=DecayFunction.uniform(),
+        catchment_minutes=catchment_minutes,
+        available=available,
+    )
+
+
+def e2sfca_by_category(
+    minutes: npt.ArrayLike,
+    categories: npt.ArrayLike,
+    supply: npt.ArrayLike,
+    demand: npt.ArrayLike,
+    *,
+    decay: DecayFunction = DEFAULT_DECAY,
+    catchment_minutes: float | None = None,
+    available: npt.ArrayLike | None = None,
+    origin_ids: Sequence[object] | None = None,
+    category_order: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Return E2SFCA supply per 1,000 people for each origin and amenity category.
+
+    Assumes the conventions of :func:`e2sfca`, applied to each category's amenities on their
+    own; the unit of each column is that category's capacity unit per 1,000 people, the unit of
+    :class:`SupplyNorm`.
+
+    Parameters
+    ----------
+    minutes
+        Travel minutes, shape ``(n_origins, n_amenities)``.
+    categories
+        Category of each amenity.
+    supply
+        Capacity of each amenity.
+    demand
+        People at each origin.
+    decay
+        Distance-decay weight.
+    catchment_minutes
+        Largest travel time counted.
+    available
+        Boolean mask, shape ``(n_origins, n_amenities)`` or ``(n_amenities,)``.
+    origin_ids
+        Labels of the result's rows.
+    category_order
+        Categories to report, as in :func:`nearest_minutes`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows are origins, columns categories.
+    """
+    matrix = _effective_minutes(minutes, available)
+    n_amenities = matrix.shape[1]
+    cats = _per_amenity(categories, n_amenities, "categories").astype(str)
+    supply_values = _per_amenity(supply, n_amenities, "supply")
+    columns = _category_columns(cats, category_order)
+    values = {
+        category: 1000.0
+        * e2sfca(
+            matrix[:, cats == category],
+            supply_values[cats == category],
+            demand,
+            decay=decay,
+            catchment_minutes=catchment_minutes,
+        )
+        for category in columns
+    }
+    frame = pd.DataFrame(values, index=_origin_index(origin_ids, matrix.shape[0]))
+    frame.columns.name = "category"
+    return frame
