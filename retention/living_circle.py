@@ -1,0 +1,151 @@
+"""Living-circle compliance: the share of people who reach each required category in its tier.
+
+Shares are weighted by people (residents of a residence, employees of an enterprise), never by
+points: a dormitory of 2,000 counts 2,000 times more than a house of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from retention.access import nearest_minutes
+from retention.errors import ParameterError
+from retention.standards import GB50180_2018, THRESHOLD_BASES, LivingCircleTable
+
+
+def _basis(basis: str) -> str:
+    if basis not in THRESHOLD_BASES:
+        raise ParameterError(
+            f"must be one of {', '.join(THRESHOLD_BASES)}, got {basis!r}", column="basis"
+        )
+    return basis
+
+
+def living_circle_met(
+    minutes_or_metres: npt.ArrayLike,
+    categories: npt.ArrayLike,
+    *,
+    table: LivingCircleTable = GB50180_2018,
+    basis: str = "minutes",
+    available: npt.ArrayLike | None = None,
+    origin_ids: Sequence[object] | None = None,
+) -> pd.DataFrame:
+    """Return, per origin and required category, whether the nearest one is within its tier.
+
+    Assumes a walking matrix origins x amenities in minutes (``basis="minutes"``) or network
+    metres (``basis="metres"`` or ``"metres_strict"``), NaN/``inf`` unreachable; a pair counts
+    when it is available and ``<=`` the tier threshold.
+
+    Parameters
+    ----------
+    minutes_or_metres
+        Walking minutes or metres, shape ``(n_origins, n_amenities)``.
+    categories
+        Category of each amenity.
+    table
+        Tiers and the category requirements.
+    basis
+        ``"minutes"``, ``"metres"`` or ``"metres_strict"`` (800 m for the 15-min tier).
+    available
+        Boolean mask, shape ``(n_origins, n_amenities)`` or ``(n_amenities,)``.
+    origin_ids
+        Labels of the result's rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Boolean, rows origins, columns the table's categories.
+    """
+    basis = _basis(basis)
+    nearest = nearest_minutes(
+        minutes_or_metres,
+        categories,
+        available=available,
+        origin_ids=origin_ids,
+        category_order=table.categories,
+    ).xs(1, level="rank", axis=1)
+    thresholds = pd.Series(
+        {category: table.threshold(category, basis=basis) for category in table.categories}
+    )
+    met = nearest.le(thresholds, axis=1)
+    met.columns.name = "category"
+    return met
+
+
+def living_circle_compliance(
+    minutes_or_metres: npt.ArrayLike,
+    categories: npt.ArrayLike,
+    people: npt.ArrayLike,
+    *,
+    table: LivingCircleTable = GB50180_2018,
+    basis: str = "minutes",
+    available: npt.ArrayLike | None = None,
+) -> pd.DataFrame:
+    """Return the share of people within each required category's living-circle threshold.
+
+    Assumes the conventions of :func:`living_circle_met`; ``share = Σ people_i [met_i] /
+    Σ people_i`` per category (NaN when there are no people).
+
+    Parameters
+    ----------
+    minutes_or_metres
+        Walking minutes or metres, shape ``(n_origins, n_amenities)``.
+    categories
+        Category of each amenity.
+    people
+        People at each origin (residents or employees), shape ``(n_origins,)``.
+    table
+        Tiers and the category requirements.
+    basis
+        ``"minutes"``, ``"metres"`` or ``"metres_strict"``.
+    available
+        Boolean mask, shape ``(n_origins, n_amenities)`` or ``(n_amenities,)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per required category (index ``category``) with columns ``tier``,
+        ``threshold``, ``unit``, ``people_within``, ``people_total``, ``share``, ``marker``,
+        ``clause``, ``verify``.
+    """
+    met = living_circle_met(
+        minutes_or_metres, categories, table=table, basis=basis, available=available
+    )
+    weights = np.asarray(people, dtype=float)
+    if weights.shape != (len(met),):
+        raise ParameterError(
+            f"expected one value per origin ({len(met)}), got shape {weights.shape}",
+            column="people",
+        )
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if bad.size:
+        raise ParameterError(
+            f"must be a non-negative number, got {float(weights[bad[0]])!r}",
+            row=int(bad[0]) + 1,
+            column="people",
+        )
+    total = float(weights.sum())
+    rows = []
+    for category in table.categories:
+        requirement = table.requirement(category)
+        tier = table.tier(requirement.tier)
+        within = float(weights[met[category].to_numpy()].sum())
+        rows.append(
+            {
+                "category": category,
+                "tier": tier.name,
+                "threshold": tier.threshold(basis),
+                "unit": "minutes" if basis == "minutes" else "metres",
+                "people_within": within,
+                "people_total": total,
+                "share": within / total if total > 0 else np.nan,
+                "marker": requirement.marker,
+                "clause": requirement.clause,
+                "verify": requirement.verify or tier.verify,
+            }
+        )
+    return pd.DataFrame(rows).set_index("category")
