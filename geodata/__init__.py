@@ -1,0 +1,1 @@
+"""Bundled demo data (``geodata/<park_id>/``), its generator script and its provenance README."""
