@@ -498,9 +498,7 @@ def _cast(frame: pd.DataFrame) -> pd.DataFrame:
     for column, dtype in survey_dtypes().items():
         values = frame[column]
         if column == "reasons":
-            result[column] = pd.Series(
-                [list(v) for v in values], index=frame.index, dtype="object"
-            )
+            result[column] = pd.Series([list(v) for v in values], index=frame.index, dtype="object")
         elif column == "submitted_at":
             result[column] = pd.to_datetime(values, errors="raise").astype(dtype)
         else:
