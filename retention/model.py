@@ -31,7 +31,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -294,12 +294,29 @@ def _numeric_values(series: pd.Series, column: str) -> np.ndarray:
     return values
 
 
+class DesignSpec(Protocol):
+    """What ``build_design`` needs from a spec (the intent and the exit-survival specs)."""
+
+    @property
+    def numeric(self) -> tuple[NumericTerm, ...]: ...
+
+    @property
+    def categorical(self) -> tuple[CategoricalTerm, ...]: ...
+
+    @property
+    def terms(self) -> tuple[str, ...]: ...
+
+    @property
+    def predictor_columns(self) -> tuple[str, ...]: ...
+
+
 def build_design(
-    features: pd.DataFrame, spec: RetentionModelSpec
+    features: pd.DataFrame, spec: DesignSpec
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Build the design matrix of ``spec`` from a feature table.
 
     Assumes one row per respondent; numeric columns may be nullable (``Int64``, ``Float64``).
+    The first column is always the intercept (the Cox model drops it).
 
     Parameters
     ----------
