@@ -76,22 +76,24 @@ def _park_for(scale: str, which: str) -> Any:
 
 
 def _engine_build(park: Any) -> Any:
+    """Build the engine for walking (and e-bike) on the park's roads; no transit is needed."""
+    from retention.layers import LayerKind
+    from retention.network import network_from_roads
+    from retention.parameters import TravelParameters
     from retention.travel_times import TravelTimeEngine
 
-    return TravelTimeEngine(park)
+    network = network_from_roads(park[LayerKind.ROADS])
+    return TravelTimeEngine(network, params=TravelParameters())
 
 
 def _engine_walk_matrix(engine: Any, origins: Any, destinations: Any) -> np.ndarray:
-    return np.asarray(
-        engine.matrix(origins, destinations, mode=WALK_MODE, window=None), dtype=np.float64
-    )
+    return np.asarray(engine.matrix(origins, destinations, mode=WALK_MODE), dtype=np.float64)
 
 
 def _engine_end_to_end(park: Any) -> measure.Answer:
     """Run travel_times_for_park for every mode x window, then every indicator per category."""
-    from retention.travel_times import travel_times_for_park
-
     from retention import access
+    from retention.travel_times import travel_times_for_park
 
     stage: dict[str, float] = {}
     start = time.perf_counter()
@@ -324,14 +326,13 @@ def _prepare_park(which: str) -> Callable[[str], ParkInputs]:
 @functools.cache
 def _graph_inputs(scale: str) -> GraphInputs:
     from retention.layers import LayerKind
-    from retention.network import network_from_roads
-    from retention.parameters import TravelParameters
 
     path = _park_file(scale, "beilun")
     park = _load_park(path)
-    params = TravelParameters()
-    # The engine walks on this network (retention.network); peers get the very same graph.
-    network = network_from_roads(park[LayerKind.ROADS])
+    engine = _engine_build(park)
+    params = engine.params
+    # Peers get the very graph the engine walks on (retention.network, parallel edges collapsed).
+    network = engine.network(WALK_MODE)
     csr = network.graph_minutes(mode=WALK_MODE, speed_m_per_min=params.walk_speed_m_per_min)
     graph = peers.GraphArrays(
         indptr=csr.indptr.copy(),
@@ -340,21 +341,30 @@ def _graph_inputs(scale: str) -> GraphInputs:
         x_metres=network.node_xy[:, 0].copy(),
         y_metres=network.node_xy[:, 1].copy(),
     )
-    residences = park[LayerKind.RESIDENCES]
-    amenities = park[LayerKind.AMENITIES]
-    max_snap = params.max_snap_distance_metres
-    origin_nodes = network.snap(residences, mode=WALK_MODE, max_distance_metres=max_snap).nodes
-    destination_nodes = network.snap(amenities, mode=WALK_MODE, max_distance_metres=max_snap).nodes
+    residences = park[LayerKind.RESIDENCES].reset_index(drop=True)
+    amenities = park[LayerKind.AMENITIES].reset_index(drop=True)
+    origin_snap = engine.snap(residences, mode=WALK_MODE)
+    destination_snap = engine.snap(amenities, mode=WALK_MODE)
+    # Points beyond the snap limit get no travel time from any implementation; leave them out.
+    rows = np.flatnonzero(np.asarray(origin_snap.nodes) >= 0)
+    cols = np.flatnonzero(np.asarray(destination_snap.nodes) >= 0)
+    # Case e runs on the engine's own point-to-point matrix (access walks to the network included).
+    minutes = _engine_walk_matrix(engine, residences, amenities)[np.ix_(rows, cols)]
     return GraphInputs(
         park_path=path,
         graph=graph,
-        origin_nodes=np.asarray(origin_nodes, dtype=np.int64),
-        destination_nodes=np.asarray(destination_nodes, dtype=np.int64),
-        categories=amenities["category"].astype(str).to_numpy(),
-        capacity=amenities["capacity"].to_numpy(dtype=np.float64),
-        demand=residences["residents"].to_numpy(dtype=np.float64),
+        origin_nodes=np.asarray(origin_snap.nodes, dtype=np.int64)[rows],
+        destination_nodes=np.asarray(destination_snap.nodes, dtype=np.int64)[cols],
+        categories=amenities["category"].astype(str).to_numpy()[cols],
+        capacity=amenities["capacity"].to_numpy(dtype=np.float64)[cols],
+        demand=residences["residents"].to_numpy(dtype=np.float64)[rows],
         limit_minutes=params.max_minutes,
         answer_rows=None,
+        engine_minutes=minutes,
+        sizes={
+            "residences off the network": int(len(residences) - len(rows)),
+            "amenities off the network": int(len(amenities) - len(cols)),
+        },
     )
 
 
@@ -408,18 +418,14 @@ def _rows(inputs: GraphInputs) -> np.ndarray:
     return inputs.answer_rows
 
 
-def _engine_matrix_build(inputs: GraphInputs) -> tuple[Any, Any]:
-    park = _load_park(inputs.park_path)
-    return _engine_build(park), park
+def _engine_matrix_build(inputs: GraphInputs) -> Any:
+    return _engine_build(_load_park(inputs.park_path))
 
 
-def _engine_matrix_query(built: tuple[Any, Any], inputs: GraphInputs) -> measure.Answer:
-    from retention.layers import LayerKind
-
-    engine, park = built
-    origins = park[LayerKind.RESIDENCES].iloc[_rows(inputs)]
-    destinations = park[LayerKind.AMENITIES]
-    return {"minutes": _engine_walk_matrix(engine, origins, destinations)}
+def _engine_matrix_query(engine: Any, inputs: GraphInputs) -> measure.Answer:
+    # Node indices, as the peers get: this case compares routing, not snapping.
+    origins = inputs.origin_nodes[_rows(inputs)]
+    return {"minutes": _engine_walk_matrix(engine, origins, inputs.destination_nodes)}
 
 
 def _peer_matrix(
@@ -480,10 +486,10 @@ def _targets_by_category(inputs: GraphInputs) -> dict[str, np.ndarray]:
     }
 
 
-def _engine_nearest_query(built: tuple[Any, Any], inputs: GraphInputs) -> measure.Answer:
+def _engine_nearest_query(engine: Any, inputs: GraphInputs) -> measure.Answer:
     from retention import access
 
-    minutes = _engine_matrix_query(built, inputs)["minutes"]
+    minutes = _engine_matrix_query(engine, inputs)["minutes"]
     nearest = access.nearest_minutes(minutes, inputs.categories)
     return {
         str(category): nearest[(category, 1)].to_numpy()
@@ -562,14 +568,8 @@ def _nearest_implementations() -> tuple[Implementation, ...]:
 # --- case (e): E2SFCA -----------------------------------------------------------------------
 
 
-@functools.cache
 def _prepare_e2sfca(scale: str) -> GraphInputs:
-    inputs = _graph_inputs(scale)
-    csr = inputs.graph.csr()
-    minutes = peers.scipy_many_to_many(
-        csr, inputs.origin_nodes, inputs.destination_nodes, limit_minutes=inputs.limit_minutes
-    )
-    return dataclasses.replace(inputs, engine_minutes=minutes)
+    return _graph_inputs(scale)
 
 
 def _engine_e2sfca_query(_built: Any, inputs: GraphInputs) -> measure.Answer:
