@@ -34,8 +34,8 @@ import pyogrio
 
 from retention.crs import CoordinateSystem, parse_coordinate_system
 from retention.errors import ParkLifeError, ValidationError
-from retention.layers import LAYER_SPECS, WGS84, LayerKind, LayerSpec
-from retention.validate import LayerValidation, parse_bool
+from retention.layers import LAYER_SPECS, WGS84, LayerKind
+from retention.validate import LayerValidation, conform_layer, empty_layer
 
 DATA_DIR_ENV = "PARKLIFE_DATA_DIR"
 MANIFEST_VERSION = 1
@@ -314,10 +314,12 @@ class UploadStore:
         record = self.get_upload(park_id, upload_id)
         spec = LAYER_SPECS[LayerKind(record.kind)]
         if record.valid_rows == 0:
-            frame = empty_layer(spec)
+            frame = empty_layer(spec.kind)
         else:
-            frame = _restore_types(
-                pyogrio.read_dataframe(self._gpkg(park_id), layer=upload_id), spec
+            frame = conform_layer(
+                pyogrio.read_dataframe(self._gpkg(park_id), layer=upload_id),
+                spec.kind,
+                source_name=f"{self._gpkg(park_id)}:{upload_id}",
             )
         frame[SOURCE_COLUMN] = upload_id
         return frame
@@ -334,7 +336,7 @@ class UploadStore:
             if record.valid_rows
         ]
         if not frames:
-            empty = empty_layer(spec)
+            empty = empty_layer(spec.kind)
             empty[SOURCE_COLUMN] = pd.Series(dtype="object")
             return empty
         return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84)
@@ -356,22 +358,6 @@ def _warning_count(issues: pd.DataFrame) -> int:
     return int((issues["severity"] == "warning").sum())
 
 
-def empty_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
-    """Return an empty GeoDataFrame with the spec's canonical columns in EPSG:4326."""
-    data = {f.name: pd.Series(dtype=_dtype(f.dtype, f.required)) for f in spec.fields}
-    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
-
-
-def _dtype(kind: str, required: bool) -> str:
-    if kind == "int":
-        return "int64" if required else "Int64"
-    if kind == "float":
-        return "float64"
-    if kind == "bool" and required:
-        return "bool"
-    return "object"
-
-
 def _for_storage(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Make every non-numeric, non-geometry column text so GDAL can store it losslessly."""
     out = frame.copy()
@@ -384,21 +370,3 @@ def _for_storage(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         elif str(series.dtype) == "Int64":
             out[column] = series.astype("float64")
     return out
-
-
-def _restore_types(frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
-    out = frame.copy()
-    for field_spec in spec.fields:
-        if field_spec.name not in out.columns:
-            out[field_spec.name] = None
-        series = out[field_spec.name]
-        if field_spec.dtype == "bool" and series.dtype != bool:
-            series = series.map(lambda v: None if v is None or v != v else parse_bool(v))
-        target = _dtype(field_spec.dtype, field_spec.required)
-        if target == "object":
-            series = series.astype(object).where(series.notna(), None)
-        out[field_spec.name] = series.astype(target)
-    canonical = [f.name for f in spec.fields]
-    extras = [c for c in out.columns if c not in canonical and c != out.geometry.name]
-    ordered = out[[*canonical, *extras, out.geometry.name]]
-    return gpd.GeoDataFrame(ordered, geometry=out.geometry.name, crs=WGS84)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -733,13 +733,6 @@ def _check_duplicates(
             first_row[key] = position
 
 
-_DTYPES: dict[str, Callable[[bool], str]] = {
-    "int": lambda required: "int64" if required else "Int64",
-    "float": lambda required: "float64",
-    "bool": lambda required: "bool" if required else "object",
-}
-
-
 def _assemble_valid(
     frame: pd.DataFrame,
     spec: LayerSpec,
@@ -751,14 +744,10 @@ def _assemble_valid(
     data: dict[str, object] = {}
     for field_spec in spec.fields:
         column = [values[field_spec.name][p] for p in keep]
-        dtype_of = _DTYPES.get(field_spec.dtype)
-        if dtype_of is None:
-            data[field_spec.name] = pd.Series(column, dtype="object")
-        else:
-            series = pd.Series(column, dtype="object")
-            if field_spec.dtype == "float":
-                series = series.where(series.notna(), np.nan)
-            data[field_spec.name] = series.astype(dtype_of(field_spec.required))
+        series = pd.Series(column, dtype="object")
+        if field_spec.dtype == "float":
+            series = series.where(series.notna(), np.nan)
+        data[field_spec.name] = series.astype(canonical_dtype(field_spec))
     for extra in extras:
         if extra not in data and extra != "geometry":
             data[extra] = pd.Series([frame[extra].iloc[p] for p in keep], dtype="object")
@@ -780,3 +769,86 @@ def _assemble_rejected(frame: pd.DataFrame, geometry_name: str | None, rows: _Ro
     original.insert(0, "row", [p + 1 for p in positions])
     original["reasons"] = ["; ".join(rows.errors[p]) for p in positions]
     return original.reset_index(drop=True)
+
+
+def canonical_dtype(field_spec: FieldSpec) -> str:
+    """Return the pandas dtype a valid layer uses for ``field_spec``.
+
+    Required ints are ``int64``, optional ones nullable ``Int64``; floats ``float64`` (NaN when
+    missing); required bools ``bool``; everything else (text, optional bools, times, hours)
+    ``object`` with ``None`` for missing.
+    """
+    if field_spec.dtype == "int":
+        return "int64" if field_spec.required else "Int64"
+    if field_spec.dtype == "float":
+        return "float64"
+    if field_spec.dtype == "bool" and field_spec.required:
+        return "bool"
+    return "object"
+
+
+def empty_layer(kind: LayerKind | str) -> gpd.GeoDataFrame:
+    """Return an empty layer of ``kind``: canonical columns and dtypes, EPSG:4326."""
+    spec = LAYER_SPECS[LayerKind(kind)]
+    data = {f.name: pd.Series(dtype=canonical_dtype(f)) for f in spec.fields}
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+
+
+def conform_layer(
+    gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source_name: str
+) -> gpd.GeoDataFrame:
+    """Return a copy of an already-valid layer with canonical column order and dtypes.
+
+    Assumes the rows were validated before (demo files, stored uploads): values are only cast,
+    not checked row by row; use :func:`validate_layer` for user files. Adds absent optional
+    columns (empty), keeps extra columns after the canonical ones, sets EPSG:4326 if unset.
+
+    Parameters
+    ----------
+    gdf
+        Canonical headers already; not modified.
+    kind
+        The layer kind.
+    source_name
+        Named in the error if a required column is absent.
+
+    Returns
+    -------
+    GeoDataFrame
+        Canonical columns in spec order, extras, then ``geometry``.
+
+    Raises
+    ------
+    ValidationError
+        If a required column is absent.
+    """
+    spec = LAYER_SPECS[LayerKind(kind)]
+    missing = [f.name for f in spec.fields if f.required and f.name not in gdf.columns]
+    if missing:
+        raise ValidationError(
+            f"layer {spec.kind.value!r} lacks required column(s) {', '.join(missing)}",
+            file=source_name,
+            column=", ".join(missing),
+        )
+    out = gdf.copy()
+    if out.crs is None:
+        out = out.set_crs(WGS84)
+    elif out.crs.to_epsg() != 4326:
+        out = out.to_crs(WGS84)
+    geometry_name = out.geometry.name
+    for field_spec in spec.fields:
+        if field_spec.name not in out.columns:
+            out[field_spec.name] = None
+        series = out[field_spec.name]
+        if field_spec.dtype == "bool" and series.dtype != bool:
+            series = series.map(lambda v: None if _is_missing(v) else parse_bool(v))
+        target = canonical_dtype(field_spec)
+        if target == "object":
+            series = series.astype(object).where(series.notna(), None)
+        out[field_spec.name] = series.astype(target)
+    canonical = [f.name for f in spec.fields]
+    extras = [c for c in out.columns if c not in canonical and c != geometry_name]
+    ordered = out[[*canonical, *extras, geometry_name]]
+    if geometry_name != "geometry":
+        ordered = ordered.rename_geometry("geometry")
+    return gpd.GeoDataFrame(ordered, geometry="geometry", crs=WGS84)
