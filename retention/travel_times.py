@@ -1,0 +1,649 @@
+"""Travel times by walking, e-bike and transit: the build-once, query-many engine.
+
+``TravelTimeEngine`` holds the sparse graphs (built once, read-only) and answers origin ×
+destination matrices in minutes with ``scipy.sparse.csgraph.dijkstra`` (multi-source, bounded by
+``limit=``, chunked to bound memory). Transit is frequency-based: walk to a stop (at most
+``max_walk_access_minutes``), wait half the headway plus a boarding penalty, ride, alight, walk on
+(or transfer: walk to another stop, wait and board again), and pure walking is always an option,
+so transit never makes a trip longer than walking.
+
+Conventions in every matrix: ``NaN`` means a point could not be placed on the network (see the
+snap report); ``inf`` means not reachable within ``TravelParameters.max_minutes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from retention.errors import ValidationError
+from retention.hours import parse_opening_hours
+from retention.layers import WGS84, LayerKind
+from retention.network import (
+    NetworkMode,
+    SnappedPoints,
+    StreetNetwork,
+    approximate_network,
+    network_from_roads,
+)
+from retention.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
+from retention.transit import TransitModel, empty_transit_model, transit_model_from_layers
+
+Mode = Literal["walk", "ebike", "transit"]
+MODES: tuple[Mode, ...] = ("walk", "ebike", "transit")
+_CHUNK_BYTES = 32_000_000  # dijkstra returns a dense (sources x nodes) block per chunk
+_EPSILON_MINUTES = 1e-9  # a zero weight would vanish from a sparse matrix
+Points = gpd.GeoDataFrame | gpd.GeoSeries | SnappedPoints | np.ndarray
+
+
+class TravelTimeEngine:
+    """Origin × destination travel times on one park's networks; immutable after construction.
+
+    Assumptions: networks are undirected and metric (``retention.network``); access from a point
+    to its snapped node is walked in a straight line at walking speed, for every mode.
+
+    Parameters
+    ----------
+    walk_network
+        Network whose ``walk`` edges are walkable (or the approximate straight-line network).
+    bike_network
+        Network whose ``bike`` edges are rideable; ``walk_network`` when omitted.
+    transit
+        Transit model; no transit when omitted.
+    params
+        Travel parameters.
+    """
+
+    def __init__(
+        self,
+        walk_network: StreetNetwork,
+        bike_network: StreetNetwork | None = None,
+        transit: TransitModel | None = None,
+        *,
+        params: TravelParameters,
+    ) -> None:
+        self._params = params
+        self._networks: Mapping[Mode, StreetNetwork] = MappingProxyType(
+            {"walk": walk_network, "ebike": bike_network or walk_network}
+        )
+        self._graphs: Mapping[Mode, csr_matrix] = MappingProxyType(
+            {
+                "walk": _frozen(
+                    walk_network.graph_minutes(
+                        mode="walk", speed_m_per_min=params.walk_speed_m_per_min
+                    )
+                ),
+                "ebike": _frozen(
+                    self._networks["ebike"].graph_minutes(
+                        mode="bike", speed_m_per_min=params.ebike_speed_m_per_min
+                    )
+                ),
+            }
+        )
+        self._transit = transit or empty_transit_model()
+        self._stops = self.snap(self._transit.stops_frame(), mode="walk", id_column="stop_id")
+        transfer = self._leg_minutes(
+            self._stops, self._stops, mode="walk", cutoff=params.max_walk_access_minutes
+        )
+        np.fill_diagonal(transfer, 0.0)  # changing routes at the same stop needs no walk
+        transfer.setflags(write=False)
+        self._transfer_minutes = transfer
+
+    @property
+    def params(self) -> TravelParameters:
+        """The travel parameters the engine was built with."""
+        return self._params
+
+    @property
+    def transit(self) -> TransitModel:
+        """The transit model."""
+        return self._transit
+
+    @property
+    def approximate(self) -> bool:
+        """True when a mode's network is the straight-line × circuity fallback."""
+        return any(network.approximate for network in self._networks.values())
+
+    @property
+    def stop_snap(self) -> SnappedPoints:
+        """Transit stops attached to the walk network."""
+        return self._stops
+
+    def network(self, mode: Mode) -> StreetNetwork:
+        """The street network used by ``mode`` (transit walks on the walk network)."""
+        return self._networks["walk" if mode == "transit" else _check_mode(mode)]
+
+    def snap(
+        self,
+        points: gpd.GeoDataFrame | gpd.GeoSeries,
+        *,
+        mode: Mode = "walk",
+        id_column: str | None = None,
+    ) -> SnappedPoints:
+        """Attach points to the ``mode`` network (far points are reported, not moved).
+
+        Parameters
+        ----------
+        points
+            Points (or polygons, by centroid) with a CRS.
+        mode
+            ``walk``, ``ebike`` or ``transit`` (which snaps to the walk network).
+        id_column
+            Column with identifiers for the snap report; the index when omitted.
+
+        Returns
+        -------
+        SnappedPoints
+        """
+        network_mode: NetworkMode = "bike" if _check_mode(mode) == "ebike" else "walk"
+        return self.network(mode).snap(
+            points,
+            mode=network_mode,
+            max_distance_metres=self._params.max_snap_distance_metres,
+            id_column=id_column,
+        )
+
+    def matrix(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        mode: Mode,
+        window: TimeWindow | None = None,
+    ) -> np.ndarray:
+        """Return travel minutes from every origin to every destination.
+
+        Parameters
+        ----------
+        origins, destinations
+            Point GeoDataFrames / GeoSeries (any CRS), ``SnappedPoints`` from :meth:`snap`, or
+            integer arrays of node indices of the mode's network.
+        mode
+            ``walk``, ``ebike`` or ``transit``.
+        window
+            Time window; required for transit (which routes run, and their headways).
+
+        Returns
+        -------
+        np.ndarray
+            ``(n_origins, n_destinations)`` float64 minutes; NaN for unplaced points, inf beyond
+            ``max_minutes``.
+        """
+        mode = _check_mode(mode)
+        source = self._as_snapped(origins, mode)
+        target = self._as_snapped(destinations, mode)
+        if mode != "transit":
+            return self._leg_minutes(source, target, mode=mode, cutoff=self._params.max_minutes)
+        if window is None:
+            raise ValidationError("transit travel times need a time window; got window=None")
+        walk = self._leg_minutes(source, target, mode="walk", cutoff=self._params.max_minutes)
+        return self._transit_minutes(source, target, window=window, walk=walk)
+
+    def _as_snapped(self, points: Points, mode: Mode) -> SnappedPoints:
+        if isinstance(points, SnappedPoints):
+            return points
+        if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
+            return self.snap(points, mode=mode)
+        nodes = np.asarray(points)
+        network = self.network(mode)
+        if nodes.ndim != 1 or not np.issubdtype(nodes.dtype, np.integer):
+            raise ValidationError(
+                "points must be a GeoDataFrame, SnappedPoints or a 1-d integer array of nodes"
+            )
+        if len(nodes) and (nodes.min() < 0 or nodes.max() >= network.n_nodes):
+            raise ValidationError(
+                f"node indices must be 0-{network.n_nodes - 1}; got {nodes.min()}-{nodes.max()}"
+            )
+        return SnappedPoints(
+            ids=np.arange(len(nodes)).astype(object),
+            nodes=nodes.astype(np.int64),
+            distance_metres=np.zeros(len(nodes)),
+            xy=network.node_xy[nodes],
+            max_distance_metres=self._params.max_snap_distance_metres,
+        )
+
+    def _leg_minutes(
+        self, source: SnappedPoints, target: SnappedPoints, *, mode: Mode, cutoff: float
+    ) -> np.ndarray:
+        """Minutes for one leg (walk or ride) between snapped points, access included."""
+        leg_mode: Mode = "walk" if mode == "transit" else mode
+        network = self._networks[leg_mode]
+        result = np.full((len(source.nodes), len(target.nodes)), np.nan)
+        rows, cols = np.flatnonzero(source.usable), np.flatnonzero(target.usable)
+        if len(rows) == 0 or len(cols) == 0:
+            return result
+        if network.approximate:
+            speed = (
+                self._params.walk_speed_m_per_min
+                if leg_mode == "walk"
+                else self._params.ebike_speed_m_per_min
+            )
+            difference = source.xy[rows][:, None, :] - target.xy[cols][None, :, :]
+            block = np.hypot(difference[..., 0], difference[..., 1])
+            block *= network.circuity_factor / speed
+        else:
+            access = source.distance_metres[rows] / self._params.walk_speed_m_per_min
+            egress = target.distance_metres[cols] / self._params.walk_speed_m_per_min
+            between = _node_matrix(
+                self._graphs[leg_mode], source.nodes[rows], target.nodes[cols], cutoff=cutoff
+            )
+            block = access[:, None] + between + egress[None, :]
+        block[block > cutoff] = np.inf
+        result[np.ix_(rows, cols)] = block
+        return result
+
+    def _transit_minutes(
+        self,
+        source: SnappedPoints,
+        target: SnappedPoints,
+        *,
+        window: TimeWindow,
+        walk: np.ndarray,
+        access: np.ndarray | None = None,
+        egress: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Best of walking and riding (with up to any number of transfers) in ``window``."""
+        params = self._params
+        routes = self._transit.active_routes(window, params=params)
+        if not routes:
+            return walk.copy()
+        if access is None:
+            access = self._leg_minutes(
+                source, self._stops, mode="walk", cutoff=params.max_walk_access_minutes
+            )
+        if egress is None:
+            egress = self._leg_minutes(self._stops, target, mode="walk", cutoff=params.max_minutes)
+        stop_index = {stop: i for i, stop in enumerate(self._stops.ids)}
+        n_origins, n_destinations = len(source.nodes), len(target.nodes)
+        n_stops = len(self._stops.nodes)
+        route_stop_stop: list[int] = []
+        route_stop_board: list[float] = []
+        ride_from: list[int] = []
+        ride_to: list[int] = []
+        ride_minutes: list[float] = []
+        for route in routes:
+            board = route.headway_minutes(window) / 2.0 + params.boarding_penalty_minutes  # type: ignore[operator]
+            first = len(route_stop_stop)
+            route_stop_stop += [stop_index[stop] for stop in route.stop_ids]
+            route_stop_board += [board] * len(route.stop_ids)
+            steps = np.diff(route.cumulative_minutes)
+            for offset, minutes in enumerate(steps):
+                ride_from.append(first + offset)
+                ride_to.append(first + offset + 1)
+                ride_minutes.append(float(minutes))
+                if not route.one_way:
+                    ride_from.append(first + offset + 1)
+                    ride_to.append(first + offset)
+                    ride_minutes.append(float(minutes))
+        n_route_stops = len(route_stop_stop)
+        # Node layout: origins | route-stops (on a vehicle) | stops (on foot, alighted) | targets
+        route_base, stop_base = n_origins, n_origins + n_route_stops
+        target_base = stop_base + n_stops
+        rs_stop = np.asarray(route_stop_stop, dtype=np.int64)
+        rs_board = np.asarray(route_stop_board)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # Board from an origin: access walk + wait + penalty.
+        walk_to_stop = access[:, rs_stop]
+        o, rs = np.nonzero(np.isfinite(walk_to_stop))
+        parts.append((o, route_base + rs, walk_to_stop[o, rs] + rs_board[rs]))
+        # Ride between consecutive stops.
+        parts.append(
+            (
+                route_base + np.asarray(ride_from, dtype=np.int64),
+                route_base + np.asarray(ride_to, dtype=np.int64),
+                np.asarray(ride_minutes, dtype=float),
+            )
+        )
+        # Alight onto the stop, and board again there (a transfer) with a new wait + penalty.
+        rs_all = np.arange(n_route_stops)
+        parts.append((route_base + rs_all, stop_base + rs_stop, np.zeros(n_route_stops)))
+        parts.append((stop_base + rs_stop, route_base + rs_all, rs_board))
+        # Walk between stops to transfer.
+        p, q = np.nonzero(np.isfinite(self._transfer_minutes))
+        off_diagonal = p != q
+        p, q = p[off_diagonal], q[off_diagonal]
+        parts.append((stop_base + p, stop_base + q, self._transfer_minutes[p, q]))
+        # Walk from the last stop to the destination.
+        p, d = np.nonzero(np.isfinite(egress))
+        parts.append((stop_base + p, target_base + d, egress[p, d]))
+        n_nodes = target_base + n_destinations
+        graph = _csr_min(parts, n_nodes)
+        origins = np.flatnonzero(source.usable)
+        targets = np.flatnonzero(target.usable)
+        riding = np.full((n_origins, n_destinations), np.inf)
+        if len(origins) and len(targets):
+            block = _node_matrix(
+                graph, origins, target_base + targets, cutoff=params.max_minutes, symmetric=False
+            )
+            riding[np.ix_(origins, targets)] = block
+        result = np.fmin(walk, riding)
+        result[np.isnan(walk)] = np.nan  # unplaced points stay unplaced
+        result[result > params.max_minutes] = np.inf
+        return result
+
+
+def _check_mode(mode: str) -> Mode:
+    if mode not in MODES:
+        raise ValidationError(f"mode {mode!r} is not known; expected one of {', '.join(MODES)}")
+    return mode  # type: ignore[return-value]
+
+
+def _frozen(graph: csr_matrix) -> csr_matrix:
+    for array in (graph.data, graph.indices, graph.indptr):
+        array.setflags(write=False)
+    return graph
+
+
+def _csr_min(
+    parts: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], n_nodes: int
+) -> csr_matrix:
+    """Sparse graph from edge lists, keeping the *minimum* of duplicate edges (csr would sum)."""
+    rows = np.concatenate([np.asarray(p[0], dtype=np.int64) for p in parts])
+    cols = np.concatenate([np.asarray(p[1], dtype=np.int64) for p in parts])
+    data = np.concatenate([np.asarray(p[2], dtype=float) for p in parts])
+    data = np.maximum(data, _EPSILON_MINUTES)
+    order = np.lexsort((data, cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return csr_matrix((data[first], (rows[first], cols[first])), shape=(n_nodes, n_nodes))
+
+
+def _node_matrix(
+    graph: csr_matrix,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    *,
+    cutoff: float,
+    symmetric: bool = True,
+) -> np.ndarray:
+    """Shortest-path minutes between node sets, from the smaller side, chunked; inf past cutoff.
+
+    ``graph`` holds both directions of every undirected edge, so dijkstra runs as directed
+    (no symmetrisation pass); a non-symmetric graph is transposed to search from the targets.
+    """
+    unique_sources, source_inverse = np.unique(sources, return_inverse=True)
+    unique_targets, target_inverse = np.unique(targets, return_inverse=True)
+    reverse = len(unique_targets) < len(unique_sources)
+    start, end = (unique_targets, unique_sources) if reverse else (unique_sources, unique_targets)
+    searched = graph.T.tocsr() if (reverse and not symmetric) else graph
+    block = np.empty((len(start), len(end)))
+    chunk = max(1, _CHUNK_BYTES // (8 * max(graph.shape[0], 1)))
+    for first in range(0, len(start), chunk):
+        rows = start[first : first + chunk]
+        distances = dijkstra(searched, directed=True, indices=rows, limit=cutoff)
+        block[first : first + chunk] = distances[:, end]
+    if reverse:
+        block = block.T
+    return block[source_inverse][:, target_inverse]
+
+
+# --- the whole park ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class TravelTimeResult:
+    """Minutes from every origin to every amenity, by mode and time window.
+
+    Parameters
+    ----------
+    origins
+        One row per origin (``retention.origins.origin_points``): ``origin_set``, ``origin_id``,
+        ``weight``, ``enterprise_id``, zone columns, geometry. Row ``i`` is matrix row ``i``.
+    amenities
+        The amenities layer (reset index); row ``j`` is matrix column ``j``.
+    windows
+        The time windows computed.
+    minutes
+        ``(mode, window key) -> float32 (n_origins, n_amenities)`` minutes, *not* masked for
+        opening hours or ``open_to`` (see :meth:`available_mask`); NaN: unplaced, inf:
+        unreachable. Walking and e-bike do not depend on the window and share one array.
+    open_minutes
+        ``(n_amenities, n_windows)`` minutes each amenity is open in each window.
+    params
+        Travel parameters used.
+    approximate
+        True when there was no road network: times are straight line × circuity factor.
+    snap_report
+        Points that got no travel time: ``layer, id, distance_m``.
+    notes
+        Assumptions made while building the transit model.
+    """
+
+    origins: gpd.GeoDataFrame
+    amenities: gpd.GeoDataFrame
+    windows: tuple[TimeWindow, ...]
+    minutes: Mapping[tuple[str, str], np.ndarray]
+    open_minutes: np.ndarray
+    params: TravelParameters
+    approximate: bool
+    snap_report: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    _window_index: Mapping[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "_window_index",
+            MappingProxyType({window.key: i for i, window in enumerate(self.windows)}),
+        )
+
+    def window(self, key: str) -> TimeWindow:
+        """The window with ``key``."""
+        return self.windows[self._index(key)]
+
+    def minutes_for(self, mode: Mode, window: TimeWindow | str) -> np.ndarray:
+        """Unmasked minutes ``(n_origins, n_amenities)`` for ``mode`` in ``window``."""
+        key = window if isinstance(window, str) else window.key
+        self._index(key)
+        return self.minutes[(_check_mode(mode), key)]
+
+    def available_mask(self, window: TimeWindow | str) -> np.ndarray:
+        """Which amenities count for which origins in ``window``: ``(n_origins, n_amenities)``.
+
+        An amenity counts if it is open at least ``params.min_open_minutes(window)`` within the
+        window, and, when its ``open_to`` names enterprises (ids, separated by ``,`` ``;`` or
+        ``、``), only for origins belonging to one of them: the enterprise itself (its
+        employees) and residences whose ``enterprise_id`` is that enterprise (its dormitory
+        residents). H3 cells mix people of many employers, so a restricted amenity does not
+        count for them.
+        """
+        key = window if isinstance(window, str) else window.key
+        column = self._index(key)
+        threshold = self.params.min_open_minutes(self.windows[column])
+        is_open = self.open_minutes[:, column] >= threshold
+        return is_open[None, :] & _open_to_mask(self.origins, self.amenities)
+
+    def masked_minutes(self, mode: Mode, window: TimeWindow | str) -> np.ndarray:
+        """Minutes with unavailable amenities (closed, or not open to the origin) set to inf."""
+        minutes = self.minutes_for(mode, window)
+        return np.where(self.available_mask(window), minutes, np.float32(np.inf))
+
+    def _index(self, key: str) -> int:
+        if key not in self._window_index:
+            raise ValidationError(
+                f"time window {key!r} was not computed; expected one of "
+                f"{', '.join(self._window_index)}"
+            )
+        return self._window_index[key]
+
+
+_PUBLIC = frozenset({"", "all", "public", "everyone", "全部", "所有人", "公众", "公开"})
+
+
+def _open_to_mask(origins: pd.DataFrame, amenities: pd.DataFrame) -> np.ndarray:
+    mask = np.ones((len(origins), len(amenities)), dtype=bool)
+    if "open_to" not in amenities.columns:
+        return mask
+    belongs = origins["enterprise_id"].astype(object).where(origins["enterprise_id"].notna())
+    belongs = belongs.map(lambda value: None if value is None else str(value).strip())
+    for column, value in enumerate(amenities["open_to"].tolist()):
+        text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+        if text.strip().lower() in _PUBLIC:
+            continue
+        allowed = {part.strip() for part in pd.Series([text]).str.split(r"[,;、，；]").iloc[0]}
+        allowed.discard("")
+        mask[:, column] = belongs.isin(allowed).to_numpy()
+    return mask
+
+
+def travel_times_for_park(
+    park: object,
+    *,
+    params: TravelParameters,
+    windows: tuple[TimeWindow, ...] = DEFAULT_TIME_WINDOWS,
+    modes: tuple[Mode, ...] = MODES,
+    h3_resolution: int = 9,
+) -> TravelTimeResult:
+    """Compute minutes from every origin (residences, enterprises, H3 cells) to every amenity.
+
+    Assumptions: ``park`` is a ``retention.park.ParkData`` (anything with a ``layers`` mapping
+    of ``LayerKind`` to WGS84 GeoDataFrames); without roads the straight-line × circuity
+    fallback is used and the result is flagged ``approximate``.
+
+    Parameters
+    ----------
+    park
+        The park bundle.
+    params
+        Travel parameters.
+    windows
+        Time windows to compute.
+    modes
+        Modes to compute.
+    h3_resolution
+        Resolution of the H3 origin grid.
+
+    Returns
+    -------
+    TravelTimeResult
+    """
+    from retention.origins import origin_points
+
+    layers: Mapping[LayerKind, gpd.GeoDataFrame] = park.layers  # type: ignore[attr-defined]
+    amenities = _layer(layers, LayerKind.AMENITIES).reset_index(drop=True)
+    origins = origin_points(layers, h3_resolution=h3_resolution)
+    roads = _layer(layers, LayerKind.ROADS)
+    if len(roads):
+        network = network_from_roads(roads)
+    else:
+        everything = pd.concat(
+            [frame.geometry.to_crs(WGS84) for frame in layers.values() if len(frame)]
+        )
+        from retention.crs import utm_crs_for_frame
+
+        crs = utm_crs_for_frame(gpd.GeoDataFrame(geometry=everything, crs=WGS84))
+        network = approximate_network(crs=crs, circuity_factor=params.circuity_factor)
+    transit = transit_model_from_layers(
+        _layer(layers, LayerKind.TRANSIT_ROUTES),
+        _layer(layers, LayerKind.TRANSIT_STOPS),
+        windows=windows,
+        params=params,
+    )
+    engine = TravelTimeEngine(network, transit=transit, params=params)
+    origin_ids = (origins["origin_set"] + ":" + origins["origin_id"].astype(str)).to_numpy()
+    walk_origins = engine.snap(origins.assign(_id=origin_ids), mode="walk", id_column="_id")
+    walk_amenities = engine.snap(amenities, mode="walk", id_column="id")
+    reports = [
+        walk_origins.report.assign(layer="origins", mode="walk"),
+        walk_amenities.report.assign(layer=LayerKind.AMENITIES.value, mode="walk"),
+        engine.stop_snap.report.assign(layer=LayerKind.TRANSIT_STOPS.value, mode="walk"),
+    ]
+    minutes: dict[tuple[str, str], np.ndarray] = {}
+    walk = engine._leg_minutes(walk_origins, walk_amenities, mode="walk", cutoff=params.max_minutes)
+    if "walk" in modes:
+        _store(minutes, "walk", windows, walk)
+    if "ebike" in modes:
+        bike_origins = engine.snap(origins.assign(_id=origin_ids), mode="ebike", id_column="_id")
+        bike_amenities = engine.snap(amenities, mode="ebike", id_column="id")
+        reports += [
+            bike_origins.report.assign(layer="origins", mode="ebike"),
+            bike_amenities.report.assign(layer=LayerKind.AMENITIES.value, mode="ebike"),
+        ]
+        ebike = engine._leg_minutes(
+            bike_origins, bike_amenities, mode="ebike", cutoff=params.max_minutes
+        )
+        _store(minutes, "ebike", windows, ebike)
+    if "transit" in modes:
+        access = engine._leg_minutes(
+            walk_origins, engine.stop_snap, mode="walk", cutoff=params.max_walk_access_minutes
+        )
+        egress = engine._leg_minutes(
+            engine.stop_snap, walk_amenities, mode="walk", cutoff=params.max_minutes
+        )
+        for window in windows:
+            riding = engine._transit_minutes(
+                walk_origins, walk_amenities, window=window, walk=walk, access=access, egress=egress
+            )
+            minutes[("transit", window.key)] = _read_only32(riding)
+    return TravelTimeResult(
+        origins=origins,
+        amenities=amenities,
+        windows=tuple(windows),
+        minutes=MappingProxyType(minutes),
+        open_minutes=_open_minutes(amenities, windows),
+        params=params,
+        approximate=network.approximate,
+        snap_report=pd.concat(reports, ignore_index=True)[["layer", "mode", "id", "distance_m"]],
+        notes=transit.notes,
+    )
+
+
+def _layer(layers: Mapping[LayerKind, gpd.GeoDataFrame], kind: LayerKind) -> gpd.GeoDataFrame:
+    frame = layers.get(kind)
+    if frame is None:
+        return gpd.GeoDataFrame(geometry=[], crs=WGS84)
+    return frame
+
+
+def _store(
+    minutes: dict[tuple[str, str], np.ndarray],
+    mode: str,
+    windows: tuple[TimeWindow, ...],
+    values: np.ndarray,
+) -> None:
+    shared = _read_only32(values)
+    for window in windows:
+        minutes[(mode, window.key)] = shared
+
+
+def _read_only32(values: np.ndarray) -> np.ndarray:
+    result = values.astype(np.float32)
+    result.setflags(write=False)
+    return result
+
+
+def _open_minutes(amenities: pd.DataFrame, windows: tuple[TimeWindow, ...]) -> np.ndarray:
+    result = np.zeros((len(amenities), len(windows)), dtype=np.float32)
+    if "opening_hours" not in amenities.columns:
+        raise ValidationError(
+            "amenities layer has no 'opening_hours' column", column="opening_hours"
+        )
+    for row, text in enumerate(amenities["opening_hours"].tolist()):
+        try:
+            hours = parse_opening_hours(text)
+        except ValidationError as error:
+            raise ValidationError(str(error), row=row + 1, column="opening_hours") from error
+        for column, window in enumerate(windows):
+            result[row, column] = hours.open_minutes(
+                window.day, window.start_minute, window.end_minute
+            )
+    result.setflags(write=False)
+    return result
+
+
+__all__ = [
+    "MODES",
+    "Mode",
+    "TravelTimeEngine",
+    "TravelTimeResult",
+    "travel_times_for_park",
+]
