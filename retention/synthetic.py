@@ -653,7 +653,9 @@ class _Site:
             attempts += 1
             candidate = _uniform_points(inner, 1, rng)[0]
             towards_city = float(np.dot(candidate - centroid, city))
-            far_enough = min(np.linalg.norm(candidate - c) for c in centres) > 0.45 * radius
+            # Ask for less spacing the longer it takes, so many centres fit in a small park.
+            gap = 0.45 * radius * 0.9 ** (attempts // 200)
+            far_enough = min(np.linalg.norm(candidate - c) for c in centres) > gap
             if (
                 towards_city > -0.25 * radius
                 and far_enough
@@ -1525,7 +1527,18 @@ def _transit(
             while leg[-1] != a:
                 leg.append(int(pred[leg[-1]]))
             full.extend(reversed(leg[:-1]))
-        return full
+        # Cut out loops (a via point on a spur makes the bus go out and back): each node once.
+        simple: list[int] = []
+        position: dict[int, int] = {}
+        for node in full:
+            if node in position:
+                for dropped in simple[position[node] + 1 :]:
+                    del position[dropped]
+                del simple[position[node] + 1 :]
+            else:
+                position[node] = len(simple)
+                simple.append(node)
+        return simple
 
     def stops_along(nodes: list[int], spacing: float) -> list[int]:
         xy = roads.node_xy[nodes]
