@@ -206,7 +206,7 @@ def suppress_small_groups(
             hidden = small.iloc[positions]
             if int(hidden.sum()) == 1:
                 visible = positions[~hidden.to_numpy()]
-                smallest = visible[np.argmin(counts.iloc[visible].to_numpy(), kind="stable")]
+                smallest = visible[np.argmin(counts.iloc[visible].to_numpy())]
                 small.iloc[smallest] = True
     result["suppressed"] = small.to_numpy()
     blank = list(dict.fromkeys([count_column, *value_columns]))
