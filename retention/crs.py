@@ -343,10 +343,12 @@ def utm_crs_for(lon: npt.ArrayLike, lat: npt.ArrayLike) -> str:
 
 
 def utm_crs_for_frame(gdf: gpd.GeoDataFrame) -> str:
-    """Return the EPSG code of the UTM zone at the centre of a WGS84 GeoDataFrame's bounds."""
+    """Return the EPSG code of the UTM zone at the centre of a GeoDataFrame's WGS84 bounds."""
     if gdf.empty:
         raise CoordinateSystemError("cannot choose a UTM zone for an empty layer")
-    min_x, min_y, max_x, max_y = gdf.to_crs(WGS84).total_bounds
+    # A frame without a CRS is taken to be lon/lat already (as GeoJSON is by definition).
+    geographic = gdf if gdf.crs is None else gdf.to_crs(WGS84)
+    min_x, min_y, max_x, max_y = geographic.total_bounds
     return utm_crs_for((min_x + max_x) / 2.0, (min_y + max_y) / 2.0)
 
 

@@ -187,6 +187,10 @@ def test_utm_crs_for_arrays_ignores_nan_and_rejects_all_nan():
 def test_utm_crs_for_frame():
     gdf = gpd.GeoDataFrame(geometry=[Point(113.1, 27.8), Point(113.2, 27.9)], crs="EPSG:4326")
     assert utm_crs_for_frame(gdf) == "EPSG:32649"
+    assert utm_crs_for_frame(gdf.to_crs("EPSG:3857")) == "EPSG:32649"
+    assert utm_crs_for_frame(gdf.set_crs(None, allow_override=True)) == "EPSG:32649"
+    with pytest.raises(CoordinateSystemError, match="empty layer"):
+        utm_crs_for_frame(gdf.iloc[:0])
 
 
 def test_frame_to_wgs84_converts_every_geometry_type_and_keeps_input():
