@@ -1571,6 +1571,8 @@ def _transit(
         nodes = path([start, *via, end])
         route_nodes.append(nodes)
         route_stops.append(stops_along(nodes, spec.stop_spacing_metres))
+        # One line runs past midnight for the end of the 16:00-24:00 shift (DEFAULT_TIME_WINDOWS'
+        # 00:00-02:00 "night" window); the others stop in the evening (blank night headway).
         night = k == 0
         routes.append(
             {
@@ -1584,7 +1586,7 @@ def _transit(
                 "headway_weekend_min": float(rng.choice([15, 20, 30])),
                 "headway_night_min": 45.0 if night else None,
                 "service_start": "06:00" if night else "06:30",
-                "service_end": "23:30" if night else str(rng.choice(["20:30", "21:00", "21:30"])),
+                "service_end": "02:00" if night else str(rng.choice(["20:30", "21:00", "21:30"])),
                 "fare_cny": 2.0,  # PARAMETERS.md item 13: Zhuzhou lines ¥1–2
             }
         )

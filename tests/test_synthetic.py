@@ -380,6 +380,10 @@ def test_transit_timetable_columns(demo: dict[str, gpd.GeoDataFrame]) -> None:
     assert (buses["speed_kmh"] == 15.0).all()  # PARAMETERS.md item 16
     assert buses["headway_peak_min"].notna().all()
     assert buses["headway_night_min"].isna().sum() >= len(buses) - 1
+    # A night headway needs a service span that reaches the 00:00-02:00 window.
+    night = routes[routes["headway_night_min"].notna()]
+    assert len(night) >= 1
+    assert night["service_end"].map(lambda t: str(t)[:5] == "02:00").all()
     custom = routes[routes["kind"] == TransitKind.CUSTOM_BUS.value].iloc[0]
     assert custom["headway_peak_min"] > 0
     assert pd.isna(custom["headway_evening_min"]) and pd.isna(custom["headway_weekend_min"])
