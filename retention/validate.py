@@ -35,6 +35,7 @@ from retention.errors import CoordinateSystemError, ValidationError
 from retention.hours import parse_opening_hours, parse_time_minutes
 from retention.layers import LAYER_SPECS, WGS84, FieldSpec, LayerKind, LayerSpec
 
+RESERVED_COLUMNS = ("source", "geometry")
 ISSUE_COLUMNS = ("file", "row", "column", "value", "expected", "message", "severity")
 ERROR = "error"
 WARNING = "warning"
@@ -749,8 +750,10 @@ def _assemble_valid(
             series = series.where(series.notna(), np.nan)
         data[field_spec.name] = series.astype(canonical_dtype(field_spec))
     for extra in extras:
-        if extra not in data and extra != "geometry":
-            data[extra] = pd.Series([frame[extra].iloc[p] for p in keep], dtype="object")
+        # "source" is set by retention.park (demo or upload id); keep the user's under a new name.
+        name = f"{extra}_original" if extra in RESERVED_COLUMNS else extra
+        if name not in data:
+            data[name] = pd.Series([frame[extra].iloc[p] for p in keep], dtype="object")
     return gpd.GeoDataFrame(
         data, geometry=gpd.GeoSeries([geometries[p] for p in keep], crs=WGS84), crs=WGS84
     )

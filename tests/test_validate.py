@@ -474,3 +474,31 @@ def test_nothing_is_silently_dropped(rows, system):
     error_rows = set(result.issues.loc[result.issues["severity"] == "error", "row"])
     assert error_rows == set(result.rejected["row"])
     assert result.valid.crs.to_epsg() == 4326
+
+
+def test_extra_columns_kept_and_reserved_names_renamed(enterprises_table):
+    rows = [dict(r, source="园区台账", 备注="东门") for r in enterprises_table]
+    result = _validate(_csv(rows))
+    assert result.valid["source_original"].tolist() == ["园区台账"] * 3
+    assert result.valid["备注"].tolist() == ["东门"] * 3
+    assert "source" not in result.valid.columns
+    assert "经度" not in result.valid.columns  # became the geometry
+
+
+def test_gbk_csv_end_to_end_report_download(enterprises_table):
+    import io
+
+    from retention.io import table_to_xlsx_bytes
+
+    rows = [*enterprises_table, dict(enterprises_table[0], 编号="E9", 纬度="北纬27")]
+    data = pd.DataFrame(rows).to_csv(index=False).encode("gbk")
+    raw = read_layer(data, file_name="园区企业.csv")
+    result = validate_layer(
+        raw.frame, "enterprises", source_name=raw.source.file_name, coordinate_system="gcj02"
+    )
+    assert len(result.valid) == 3
+    report = pd.read_excel(io.BytesIO(table_to_xlsx_bytes(result.rejected)))
+    assert report["row"].tolist() == [4]
+    assert report["reasons"].tolist() == ["纬度: latitude '北纬27' is not a number"]
+    issues = pd.read_csv(io.BytesIO(table_to_csv_bytes(result.issues)), encoding="utf-8-sig")
+    assert issues[["file", "row", "column"]].values.tolist() == [["园区企业.csv", 4, "纬度"]]
