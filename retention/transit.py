@@ -13,6 +13,7 @@ the route's ``speed_kmh``, or from an optional ``minutes_from_start`` column of 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -49,6 +50,9 @@ class TransitRoute:
         First and last departure (``HH:MM``); an end at or before the start passes midnight.
     one_way
         True when vehicles only run in the listed stop order.
+    enterprise_id
+        For an enterprise shuttle (班车): the enterprise whose employees and dormitory residents
+        may ride it; blank for public routes.
     """
 
     route_id: str
@@ -60,6 +64,7 @@ class TransitRoute:
     service_start: str = "00:00"
     service_end: str = "24:00"
     one_way: bool = False
+    enterprise_id: str = ""
 
     def __post_init__(self) -> None:
         where = f"route {self.route_id!r}"
@@ -81,7 +86,11 @@ class TransitRoute:
             try:
                 parse_time_minutes(getattr(self, name))
             except ValidationError as error:
-                raise ValidationError(f"{where}: {error}", column=name) from error
+                raise ValidationError(f"{where}, {name}: {error}") from error
+
+    def serves(self, enterprise_id: str | None) -> bool:
+        """Whether a rider belonging to ``enterprise_id`` (None: anyone) may use the route."""
+        return not self.enterprise_id or self.enterprise_id == enterprise_id
 
     def headway_minutes(self, window: TimeWindow) -> float | None:
         """Headway in ``window`` as given, or None when the route lists none for it."""
@@ -144,10 +153,23 @@ class TransitModel:
         )
 
     def active_routes(
-        self, window: TimeWindow, *, params: TravelParameters
+        self,
+        window: TimeWindow,
+        *,
+        params: TravelParameters,
+        enterprise_id: str | None = None,
     ) -> tuple[TransitRoute, ...]:
-        """Routes that count in ``window``."""
-        return tuple(route for route in self.routes if route.runs_in(window, params=params))
+        """Routes that count in ``window`` for a rider of ``enterprise_id`` (None: public only)."""
+        return tuple(
+            route
+            for route in self.routes
+            if route.serves(enterprise_id) and route.runs_in(window, params=params)
+        )
+
+    @property
+    def restricted_enterprises(self) -> tuple[str, ...]:
+        """Enterprises that run routes only their own people may ride, sorted."""
+        return tuple(sorted({route.enterprise_id for route in self.routes if route.enterprise_id}))
 
     def without_route(self, route_id: str) -> TransitModel:
         """Return a copy without route ``route_id`` (scenario: a line is withdrawn)."""
@@ -250,13 +272,14 @@ def transit_model_from_layers(
                     stop_ids=tuple(stops["stop_id"].astype(str).to_numpy()[order]),
                     cumulative_minutes=tuple(float(value) for value in cumulative),
                     headways=tuple(headways),
-                    service_start=str(route["service_start"]),
-                    service_end=str(route["service_end"]),
+                    service_start=_clock_text(route["service_start"]),
+                    service_end=_clock_text(route["service_end"]),
                     one_way=_truthy(route.get("one_way", False)),
+                    enterprise_id=_text(route.get("enterprise_id")),
                 )
             )
         except ValidationError as error:
-            raise ValidationError(str(error), row=row_number, column=error.column) from error
+            raise ValidationError(str(error), row=row_number) from error
     return TransitModel(
         routes=tuple(built),
         stop_ids=tuple(stops["stop_id"].astype(str)[first_rows]),
@@ -440,6 +463,19 @@ def _run_minutes_along_line(
         # A stop digitised off the line would otherwise be projected to a wrong place.
         steps = np.where(touches_far, straight, steps)
     return np.concatenate([[0.0], np.cumsum(steps) / speed_m_per_min]), far
+
+
+def _clock_text(value: Any) -> str:
+    """``HH:MM`` from a string or a ``datetime.time`` (as the layer loader stores times)."""
+    if isinstance(value, dt.time):
+        return f"{value.hour:02d}:{value.minute:02d}"
+    return str(value).strip()
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
 
 
 def _number(value: Any) -> float | None:

@@ -158,6 +158,7 @@ class TravelTimeEngine:
         *,
         mode: Mode,
         window: TimeWindow | None = None,
+        enterprise_id: str | None = None,
     ) -> np.ndarray:
         """Return travel minutes from every origin to every destination.
 
@@ -170,6 +171,9 @@ class TravelTimeEngine:
             ``walk``, ``ebike`` or ``transit``.
         window
             Time window; required for transit (which routes run, and their headways).
+        enterprise_id
+            Transit only: the origins belong to this enterprise, so its shuttles may be used
+            (None: public routes only).
 
         Returns
         -------
@@ -185,7 +189,9 @@ class TravelTimeEngine:
         if window is None:
             raise ValidationError("transit travel times need a time window; got window=None")
         walk = self._leg_minutes(source, target, mode="walk", cutoff=self._params.max_minutes)
-        return self._transit_minutes(source, target, window=window, walk=walk)
+        return self._transit_minutes(
+            source, target, window=window, walk=walk, enterprise_id=enterprise_id
+        )
 
     def _as_snapped(self, points: Points, mode: Mode) -> SnappedPoints:
         if isinstance(points, SnappedPoints):
@@ -249,10 +255,11 @@ class TravelTimeEngine:
         walk: np.ndarray,
         access: np.ndarray | None = None,
         egress: np.ndarray | None = None,
+        enterprise_id: str | None = None,
     ) -> np.ndarray:
         """Best of walking and riding (with up to any number of transfers) in ``window``."""
         params = self._params
-        routes = self._transit.active_routes(window, params=params)
+        routes = self._transit.active_routes(window, params=params, enterprise_id=enterprise_id)
         if not routes:
             return walk.copy()
         if access is None:
@@ -579,10 +586,24 @@ def travel_times_for_park(
         egress = engine._leg_minutes(
             engine.stop_snap, walk_amenities, mode="walk", cutoff=params.max_minutes
         )
+        belongs = origins["enterprise_id"].to_numpy(dtype=object)
         for window in windows:
             riding = engine._transit_minutes(
                 walk_origins, walk_amenities, window=window, walk=walk, access=access, egress=egress
             )
+            # An enterprise's shuttle serves only its own employees and dormitory residents.
+            for enterprise in transit.restricted_enterprises:
+                rows = np.flatnonzero(belongs == enterprise)
+                if len(rows):
+                    riding[rows] = engine._transit_minutes(
+                        _subset(walk_origins, rows),
+                        walk_amenities,
+                        window=window,
+                        walk=walk[rows],
+                        access=access[rows],
+                        egress=egress,
+                        enterprise_id=enterprise,
+                    )
             minutes[("transit", window.key)] = _read_only32(riding)
     return TravelTimeResult(
         origins=origins,
@@ -594,6 +615,17 @@ def travel_times_for_park(
         approximate=network.approximate,
         snap_report=pd.concat(reports, ignore_index=True)[["layer", "mode", "id", "distance_m"]],
         notes=transit.notes,
+    )
+
+
+def _subset(points: SnappedPoints, rows: np.ndarray) -> SnappedPoints:
+    return SnappedPoints(
+        ids=points.ids[rows],
+        nodes=points.nodes[rows],
+        distance_metres=points.distance_metres[rows],
+        xy=points.xy[rows],
+        max_distance_metres=points.max_distance_metres,
+        approximate=points.approximate,
     )
 
 

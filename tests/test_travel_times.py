@@ -481,6 +481,25 @@ def test_results_do_not_depend_on_call_history() -> None:
     )
 
 
+def test_enterprise_shuttle_serves_only_its_people() -> None:
+    routes, stops = _transit_layers()
+    routes["enterprise_id"] = [None, "E1"]  # R2 becomes E1's shuttle
+    transit = transit_model_from_layers(routes, stops, windows=DEFAULT_TIME_WINDOWS, params=PARAMS)
+    assert transit.restricted_enterprises == ("E1",)
+    engine = TravelTimeEngine(network_from_roads(_roads()), transit=transit, params=PARAMS)
+    origin, target = _points([(0, 0)]), _points([(3000, 1500)])
+    public = engine.matrix(origin, target, mode="transit", window=PEAK)
+    staff = engine.matrix(origin, target, mode="transit", window=PEAK, enterprise_id="E1")
+    assert public[0, 0] == pytest.approx(13 + 1500 / 60, abs=1e-6)  # R1, then walk north
+    assert staff[0, 0] == pytest.approx(21.0, abs=1e-6)
+    park = _park()
+    park.layers[LayerKind.TRANSIT_ROUTES] = routes
+    result = travel_times_for_park(park, params=PARAMS, modes=("transit",))
+    peak = result.minutes_for("transit", PEAK)[:, 1]
+    times = dict(zip(result.origins["origin_id"], peak, strict=True))
+    assert times["D1"] == pytest.approx(21.0, abs=1e-4)  # E1's dormitory at (0, 0)
+
+
 def test_custom_window_reads_its_headway_column() -> None:
     lunch = TimeWindow("lunch", "weekday", "11:00", "13:00", "Lunch", "午间")
     routes, stops = _transit_layers()
