@@ -1,0 +1,284 @@
+"""Every access indicator of a park for one mode and time window, from its travel-time matrix.
+
+A thin layer over ``retention.access``, ``retention.living_circle`` and ``retention.gaps``: it
+reads the origin and amenity tables that ``retention.travel_times.travel_times_for_park``
+returns, so the Gaps page asks for one object and then only chooses what to display.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from retention.access import (
+    DEFAULT_DECAY,
+    DecayFunction,
+    cumulative_opportunities,
+    e2sfca_by_category,
+    nearest_minutes,
+)
+from retention.errors import ParameterError
+from retention.gaps import DEFAULT_GAP_PARAMETERS, GapParameters, gap_index
+from retention.layers import AmenityCategory
+from retention.living_circle import living_circle_compliance, living_circle_met
+from retention.standards import GB50180_2018, LivingCircleTable
+
+INDICATORS: tuple[str, ...] = ("nearest", "opportunities", "e2sfca", "living_circle", "gap_index")
+"""Indicator ids the page offers, in order."""
+
+DEMAND_SETS: Mapping[str, tuple[str, ...]] = {
+    "residence": ("residence",),
+    "enterprise": ("enterprise",),
+    "both": ("residence", "enterprise"),
+}
+"""Origin sets whose people compete for supply in E2SFCA step 1 (GB norms count residents)."""
+
+
+@dataclass(frozen=True)
+class IndicatorParameters:
+    """Options of every indicator (frozen: a clean cache key).
+
+    Parameters
+    ----------
+    threshold_minutes
+        Time budget T of cumulative opportunities; 15 min is the largest GB 50180-2018 living
+        circle (Table 3.0.4).
+    decay
+        E2SFCA distance decay (default Luo & Qi 2009 zones, see ``retention.access``).
+    catchment_minutes
+        E2SFCA catchment; ``None`` lets the decay cut off.
+    demand
+        ``"residence"`` (default; GB 50180 norms are per resident), ``"enterprise"`` or ``"both"``.
+    gap
+        Targets, caps and supply norms of the gap index.
+    living_circle
+        Living-circle tiers and requirements.
+    """
+
+    threshold_minutes: float = 15.0
+    decay: DecayFunction = DEFAULT_DECAY
+    catchment_minutes: float | None = None
+    demand: str = "residence"
+    gap: GapParameters = DEFAULT_GAP_PARAMETERS
+    living_circle: LivingCircleTable = GB50180_2018
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.threshold_minutes) or self.threshold_minutes <= 0:
+            raise ParameterError(
+                f"must be a positive number of minutes, got {self.threshold_minutes!r}",
+                column="threshold_minutes",
+            )
+        if self.demand not in DEMAND_SETS:
+            raise ParameterError(
+                f"must be one of {', '.join(DEMAND_SETS)}, got {self.demand!r}", column="demand"
+            )
+
+
+@dataclass(frozen=True, eq=False)
+class ParkIndicators:
+    """Indicators of every origin for one mode and window (rows align with ``origins``).
+
+    Parameters
+    ----------
+    origins
+        ``origin_set``, ``origin_id``, ``name``, ``weight`` (people), ``enterprise_id`` and zone
+        columns, as given.
+    nearest
+        Minutes to the nearest available amenity, origins x categories (``inf``: none).
+    opportunities
+        Amenities reachable within ``threshold_minutes``, origins x categories.
+    capacity_within
+        Their summed capacity.
+    supply_per_1000
+        E2SFCA supply per 1,000 people, origins x categories.
+    living_circle
+        Whether each required category is within its tier, origins x categories.
+    compliance
+        People-weighted share of residents within each tier (residence origins; all origins if
+        there are no residences).
+    gap
+        ``gap_index`` then each weighted category's contribution.
+    parameters
+        The options used.
+    """
+
+    origins: pd.DataFrame
+    nearest: pd.DataFrame
+    opportunities: pd.DataFrame
+    capacity_within: pd.DataFrame
+    supply_per_1000: pd.DataFrame
+    living_circle: pd.DataFrame
+    compliance: pd.DataFrame
+    gap: pd.DataFrame
+    parameters: IndicatorParameters = field(default_factory=IndicatorParameters)
+
+    def values(self, indicator: str, category: str | None = None) -> pd.Series:
+        """Return one indicator per origin; ``category`` is ignored for ``gap_index``.
+
+        For ``living_circle`` the value is 1.0 where the category is within its tier, else 0.0.
+        """
+        if indicator == "gap_index":
+            return self.gap["gap_index"]
+        frames = {
+            "nearest": self.nearest,
+            "opportunities": self.opportunities,
+            "e2sfca": self.supply_per_1000,
+            "living_circle": self.living_circle,
+        }
+        if indicator not in frames:
+            raise ParameterError(
+                f"must be one of {', '.join(INDICATORS)}, got {indicator!r}", column="indicator"
+            )
+        frame = frames[indicator]
+        if category not in frame.columns:
+            raise ParameterError(
+                f"indicator {indicator!r} has no category {category!r}", column="category"
+            )
+        return frame[category].astype(float)
+
+
+def park_indicators(
+    minutes: npt.ArrayLike,
+    origins: pd.DataFrame,
+    amenities: pd.DataFrame,
+    *,
+    available: npt.ArrayLike | None = None,
+    parameters: IndicatorParameters | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> ParkIndicators:
+    """Compute every indicator for one travel-time matrix.
+
+    Assumes ``minutes`` is origins x amenities (row ``i`` = ``origins`` row ``i``, column ``j`` =
+    ``amenities`` row ``j``; NaN/``inf`` unreachable) and ``available`` the mask of
+    ``TravelTimeResult.available_mask``. ``origins`` has ``origin_set`` and ``weight`` (people);
+    ``amenities`` has ``category`` and ``capacity``.
+
+    Parameters
+    ----------
+    minutes
+        Travel minutes for one mode and window.
+    origins
+        Origin table (``retention.origins.origin_points``).
+    amenities
+        Amenities layer (reset index).
+    available
+        Boolean mask ``(n_origins, n_amenities)``.
+    parameters
+        Indicator options; default ``IndicatorParameters()``.
+    weights
+        Category importance for the gap index (e.g. from the survey); default equal.
+
+    Returns
+    -------
+    ParkIndicators
+    """
+    parameters = parameters or IndicatorParameters()
+    for column in ("origin_set", "weight"):
+        if column not in origins.columns:
+            raise ParameterError(f"origins table has no {column!r} column", column=column)
+    for column in ("category", "capacity"):
+        if column not in amenities.columns:
+            raise ParameterError(f"amenities table has no {column!r} column", column=column)
+    categories = amenities["category"].astype(str).to_numpy()
+    capacity = pd.to_numeric(amenities["capacity"], errors="coerce").fillna(0.0).to_numpy()
+    people = origins["weight"].to_numpy(dtype=float)
+    order = [category.value for category in AmenityCategory]
+    common = {"available": available, "origin_ids": origins.index, "category_order": order}
+    nearest = nearest_minutes(minutes, categories, **common).xs(1, level="rank", axis=1)
+    opportunities = cumulative_opportunities(
+        minutes, categories, threshold_minutes=parameters.threshold_minutes, **common
+    )
+    capacity_within = cumulative_opportunities(
+        minutes,
+        categories,
+        threshold_minutes=parameters.threshold_minutes,
+        weights=capacity,
+        **common,
+    )
+    in_demand = origins["origin_set"].isin(DEMAND_SETS[parameters.demand]).to_numpy()
+    supply = e2sfca_by_category(
+        minutes,
+        categories,
+        capacity,
+        np.where(in_demand, people, 0.0),
+        decay=parameters.decay,
+        catchment_minutes=parameters.catchment_minutes,
+        **common,
+    )
+    met = living_circle_met(
+        minutes,
+        categories,
+        table=parameters.living_circle,
+        available=available,
+        origin_ids=origins.index,
+    )
+    residents = (origins["origin_set"] == "residence").to_numpy()
+    rows = residents if residents.any() else np.ones(len(origins), dtype=bool)
+    matrix = np.asarray(minutes, dtype=float)
+    mask = None if available is None else np.broadcast_to(np.asarray(available), matrix.shape)
+    compliance = living_circle_compliance(
+        matrix[rows],
+        categories,
+        people[rows],
+        table=parameters.living_circle,
+        available=None if mask is None else mask[rows],
+    )
+    gap = gap_index(nearest, supply_per_1000=supply, parameters=parameters.gap, weights=weights)
+    return ParkIndicators(
+        origins=pd.DataFrame(origins.drop(columns="geometry", errors="ignore")),
+        nearest=nearest,
+        opportunities=opportunities,
+        capacity_within=capacity_within,
+        supply_per_1000=supply,
+        living_circle=met,
+        compliance=compliance,
+        gap=gap,
+        parameters=parameters,
+    )
+
+
+def indicators_for_window(
+    result: object,
+    *,
+    mode: str,
+    window: str,
+    parameters: IndicatorParameters | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> ParkIndicators:
+    """Compute every indicator from a ``TravelTimeResult`` for one mode and window key.
+
+    Assumes ``result`` is a ``retention.travel_times.TravelTimeResult``; unavailable amenities
+    (closed in the window, or reserved for other enterprises) do not count.
+
+    Parameters
+    ----------
+    result
+        Travel times of the park.
+    mode
+        ``walk``, ``ebike`` or ``transit``.
+    window
+        Time-window key, e.g. ``"weekday_evening"``.
+    parameters
+        Indicator options.
+    weights
+        Category importance for the gap index.
+
+    Returns
+    -------
+    ParkIndicators
+    """
+    minutes = result.minutes_for(mode, window)  # type: ignore[attr-defined]
+    available = result.available_mask(window)  # type: ignore[attr-defined]
+    return park_indicators(
+        minutes,
+        result.origins,  # type: ignore[attr-defined]
+        result.amenities,  # type: ignore[attr-defined]
+        available=available,
+        parameters=parameters,
+        weights=weights,
+    )

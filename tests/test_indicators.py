@@ -1,0 +1,72 @@
+"""Tests for retention.indicators: one call computes every indicator consistently."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from retention.access import e2sfca
+from retention.errors import ParameterError
+from retention.indicators import IndicatorParameters, park_indicators
+
+INF = math.inf
+
+ORIGINS = pd.DataFrame(
+    {
+        "origin_set": ["residence", "residence", "enterprise"],
+        "origin_id": ["r1", "r2", "e1"],
+        "weight": [5000.0, 3000.0, 8000.0],
+        "enterprise_id": [None, None, "e1"],
+    }
+)
+AMENITIES = pd.DataFrame(
+    {"id": ["c1", "h1"], "category": ["sports_court", "hospital"], "capacity": [1.0, 100.0]}
+)
+MINUTES = np.array([[2.0, 12.0], [3.0, INF], [20.0, 40.0]])
+
+
+def test_park_indicators_known_answer() -> None:
+    result = park_indicators(MINUTES, ORIGINS, AMENITIES)
+    assert result.nearest["sports_court"].tolist() == [2.0, 3.0, 20.0]
+    assert result.nearest["park"].tolist() == [INF, INF, INF]  # every category is a column
+    assert result.opportunities["hospital"].tolist() == [1.0, 0.0, 0.0]
+    assert result.capacity_within["hospital"].tolist() == [100.0, 0.0, 0.0]
+    # Demand = residents only (default): the enterprise competes for nothing but still gets A_i.
+    expected = 1000 * e2sfca(MINUTES[:, :1], [1.0], [5000.0, 3000.0, 0.0])
+    np.testing.assert_allclose(result.supply_per_1000["sports_court"], expected)
+    assert result.supply_per_1000["sports_court"].iloc[0] == pytest.approx(0.125)
+    assert result.living_circle["sports_court"].tolist() == [True, True, False]
+    # Compliance counts residents: 8,000 of 8,000 reach a court within 5 minutes.
+    assert result.compliance.loc["sports_court", "share"] == 1.0
+    assert result.compliance.loc["hospital", "share"] == pytest.approx(5000 / 8000)
+    np.testing.assert_allclose(
+        result.gap.drop(columns="gap_index").sum(axis=1), result.gap["gap_index"]
+    )
+    assert result.values("gap_index").equals(result.gap["gap_index"])
+    assert result.values("living_circle", "sports_court").tolist() == [1.0, 1.0, 0.0]
+
+
+def test_availability_and_demand_options_change_the_answers() -> None:
+    closed = np.array([[False, True]] * 3)
+    result = park_indicators(MINUTES, ORIGINS, AMENITIES, available=closed)
+    assert result.nearest["sports_court"].tolist() == [INF, INF, INF]
+    both = park_indicators(
+        MINUTES, ORIGINS, AMENITIES, parameters=IndicatorParameters(demand="both")
+    )
+    # The enterprise at 20 min weighs 0.68 in step 1: D = 8,000 + 0.68 * 8,000.
+    assert both.supply_per_1000["sports_court"].iloc[0] == pytest.approx(1000 / 13440)
+
+
+def test_bad_options_are_named() -> None:
+    with pytest.raises(ParameterError, match="'demand': must be one of residence"):
+        IndicatorParameters(demand="visitors")
+    with pytest.raises(ParameterError, match="'threshold_minutes'"):
+        IndicatorParameters(threshold_minutes=0)
+    with pytest.raises(ParameterError, match="amenities table has no 'capacity' column"):
+        park_indicators(MINUTES, ORIGINS, AMENITIES.drop(columns="capacity"))
+    result = park_indicators(MINUTES, ORIGINS, AMENITIES)
+    with pytest.raises(ParameterError, match="'indicator': must be one of nearest"):
+        result.values("beauty", "park")
