@@ -445,6 +445,8 @@ def generate_park(
     ------
     ParameterError
         If ``seed`` is not a non-negative integer or the park cannot fit into ``boundary``.
+    ValidationError
+        If ``boundary`` is a GeoDataFrame without a CRS.
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ParameterError(f"expected a non-negative integer seed, got {seed!r}", column="seed")
@@ -466,7 +468,7 @@ def generate_park(
     enterprises["zone_id"] = enterprise_zone
     residences = _residences(spec, site, enterprises, rngs[5])
     amenities = _amenities(spec, site, enterprises, rngs[6])
-    routes, stops = _transit(spec, site, roads, residences, enterprises, frame, rngs[7])
+    routes, stops = _transit(spec, site, roads, residences, enterprises, rngs[7])
 
     layers = {
         LayerKind.ZONES: frame.frame_to_wgs84(zones),
@@ -1504,7 +1506,6 @@ def _transit(
     roads: _Roads,
     residences: gpd.GeoDataFrame,
     enterprises: gpd.GeoDataFrame,
-    frame: _Frame,
     rng: np.random.Generator,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     graph = roads.drive_graph
@@ -1666,7 +1667,6 @@ def _transit(
         geometry=list(shapely.points(roads.node_lonlat[stop_nodes])),
         crs=WGS84,
     )
-    del frame
     return route_frame, stop_frame
 
 
