@@ -325,17 +325,21 @@ def _read_csv(data: bytes, name: str) -> RawLayer:
         raise FileFormatError("the file is empty (only a byte-order mark)", file=name)
     first_line = next(line for line in text.lstrip("\ufeff").splitlines() if line.strip())
     delimiter = max(_CSV_DELIMITERS, key=first_line.count)
+    # Blank lines inside the data stay rows (validate reports them) so that row numbers match
+    # what the user sees in a spreadsheet; trailing blank lines are only the file's end.
+    text = text.rstrip("\r\n\t ") + "\n"
     try:
         frame = pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
             dtype=str,
             keep_default_na=False,
-            skip_blank_lines=True,
+            skip_blank_lines=False,
             quoting=csv.QUOTE_MINIMAL,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise FileFormatError(f"the CSV cannot be parsed: {err}", file=name) from err
+    frame = frame.fillna("")  # a blank line gives missing cells; other empty cells are ""
     frame.columns = [str(column).strip() for column in frame.columns]
     return _raw(frame, name, "csv", layer=None, encoding=encoding)
 
@@ -355,7 +359,11 @@ def _read_xlsx(data: bytes, name: str, *, sheet: str | None) -> RawLayer:
         chosen = sheets[0] if sheet is None and sheets else sheet
         chosen = _choose_layer(sheets, chosen, name, what="sheet")
         frame = workbook.parse(sheet_name=chosen, dtype=object)
-    frame = frame.dropna(how="all").reset_index(drop=True)
+    # Drop only trailing empty rows (formatted but unused cells); empty rows inside the data
+    # stay, so row numbers match the sheet and validate reports them.
+    filled = frame.notna().any(axis=1).to_numpy()
+    last = int(filled.nonzero()[0].max()) + 1 if filled.any() else 0
+    frame = frame.iloc[:last].reset_index(drop=True)
     frame.columns = [str(column).strip() for column in frame.columns]
     return _raw(frame, name, "xlsx", layer=chosen, encoding=None)
 

@@ -291,6 +291,7 @@ class _Rows:
         self.source_name = source_name
         self.records: list[dict[str, object]] = []
         self.errors: dict[int, list[str]] = {}
+        self.blank: set[int] = set()
 
     def add(
         self,
@@ -355,6 +356,9 @@ def _table_geometry(
     for position, (lon_raw, lat_raw) in enumerate(
         zip(frame[lon_column].tolist(), frame[lat_column].tolist(), strict=True)
     ):
+        if position in rows.blank:
+            geometries.append(None)
+            continue
         values: dict[str, float] = {}
         for column, raw, name in (
             (lon_column, lon_raw, "longitude"),
@@ -402,6 +406,9 @@ def _table_geometry(
 def _wkt_geometry(frame: pd.DataFrame, column: str, rows: _Rows) -> list[BaseGeometry | None]:
     geometries: list[BaseGeometry | None] = []
     for position, raw in enumerate(frame[column].tolist()):
+        if position in rows.blank:
+            geometries.append(None)
+            continue
         if _is_missing(raw):
             rows.add(position, column, raw, "WKT geometry text", "geometry is missing")
             geometries.append(None)
@@ -568,6 +575,7 @@ def validate_layer(
     attribute_columns = [c for c in frame.columns if c != geometry_name]
     header_map = map_headers(attribute_columns, spec, source_name=source_name)
     rows = _Rows(source_name)
+    _reject_blank_rows(frame, attribute_columns, geometry_name, rows)
 
     raw_geometries: list[BaseGeometry | None]
     if geometry_name is not None and frame[geometry_name].notna().any():
@@ -630,6 +638,18 @@ def validate_layer(
     return LayerValidation(valid=valid, issues=issues, rejected=rejected)
 
 
+def _reject_blank_rows(
+    frame: pd.DataFrame, attribute_columns: list[str], geometry_name: str | None, rows: _Rows
+) -> None:
+    """Reject rows with no value and no geometry once, instead of once per required field."""
+    empty = frame[attribute_columns].map(_is_missing).all(axis=1).to_numpy()
+    if geometry_name is not None:
+        empty &= frame[geometry_name].isna().to_numpy()
+    for position in np.flatnonzero(empty).tolist():
+        rows.add(position, "", "", "a data row", "the row is empty")
+        rows.blank.add(position)
+
+
 def _convert_fields(
     frame: pd.DataFrame,
     spec: LayerSpec,
@@ -645,6 +665,9 @@ def _convert_fields(
         converted: list[object] = []
         expected = _expected(field_spec)
         for position, raw in enumerate(frame[header].tolist()):
+            if position in rows.blank:
+                converted.append(None)
+                continue
             if _is_missing(raw):
                 if field_spec.required:
                     rows.add(position, header, raw, expected, "required value is missing")

@@ -273,3 +273,12 @@ def test_table_writers_round_trip_chinese_and_geometry():
     xlsx = table_to_xlsx_bytes(_points(), sheet_name="rejected")
     back = pd.read_excel(io.BytesIO(xlsx), sheet_name="rejected")
     assert back["geometry"].tolist() == ["POINT (113.145 27.845)", "POINT (113.15 27.85)"]
+
+
+def test_xlsx_keeps_inner_blank_rows_and_drops_trailing_ones():
+    table = pd.DataFrame({"名称": ["A", None, "C", None], "经度": [113.1, None, 113.3, None]})
+    buffer = io.BytesIO()
+    table.to_excel(buffer, index=False)
+    raw = read_layer(buffer.getvalue(), file_name="a.xlsx")
+    assert raw.frame["名称"].tolist()[0::2] == ["A", "C"]
+    assert len(raw.frame) == 3

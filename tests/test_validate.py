@@ -502,3 +502,17 @@ def test_gbk_csv_end_to_end_report_download(enterprises_table):
     assert report["reasons"].tolist() == ["纬度: latitude '北纬27' is not a number"]
     issues = pd.read_csv(io.BytesIO(table_to_csv_bytes(result.issues)), encoding="utf-8-sig")
     assert issues[["file", "row", "column"]].values.tolist() == [["园区企业.csv", 4, "纬度"]]
+
+
+def test_blank_rows_keep_row_numbers_and_are_reported_once(enterprises_table):
+    text = pd.DataFrame(enterprises_table).to_csv(index=False)
+    lines = text.splitlines()
+    data = "\n".join([lines[0], lines[1], "", lines[2], ",,,,,,", lines[3], "", ""]) + "\n"
+    raw = read_layer(data.encode("gb18030"), file_name="e.csv")
+    assert len(raw.frame) == 5  # trailing blank lines are not rows; inner ones are
+    result = _validate(raw.frame)
+    assert result.valid["id"].tolist() == ["E1", "E2", "E3"]
+    assert result.issues[["row", "message"]].values.tolist() == [
+        [2, "the row is empty"],
+        [4, "the row is empty"],
+    ]
