@@ -11,9 +11,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy.sparse.csgraph import dijkstra
 
 from retention.access import (
     DEFAULT_DECAY,
@@ -24,8 +28,10 @@ from retention.access import (
 )
 from retention.errors import ParameterError
 from retention.gaps import DEFAULT_GAP_PARAMETERS, GapParameters, gap_index
-from retention.layers import AmenityCategory
+from retention.hexagons import reachable_areas
+from retention.layers import WGS84, AmenityCategory
 from retention.living_circle import living_circle_compliance, living_circle_met
+from retention.network import NetworkMode, StreetNetwork
 from retention.standards import GB50180_2018, LivingCircleTable
 
 INDICATORS: tuple[str, ...] = ("nearest", "opportunities", "e2sfca", "living_circle", "gap_index")
@@ -281,4 +287,76 @@ def indicators_for_window(
         available=available,
         parameters=parameters,
         weights=weights,
+    )
+
+
+def isochrones(
+    network: StreetNetwork,
+    lon: float,
+    lat: float,
+    *,
+    network_mode: NetworkMode,
+    speed_m_per_min: float,
+    walk_speed_m_per_min: float,
+    max_snap_distance_metres: float,
+    thresholds_minutes: tuple[float, ...] = (5.0, 10.0, 15.0),
+    resolution: int = 10,
+) -> gpd.GeoDataFrame:
+    """Return the areas reachable from one point within each time budget along the streets.
+
+    Assumes a WGS84 point and a projected ``network``; the walk from the point to its nearest
+    node is at walking speed, then edges at ``speed_m_per_min``. Areas are unions of H3 cells
+    holding a reached node (``retention.hexagons.reachable_areas``). A point too far from the
+    network, or a straight-line fallback network, gives empty areas.
+
+    Parameters
+    ----------
+    network
+        The street network.
+    lon, lat
+        The origin.
+    network_mode
+        ``"walk"`` or ``"bike"``.
+    speed_m_per_min
+        Speed on the network.
+    walk_speed_m_per_min
+        Walking speed to the first node.
+    max_snap_distance_metres
+        Farthest the point may be from the network.
+    thresholds_minutes
+        Time budgets (GB 50180-2018 living circles by default).
+    resolution
+        H3 resolution of the area cells.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``minutes``, ``cells``, ``geometry`` (EPSG:4326), largest budget first.
+    """
+    nothing = reachable_areas(
+        [], [], [], thresholds_minutes=thresholds_minutes, resolution=resolution
+    )
+    if network.approximate or network.node_xy.size == 0:
+        return nothing
+    point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=WGS84)
+    snapped = network.snap(
+        point, mode=network_mode, max_distance_metres=max_snap_distance_metres
+    )
+    if not snapped.usable[0] or snapped.nodes[0] < 0:
+        return nothing
+    access_minutes = float(snapped.distance_metres[0]) / walk_speed_m_per_min
+    graph = network.graph_minutes(mode=network_mode, speed_m_per_min=speed_m_per_min)
+    budget = max(thresholds_minutes) - access_minutes
+    if budget < 0:
+        return nothing
+    times = dijkstra(graph, directed=False, indices=int(snapped.nodes[0]), limit=budget)
+    node_lon, node_lat = Transformer.from_crs(network.crs, WGS84, always_xy=True).transform(
+        network.node_xy[:, 0], network.node_xy[:, 1]
+    )
+    return reachable_areas(
+        node_lon,
+        node_lat,
+        np.asarray(times) + access_minutes,
+        thresholds_minutes=thresholds_minutes,
+        resolution=resolution,
     )

@@ -70,3 +70,43 @@ def test_bad_options_are_named() -> None:
     result = park_indicators(MINUTES, ORIGINS, AMENITIES)
     with pytest.raises(ParameterError, match="'indicator': must be one of nearest"):
         result.values("beauty", "park")
+
+
+def test_isochrones_follow_the_street_network() -> None:
+    import geopandas as gpd
+    import shapely
+
+    from retention.indicators import isochrones
+    from retention.network import network_from_roads
+
+    # One straight street, a node every 0.002° of longitude (≈197 m ≈ 3.28 walking minutes).
+    lons = [113.100 + 0.002 * i for i in range(8)]
+    roads = gpd.GeoDataFrame(
+        {"id": ["s1"], "road_class": ["local"], "walk": [True], "bike": [True]},
+        geometry=[shapely.LineString([(x, 27.8) for x in lons])],
+        crs="EPSG:4326",
+    )
+    network = network_from_roads(roads)
+    areas = isochrones(
+        network,
+        113.100,
+        27.8,
+        network_mode="walk",
+        speed_m_per_min=60.0,
+        walk_speed_m_per_min=60.0,
+        max_snap_distance_metres=300.0,
+    ).set_index("minutes")
+    # Nodes at 0, 3.3, 6.6, 9.8, 13.1, 16.4 min: 2 within 5, 4 within 10, 5 within 15.
+    assert areas["cells"].to_dict() == {15.0: 5, 10.0: 4, 5.0: 2}
+    assert areas.geometry[15.0].contains(shapely.Point(lons[4], 27.8))
+    assert not areas.geometry[15.0].contains(shapely.Point(lons[5], 27.8))
+    far = isochrones(
+        network,
+        113.2,
+        27.9,
+        network_mode="walk",
+        speed_m_per_min=60.0,
+        walk_speed_m_per_min=60.0,
+        max_snap_distance_metres=300.0,
+    )
+    assert far["cells"].tolist() == [0, 0, 0] and far.geometry.is_empty.all()
