@@ -254,7 +254,8 @@ def _points_frame(
     bad = np.flatnonzero(weights.isna().to_numpy() | (weights < 0).to_numpy())
     if len(bad):
         raise ValidationError(
-            f"{weight_column} {layer[weight_column].iloc[bad[0]]!r} is not a count; expected a "
+            f"{weight_column} {str(layer[weight_column].iloc[bad[0]])!r} is not a count; "
+            "expected a "
             "whole number >= 0",
             row=int(bad[0]) + 1,
             column=weight_column,
