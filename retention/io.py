@@ -15,14 +15,18 @@ import csv
 import io
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
 from retention.errors import FileFormatError
+
+_T = TypeVar("_T")
 
 TABLE_FORMATS = ("csv", "xlsx")
 SPATIAL_FORMATS = ("gpkg", "geojson", "shapefile")
@@ -227,7 +231,7 @@ def _require_non_empty(data: bytes, name: str) -> None:
         raise FileFormatError("the file is empty (0 bytes of content)", file=name)
 
 
-def _gdal_call(func, path: Path, *, file_name: str, **kwargs):  # type: ignore[no-untyped-def]
+def _gdal_call(func: Callable[..., _T], path: Path, *, file_name: str, **kwargs: Any) -> _T:
     """Call a pyogrio function, turning GDAL's errors into a FileFormatError for ``file_name``."""
     try:
         return func(path, **kwargs)

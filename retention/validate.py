@@ -85,6 +85,17 @@ class LayerValidation:
         return len(self.valid) + len(self.rejected)
 
 
+def layer_kind(kind: LayerKind | str) -> LayerKind:
+    """Return ``kind`` as a ``LayerKind``; ``ValidationError`` listing the kinds if unknown."""
+    try:
+        return LayerKind(kind)
+    except ValueError:
+        kinds = ", ".join(k.value for k in LayerKind)
+        raise ValidationError(
+            f"unknown layer kind {kind!r}; expected one of: {kinds}", column="kind"
+        ) from None
+
+
 def normalise_header(header: object) -> str:
     """Return ``header`` stripped, case-folded, without a parenthesised unit like ``(人)``."""
     text = _PARENTHESES.sub("", str(header)).strip().casefold()
@@ -563,7 +574,7 @@ def validate_layer(
         When the file as a whole cannot be used: a required column is missing, a table has no
         coordinate columns, or two headers claim one field.
     """
-    spec = LAYER_SPECS[LayerKind(kind)]
+    spec = LAYER_SPECS[layer_kind(kind)]
     system = parse_coordinate_system(coordinate_system)
     if max_outside_metres < 0:
         raise ValidationError(

@@ -516,3 +516,10 @@ def test_blank_rows_keep_row_numbers_and_are_reported_once(enterprises_table):
         [2, "the row is empty"],
         [4, "the row is empty"],
     ]
+
+
+def test_unknown_layer_kind(enterprises_table):
+    with pytest.raises(
+        ValidationError, match=r"unknown layer kind 'shops'; expected one of: zones"
+    ):
+        _validate(_csv(enterprises_table), kind="shops")
