@@ -177,11 +177,12 @@ class RetentionModelSpec:
 
 
 def access_column(
-    category: AmenityCategory | str, *, mode: str = "walk", window: str = "evening"
+    category: AmenityCategory | str, *, mode: str = "walk", window: str = "weekday_evening"
 ) -> str:
     """Return the feature column of minutes to the nearest ``category``.
 
-    The name reads ``<mode>_<window>_minutes_<category>``, e.g. ``walk_evening_minutes_canteen``.
+    The name reads ``<mode>_<window>_minutes_<category>``, with a window key of
+    ``retention.parameters.DEFAULT_TIME_WINDOWS``: e.g. ``walk_weekday_evening_minutes_canteen``.
     """
     return f"{mode}_{window}_minutes_{AmenityCategory(category).value}"
 
@@ -199,7 +200,7 @@ def default_spec(
     *,
     categories: Sequence[AmenityCategory | str] = DEFAULT_MODEL_CATEGORIES,
     access_mode: str = "walk",
-    access_window: str = "evening",
+    access_window: str = "weekday_evening",
     include_satisfaction: bool = True,
     weight: str | None = None,
     cov_type: CovType = "cluster",

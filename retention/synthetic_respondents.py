@@ -23,10 +23,10 @@ from retention.survey_schema import AgeBand, WageBand
 # an intent share of about 30 %.
 DEMO_COEFFICIENTS: Mapping[str, float] = {
     INTERCEPT: 0.2,
-    "walk_evening_minutes_canteen": 0.15,
-    "walk_evening_minutes_grocery": 0.10,
-    "walk_evening_minutes_clinic": 0.05,
-    "walk_evening_minutes_sports_court": 0.20,
+    "walk_weekday_evening_minutes_canteen": 0.15,
+    "walk_weekday_evening_minutes_grocery": 0.10,
+    "walk_weekday_evening_minutes_clinic": 0.05,
+    "walk_weekday_evening_minutes_sports_court": 0.20,
     "sat_canteen": -0.25,
     "sat_grocery": -0.10,
     "sat_clinic": -0.05,

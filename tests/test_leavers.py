@@ -187,7 +187,7 @@ def test_identical_scenario_has_zero_delta(simulated) -> None:
 
 def test_better_access_reduces_leavers_with_interval_below_zero(simulated) -> None:
     frame, model, heads = simulated
-    column = "walk_evening_minutes_sports_court"
+    column = "walk_weekday_evening_minutes_sports_court"
     access = frame[["residence_id", column]].drop_duplicates("residence_id")
     improved = access.assign(**{column: np.minimum(access[column], 5.0)})
     result = scenario_delta(model, frame, merge_access(frame, improved), heads, n_draws=300)

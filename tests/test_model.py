@@ -238,12 +238,12 @@ def test_pickle_round_trip_predicts_the_same(fitted, respondents) -> None:
 
 
 def test_predict_from_features_changes_only_the_changed_residence(fitted, respondents) -> None:
-    access_columns = [c for c in respondents.columns if c.startswith("walk_evening")]
+    access_columns = [c for c in respondents.columns if c.startswith("walk_weekday_evening")]
     access = respondents[["residence_id", *access_columns]].drop_duplicates("residence_id")
     base = fitted.predict_from_features(respondents, access)
     np.testing.assert_array_equal(base, fitted.predict_proba(respondents))
     scenario = access.copy()
-    scenario.loc[scenario["residence_id"] == "H07", "walk_evening_minutes_canteen"] = 2.0
+    scenario.loc[scenario["residence_id"] == "H07", "walk_weekday_evening_minutes_canteen"] = 2.0
     changed = fitted.predict_from_features(respondents, scenario)
     moved = ~np.isclose(changed, base, equal_nan=True)
     in_h07 = (respondents["residence_id"] == "H07").to_numpy()
@@ -254,13 +254,15 @@ def test_predict_from_features_changes_only_the_changed_residence(fitted, respon
 
 
 def test_merge_access_rejects_duplicate_residences(respondents) -> None:
-    access = pd.DataFrame({"residence_id": ["H01", "H01"], "walk_evening_minutes_canteen": [1, 2]})
+    access = pd.DataFrame(
+        {"residence_id": ["H01", "H01"], "walk_weekday_evening_minutes_canteen": [1, 2]}
+    )
     with pytest.raises(ValidationError, match=r"row 2.*'residence_id'.*repeats"):
         merge_access(respondents, access)
 
 
 def test_merge_access_missing_residence_gives_nan(fitted, respondents) -> None:
-    access = respondents[["residence_id", "walk_evening_minutes_canteen"]].drop_duplicates(
+    access = respondents[["residence_id", "walk_weekday_evening_minutes_canteen"]].drop_duplicates(
         "residence_id"
     )
     access = access.loc[access["residence_id"] != "H03"]
