@@ -111,7 +111,7 @@ _KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "longitude": ("经度", "longitude", "lon", "lng"),
         "latitude": ("纬度", "latitude", "lat"),
         "age_band": ("年龄", "出生", "age"),
-        "tenure_months": ("工作了多久", "入职", "工龄", "司龄", "tenure"),
+        "tenure_months": ("工作了多久", "工作了多少", "多少个月", "入职", "工龄", "司龄", "tenure"),
         "shift": ("班次", "班制", "倒班", "上班制度", "shift"),
         "wage_band": ("工资", "收入", "月薪", "薪资", "wage", "income"),
         "commute_mode": (
