@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -36,6 +36,9 @@ from retention.network import (
 )
 from retention.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
 from retention.transit import TransitModel, empty_transit_model, transit_model_from_layers
+
+if TYPE_CHECKING:
+    from retention.park import ParkData
 
 Mode = Literal["walk", "ebike", "transit"]
 MODES: tuple[Mode, ...] = ("walk", "ebike", "transit")
@@ -503,7 +506,7 @@ def _open_to_mask(origins: pd.DataFrame, amenities: pd.DataFrame) -> np.ndarray:
 
 
 def travel_times_for_park(
-    park: object,
+    park: ParkData,
     *,
     params: TravelParameters,
     windows: tuple[TimeWindow, ...] = DEFAULT_TIME_WINDOWS,
@@ -535,7 +538,7 @@ def travel_times_for_park(
     """
     from retention.origins import origin_points
 
-    layers: Mapping[LayerKind, gpd.GeoDataFrame] = park.layers  # type: ignore[attr-defined]
+    layers: Mapping[LayerKind, gpd.GeoDataFrame] = park.layers
     amenities = _layer(layers, LayerKind.AMENITIES).reset_index(drop=True)
     origins = origin_points(layers, h3_resolution=h3_resolution)
     roads = _layer(layers, LayerKind.ROADS)

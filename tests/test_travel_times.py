@@ -11,6 +11,7 @@ Route R1 runs S1 -> S2 (3000 m at 30 km/h = 6 min), R2 runs S2 -> S3 (1500 m, 3 
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import geopandas as gpd
@@ -510,6 +511,22 @@ def test_custom_window_reads_its_headway_column() -> None:
         _points([(0, 0)]), _points([(3000, 0)]), mode="transit", window=lunch
     )
     assert lunch_time[0, 0] == pytest.approx(2 + 2 + 6, abs=1e-6)
+
+
+def test_demo_park_has_times_for_every_origin(tmp_path: Path) -> None:
+    from retention.park import load_park
+
+    park = load_park("jinshan", data_dir=tmp_path)
+    result = travel_times_for_park(park, params=PARAMS)
+    assert not result.approximate
+    assert result.snap_report.empty  # every demo point is within 300 m of a road
+    walk = result.minutes_for("walk", PEAK)
+    assert walk.shape == (len(result.origins), len(park.layers[LayerKind.AMENITIES]))
+    assert not np.isnan(walk).any()
+    for window in result.windows:
+        transit = result.minutes_for("transit", window)
+        assert (transit <= walk + 1e-4).all()
+        assert result.available_mask(window).any()
 
 
 # --- cross-check on a real street network ------------------------------------------------------
