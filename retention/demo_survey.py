@@ -78,10 +78,10 @@ OLDER_BONUS = {"kindergarten": 1.6, "school": 1.6, "clinic": 0.4}
 # but plausible (PARAMETERS.md item 10: no sourced value exists).
 TRUE_COEFFICIENTS: Mapping[str, float] = {
     "Intercept": 0.9,
-    "walk_evening_minutes_canteen": 0.10,
-    "walk_evening_minutes_grocery": 0.08,
-    "walk_evening_minutes_clinic": 0.04,
-    "walk_evening_minutes_sports_court": 0.15,
+    "walk_weekday_evening_minutes_canteen": 0.10,
+    "walk_weekday_evening_minutes_grocery": 0.08,
+    "walk_weekday_evening_minutes_clinic": 0.04,
+    "walk_weekday_evening_minutes_sports_court": 0.15,
     "sat_canteen": -0.20,
     "sat_grocery": -0.10,
     "sat_clinic": -0.05,
@@ -98,7 +98,7 @@ TRUE_COEFFICIENTS: Mapping[str, float] = {
     "wage_band[>8000]": -0.70,
 }
 TERM_TRANSFORMS = {
-    "walk_evening_minutes_*": "minutes / 10",
+    "walk_weekday_evening_minutes_*": "minutes / 10",
     "sat_*": "answer 1-5, per point",
     "tenure_months": "months / 12",
     "commute_minutes": "max(minutes - 10, 0) / 10",
@@ -260,7 +260,7 @@ def simulate_demo_survey(
     eta = np.full(n, beta["Intercept"])
     for category in MODEL_CATEGORIES:
         j = cat_index[category]
-        eta += beta[f"walk_evening_minutes_{category}"] * minutes[:, j] / 10.0
+        eta += beta[f"walk_weekday_evening_minutes_{category}"] * minutes[:, j] / 10.0
         eta += beta[f"sat_{category}"] * sat[:, j]
     eta += beta["tenure_months"] * tenure / 12.0
     eta += beta["commute_minutes"] * np.maximum(commute - 10.0, 0.0) / 10.0

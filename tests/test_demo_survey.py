@@ -54,7 +54,7 @@ def test_known_coefficients_are_recovered_by_an_independent_fit(layers) -> None:
         "age_band[post70]": (frame["age_band"] == "post70").astype(float),
     }
     for category in MODEL_CATEGORIES:
-        columns[f"walk_evening_minutes_{category}"] = frame[f"access_{category}"] / 10
+        columns[f"walk_weekday_evening_minutes_{category}"] = frame[f"access_{category}"] / 10
     # Satisfaction of skipped answers was hidden after drawing: refit on the drawn intent with
     # the other terms; the omitted satisfaction terms only shift the intercept slightly because
     # they are correlated with access, so check the terms independent of access.
