@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -540,6 +540,7 @@ def validate_layer(
     coordinate_system: CoordinateSystem | str,
     park_boundary: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry | None = None,
     max_outside_metres: float = DEFAULT_MAX_OUTSIDE_METRES,
+    existing_keys: Collection[tuple[object, ...]] = (),
 ) -> LayerValidation:
     """Validate a raw layer and split it into valid rows (canonical, WGS84) and rejected rows.
 
@@ -562,6 +563,9 @@ def validate_layer(
         WGS84 polygon(s); rows farther than ``max_outside_metres`` from it are rejected.
     max_outside_metres
         Tolerance outside ``park_boundary`` (default ``DEFAULT_MAX_OUTSIDE_METRES``).
+    existing_keys
+        Key tuples (``LayerSpec.key_fields``, as strings) already in the park's layer — demo rows
+        and earlier uploads. A row repeating one is rejected, so ids stay unique in the park.
 
     Returns
     -------
@@ -635,7 +639,7 @@ def validate_layer(
     except CoordinateSystemError as err:
         raise CoordinateSystemError(str(err), file=source_name) from err
     _check_boundary(wgs84, park_boundary, max_outside_metres, rows, geometry_column)
-    _check_duplicates(values, spec, header_map, rows)
+    _check_duplicates(values, spec, header_map, rows, existing_keys=existing_keys)
 
     extras = [
         c
@@ -742,7 +746,10 @@ def _check_duplicates(
     spec: LayerSpec,
     header_map: dict[str, str],
     rows: _Rows,
+    *,
+    existing_keys: Collection[tuple[object, ...]] = (),
 ) -> None:
+    existing = {tuple(str(part) for part in key) for key in existing_keys}
     first_row: dict[tuple[object, ...], int] = {}
     keys = spec.key_fields
     if not keys:
@@ -755,8 +762,17 @@ def _check_duplicates(
         key = tuple(values[k][position] for k in keys)
         if any(part is None for part in key):
             continue
-        if key in first_row:
-            shown = ", ".join(map(str, key))
+        shown = ", ".join(map(str, key))
+        if tuple(str(part) for part in key) in existing:
+            rows.add(
+                position,
+                column,
+                shown,
+                f"a {' + '.join(keys)} not already in the park",
+                f"{' + '.join(keys)} {shown!r} is already in the park (demo data or an earlier "
+                "upload); give the row a new id or remove the earlier upload first",
+            )
+        elif key in first_row:
             rows.add(
                 position,
                 column,

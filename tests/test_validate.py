@@ -523,3 +523,28 @@ def test_unknown_layer_kind(enterprises_table):
         ValidationError, match=r"unknown layer kind 'shops'; expected one of: zones"
     ):
         _validate(_csv(enterprises_table), kind="shops")
+
+
+def test_rows_repeating_an_id_already_in_the_park_are_rejected_and_others_kept() -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["e1", "e2"],
+            "name": ["甲厂", "乙厂"],
+            "industry": ["electronics", "textiles"],
+            "employees": [100, 50],
+            "shift_pattern": ["day", "day"],
+            "lon": [113.2, 113.21],
+            "lat": [27.9, 27.91],
+        }
+    )
+    result = validate_layer(
+        frame,
+        LayerKind.ENTERPRISES,
+        source_name="firms.csv",
+        coordinate_system="wgs84",
+        existing_keys=[("e1",)],
+    )
+    assert list(result.valid["id"]) == ["e2"]
+    assert list(result.rejected.index) == [0] or len(result.rejected) == 1
+    message = result.issues.loc[result.issues["severity"] == "error", "message"].iloc[0]
+    assert "'e1' is already in the park" in message
