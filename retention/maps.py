@@ -294,6 +294,14 @@ def _display_frame(gdf: gpd.GeoDataFrame, tiles: TileSource) -> gpd.GeoDataFrame
     return frame
 
 
+def _in_language(row: Mapping[str, object], column: str, lang: str) -> object:
+    """Return ``<column>_en`` in English when the row has it, else ``<column>``."""
+    english = row.get(f"{column}_en")
+    if lang == "en" and isinstance(english, str) and english.strip():
+        return english
+    return row.get(column)
+
+
 def _name(row: Mapping[str, object], lang: str) -> str:
     """Return the feature's name in ``lang``: ``name`` is Chinese, ``name_en`` its English."""
     name = row.get("name")
@@ -452,7 +460,7 @@ def _add_enterprises(
             icon=_icon("industry", _ENTERPRISE_COLOUR, square=True),
             tooltip=_tooltip(
                 _name(row, lang),
-                row.get("industry"),
+                _in_language(row, "industry", lang),
                 t("map.tooltip.employees", lang, count=_int(row.get("employees"))),
             ),
         ).add_to(group)

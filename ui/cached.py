@@ -1,0 +1,164 @@
+"""Cached wrappers around ``retention.*`` for the pages.
+
+Keys are ids, ``data_version`` strings and frozen parameter objects, never GeoDataFrames
+(arguments starting with ``_`` are not hashed by Streamlit; each such wrapper is keyed by the
+park id and data version passed next to it). Cached objects are shared by every session: callers
+must never mutate them (copy first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import streamlit as st
+
+from retention.crs import CoordinateSystem
+from retention.i18n import t
+from retention.io import list_layers, read_layer
+from retention.layers import LayerKind
+from retention.park import ParkData, list_parks, load_park, park_data_version, park_outline
+from retention.store import UploadStore
+from retention.summary import ParkSummary, summarise_park
+from retention.validate import LayerValidation, validate_layer
+from ui import state
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _park(park_id: str, data_dir: str, data_version: str) -> ParkData:
+    return load_park(park_id, data_dir=Path(data_dir))
+
+
+def park(park_id: str) -> ParkData:
+    """Return the park (demo files merged with stored uploads), loaded once per data version.
+
+    The version (``retention.park.park_data_version``) is recomputed on every call, so an upload
+    made by any session shows up on the next rerun of every other session.
+
+    Parameters
+    ----------
+    park_id
+        E.g. ``"jinshan"``.
+
+    Returns
+    -------
+    ParkData
+        Shared and read-only: never mutate its layers.
+    """
+    data_dir = state.data_dir()
+    return _park(park_id, str(data_dir), park_data_version(park_id, data_dir=data_dir))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def park_ids(data_dir: str) -> list[str]:
+    """Return the ids of every park (bundled demo parks and parks made of uploads)."""
+    return [str(item) for item in list_parks(data_dir=Path(data_dir))]
+
+
+def current_park() -> ParkData | None:
+    """Return the park selected in the sidebar, or ``None`` when there is none."""
+    park_id = state.park_id()
+    return None if park_id is None else park(park_id)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _summary(park_id: str, data_version: str, _park: ParkData) -> ParkSummary:
+    return summarise_park(_park.layers)
+
+
+def summary(park: ParkData) -> ParkSummary:
+    """Return the park's headline counts (``retention.summary.summarise_park``), cached."""
+    return _summary(park.park_id, park.data_version, park)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def layer_names(data: bytes, file_name: str) -> list[str]:
+    """Return the layers/sheets of an uploaded file (``retention.io.list_layers``), cached."""
+    return list_layers(data, file_name=file_name)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _validated_upload(
+    data: bytes,
+    file_name: str,
+    kind: str,
+    coordinate_system: str,
+    layer: str | None,
+    park_id: str,
+    data_version: str,
+    _boundary: gpd.GeoDataFrame | None,
+) -> LayerValidation:
+    raw = read_layer(data, file_name=file_name, layer=layer)
+    return validate_layer(
+        raw.frame,
+        kind,
+        source_name=file_name,
+        coordinate_system=coordinate_system,
+        park_boundary=_boundary,
+    )
+
+
+def validated_upload(
+    data: bytes,
+    *,
+    file_name: str,
+    kind: LayerKind | str,
+    coordinate_system: CoordinateSystem | str,
+    layer: str | None,
+    park: ParkData,
+) -> LayerValidation:
+    """Read an uploaded file and validate it as a layer of ``park``, cached on the file's bytes.
+
+    Rows farther than the validator's tolerance from the park are rejected; the park's extent is
+    its park-level zones, else its district boundary, else no check.
+
+    Raises
+    ------
+    ValidationError
+        (including ``FileFormatError``) when the file as a whole cannot be used; the message
+        names the file and what was expected.
+    """
+    return _validated_upload(
+        data,
+        file_name,
+        LayerKind(kind).value,
+        CoordinateSystem(coordinate_system).value,
+        layer,
+        park.park_id,
+        park.data_version,
+        _park_extent(park),
+    )
+
+
+def _park_extent(park: ParkData) -> gpd.GeoDataFrame | None:
+    outline = park_outline(park)
+    if outline is not None:
+        return outline[["geometry"]]
+    if park.boundary is not None and not park.boundary.empty:
+        return park.boundary[["geometry"]]
+    return None
+
+
+def upload_store() -> UploadStore:
+    """Return the store of uploaded layers in the data directory."""
+    return UploadStore(state.data_dir())
+
+
+def boundary_source(park: ParkData, lang: str) -> str:
+    """Return where the park's real district boundary comes from, as recorded in ``park.json``."""
+    source = park.metadata.get("boundary_source") if park.metadata else None
+    if not isinstance(source, Mapping) or not source.get("package"):
+        return t("overview.boundary_source_default", lang)
+    parts = [
+        f"{source.get('package')} {source.get('package_version', '')}".strip(),
+        str(source.get("original_provider", "")),
+        t(
+            "overview.boundary_conversion",
+            lang,
+            system=str(source.get("original_coordinate_system", "?")),
+        )
+        if source.get("original_coordinate_system")
+        else "",
+    ]
+    return ", ".join(part for part in parts if part)

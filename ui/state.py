@@ -1,0 +1,98 @@
+"""Session state behind named keys: the few small choices a user makes, shared across pages.
+
+Only small values live here (ids, language, tile source); data comes back from ``ui.cached``.
+The sidebar widgets have keys of their own (``WIDGET_*``) bound to these state keys: Streamlit
+derives a widget's identity from its label too, so a widget whose label changes with the language
+would otherwise lose its value, and with it the choice, when the language is switched. Tests can
+set a choice with ``at.session_state[LANG] = "zh"`` or through the widget by its key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from retention.i18n import LANGUAGES, language_for_locale
+from retention.maps import TileSource
+
+LANG = "app.lang"
+"""Interface language, ``"en"`` or ``"zh"``; also the sidebar language widget's key."""
+PARK = "app.park"
+"""Selected park id; also the sidebar park selector's key."""
+TILES = "app.tiles"
+"""Map background tile source, a ``TileSource`` value; also the sidebar tile widget's key."""
+
+WIDGET_LANG = "sidebar.lang"
+"""Key of the sidebar's language switch (bound to ``LANG``)."""
+WIDGET_PARK = "sidebar.park"
+"""Key of the sidebar's park selector (bound to ``PARK``)."""
+WIDGET_TILES = "sidebar.tiles"
+"""Key of the sidebar's map background selector (bound to ``TILES``)."""
+
+DEFAULT_TILES = TileSource.OSM
+"""OSM tiles by default; without internet they fail quietly and every layer still shows."""
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """Return the data directory (uploads store): ``$PARKLIFE_DATA_DIR`` or ``<repo>/data``."""
+    configured = os.environ.get("PARKLIFE_DATA_DIR")
+    return Path(configured) if configured else REPO / "data"
+
+
+def init_state() -> None:
+    """Fill in defaults for every key not yet set; the language follows the browser's locale."""
+    if LANG not in st.session_state:
+        st.session_state[LANG] = language_for_locale(st.context.locale)
+    if TILES not in st.session_state:
+        st.session_state[TILES] = DEFAULT_TILES.value
+
+
+def lang() -> str:
+    """Return the interface language (``"en"`` or ``"zh"``)."""
+    value = st.session_state.get(LANG, "en")
+    return value if value in LANGUAGES else "en"
+
+
+def set_lang(value: str) -> None:
+    """Switch the interface language; ``value`` must be one of ``retention.i18n.LANGUAGES``."""
+    if value not in LANGUAGES:
+        raise ValueError(f"unknown language {value!r}; expected one of {', '.join(LANGUAGES)}")
+    st.session_state[LANG] = value
+
+
+def park_id() -> str | None:
+    """Return the selected park id, or ``None`` when no park exists yet."""
+    return st.session_state.get(PARK)
+
+
+def set_park_id(value: str) -> None:
+    """Select a park by id."""
+    st.session_state[PARK] = value
+
+
+def tiles() -> TileSource:
+    """Return the chosen background tile source."""
+    return TileSource(st.session_state.get(TILES, DEFAULT_TILES.value))
+
+
+def set_tiles(value: TileSource | str) -> None:
+    """Choose the background tile source (``"osm"``, ``"amap"`` or ``"none"``)."""
+    st.session_state[TILES] = TileSource(value).value
+
+
+def bind_widget(widget_key: str, state_key: str) -> None:
+    """Show the state's current value in a widget about to be created (call before creating it).
+
+    Pair with ``on_change=copy_widget, args=(widget_key, state_key)`` on the widget.
+    """
+    if state_key in st.session_state:
+        st.session_state[widget_key] = st.session_state[state_key]
+
+
+def copy_widget(widget_key: str, state_key: str) -> None:
+    """Widget callback: store the widget's new value under the state key."""
+    st.session_state[state_key] = st.session_state[widget_key]
