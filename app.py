@@ -26,6 +26,8 @@ PAGES = [
     st.Page("pages/map.py", title=t("map.page_title", lang), icon=":material/map:", url_path="map"),
     st.Page("pages/data.py", title=t("data.page_title", lang), icon=":material/upload_file:", url_path="data"),  # noqa: E501
     st.Page("pages/survey.py", title=t("survey.page_title", lang), icon=":material/checklist:", url_path="survey"),  # noqa: E501
+    st.Page("pages/enterprise.py", title=t("enterprise.page_title", lang), icon=":material/badge:", url_path="enterprise"),  # noqa: E501
+    st.Page("pages/gaps.py", title=t("gaps.page_title", lang), icon=":material/travel_explore:", url_path="gaps"),  # noqa: E501
 ]
 # fmt: on
 

@@ -27,7 +27,7 @@ import peers
 
 SCALES = ("full", "smoke")
 CASE_IDS = ("a", "b", "c1", "c2", "d", "e")
-DEFAULT_REPEATS = {"full": 5, "smoke": 2}
+DEFAULT_REPEATS = {"full": 3, "smoke": 2}
 SEED = 20260501  # one seed for every generated park, so runs are comparable
 # Agreement tolerances in minutes (or the indicator's unit for E2SFCA, relative).
 EXACT_MINUTES = 1e-6
@@ -66,13 +66,29 @@ def _smoke_spec() -> Any:
 
 
 def _park_for(scale: str, which: str) -> Any:
-    """Return the layers a case runs on: the demo park or a Beilun-scale generated park."""
-    from retention import synthetic
+    """Return the ``ParkData`` a case runs on: the demo park or a Beilun-scale generated park.
 
-    if scale == "smoke":
-        return synthetic.generate_park(_smoke_spec(), seed=SEED)
-    preset = synthetic.JINSHAN_DEMO if which == "demo" else synthetic.BEILUN_DAGANG
-    return synthetic.generate_park(preset, seed=SEED)
+    The demo is read from ``geodata/jinshan`` with an empty upload store (the app's own loader);
+    generated parks are wrapped in a ``ParkData`` carrying the spec and seed as data version.
+    """
+    from retention import synthetic
+    from retention.park import ParkData, load_park
+
+    if scale == "full" and which == "demo":
+        with tempfile.TemporaryDirectory(prefix="parklife-bench-store-") as empty_store:
+            return load_park("jinshan", data_dir=Path(empty_store))
+    spec = _smoke_spec() if scale == "smoke" else synthetic.BEILUN_DAGANG
+    import geopandas as gpd
+
+    return ParkData(
+        park_id=spec.park_id,
+        name_zh=spec.name_zh,
+        name_en=spec.name_en,
+        synthetic=True,
+        layers=synthetic.generate_park(spec, seed=SEED),
+        boundary=gpd.GeoDataFrame(geometry=[], crs="EPSG:4326"),
+        data_version=f"{spec.park_id}-seed-{SEED}",
+    )
 
 
 def _engine_build(park: Any) -> Any:
@@ -82,7 +98,7 @@ def _engine_build(park: Any) -> Any:
     from retention.parameters import TravelParameters
     from retention.travel_times import TravelTimeEngine
 
-    network = network_from_roads(park[LayerKind.ROADS])
+    network = network_from_roads(park.layers[LayerKind.ROADS])
     return TravelTimeEngine(network, params=TravelParameters())
 
 
@@ -91,27 +107,31 @@ def _engine_walk_matrix(engine: Any, origins: Any, destinations: Any) -> np.ndar
 
 
 def _engine_end_to_end(park: Any) -> measure.Answer:
-    """Run travel_times_for_park for every mode x window, then every indicator per category."""
-    from retention import access
-    from retention.travel_times import travel_times_for_park
+    """Run travel_times_for_park (every mode x window), then every indicator per mode x window.
+
+    This is what the app computes for a park: ``ui/cached_access.py`` calls the same two
+    functions.
+    """
+    from retention.indicators import indicators_for_window
+    from retention.parameters import DEFAULT_TIME_WINDOWS, TravelParameters
+    from retention.travel_times import MODES, travel_times_for_park
 
     stage: dict[str, float] = {}
     start = time.perf_counter()
-    tables = travel_times_for_park(park)
+    result = travel_times_for_park(park, params=TravelParameters(), windows=DEFAULT_TIME_WINDOWS)
     stage["travel_times_for_park"] = time.perf_counter() - start
     start = time.perf_counter()
     answer: measure.Answer = {}
-    for key, table in tables.items():
-        minutes = table.minutes
-        nearest = access.nearest_minutes(minutes, table.categories)
-        cumulative = access.cumulative_opportunities(
-            minutes, table.categories, threshold_minutes=15.0
-        )
-        e2 = access.e2sfca_by_category(minutes, table.categories, table.capacity, table.demand)
-        answer[f"nearest:{key}"] = nearest.to_numpy()
-        answer[f"cumulative:{key}"] = cumulative.to_numpy()
-        answer[f"e2sfca:{key}"] = e2.to_numpy()
-    stage["indicators"] = time.perf_counter() - start
+    for mode in MODES:
+        for window in DEFAULT_TIME_WINDOWS:
+            found = indicators_for_window(result, mode=mode, window=window.key)
+            key = f"{mode}:{window.key}"
+            answer[f"nearest:{key}"] = found.nearest.to_numpy(dtype=np.float64)
+            answer[f"opportunities:{key}"] = found.opportunities.to_numpy(dtype=np.float64)
+            answer[f"e2sfca:{key}"] = found.supply_per_1000.to_numpy(dtype=np.float64)
+            answer[f"gap:{key}"] = found.gap.to_numpy(dtype=np.float64)
+    stage["indicators (every mode x window)"] = time.perf_counter() - start
+    answer["origins"] = np.asarray(float(len(result.origins)))
     for name, seconds in stage.items():
         answer[measure.STAGE_PREFIX + name] = np.asarray(seconds)
     return answer
@@ -317,7 +337,7 @@ def _prepare_park(which: str) -> Callable[[str], ParkInputs]:
     def prepare(scale: str) -> ParkInputs:
         path = _park_file(scale, which)
         park = _load_park(path)
-        sizes = {str(kind): len(frame) for kind, frame in park.items()}
+        sizes = {str(kind): len(frame) for kind, frame in park.layers.items()}
         return ParkInputs(park_path=path, sizes=sizes)
 
     return prepare
@@ -341,8 +361,8 @@ def _graph_inputs(scale: str) -> GraphInputs:
         x_metres=network.node_xy[:, 0].copy(),
         y_metres=network.node_xy[:, 1].copy(),
     )
-    residences = park[LayerKind.RESIDENCES].reset_index(drop=True)
-    amenities = park[LayerKind.AMENITIES].reset_index(drop=True)
+    residences = park.layers[LayerKind.RESIDENCES].reset_index(drop=True)
+    amenities = park.layers[LayerKind.AMENITIES].reset_index(drop=True)
     origin_snap = engine.snap(residences, mode=WALK_MODE)
     destination_snap = engine.snap(amenities, mode=WALK_MODE)
     # Points beyond the snap limit get no travel time from any implementation; leave them out.
@@ -444,7 +464,7 @@ def _peer_matrix(
     return peer_build, peer_query
 
 
-def _matrix_implementations(*, with_networkx: bool) -> tuple[Implementation, ...]:
+def _matrix_implementations(*, with_slow_peers: bool) -> tuple[Implementation, ...]:
     impls = [
         Implementation(
             "engine",
@@ -457,22 +477,23 @@ def _matrix_implementations(*, with_networkx: bool) -> tuple[Implementation, ...
             "scipy.sparse.csgraph.dijkstra(indices=origins, limit=cut-off)",
             *_peer_matrix(peers.scipy_build, peers.scipy_many_to_many),
         ),
-        Implementation(
-            "igraph",
-            "igraph Graph.distances(weights), no cut-off",
-            *_peer_matrix(peers.igraph_build, peers.igraph_many_to_many),
-            max_repeats=1 if not with_networkx else None,
-        ),
     ]
-    if with_networkx:
-        impls.append(
+    if with_slow_peers:
+        # igraph has no cut-off (it searches the whole graph from every origin) and networkx is
+        # pure Python: on every origin they alone would take minutes, so they run on the subset.
+        impls += [
+            Implementation(
+                "igraph",
+                "igraph Graph.distances(weights), no cut-off",
+                *_peer_matrix(peers.igraph_build, peers.igraph_many_to_many),
+            ),
             Implementation(
                 "networkx",
                 "networkx single_source_dijkstra_path_length(cutoff) per origin",
                 *_peer_matrix(peers.networkx_build, peers.networkx_many_to_many),
                 max_repeats=2,
-            )
-        )
+            ),
+        ]
     return tuple(impls)
 
 
@@ -572,20 +593,33 @@ def _prepare_e2sfca(scale: str) -> GraphInputs:
     return _graph_inputs(scale)
 
 
-def _engine_e2sfca_query(_built: Any, inputs: GraphInputs) -> measure.Answer:
-    from retention import access
-
-    result: measure.Answer = {}
+def _category_blocks(inputs: GraphInputs) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each category's (minutes, capacity), sliced untimed as PySAL's cost tables are."""
+    blocks = {}
     for category in sorted(set(inputs.categories.tolist())):
         columns = inputs.categories == category
-        result[str(category)] = access.e2sfca(
-            inputs.engine_minutes[:, columns],
+        blocks[str(category)] = (
+            np.ascontiguousarray(inputs.engine_minutes[:, columns]),
             inputs.capacity[columns],
+        )
+    return blocks
+
+
+def _engine_e2sfca_query(
+    blocks: dict[str, tuple[np.ndarray, np.ndarray]], inputs: GraphInputs
+) -> measure.Answer:
+    from retention import access
+
+    return {
+        category: access.e2sfca(
+            minutes,
+            capacity,
             inputs.demand,
             decay=access.DEFAULT_DECAY,
             catchment_minutes=E2SFCA_CATCHMENT_MINUTES,
         )
-    return result
+        for category, (minutes, capacity) in blocks.items()
+    }
 
 
 E2SFCA_CATCHMENT_MINUTES = 30.0
@@ -623,8 +657,10 @@ def _pysal_query(frames: dict[str, Any], inputs: GraphInputs) -> measure.Answer:
 
 def _cases() -> dict[str, Case]:
     end_to_end_notes = (
-        "End-to-end = travel_times_for_park (every mode x time window) + nearest, cumulative "
-        "(15 min) and E2SFCA per category; park generation/loading is not timed.",
+        "End-to-end = travel_times_for_park (walk, e-bike, transit x 4 time windows) + "
+        "indicators_for_window for each of the 12 mode x window pairs (nearest, cumulative, "
+        "E2SFCA, living circle, gap index for every category); loading or generating the park "
+        "is not timed.",
     )
     return {
         "a": Case(
@@ -649,7 +685,7 @@ def _cases() -> dict[str, Case]:
             "c1",
             "Many-to-many walk times, all origins x all amenities (Beilun-scale graph)",
             functools.partial(_prepare_matrix, subset=False),
-            _matrix_implementations(with_networkx=False),
+            _matrix_implementations(with_slow_peers=False),
             targets=(Target("within", 1.5, "scipy"),),
             describe=_describe_graph,
         ),
@@ -657,7 +693,7 @@ def _cases() -> dict[str, Case]:
             "c2",
             "Many-to-many walk times, origin subset x all amenities (networkx fits the budget)",
             functools.partial(_prepare_matrix, subset=True),
-            _matrix_implementations(with_networkx=True),
+            _matrix_implementations(with_slow_peers=True),
             targets=(Target("speedup", 15.0, "networkx"), Target("within", 1.5, "scipy")),
             describe=_describe_graph,
         ),
@@ -680,7 +716,7 @@ def _cases() -> dict[str, Case]:
             _prepare_e2sfca,
             (
                 Implementation(
-                    "engine", "retention.access.e2sfca", lambda inputs: None, _engine_e2sfca_query
+                    "engine", "retention.access.e2sfca", _category_blocks, _engine_e2sfca_query
                 ),
                 Implementation(
                     "pysal",

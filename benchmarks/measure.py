@@ -1,9 +1,9 @@
 """Timing, peak-memory and agreement utilities for the benchmark harness.
 
 Timings use ``time.perf_counter``; each implementation is run ``repeats`` times and summarised by
-its best and median run. Peak memory is the resident-set high-water mark
-(``getrusage(RUSAGE_SELF).ru_maxrss``) of a fresh worker process that runs one implementation of
-one case, so peaks of different implementations never mix.
+its best and median run. Peak memory is the resident-set high-water mark (``VmHWM`` on Linux,
+see :func:`peak_rss_mb`) of a fresh worker process that runs one implementation of one case, so
+peaks of different implementations never mix.
 """
 
 from __future__ import annotations
@@ -94,8 +94,19 @@ def time_repeats(
 
 
 def peak_rss_mb() -> float:
-    """Return this process's peak resident set size in MiB (Linux reports KiB)."""
+    """Return this process's peak resident set size in MiB.
+
+    On Linux this is ``VmHWM`` of ``/proc/self/status``: the high-water mark of this process's
+    own address space. ``ru_maxrss`` is not used there because Linux carries it across
+    fork + exec, so a worker would inherit its (large) parent's resident size as its "peak".
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # ru_maxrss is KiB on Linux and bytes on macOS.
     return peak / 1024.0 if platform.system() == "Linux" else peak / 1024.0 / 1024.0
 
 

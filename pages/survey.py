@@ -1,0 +1,303 @@
+"""Survey: import a Wenjuanxing export, check the mapping, read weighted IPA, cohorts and reasons.
+
+Every table and chart here comes from ``retention.survey_analysis`` and has passed the
+k-anonymity rule (``retention.privacy``); raw response rows are never shown.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from retention.errors import ParkLifeError
+from retention.i18n import label, t
+from retention.layers import LayerKind
+from retention.privacy import PrivacyParameters
+from retention.survey_analysis import (
+    AnalysisParameters,
+    aggregates_xlsx,
+    category_means,
+    ipa,
+    reason_shares,
+    weighting_table,
+    with_zone,
+)
+from retention.survey_import import issues_frame, rejected_rows_csv, rejected_rows_xlsx
+from retention.survey_link import LinkParameters
+from retention.survey_mapping import (
+    MAPPING_TARGETS,
+    ColumnMapping,
+    load_mapping,
+    save_mapping,
+    suggest_mapping,
+)
+from retention.survey_schema import AgeBand
+from retention.weighting import WeightingParameters, enterprise_headcounts
+from ui import cached, cached_survey, state
+from ui.notices import synthetic_notice
+
+lang = state.lang()
+park = cached.current_park()
+st.title(t("survey.title", lang))
+if park is None:
+    st.info(t("survey.no_park", lang))
+    st.stop()
+synthetic_notice(park)
+st.caption(t("survey.intro", lang))
+
+source = st.radio(
+    t("survey.source", lang),
+    ["demo", "upload"],
+    key="survey.source",
+    horizontal=True,
+    format_func=lambda value: t(f"survey.source.{value}", lang),
+)
+if source == "demo":
+    data, file_name = cached_survey.demo_survey_bytes(), cached_survey.DEMO_SURVEY.name
+    st.warning(t("survey.synthetic_survey", lang), icon=":material/science:")
+else:
+    uploaded = st.file_uploader(t("survey.file", lang), type=["csv", "xlsx", "txt"],
+                                key="survey.file")  # fmt: skip
+    if uploaded is None:
+        st.info(t("survey.upload_prompt", lang))
+        st.stop()
+    data, file_name = uploaded.getvalue(), uploaded.name
+wave = st.text_input(t("survey.wave", lang), value="2024-spring", key="survey.wave")
+
+try:
+    raw = cached_survey.raw_survey(data, file_name)
+except ParkLifeError as exc:
+    st.error(t("survey.read_error", lang, error=str(exc)))
+    st.stop()
+
+# --- mapping ---------------------------------------------------------------------------------
+st.subheader(t("survey.mapping", lang))
+st.caption(t("survey.mapping_help", lang))
+saved = load_mapping(raw.headers, park_id=park.park_id, data_dir=state.data_dir())
+if saved is not None:
+    st.info(t("survey.mapping_saved_found", lang))
+proposal = saved if saved is not None else suggest_mapping(raw.headers)
+edited = st.data_editor(
+    proposal.to_frame(),
+    key="survey.mapping_editor",
+    hide_index=True,
+    disabled=["column", "score"],
+    column_config={
+        "column": st.column_config.TextColumn(t("survey.col.column", lang)),
+        "target": st.column_config.SelectboxColumn(
+            t("survey.col.target", lang), options=list(MAPPING_TARGETS), required=True
+        ),
+        "score": st.column_config.NumberColumn(t("survey.col.score", lang), format="%.0f"),
+    },
+)
+try:
+    mapping = ColumnMapping.from_frame(edited)
+except ParkLifeError as exc:
+    st.error(t("survey.mapping_error", lang, error=str(exc)))
+    st.stop()
+if st.button(t("survey.save_mapping", lang), key="survey.save_mapping"):
+    save_mapping(mapping, park_id=park.park_id, data_dir=state.data_dir())
+    st.success(t("survey.mapping_saved", lang))
+
+try:
+    result = cached_survey.imported_survey(
+        data, file_name, mapping, park, wave=wave, link_parameters=LinkParameters()
+    )
+except ParkLifeError as exc:
+    st.error(t("survey.mapping_error", lang, error=str(exc)))
+    st.stop()
+
+# --- validation report -------------------------------------------------------------------------
+st.subheader(t("survey.validation", lang))
+c1, c2, c3 = st.columns(3)
+c1.metric(t("survey.rows_read", lang), result.rows_read)
+c2.metric(t("survey.rows_kept", lang), len(result.survey))
+c3.metric(t("survey.rows_rejected", lang), len(result.rejected))
+issues = issues_frame(result.issues)
+if issues.empty:
+    st.success(t("survey.no_issues", lang))
+else:
+    st.dataframe(
+        issues.rename(columns={c: t(f"survey.issue.{c}", lang) for c in issues.columns}),
+        hide_index=True,
+        key="survey.issues",
+    )
+if len(result.rejected):
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        t("survey.download_rejected_csv", lang),
+        rejected_rows_csv(result),
+        file_name="rejected_rows.csv",
+        mime="text/csv",
+        key="survey.download_rejected_csv",
+    )
+    d2.download_button(
+        t("survey.download_rejected_xlsx", lang),
+        rejected_rows_xlsx(result),
+        file_name="rejected_rows.xlsx",
+        key="survey.download_rejected_xlsx",
+    )
+to_confirm = result.links[result.links["method"].isin(["fuzzy", "unmatched"])]
+if len(to_confirm):
+    st.markdown(f"**{t('survey.links', lang)}**")
+    st.caption(t("survey.links_help", lang))
+    shown = to_confirm[["layer", "value", "matched_name", "score", "method"]]
+    st.dataframe(
+        shown.rename(columns={c: t(f"survey.link.{c}", lang) for c in shown.columns}),
+        hide_index=True,
+        key="survey.links_table",
+    )
+
+# --- weighting -----------------------------------------------------------------------------------
+st.subheader(t("survey.weighting", lang))
+st.caption(t("survey.weighting_help", lang))
+w1, w2 = st.columns(2)
+trim = w1.number_input(
+    t("survey.trim", lang), min_value=0.0, max_value=50.0, value=0.0, step=1.0, key="survey.trim"
+)
+k = int(w2.number_input(t("survey.k", lang), 5, 50, value=5, step=1, key="survey.k"))
+weighting_parameters = WeightingParameters(trim_max_ratio=trim if trim > 1 else None)
+try:
+    weighting = cached_survey.weights(
+        data, result, park, wave=wave, parameters=weighting_parameters
+    )
+except ParkLifeError as exc:
+    st.error(str(exc))
+    st.stop()
+m1, m2, m3 = st.columns(3)
+m1.metric(t("survey.respondents", lang), len(result.survey))
+m2.metric(t("survey.effective_n", lang), f"{weighting.effective_n:,.0f}")
+m3.metric(t("survey.design_effect", lang), f"{weighting.design_effect:.2f}")
+st.caption(t("survey.uncovered", lang, count=len(weighting.uncovered_enterprises)))
+parameters = AnalysisParameters(privacy=PrivacyParameters(min_group_size=k))
+survey = with_zone(result.survey, park.layers[LayerKind.ENTERPRISES])
+w = weighting.weights
+
+
+def _suppression_caption(table: pd.DataFrame) -> None:
+    count = table.attrs.get("suppression", {}).get("suppressed_rows", 0)
+    if count:
+        st.caption(t("survey.suppressed_note", lang, count=count, k=k))
+
+
+# --- IPA -----------------------------------------------------------------------------------------
+st.subheader(t("survey.ipa", lang))
+i1, i2 = st.columns(2)
+kind = i1.radio(
+    t("survey.importance_kind", lang),
+    ["stated", "derived_overall", "derived_intent"],
+    key="survey.importance",
+    format_func=lambda value: t(f"survey.importance.{value}", lang),
+)
+cohort = i2.selectbox(
+    t("survey.cohort", lang),
+    ["all", *(b.value for b in AgeBand)],
+    key="survey.cohort",
+    format_func=lambda v: t("survey.cohort.all" if v == "all" else f"survey.age.{v}", lang),
+)
+chart = ipa(
+    survey,
+    w,
+    importance=kind,  # type: ignore[arg-type]
+    group_column=None if cohort == "all" else "age_band",
+    group=None if cohort == "all" else cohort,
+    parameters=parameters,
+)
+if chart.suppressed:
+    st.info(t("survey.ipa_suppressed", lang, k=k))
+else:
+    points = chart.points.dropna(subset=["importance", "performance"])
+    figure = go.Figure(
+        go.Scatter(
+            x=points["performance"],
+            y=points["importance"],
+            mode="markers+text",
+            text=[label("category", c, lang) for c in points["category"]],
+            textposition="top center",
+            customdata=[t(f"survey.quadrant.{q}", lang) for q in points["quadrant"]],
+            hovertemplate="%{text}<br>%{customdata}<extra></extra>",
+        )
+    )
+    figure.add_vline(x=chart.performance_mean, line_dash="dash")
+    figure.add_hline(y=chart.importance_mean, line_dash="dash")
+    figure.update_layout(
+        xaxis_title=t("survey.axis.performance", lang),
+        yaxis_title=t(f"survey.importance.{kind}", lang),
+        height=520,
+        margin={"t": 30},
+    )
+    st.plotly_chart(figure, key="survey.ipa_chart")
+
+# --- cohort table --------------------------------------------------------------------------------
+st.subheader(t("survey.cohort_table", lang))
+g1, g2 = st.columns(2)
+group_by = g1.selectbox(
+    t("survey.group_by", lang),
+    ["age_band", "enterprise_id", "residence_id", "zone_id"],
+    key="survey.group_by",
+    format_func=lambda value: t(f"survey.group.{value}", lang),
+)
+measure = g2.radio(
+    t("survey.measure", lang),
+    ["sat", "imp"],
+    key="survey.measure",
+    horizontal=True,
+    format_func=lambda value: t(f"survey.measure.{value}", lang),
+)
+means = category_means(survey, w, measure=measure, by=group_by, parameters=parameters)  # type: ignore[arg-type]
+
+
+def _cell(row: pd.Series) -> str:
+    if row["suppressed"] or pd.isna(row["mean"]):
+        return "<k"
+    return f"{row['mean']:.2f} [{row['ci_low']:.2f}–{row['ci_high']:.2f}] n={int(row['n'])}"
+
+
+display = means.assign(
+    cell=means.apply(_cell, axis=1),
+    category=[label("category", c, lang) for c in means["category"]],
+).pivot(index="group", columns="category", values="cell")
+st.dataframe(display, key="survey.cohort_table")
+_suppression_caption(means)
+
+# --- reasons -------------------------------------------------------------------------------------
+st.subheader(t("survey.reasons", lang))
+only_intending = st.checkbox(t("survey.only_intending", lang), key="survey.only_intending")
+reasons = reason_shares(survey, w, only_intending=only_intending, parameters=parameters)
+shown_reasons = reasons.dropna(subset=["share"]).sort_values("share")
+bar = go.Figure(
+    go.Bar(
+        x=shown_reasons["share"],
+        y=[t(f"survey.reason.{r}", lang) for r in shown_reasons["reason"]],
+        orientation="h",
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": shown_reasons["ci_high"] - shown_reasons["share"],
+            "arrayminus": shown_reasons["share"] - shown_reasons["ci_low"],
+        },
+    )
+)
+bar.update_layout(xaxis_title=t("survey.axis.share", lang), xaxis_tickformat=".0%", height=360,
+                  margin={"t": 20})  # fmt: skip
+st.plotly_chart(bar, key="survey.reasons_chart")
+_suppression_caption(reasons)
+
+# --- downloads -----------------------------------------------------------------------------------
+headcounts = enterprise_headcounts(park.layers[LayerKind.ENTERPRISES])
+note = t("survey.export_note", lang)
+if source == "demo" or park.synthetic:
+    note = t("survey.synthetic_export_note", lang) + " " + note
+tables = {
+    "ipa": chart.points,
+    f"{measure}_by_{group_by}": means,
+    "reasons": reasons,
+    "weighting": weighting_table(survey, w, headcounts, parameters=parameters),
+}
+st.download_button(
+    t("survey.download_aggregates", lang),
+    aggregates_xlsx(tables, note=note),
+    file_name="survey_results.xlsx",
+    key="survey.download_aggregates",
+)

@@ -1,0 +1,60 @@
+"""AppTest for pages/survey.py: demo survey in both languages, widgets by key, k-anonymity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from retention.i18n import t
+from ui import state
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+TIMEOUT_SECONDS = 240  # cold run: demo park, 3,200-row workbook, import and weighting
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "data"
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(directory))
+    return directory
+
+
+def _survey_page(lang: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.session_state[state.LANG] = lang
+    at.run()
+    at.switch_page("pages/survey.py").run()
+    return at
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_survey_page_runs_on_the_demo_survey(lang: str, data_dir: Path) -> None:
+    at = _survey_page(lang)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == t("survey.title", lang)
+    warnings = [w.value for w in at.warning]
+    assert t("survey.synthetic_survey", lang) in warnings
+    assert t("common.synthetic_notice", lang) in warnings
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics[t("survey.rows_kept", lang)]) >= 3000
+    assert at.radio(key="survey.importance").value == "stated"
+
+    # Interactions by key: derived importance, a cohort, grouping by enterprise, a larger k.
+    at.radio(key="survey.importance").set_value("derived_intent")
+    at.selectbox(key="survey.cohort").set_value("post00")
+    at.selectbox(key="survey.group_by").set_value("enterprise_id")
+    at.number_input(key="survey.k").set_value(30)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[-1].value  # the cohort table is the page's last table
+    assert (table == "<k").any().any()  # small enterprises are hidden at k = 30
+    # The page says how many cells it hid: exactly the "<k" cells of the table.
+    hidden = int((table == "<k").sum().sum())
+    assert t("survey.suppressed_note", lang, count=hidden, k=30) in [c.value for c in at.caption]
+
+    at.button(key="survey.save_mapping").click().run()
+    assert (data_dir / "jinshan" / "survey_mappings.json").exists()
