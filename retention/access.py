@@ -312,9 +312,7 @@ def _per_origin(values: npt.ArrayLike, n_origins: int, column: str) -> npt.NDArr
     return array
 
 
-def _category_columns(
-    categories: np.ndarray, category_order: Sequence[str] | None
-) -> list[str]:
+def _category_columns(categories: np.ndarray, category_order: Sequence[str] | None) -> list[str]:
     if category_order is not None:
         return [str(c) for c in category_order]
     return sorted({str(c) for c in categories})
@@ -381,9 +379,7 @@ def nearest_minutes(
         padded[:, : ranked.shape[1]] = ranked
         blocks.append(padded)
     values = np.hstack(blocks) if blocks else np.empty((matrix.shape[0], 0))
-    header = pd.MultiIndex.from_product(
-        [columns, range(1, k + 1)], names=["category", "rank"]
-    )
+    header = pd.MultiIndex.from_product([columns, range(1, k + 1)], names=["category", "rank"])
     return pd.DataFrame(values, index=_origin_index(origin_ids, matrix.shape[0]), columns=header)
 
 
@@ -489,9 +485,7 @@ def e2sfca(
     """
     matrix = _effective_minutes(minutes, available)
     n_origins, n_amenities = matrix.shape
-    supply_values = _per_origin(
-        _per_amenity(supply, n_amenities, "supply"), n_amenities, "supply"
-    )
+    supply_values = _per_origin(_per_amenity(supply, n_amenities, "supply"), n_amenities, "supply")
     people = _per_origin(demand, n_origins, "demand")
     if catchment_minutes is not None:
         if not catchment_minutes > 0:

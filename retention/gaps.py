@@ -123,9 +123,7 @@ class GapParameters:
         for target in self.targets:
             if target.category == category:
                 return target
-        raise ParameterError(
-            f"no gap-index target for category {category!r}", column="category"
-        )
+        raise ParameterError(f"no gap-index target for category {category!r}", column="category")
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -291,8 +289,7 @@ def gap_index(
     total_weight = sum(positive.values())
     contributions = pd.DataFrame(
         {
-            category: 100.0 * positive[category] / total_weight
-            * shortfall[(category, "combined")]
+            category: 100.0 * positive[category] / total_weight * shortfall[(category, "combined")]
             for category in categories
         },
         index=shortfall.index,

@@ -306,8 +306,9 @@ def living_circle_table(
 def _text(record: Mapping[str, object], column: str, row: int, *, file: str) -> str:
     value = record.get(column)
     if not isinstance(value, str) or not value.strip():
-        raise ParameterError(f"expected a non-empty text, got {value!r}", file=file, row=row,
-                             column=column)
+        raise ParameterError(
+            f"expected a non-empty text, got {value!r}", file=file, row=row, column=column
+        )
     return value.strip()
 
 

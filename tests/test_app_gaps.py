@@ -1,0 +1,105 @@
+"""AppTests of the Gaps page: both languages, switching by widget key, travel times computed once.
+
+AppTest runs the script but not the map's JavaScript (map clicks are for browser tests).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from retention import travel_times
+from retention.i18n import t
+from ui import state
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+PAGE = "pages/gaps.py"
+TIMEOUT_SECONDS = 180  # cold first run loads the demo park and computes its travel times
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "data"
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture
+def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count calls of the travel-time engine; start with empty caches so the count is exact."""
+    calls: list[str] = []
+    engine = travel_times.travel_times_for_park
+
+    def counted(park, **kwargs):
+        calls.append(park.park_id)
+        return engine(park, **kwargs)
+
+    monkeypatch.setattr(travel_times, "travel_times_for_park", counted)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield calls
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _gaps_page(lang: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.session_state[state.LANG] = lang
+    at.run()
+    at.switch_page(PAGE).run()
+    return at
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_gaps_page_runs_in_both_languages(lang: str) -> None:
+    at = _gaps_page(lang)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == t("gaps.title", lang)
+    assert t("common.synthetic_notice", lang) in [w.value for w in at.warning]
+    subheaders = [s.value for s in at.subheader]
+    assert t("gaps.compliance_title", lang) in subheaders
+    assert at.selectbox(key="gaps.indicator").label == t("gaps.indicator", lang)
+
+
+@pytest.mark.slow
+def test_switching_choices_by_key_never_recomputes_travel_times(engine_calls) -> None:
+    at = _gaps_page("en")
+    assert not at.exception, [e.value for e in at.exception]
+    assert engine_calls == ["jinshan"]
+    steps = [
+        ("gaps.indicator", "gap_index"),
+        ("gaps.indicator", "e2sfca"),
+        ("gaps.category", "sports_court"),
+        ("gaps.mode", "ebike"),
+        ("gaps.mode", "transit"),
+        ("gaps.window", "weekday_evening"),
+        ("gaps.indicator", "living_circle"),
+        ("gaps.indicator", "opportunities"),
+    ]
+    for key, value in steps:
+        at.selectbox(key=key).set_value(value).run()
+        assert not at.exception, (key, value, [e.value for e in at.exception])
+        assert at.session_state[key] == value
+    at.number_input(key="gaps.threshold").set_value(10.0).run()
+    assert not at.exception
+    legend_unit = t("gaps.unit.opportunities", "en", minutes="10")
+    assert any(legend_unit in m.value for m in at.markdown)  # the legend names T
+    residences = at.selectbox(key="gaps.residence").options
+    at.selectbox(key="gaps.residence").select_index(len(residences) - 1).run()
+    assert not at.exception
+    assert engine_calls == ["jinshan"]  # one computation for every switch above
+
+
+@pytest.mark.slow
+def test_subject_heading_follows_indicator_and_category(engine_calls) -> None:
+    at = _gaps_page("zh")
+    at.selectbox(key="gaps.indicator").set_value("nearest").run()
+    at.selectbox(key="gaps.category").set_value("clinic").run()
+    assert not at.exception
+    expected = f"{t('gaps.indicator.nearest', 'zh')} · {t('common.category.clinic', 'zh')}"
+    assert expected in [s.value for s in at.subheader]
