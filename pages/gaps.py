@@ -299,7 +299,10 @@ else:
     click = (clicked or {}).get("last_object_clicked")
     if click and click != st.session_state.get(_LAST_CLICK) and len(residence_rows):
         st.session_state[_LAST_CLICK] = click
-        located = result.origins.loc[residence_rows].geometry
+        # Clicks come back in display coordinates (GCJ-02 under Amap tiles).
+        located = display_frame(
+            result.origins.loc[residence_rows, ["geometry"]], tiles=tiles
+        ).geometry
         distance = np.hypot(located.x - click["lng"], located.y - click["lat"])
         nearest_id = str(origins.at[distance.idxmin(), "origin_id"])
         if nearest_id != selected_residence:

@@ -13,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from retention import travel_times
 from retention.i18n import t
+from retention.layers import LayerKind
+from retention.park import load_park
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -103,3 +105,20 @@ def test_subject_heading_follows_indicator_and_category(engine_calls) -> None:
     assert not at.exception
     expected = f"{t('gaps.indicator.nearest', 'zh')} · {t('common.category.clinic', 'zh')}"
     assert expected in [s.value for s in at.subheader]
+
+
+@pytest.mark.slow
+def test_a_map_click_selects_the_residence_before_its_widget_renders(
+    engine_calls, data_dir: Path
+) -> None:
+    residence_ids = (
+        load_park("jinshan", data_dir=data_dir).layers[LayerKind.RESIDENCES]["id"].astype(str)
+    )
+    at = _gaps_page("en")
+    assert at.session_state["gaps.residence"] == residence_ids.iloc[0]
+    # A map click stores the nearest residence as pending; the next run applies it.
+    at.session_state["gaps.pending_residence"] = residence_ids.iloc[-1]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["gaps.residence"] == residence_ids.iloc[-1]
+    assert at.selectbox(key="gaps.residence").value == residence_ids.iloc[-1]
