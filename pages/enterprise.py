@@ -1,0 +1,344 @@
+"""Enterprise (HR) view: one enterprise's access, satisfaction vs anonymous peers, intent, leavers.
+
+Every survey figure has passed the k-anonymity rule (``retention.privacy``) in the domain code;
+this page only reads widgets, calls the cached wrappers and renders.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from retention.i18n import label, t
+from retention.layers import LayerKind
+from retention.leavers import ConversionParameters, ReplacementCost
+from retention.peer_benchmark import BenchmarkParameters, peer_benchmark
+from retention.privacy import PrivacyParameters, suppress_small_groups
+from ui import cached, cached_model, state
+from ui.notices import synthetic_notice
+
+lang = state.lang()
+k = PrivacyParameters().min_group_size
+park = cached.current_park()
+st.title(t("enterprise.title", lang))
+if park is None:
+    st.info(t("enterprise.no_park", lang))
+    st.stop()
+synthetic_notice(park)
+st.caption(t("enterprise.intro", lang, k=k))
+enterprises = park.layers.get(LayerKind.ENTERPRISES)
+if enterprises is None or enterprises.empty:
+    st.info(t("enterprise.no_enterprises", lang))
+    st.stop()
+if not cached_model.has_survey(park):
+    st.info(t("enterprise.no_survey", lang))
+    st.stop()
+st.warning(t("enterprise.synthetic_survey", lang), icon=":material/science:")
+
+with st.spinner():
+    inputs = cached_model.retention_inputs(park)
+
+names = {
+    str(row["id"]): str(row.get("name_en") or row["name"]) if lang == "en" else str(row["name"])
+    for _, row in enterprises.iterrows()
+}
+surveyed = set(inputs.features["enterprise_id"].astype(str))
+options = [eid for eid in names if eid in surveyed] or list(names)
+enterprise_id = st.selectbox(
+    t("enterprise.select", lang),
+    options,
+    key="enterprise.id",
+    format_func=lambda eid: names.get(eid, eid),
+    help=t("enterprise.select_help", lang),
+)
+
+with st.expander(t("enterprise.assumptions", lang)):
+    defaults = ConversionParameters()
+    cost_defaults = ReplacementCost()
+    left, middle, right = st.columns(3)
+    p_intent = left.slider(
+        t("enterprise.p_intent", lang),
+        min_value=defaults.intent_low,
+        max_value=defaults.intent_high,
+        value=defaults.p_leave_given_intent,
+        step=0.01,
+        key="enterprise.p_intent",
+        help=t("enterprise.p_intent_help", lang),
+    )
+    p_no_intent = middle.slider(
+        t("enterprise.p_no_intent", lang),
+        min_value=defaults.no_intent_low,
+        max_value=defaults.no_intent_high,
+        value=defaults.p_leave_given_no_intent,
+        step=0.01,
+        key="enterprise.p_no_intent",
+        help=t("enterprise.p_no_intent_help", lang),
+    )
+    cost_cny = right.number_input(
+        t("enterprise.cost_input", lang),
+        min_value=cost_defaults.low_cny,
+        max_value=cost_defaults.high_cny,
+        value=cost_defaults.cost_cny_per_leaver,
+        step=500.0,
+        key="enterprise.cost_cny",
+        help=t("enterprise.cost_input_help", lang),
+    )
+conversion = ConversionParameters(
+    p_leave_given_intent=float(p_intent), p_leave_given_no_intent=float(p_no_intent)
+)
+cost = ReplacementCost(cost_cny_per_leaver=float(cost_cny))
+
+
+def _category_of(column: str) -> str:
+    return column.rsplit("_minutes_", 1)[-1] if "_minutes_" in column else column[4:]
+
+
+def _factor_label(factor: str, level: str = "", reference: str = "") -> str:
+    if "_minutes_" in factor:
+        return t(
+            "enterprise.factor.access", lang, category=label("category", _category_of(factor), lang)
+        )
+    if factor.startswith("sat_"):
+        return t("enterprise.factor.sat", lang, category=label("category", factor[4:], lang))
+    name = t(f"enterprise.factor.{factor}", lang)
+    if not level:
+        return name
+    return t(
+        "enterprise.factor.level",
+        lang,
+        factor=name,
+        level=_level_label(factor, level),
+        reference=_level_label(factor, reference),
+    )
+
+
+def _level_label(factor: str, level: str) -> str:
+    if factor == "age_band":
+        return t(f"enterprise.level.{level}", lang)
+    if factor == "shift":
+        return label("shift_pattern", level, lang)
+    return t("enterprise.level.wage", lang, band=level)
+
+
+def _benchmark_chart(table: pd.DataFrame, axis_key: str, chart_key: str) -> None:
+    labels = [label("category", _category_of(item), lang) for item in table["item"]]
+    figure = go.Figure()
+    band = table["peer_high"] - table["peer_low"]
+    figure.add_bar(
+        y=labels,
+        x=band,
+        base=table["peer_low"],
+        orientation="h",
+        name=t("enterprise.series.band", lang),
+        marker_color="rgba(150,150,150,0.35)",
+    )
+    figure.add_scatter(
+        y=labels,
+        x=table["mean"],
+        mode="markers",
+        marker={"size": 14, "symbol": "diamond"},
+        name=t("enterprise.series.enterprise", lang),
+    )
+    figure.add_scatter(
+        y=labels,
+        x=table["park_mean"],
+        mode="markers",
+        marker={"size": 12, "symbol": "line-ns-open", "line": {"width": 3}},
+        name=t("enterprise.series.park", lang),
+    )
+    figure.update_layout(
+        height=80 + 50 * len(labels),
+        margin={"l": 0, "r": 10, "t": 10, "b": 0},
+        xaxis_title=t(axis_key, lang),
+        legend={"orientation": "h"},
+    )
+    st.plotly_chart(figure, key=chart_key)
+
+
+benchmark_parameters = BenchmarkParameters()
+access_table = peer_benchmark(
+    inputs.features, enterprise_id, inputs.access_columns, parameters=benchmark_parameters
+)
+sat_table = peer_benchmark(
+    inputs.features, enterprise_id, inputs.sat_columns, parameters=benchmark_parameters
+)
+left, right = st.columns(2)
+with left:
+    st.subheader(t("enterprise.access.title", lang))
+    if access_table["suppressed"].all():
+        st.info(t("enterprise.suppressed", lang, k=k))
+    else:
+        _benchmark_chart(access_table, "enterprise.axis.minutes", "enterprise.access_chart")
+    st.caption(t("enterprise.access.caption", lang))
+with right:
+    st.subheader(t("enterprise.sat.title", lang))
+    if sat_table["suppressed"].all():
+        st.info(t("enterprise.suppressed", lang, k=k))
+    else:
+        _benchmark_chart(sat_table, "enterprise.axis.satisfaction", "enterprise.sat_chart")
+    st.caption(t("enterprise.sat.caption", lang, k=k))
+
+model = inputs.model
+if model is None:
+    st.error(t("enterprise.model_error", lang, error=inputs.error))
+    st.stop()
+
+result = cached_model.enterprise(park, inputs, enterprise_id, conversion=conversion, cost=cost)
+if result.suppressed:
+    st.info(t("enterprise.suppressed", lang, k=k))
+else:
+    row = result.leavers
+    level = round(100 * model.spec.level)
+    columns = st.columns(5)
+    columns[0].metric(
+        t("enterprise.kpi.respondents", lang),
+        f"{result.n_respondents:,}",
+        help=t("enterprise.kpi.respondents_help", lang),
+    )
+    columns[1].metric(t("enterprise.kpi.headcount", lang), f"{row['headcount']:,.0f}")
+    columns[2].metric(
+        t("enterprise.kpi.intent", lang),
+        f"{row['intent_share']:.0%}",
+        help=t(
+            "enterprise.kpi.intent_help",
+            lang,
+            low=f"{row['intent_share_low']:.0%}",
+            high=f"{row['intent_share_high']:.0%}",
+        ),
+    )
+    columns[3].metric(
+        t("enterprise.kpi.leavers", lang),
+        f"{row['leavers_per_year']:,.0f}",
+        help=t(
+            "enterprise.kpi.leavers_help",
+            lang,
+            level=level,
+            low=f"{row['leavers_low']:,.0f}",
+            high=f"{row['leavers_high']:,.0f}",
+            conv_low=f"{row['leavers_conversion_low']:,.0f}",
+            conv_high=f"{row['leavers_conversion_high']:,.0f}",
+        ),
+    )
+    columns[4].metric(
+        t("enterprise.kpi.cost", lang),
+        t("enterprise.cny", lang, value=f"{row['cost_cny']:,.0f}"),
+        help=t(
+            "enterprise.kpi.cost_help",
+            lang,
+            low=f"{row['cost_low_cny']:,.0f}",
+            high=f"{row['cost_high_cny']:,.0f}",
+            range_low=f"{row['cost_range_low_cny']:,.0f}",
+            range_high=f"{row['cost_range_high_cny']:,.0f}",
+        ),
+    )
+
+    st.subheader(t("enterprise.drivers.title", lang))
+    drivers = result.drivers.iloc[::-1]
+    figure = go.Figure(
+        go.Bar(
+            x=drivers["contribution"],
+            y=[_factor_label(f) for f in drivers["factor"]],
+            orientation="h",
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": drivers["contribution_high"] - drivers["contribution"],
+                "arrayminus": drivers["contribution"] - drivers["contribution_low"],
+            },
+            marker_color=np.where(drivers["contribution"] > 0, "#d62728", "#2ca02c"),
+        )
+    )
+    figure.update_layout(
+        height=80 + 32 * len(drivers),
+        margin={"l": 0, "r": 10, "t": 10, "b": 0},
+        xaxis_title=t("enterprise.axis.contribution", lang),
+    )
+    st.plotly_chart(figure, key="enterprise.drivers_chart")
+    st.caption(t("enterprise.drivers.caption", lang))
+
+st.subheader(t("enterprise.quality.title", lang))
+cv = model.cross_validation
+quality = st.columns(4)
+quality[0].metric(
+    t("enterprise.quality.auc", lang),
+    f"{cv.auc:.2f}",
+    help=t(
+        "enterprise.quality.auc_help",
+        lang,
+        folds=cv.n_folds,
+        seed=cv.seed,
+        level=round(100 * cv.level),
+        low=f"{cv.auc_low:.2f}",
+        high=f"{cv.auc_high:.2f}",
+    ),
+)
+quality[1].metric(
+    t("enterprise.quality.slope", lang),
+    f"{model.calibration.slope:.2f}",
+    help=t("enterprise.quality.slope_help", lang),
+)
+quality[2].metric(t("enterprise.quality.intercept", lang), f"{model.calibration.intercept:+.2f}")
+quality[3].metric(
+    t("enterprise.quality.n", lang),
+    f"{model.n_used:,}",
+    help=t("enterprise.quality.n_help", lang, dropped=model.n_dropped, clusters=model.n_clusters),
+)
+left, right = st.columns([2, 3])
+with left:
+    st.markdown(f"**{t('enterprise.quality.calibration', lang)}**")
+    bins = suppress_small_groups(
+        model.calibration.table,
+        value_columns=["mean_predicted", "observed_rate", "observed_low", "observed_high"],
+        complementary=False,
+    ).dropna(subset=["observed_rate"])
+    figure = go.Figure()
+    figure.add_scatter(
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        name=t("enterprise.series.ideal", lang),
+        line={"dash": "dash", "color": "gray"},
+    )
+    figure.add_scatter(
+        x=bins["mean_predicted"],
+        y=bins["observed_rate"],
+        mode="markers",
+        name=t("enterprise.series.bins", lang),
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": bins["observed_high"] - bins["observed_rate"],
+            "arrayminus": bins["observed_rate"] - bins["observed_low"],
+        },
+    )
+    upper = float(min(1.0, max(bins["observed_high"].max(), bins["mean_predicted"].max()) + 0.05))
+    figure.update_layout(
+        height=360,
+        margin={"l": 0, "r": 10, "t": 10, "b": 0},
+        xaxis={"title": t("enterprise.axis.predicted", lang), "range": [0, upper]},
+        yaxis={"title": t("enterprise.axis.observed", lang), "range": [0, upper]},
+        legend={"orientation": "h"},
+    )
+    st.plotly_chart(figure, key="enterprise.calibration_chart")
+with right:
+    st.markdown(f"**{t('enterprise.quality.odds', lang)}**")
+    odds = model.odds_ratios()
+    table = pd.DataFrame(
+        {
+            t("enterprise.col.factor", lang): [
+                _factor_label(f, lvl, ref)
+                for f, lvl, ref in zip(
+                    odds["factor"], odds["level"], odds["reference"], strict=True
+                )
+            ],
+            t("enterprise.col.odds_ratio", lang): odds["odds_ratio"].round(3),
+            t("enterprise.col.low", lang): odds["or_low"].round(3),
+            t("enterprise.col.high", lang): odds["or_high"].round(3),
+            t("enterprise.col.p", lang): odds["p_value"].round(4),
+        }
+    )
+    st.dataframe(table, hide_index=True, key="enterprise.odds_table")
+    st.caption(t("enterprise.quality.odds_caption", lang))
+st.caption(t("enterprise.privacy_note", lang, k=k))
