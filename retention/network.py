@@ -139,8 +139,9 @@ class StreetNetwork:
         if len(sizes) != 1:
             raise ValidationError(f"edge arrays differ in length: {sorted(sizes)}")
         # Trees are derived once here, so the object never changes after construction.
-        for mode in ("walk", "bike"):
-            nodes = self.mode_nodes(mode)  # type: ignore[arg-type]
+        modes: tuple[NetworkMode, ...] = ("walk", "bike")
+        for mode in modes:
+            nodes = self.mode_nodes(mode)
             if len(nodes):
                 self._trees[mode] = cKDTree(self.node_xy[nodes])
 

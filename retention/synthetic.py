@@ -646,7 +646,7 @@ class _Site:
 
         edge_point = _ray_exit(park, centroid, city)
         # The lake-park centre is on the shore facing the park centre, not in the water.
-        towards = (centroid - lake_centre) / max(np.linalg.norm(centroid - lake_centre), 1.0)
+        towards = (centroid - lake_centre) / max(float(np.linalg.norm(centroid - lake_centre)), 1.0)
         shore = _ray_exit(lake, lake_centre, towards) + towards * 150.0
         centres = [edge_point - city * 380.0, shore]
         extra = spec.centres - 2

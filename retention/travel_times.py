@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -44,7 +44,7 @@ Mode = Literal["walk", "ebike", "transit"]
 MODES: tuple[Mode, ...] = ("walk", "ebike", "transit")
 _CHUNK_BYTES = 32_000_000  # dijkstra returns a dense (sources x nodes) block per chunk
 _EPSILON_MINUTES = 1e-9  # a zero weight would vanish from a sparse matrix
-Points = gpd.GeoDataFrame | gpd.GeoSeries | SnappedPoints | np.ndarray
+Points: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | SnappedPoints | np.ndarray
 
 
 class TravelTimeEngine:
@@ -343,7 +343,7 @@ class TravelTimeEngine:
 def _check_mode(mode: str) -> Mode:
     if mode not in MODES:
         raise ValidationError(f"mode {mode!r} is not known; expected one of {', '.join(MODES)}")
-    return mode  # type: ignore[return-value]
+    return mode
 
 
 def _frozen(graph: csr_matrix) -> csr_matrix:
