@@ -20,7 +20,6 @@ from retention.layers import LayerKind
 from retention.leavers import ConversionParameters, ReplacementCost
 from retention.model import DEFAULT_MODEL_CATEGORIES, FittedRetentionModel, default_spec
 from retention.model import fit_intent_model as _fit_intent_model
-from retention.parameters import TravelParameters
 from retention.park import ParkData
 from retention.peer_benchmark import (
     EnterpriseRetention,
@@ -30,9 +29,8 @@ from retention.peer_benchmark import (
 )
 from retention.privacy import load_or_create_salt
 from retention.survey_import import import_survey, read_survey_file
-from retention.travel_times import travel_times_for_park
 from retention.weighting import enterprise_headcounts, survey_weights
-from ui import state
+from ui import cached_access, state
 
 DEMO_SURVEY_FILE = "survey_wjx.xlsx"
 ACCESS_WINDOW = "weekday_evening"
@@ -88,7 +86,8 @@ def _inputs(park_id: str, data_version: str, data_dir: str, _park: ParkData) -> 
     survey = imported.survey
     headcounts = enterprise_headcounts(enterprises)
     weights = survey_weights(survey, headcounts).weights
-    travel = travel_times_for_park(_park, params=TravelParameters(), modes=("walk",))
+    # The same cached engine run as the Gaps page: computed once per park version.
+    travel = cached_access.travel_times(_park)
     access = residence_access(
         travel.minutes_for("walk", ACCESS_WINDOW),
         travel.amenities["category"].to_numpy(),
