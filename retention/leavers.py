@@ -340,8 +340,8 @@ def _summarise(
 ) -> LeaversEstimate:
     tail = (1 - level) / 2
     h = heads.to_numpy()
-    leavers = expected_leavers(h, point, conversion)
-    leaver_draws = expected_leavers(h[:, None], sampled, conversion)
+    leavers = np.asarray(expected_leavers(h, point, conversion))
+    leaver_draws = np.asarray(expected_leavers(h[:, None], sampled, conversion))
     estimated = counts > 0
 
     def quantiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -354,17 +354,21 @@ def _summarise(
 
     share_low, share_high = quantiles(sampled)
     low, high = quantiles(leaver_draws)
-    conv_low = expected_leavers(
-        h,
-        point,
-        p_leave_given_intent=conversion.intent_low,
-        p_leave_given_no_intent=conversion.no_intent_low,
+    conv_low = np.asarray(
+        expected_leavers(
+            h,
+            point,
+            p_leave_given_intent=conversion.intent_low,
+            p_leave_given_no_intent=conversion.no_intent_low,
+        )
     )
-    conv_high = expected_leavers(
-        h,
-        point,
-        p_leave_given_intent=conversion.intent_high,
-        p_leave_given_no_intent=conversion.no_intent_high,
+    conv_high = np.asarray(
+        expected_leavers(
+            h,
+            point,
+            p_leave_given_intent=conversion.intent_high,
+            p_leave_given_no_intent=conversion.no_intent_high,
+        )
     )
     unit = cost.cost_cny_per_leaver
     table = pd.DataFrame(

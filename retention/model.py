@@ -349,23 +349,23 @@ def build_design(
         missing_counts[term.column] = int(isna.sum())
         missing |= isna
         columns.append(term.transform(raw))
-    for term in spec.categorical:
-        series = features[term.column]
+    for factor in spec.categorical:
+        series = features[factor.column]
         isna = series.isna().to_numpy()
         text = series.astype(object).where(~isna, None).to_numpy()
-        unknown = ~isna & ~np.isin(text.astype(str), np.array(term.levels, dtype=str))
+        unknown = ~isna & ~np.isin(text.astype(str), np.array(factor.levels, dtype=str))
         if unknown.any():
             row = int(np.flatnonzero(unknown)[0])
             raise ValidationError(
                 f"value {text[row]!r} is not a known level; expected one of "
-                f"{', '.join(term.levels)}",
+                f"{', '.join(factor.levels)}",
                 row=row + 1,
-                column=term.column,
+                column=factor.column,
             )
-        missing_counts[term.column] = int(isna.sum())
+        missing_counts[factor.column] = int(isna.sum())
         missing |= isna
         as_text = text.astype(str)
-        for level in term.dummy_levels:
+        for level in factor.dummy_levels:
             dummy = (as_text == level).astype(float)
             dummy[isna] = np.nan
             columns.append(dummy)
@@ -598,7 +598,7 @@ def calibration(
     edges = np.unique(np.quantile(predicted, np.linspace(0, 1, n_bins + 1)))
     index = np.clip(np.searchsorted(edges, predicted, side="right") - 1, 0, len(edges) - 2)
     z = float(stats.norm.ppf(0.5 + level / 2))
-    rows = []
+    rows: list[dict[str, float]] = []
     for b in range(len(edges) - 1):
         members = index == b
         if not members.any():
@@ -985,16 +985,16 @@ def _term_metadata(spec: RetentionModelSpec) -> dict[str, list[object]]:
             ("factor_label", label),
         ):
             meta[key].append(value)
-    for term in spec.categorical:
-        factor_label = term.label or term.column
-        for level in term.dummy_levels:
+    for cat in spec.categorical:
+        factor_label = cat.label or cat.column
+        for level in cat.dummy_levels:
             for key, value in (
-                ("term", f"{term.column}[{level}]"),
-                ("factor", term.column),
+                ("term", f"{cat.column}[{level}]"),
+                ("factor", cat.column),
                 ("level", level),
-                ("reference", term.reference),
+                ("reference", cat.reference),
                 ("per", math.nan),
-                ("label", f"{factor_label}: {level} vs {term.reference}"),
+                ("label", f"{factor_label}: {level} vs {cat.reference}"),
                 ("factor_label", factor_label),
             ):
                 meta[key].append(value)
