@@ -1,7 +1,10 @@
 """ParkLife 园区生活圈 — entry point: page setup, shared sidebar, navigation. No computation here.
 
 A new page is registered by adding one ``st.Page(...)`` line to ``PAGES`` below; its title comes
-from its own catalogue (``retention/locales/<page>.json``, key ``<page>.page_title``).
+from its own catalogue (``retention/locales/<page>.json``, key ``<page>.page_title``). Pages have
+no ``icon=``: a page's icon becomes the browser favicon, and for ``:material/...:`` icons the
+browser fetches it from fonts.gstatic.com (fails offline), while emoji need an emoji font the
+intranet machines may lack. The app-wide emoji favicon below is drawn locally as an SVG.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from ui.sidebar import render_sidebar
 
 st.set_page_config(
     page_title=f"{t('common.app_title', 'en')} {t('common.app_title', 'zh')}",
-    page_icon=":material/factory:",
+    page_icon="🏭",
     layout="wide",
 )
 state.init_state()
@@ -22,12 +25,12 @@ lang = state.lang()
 
 # fmt: off
 PAGES = [
-    st.Page("pages/overview.py", title=t("overview.page_title", lang), icon=":material/dashboard:", url_path="overview", default=True),  # noqa: E501
-    st.Page("pages/map.py", title=t("map.page_title", lang), icon=":material/map:", url_path="map"),
-    st.Page("pages/data.py", title=t("data.page_title", lang), icon=":material/upload_file:", url_path="data"),  # noqa: E501
-    st.Page("pages/survey.py", title=t("survey.page_title", lang), icon=":material/checklist:", url_path="survey"),  # noqa: E501
-    st.Page("pages/enterprise.py", title=t("enterprise.page_title", lang), icon=":material/badge:", url_path="enterprise"),  # noqa: E501
-    st.Page("pages/gaps.py", title=t("gaps.page_title", lang), icon=":material/travel_explore:", url_path="gaps"),  # noqa: E501
+    st.Page("pages/overview.py", title=t("overview.page_title", lang), url_path="overview", default=True),  # noqa: E501
+    st.Page("pages/map.py", title=t("map.page_title", lang), url_path="map"),
+    st.Page("pages/data.py", title=t("data.page_title", lang), url_path="data"),
+    st.Page("pages/survey.py", title=t("survey.page_title", lang), url_path="survey"),
+    st.Page("pages/enterprise.py", title=t("enterprise.page_title", lang), url_path="enterprise"),
+    st.Page("pages/gaps.py", title=t("gaps.page_title", lang), url_path="gaps"),
 ]
 # fmt: on
 

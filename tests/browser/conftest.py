@@ -1,0 +1,176 @@
+"""Browser-test fixtures: the app served by ``streamlit run`` and Debian chromium via Playwright.
+
+The app runs with a temporary ``PARKLIFE_DATA_DIR``; every request the page makes to a host other
+than the app's own is aborted and recorded, which proves the app works without internet access.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+STARTUP_SECONDS = 90
+OUTPUT_DIR = REPO / "test-output"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"streamlit not healthy after {STARTUP_SECONDS} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app server's (temporary) data directory."""
+    return tmp_path_factory.mktemp("browser-data")
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start the app on a free port and return its base URL; stop it after the session."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
+    env = {**os.environ, "PARKLIFE_DATA_DIR": str(app_data_dir)}
+    streamlit = Path(sys.executable).with_name("streamlit")
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                str(streamlit),
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass
+class RequestLog:
+    """Requests the page tried to send off the machine, and local requests that failed."""
+
+    blocked: list[str] = field(default_factory=list)
+    failed_local: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian chromium driven by Playwright (no browser download)."""
+    if not CHROMIUM.is_file():
+        pytest.skip("Debian chromium is not installed: run `scripts/setup.sh test`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+def new_offline_page(browser: object, *, locale: str = "en-US") -> tuple[object, RequestLog]:
+    """Return a page whose non-local requests are aborted and logged, plus the log."""
+    context = browser.new_context(  # type: ignore[attr-defined]
+        locale=locale, viewport={"width": 1400, "height": 1000}
+    )
+    log = RequestLog()
+
+    def route(route: object) -> None:
+        host = urlsplit(route.request.url).hostname  # type: ignore[attr-defined]
+        if host in LOCAL_HOSTS:
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            log.blocked.append(route.request.url)  # type: ignore[attr-defined]
+            route.abort()  # type: ignore[attr-defined]
+
+    def response(response: object) -> None:
+        if response.status >= 400:  # type: ignore[attr-defined]
+            log.failed_local.append(f"{response.status} {response.url}")  # type: ignore[attr-defined]
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("response", response)
+    return page, log
+
+
+def open_page(page: object, app_url: str, nav_label: str, heading: str) -> None:
+    """Open the app at its root, then go to a page through the sidebar navigation.
+
+    Known issue (reported on issue 2): while a ``pages/`` folder sits next to ``app.py``, a fresh
+    Streamlit server runs its first session in the legacy pages-folder mode (pages run without
+    ``app.py``; the navigation lists file names) until ``st.navigation`` has run once. The root is
+    therefore loaded, and reloaded once if the legacy navigation (an ``app`` entry) shows, which is
+    what a second visitor to a running server sees. The fix is renaming the folder.
+    """
+    page.goto(app_url, wait_until="domcontentloaded")  # type: ignore[attr-defined]
+    nav = page.get_by_test_id("stSidebarNav")  # type: ignore[attr-defined]
+    nav.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+    if nav.get_by_role("link", name="app", exact=True).count():
+        page.reload(wait_until="domcontentloaded")  # type: ignore[attr-defined]
+        nav.wait_for(timeout=60_000)
+    nav.get_by_role("link", name=nav_label, exact=True).click()
+    page.get_by_role("heading", name=heading).wait_for(timeout=60_000)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def output_dir() -> Path:
+    """Where screenshots go (git-ignored)."""
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    return OUTPUT_DIR

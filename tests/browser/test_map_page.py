@@ -1,0 +1,76 @@
+"""The Map page in a real browser with no internet: the map renders with every demo layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from retention.i18n import label
+from retention.layers import AmenityCategory
+
+from .conftest import new_offline_page, open_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+TILE_HOSTS = frozenset({"tile.openstreetmap.org"})
+
+
+def test_map_renders_offline_with_all_layers(app_url: str, browser, output_dir: Path) -> None:
+    # A Chinese browser locale: the app should default to Chinese.
+    page, log = new_offline_page(browser, locale="zh-CN")
+    open_page(page, app_url, "地图", "园区地图")
+    frame = page.frame_locator(FOLIUM_IFRAME)
+    container = frame.locator(".leaflet-container")
+    container.wait_for(timeout=60_000)
+    frame.locator(".leaflet-marker-icon").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # let clusters and paths settle before measuring
+
+    box = container.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 300, box
+    paths = frame.locator("path.leaflet-interactive").count()
+    markers = frame.locator(".leaflet-marker-icon").count()
+    # Zones, routes, stops, residences and the district boundary are SVG paths; enterprises and
+    # amenities are markers or cluster icons.
+    assert paths > 50, paths
+    assert markers > 30, markers
+    assert frame.locator(".pl-marker .fa-solid").count() > 10  # Font Awesome icons, local copy
+    overlay_labels = frame.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    names = {text.strip() for text in overlay_labels}
+    for category in (AmenityCategory.CANTEEN, AmenityCategory.GROCERY, AmenityCategory.CLINIC):
+        assert label("category", category.value, "zh") in names, names
+    assert frame.locator(".pl-legend").inner_text().count("合成演示数据") == 1
+
+    # Font Awesome's web font must have loaded from the app (icons are not empty boxes).
+    font_loaded = frame.locator("body").evaluate(
+        "() => document.fonts.check('900 12px \"Font Awesome 6 Free\"')"
+    )
+    assert font_loaded
+
+    off_machine = {urlsplit(url).hostname for url in log.blocked}
+    assert off_machine <= TILE_HOSTS, [u for u in log.blocked if "openstreetmap" not in u]
+    assert not log.failed_local, log.failed_local
+    page.screenshot(path=str(output_dir / "map.png"), full_page=False)
+    page.context.close()
+
+
+def test_map_without_tiles_requests_nothing_off_machine(app_url: str, browser) -> None:
+    page, log = new_offline_page(browser, locale="en-US")
+    open_page(page, app_url, "Map", "Park map")
+    page.get_by_role("combobox", name="Map background").click()
+    page.get_by_role("option", name="No tiles (offline)").click()
+    expect(page.get_by_role("combobox", name="Map background")).to_have_value("No tiles (offline)")
+    frame = page.frame_locator(FOLIUM_IFRAME)
+    frame.locator(".leaflet-marker-icon").first.wait_for(timeout=60_000)
+    expect(frame.locator(".leaflet-tile")).to_have_count(0, timeout=30_000)
+    assert frame.locator("path.leaflet-interactive").count() > 50
+    names = {
+        t.strip() for t in frame.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    }
+    assert label("category", "canteen", "en") in names
+    assert not log.blocked, log.blocked
+    assert not log.failed_local, log.failed_local
+    page.context.close()
