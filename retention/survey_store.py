@@ -1,0 +1,472 @@
+"""Embedded file store for a park's imported survey waves: the park's "current survey".
+
+Layout (``<data_dir>`` is ``$PARKLIFE_DATA_DIR``, default ``<repo>/data``)::
+
+    <data_dir>/parks/<park_id>/survey/manifest.json           the waves: id, label, file, counts
+    <data_dir>/parks/<park_id>/survey/waves/<wave_id>.parquet  the clean respondent table
+    <data_dir>/parks/<park_id>/survey/reports/<wave_id>.json   issues, rejected rows, mapping
+
+Only the clean, pseudonymised table (``retention.survey_schema.SURVEY_COLUMNS``) is stored: raw
+respondent ids never reach it, and personal-data columns (IP, phone, ID card) were dropped when
+the file was read. The report keeps the rejected rows for re-download without the columns mapped
+to a respondent id or response number (the data-row number locates each row) and without their
+values in the issue list.
+
+As in ``retention.store``, the manifest is the source of truth; every file is written to a
+temporary name and renamed over the old one, manifest last, so a crash leaves the previous
+consistent state; a lock file serialises writers. Waves are immutable (a corrected file is a new
+wave), so the manifest's bytes are a sufficient cache key (:meth:`SurveyStore.survey_version`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import io
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from retention.errors import ParkLifeError, ValidationError
+from retention.layers import LayerKind
+from retention.park import ParkData, default_geodata_dir
+from retention.store import (
+    _atomic_write_bytes,
+    _frame_from_json,
+    _frame_json,
+    check_park_id,
+    default_data_dir,
+)
+from retention.survey_import import SurveyImport, import_survey, issues_frame, read_survey_file
+from retention.survey_schema import SURVEY_COLUMNS, empty_survey_frame, survey_dtypes
+
+SURVEY_MANIFEST_VERSION = 1
+DEMO_SURVEY_FILE = "survey_wjx.xlsx"
+"""The bundled synthetic demo survey of a demo park: ``geodata/<park_id>/survey_wjx.xlsx``."""
+DEMO_WAVE = "demo"
+ID_TARGETS = ("respondent_id", "response_number")
+"""Mapping targets whose raw values identify a person: never stored, not even in reports."""
+
+
+class UnknownWaveError(ParkLifeError, KeyError):
+    """A wave id is not in a park's survey manifest."""
+
+
+class DuplicateWaveError(ValidationError):
+    """A wave with the same label is already stored for the park."""
+
+
+@dataclass(frozen=True)
+class SurveyWaveRecord:
+    """One stored survey wave as listed in the park's survey manifest.
+
+    Parameters
+    ----------
+    wave_id
+        Unique id (``"w_"`` + 12 hex digits), also the name of its files.
+    park_id, wave, source_name
+        The park, the wave label (e.g. ``"2024-spring"``) and the user's file name.
+    imported_at
+        ISO 8601 UTC time the wave was stored.
+    mapping_signature
+        Hash of the file's headers (``ColumnMapping.signature``).
+    rows_read, valid_rows, rejected_rows, warning_count
+        Counts from the import.
+    encoding
+        Detected text encoding (``"xlsx"`` for workbooks).
+    """
+
+    wave_id: str
+    park_id: str
+    wave: str
+    source_name: str
+    imported_at: str
+    mapping_signature: str
+    rows_read: int
+    valid_rows: int
+    rejected_rows: int
+    warning_count: int
+    encoding: str
+
+
+@dataclass(frozen=True)
+class SurveyWaveReport:
+    """A wave's record with its issues, rejected rows and mapping, for download after the fact."""
+
+    record: SurveyWaveRecord
+    issues: pd.DataFrame
+    rejected: pd.DataFrame
+    mapping: dict[str, str]
+
+
+class SurveyStore:
+    """Imported survey waves of every park, kept as files under ``data_dir`` (module docstring).
+
+    Parameters
+    ----------
+    data_dir
+        Root folder; created on first write. Defaults to ``retention.store.default_data_dir``.
+    """
+
+    def __init__(self, data_dir: Path | str | None = None) -> None:
+        self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+
+    # -- paths -----------------------------------------------------------------------------
+    def survey_dir(self, park_id: str) -> Path:
+        """Folder holding one park's survey waves."""
+        return self.data_dir / "parks" / check_park_id(park_id) / "survey"
+
+    def manifest_path(self, park_id: str) -> Path:
+        """The park's survey manifest (may not exist yet)."""
+        return self.survey_dir(park_id) / "manifest.json"
+
+    def wave_path(self, park_id: str, wave_id: str) -> Path:
+        """The Parquet file of one wave's clean respondent table."""
+        return self.survey_dir(park_id) / "waves" / f"{wave_id}.parquet"
+
+    def _report_path(self, park_id: str, wave_id: str) -> Path:
+        return self.survey_dir(park_id) / "reports" / f"{wave_id}.json"
+
+    @contextlib.contextmanager
+    def _locked(self, park_id: str) -> Iterator[None]:
+        folder = self.survey_dir(park_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- manifest --------------------------------------------------------------------------
+    def manifest_bytes(self, park_id: str) -> bytes:
+        """Return the survey manifest's bytes (``b""`` when the park has no stored survey)."""
+        path = self.manifest_path(park_id)
+        return path.read_bytes() if path.is_file() else b""
+
+    def survey_version(self, park_id: str) -> str:
+        """Return a hash of the park's stored waves: equal versions mean equal survey data.
+
+        Use it as a cache key next to the park's ``data_version``.
+        """
+        return hashlib.sha256(b"survey\x1f" + self.manifest_bytes(park_id)).hexdigest()[:20]
+
+    def list_waves(self, park_id: str) -> list[SurveyWaveRecord]:
+        """Return the park's stored waves in the order they were stored."""
+        raw = self.manifest_bytes(park_id)
+        if not raw:
+            return []
+        manifest = json.loads(raw.decode("utf-8"))
+        return [SurveyWaveRecord(**entry) for entry in manifest["waves"]]
+
+    def get_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
+        """Return one wave's record; ``UnknownWaveError`` if the park has no such wave."""
+        for record in self.list_waves(park_id):
+            if record.wave_id == wave_id:
+                return record
+        raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
+
+    def _write_manifest(self, park_id: str, records: Sequence[SurveyWaveRecord]) -> None:
+        payload = {"version": SURVEY_MANIFEST_VERSION, "waves": [asdict(r) for r in records]}
+        text = json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True)
+        _atomic_write_bytes(self.manifest_path(park_id), text.encode("utf-8"))
+
+    # -- writing ---------------------------------------------------------------------------
+    def save_wave(
+        self, park_id: str, survey_import: SurveyImport, *, source_name: str, wave: str
+    ) -> str:
+        """Store an imported survey's clean rows (and its report) as a wave of the park.
+
+        Assumes ``survey_import`` came from ``retention.survey_import.import_survey`` for this
+        park (respondent ids already pseudonymised with the park's salt).
+
+        Parameters
+        ----------
+        park_id
+            The park the survey belongs to.
+        survey_import
+            The import result: valid rows, issues, rejected rows, mapping.
+        source_name
+            The user's file name.
+        wave
+            Wave label, unique within the park (e.g. ``"2024-spring"``).
+
+        Returns
+        -------
+        str
+            The new wave id.
+
+        Raises
+        ------
+        ValidationError
+            Empty wave label, no valid rows, or columns outside the canonical survey table.
+        DuplicateWaveError
+            A wave with the same label is already stored.
+        """
+        label = str(wave).strip()
+        if not label:
+            raise ValidationError("wave label is empty; expected e.g. '2024-spring'", column="wave")
+        clean = survey_import.survey
+        if clean.empty:
+            raise ValidationError(
+                "the import has no valid rows; expected at least one respondent to store",
+                file=source_name,
+            )
+        extra = [c for c in clean.columns if c not in SURVEY_COLUMNS]
+        if extra:
+            # Only the canonical, pseudonymised table may be stored (no raw ids, no IPs).
+            raise ValidationError(
+                f"survey has non-canonical column(s) {', '.join(map(str, extra))}; expected "
+                "only the clean survey columns (retention.survey_schema.SURVEY_COLUMNS)",
+                file=source_name,
+                column=str(extra[0]),
+            )
+        wave_id = f"w_{uuid.uuid4().hex[:12]}"
+        issues = issues_frame(survey_import.issues)
+        record = SurveyWaveRecord(
+            wave_id=wave_id,
+            park_id=check_park_id(park_id),
+            wave=label,
+            source_name=str(source_name),
+            imported_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            mapping_signature=survey_import.mapping.signature,
+            rows_read=int(survey_import.rows_read),
+            valid_rows=len(clean),
+            rejected_rows=len(survey_import.rejected),
+            warning_count=int((~issues["rejected"]).sum()),
+            encoding=survey_import.encoding,
+        )
+        id_columns = {
+            column
+            for target in ID_TARGETS
+            if (column := survey_import.mapping.column_for(target)) is not None
+        }
+        report = {
+            "issues": _frame_json(_without_id_values(issues, id_columns)),
+            "rejected": _frame_json(
+                survey_import.rejected.drop(
+                    columns=[c for c in survey_import.rejected.columns if c in id_columns]
+                )
+            ),
+            "mapping": {
+                column: target
+                for column, target in survey_import.mapping.as_dict().items()
+                if column not in id_columns
+            },
+        }
+        with self._locked(park_id):
+            records = self.list_waves(park_id)
+            same = [r for r in records if r.wave == label]
+            if same:
+                raise DuplicateWaveError(
+                    f"wave {label!r} is already stored (from {same[0].source_name}, "
+                    f"{same[0].imported_at}); expected a new wave label, or remove that wave "
+                    "first",
+                    file=source_name,
+                    column="wave",
+                )
+            _atomic_write_bytes(self.wave_path(park_id, wave_id), _parquet_bytes(clean))
+            _atomic_write_bytes(
+                self._report_path(park_id, wave_id),
+                json.dumps(report, ensure_ascii=False).encode("utf-8"),
+            )
+            self._write_manifest(park_id, [*records, record])
+        return wave_id
+
+    def remove_wave(self, park_id: str, wave_id: str) -> None:
+        """Remove a wave (its rows, report and manifest entry).
+
+        The manifest is rewritten first, so a crash afterwards only leaves unlisted leftovers.
+        """
+        with self._locked(park_id):
+            records = self.list_waves(park_id)
+            if wave_id not in {r.wave_id for r in records}:
+                raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
+            self._write_manifest(park_id, [r for r in records if r.wave_id != wave_id])
+            self.wave_path(park_id, wave_id).unlink(missing_ok=True)
+            self._report_path(park_id, wave_id).unlink(missing_ok=True)
+
+    # -- reading ---------------------------------------------------------------------------
+    def load(self, park_id: str, *, waves: Sequence[str] | None = None) -> pd.DataFrame:
+        """Return the stored respondents of the chosen waves (default all), concatenated.
+
+        Parameters
+        ----------
+        park_id
+            The park.
+        waves
+            Wave ids to load, in the order given; ``None`` loads every stored wave in order.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The canonical survey table (``SURVEY_COLUMNS`` with ``survey_dtypes()``), an empty
+            one when the park has no stored wave.
+        """
+        records = self.list_waves(park_id)
+        if waves is None:
+            chosen = [r.wave_id for r in records]
+        else:
+            known = {r.wave_id for r in records}
+            for wave_id in waves:
+                if wave_id not in known:
+                    raise UnknownWaveError(
+                        f"park {park_id!r} has no stored survey wave {wave_id!r}"
+                    )
+            chosen = list(waves)
+        frames = [_read_parquet(self.wave_path(park_id, wave_id)) for wave_id in chosen]
+        if not frames:
+            return empty_survey_frame()
+        return _conform(pd.concat(frames, ignore_index=True))
+
+    def load_report(self, park_id: str, wave_id: str) -> SurveyWaveReport:
+        """Return a wave's record, issues, rejected rows and mapping (for re-download)."""
+        record = self.get_wave(park_id, wave_id)
+        payload = json.loads(self._report_path(park_id, wave_id).read_text(encoding="utf-8"))
+        return SurveyWaveReport(
+            record=record,
+            issues=_frame_from_json(payload["issues"]),
+            rejected=_frame_from_json(payload["rejected"]),
+            mapping=dict(payload["mapping"]),
+        )
+
+
+def _without_id_values(issues: pd.DataFrame, id_columns: set[str]) -> pd.DataFrame:
+    out = issues.copy()
+    mask = out["column"].isin(id_columns).to_numpy()
+    out.loc[mask, "value"] = ""
+    return out
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(_conform(frame)[list(SURVEY_COLUMNS)], preserve_index=False)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pandas()
+
+
+def _conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with exactly the canonical columns and dtypes (reasons as lists)."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for column, dtype in survey_dtypes().items():
+        values = frame[column].reset_index(drop=True)
+        if column == "reasons":
+            out[column] = pd.Series(
+                [_reason_list(v) for v in values], index=out.index, dtype="object"
+            )
+        else:
+            out[column] = values.astype(dtype)
+    return out
+
+
+def _reason_list(value: object) -> list[str]:
+    if isinstance(value, list | tuple | np.ndarray):
+        return [str(v) for v in value]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# The park's current survey: stored waves, else the bundled synthetic demo survey
+# ---------------------------------------------------------------------------------------------
+
+SurveyOrigin = Literal["stored", "demo", "none"]
+
+
+@dataclass(frozen=True, eq=False)
+class CurrentSurvey:
+    """The survey every page of a park analyses.
+
+    Parameters
+    ----------
+    survey
+        The canonical survey table (empty when ``origin`` is ``"none"``).
+    origin
+        ``"stored"`` (the park's stored waves), ``"demo"`` (the bundled synthetic demo survey,
+        used only while the park has no stored wave) or ``"none"``.
+    version
+        :func:`current_survey_version` at load time: a cache key.
+    waves
+        The stored waves used (empty for the demo survey).
+    """
+
+    survey: pd.DataFrame
+    origin: SurveyOrigin
+    version: str
+    waves: tuple[SurveyWaveRecord, ...]
+
+
+def demo_survey_path(park_id: str, *, geodata_dir: Path | None = None) -> Path | None:
+    """Return the park's bundled demo survey workbook, or ``None`` when it has none."""
+    folder = geodata_dir if geodata_dir is not None else default_geodata_dir()
+    path = folder / check_park_id(park_id) / DEMO_SURVEY_FILE
+    return path if path.is_file() else None
+
+
+def current_survey_version(
+    park_id: str, *, store: SurveyStore, geodata_dir: Path | None = None
+) -> str:
+    """Return a cache key of the park's current survey (stored waves, else the demo file).
+
+    Cheap enough to call on every page run: it reads the survey manifest, or hashes the demo
+    workbook (a few hundred kB) when nothing is stored.
+    """
+    if store.list_waves(park_id):
+        return f"stored:{store.survey_version(park_id)}"
+    demo = demo_survey_path(park_id, geodata_dir=geodata_dir)
+    if demo is None:
+        return "none"
+    return f"demo:{hashlib.sha256(demo.read_bytes()).hexdigest()[:20]}"
+
+
+def load_current_survey(
+    park: ParkData, *, store: SurveyStore, salt: bytes, geodata_dir: Path | None = None
+) -> CurrentSurvey:
+    """Return the park's current survey: every stored wave, else its bundled demo survey.
+
+    Assumes the demo workbook (when used) is a Wenjuanxing-style export whose suggested column
+    mapping is right (it is generated that way, see ``retention.demo_survey``).
+
+    Parameters
+    ----------
+    park
+        The park (its enterprises and residences link the demo survey's answers).
+    store
+        Where the park's waves are stored.
+    salt
+        The park's pseudonymisation key (``retention.privacy.load_or_create_salt``) for the demo.
+    geodata_dir
+        Where demo parks live (default ``<repo>/geodata``).
+    """
+    version = current_survey_version(park.park_id, store=store, geodata_dir=geodata_dir)
+    records = store.list_waves(park.park_id)
+    if records:
+        return CurrentSurvey(store.load(park.park_id), "stored", version, tuple(records))
+    demo = demo_survey_path(park.park_id, geodata_dir=geodata_dir)
+    if demo is None:
+        return CurrentSurvey(empty_survey_frame(), "none", version, ())
+    raw = read_survey_file(demo.read_bytes(), file_name=demo.name)
+    imported = import_survey(
+        raw,
+        enterprises=park.layer(LayerKind.ENTERPRISES),
+        residences=park.layers.get(LayerKind.RESIDENCES),
+        salt=salt,
+        wave=DEMO_WAVE,
+    )
+    return CurrentSurvey(imported.survey, "demo", version, ())
