@@ -443,6 +443,59 @@ def importance_weights(
     return {c: v / total for c, v in raw.items()}
 
 
+def importance_weight_table(
+    survey: pd.DataFrame,
+    weights: pd.Series | None = None,
+    *,
+    categories: Sequence[str] | None = None,
+    method: ImportanceKind = "stated",
+    parameters: AnalysisParameters | None = None,
+) -> pd.DataFrame:
+    """Return the gap-index category weights with the answers behind each, k-anonymous.
+
+    Assumes the canonical survey table. ``n`` counts the respondents the weight rests on: those
+    who answered the importance item (stated), or both the satisfaction item and the overall
+    satisfaction / intent question (derived). A category with fewer than k such respondents is
+    suppressed *and* weighs 0 (the other weights are renormalised), so no weight shown or used
+    rests on fewer than k people; otherwise the weights are those of :func:`importance_weights`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``category``, ``weight`` (sums to 1 over the shown rows), ``n``, ``suppressed``.
+
+    Raises
+    ------
+    ValidationError
+        As :func:`importance_weights`, or when every category is suppressed.
+    """
+    parameters = parameters if parameters is not None else AnalysisParameters()
+    chosen = _categories(categories)
+    raw = importance_weights(
+        survey, weights, categories=chosen, method=method, parameters=parameters
+    )
+    counts = []
+    for category in chosen:
+        if method == "stated":
+            answered = survey[imp_column(category)].notna()
+        else:
+            other = "overall_satisfaction" if method == "derived_overall" else "intent_to_leave"
+            answered = survey[sat_column(category)].notna() & survey[other].notna()
+        counts.append(int(answered.sum()))
+    table = pd.DataFrame({"category": chosen, "weight": [raw[c] for c in chosen], "n": counts})
+    table = suppress_small_groups(
+        table, value_columns=["weight"], parameters=parameters.privacy, complementary=False
+    )
+    total = float(table["weight"].sum(skipna=True))
+    if not total > 0:
+        raise ValidationError(
+            "every category has fewer answers than the anonymity threshold "
+            f"{parameters.privacy.min_group_size}; expected at least k answers for one category"
+        )
+    table["weight"] = table["weight"] / total
+    return table
+
+
 def with_zone(survey: pd.DataFrame, enterprises: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``survey`` with ``zone_id`` taken from each respondent's enterprise."""
     if "zone_id" not in enterprises.columns:

@@ -15,6 +15,7 @@ from retention.survey_analysis import (
     aggregate_csv,
     category_means,
     group_summary,
+    importance_weight_table,
     importance_weights,
     ipa,
     reason_shares,
@@ -63,6 +64,40 @@ def test_importance_weights_rescale_and_normalise() -> None:
     weights = importance_weights(_hand_survey(), categories=["canteen", "gym"])
     # (5-1) : (2-1) -> 0.8 : 0.2
     assert weights == {"canteen": pytest.approx(0.8), "gym": pytest.approx(0.2)}
+
+
+def test_weight_table_matches_importance_weights_when_every_category_clears_k() -> None:
+    survey = make_survey({"A": 30, "B": 20}, seed=5)
+    categories = ["canteen", "gym", "park"]
+    expected = importance_weights(survey, categories=categories)
+    table = importance_weight_table(survey, categories=categories).set_index("category")
+    assert table["weight"].to_dict() == pytest.approx(expected)
+    assert table["n"].tolist() == [50, 50, 50]
+    assert not table["suppressed"].any()
+
+
+def test_weight_table_drops_a_category_answered_by_fewer_than_k() -> None:
+    survey = make_survey({"A": 30}, seed=5)
+    survey["imp_gym"] = survey["imp_gym"].where(survey.index < 4)  # 4 answers < k = 5
+    categories = ["canteen", "gym", "park"]
+    table = importance_weight_table(survey, categories=categories).set_index("category")
+    assert bool(table.at["gym", "suppressed"]) and pd.isna(table.at["gym", "weight"])
+    assert pd.isna(table.at["gym", "n"])  # the small count itself is hidden too
+    both = importance_weights(survey, categories=["canteen", "park"])
+    shown = table["weight"].dropna()
+    assert shown.sum() == pytest.approx(1.0)
+    assert shown.to_dict() == pytest.approx(both)  # the rest renormalised without gym
+
+
+def test_weight_table_counts_pairs_for_derived_importance() -> None:
+    survey = make_survey({"A": 30}, seed=5)
+    survey["intent_to_leave"] = (6 - survey["sat_canteen"]).astype("Int64")
+    survey["sat_canteen"] = survey["sat_canteen"].where(survey.index >= 10)
+    table = importance_weight_table(
+        survey, categories=["canteen", "gym"], method="derived_intent"
+    ).set_index("category")
+    assert table.at["canteen", "n"] == 20
+    assert table.at["canteen", "weight"] > table.at["gym", "weight"]
 
 
 def test_derived_importance_follows_the_correlation() -> None:
