@@ -20,6 +20,7 @@ import pandas as pd
 
 from retention.access import nearest_minutes
 from retention.errors import ValidationError
+from retention.gaps import aggregate_by_group
 from retention.layers import AmenityCategory
 from retention.leavers import (
     ConversionParameters,
@@ -288,3 +289,69 @@ def enterprise_retention(
         leavers=estimate.by_enterprise.iloc[0],
         drivers=model.drivers(own),
     )
+
+
+WORKFORCE_PLACES: tuple[str, ...] = ("workplace", "dormitories")
+"""Where an enterprise's workforce is: the workplace itself and the residences it houses."""
+
+
+def workforce_access(
+    nearest: pd.DataFrame,
+    origins: pd.DataFrame,
+    enterprise_id: str,
+    *,
+    categories: Sequence[AmenityCategory | str],
+    cap_minutes: float = CAP_MINUTES,
+) -> pd.DataFrame:
+    """Return minutes to the nearest amenity of each category at an enterprise and its dorms.
+
+    Assumes ``nearest`` is ``ParkIndicators.nearest`` (origins x categories, ``inf`` when none is
+    reachable) with the rows of ``origins`` (``origin_set``, ``origin_id``, ``weight`` people,
+    ``enterprise_id``: a residence's ``enterprise_id`` marks it as that enterprise's dormitory).
+    Unreachable is capped at ``cap_minutes`` (as for the model, see ``residence_access``) so the
+    people-weighted mean over dormitories (``retention.gaps.aggregate_by_group``) stays finite.
+    These are layer figures, not survey answers: no k-anonymity applies.
+
+    Parameters
+    ----------
+    nearest
+        Minutes to the nearest available amenity per origin and category.
+    origins
+        The origin table of the same indicators.
+    enterprise_id
+        The enterprise.
+    categories
+        Categories to report, in order.
+    cap_minutes
+        Upper cap of a travel time.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``WORKFORCE_PLACES`` (a place the enterprise lacks is absent); columns ``people``
+        (employees at the workplace, residents of the dormitories), ``sites`` and one column of
+        minutes per category.
+    """
+    for column in ("origin_set", "origin_id", "weight", "enterprise_id"):
+        if column not in origins.columns:
+            raise ValidationError(f"origins lack {column!r}", column=column)
+    if not nearest.index.equals(origins.index):
+        raise ValidationError(
+            "nearest minutes and origins must have the same rows in the same order",
+            column="nearest",
+        )
+    order = [AmenityCategory(c).value for c in categories]
+    linked = origins["enterprise_id"].astype("string").eq(str(enterprise_id)).fillna(False)
+    workplace = (origins["origin_set"] == "enterprise") & (
+        origins["origin_id"].astype(str) == str(enterprise_id)
+    )
+    dormitory = (origins["origin_set"] == "residence") & linked
+    place = np.where(workplace, WORKFORCE_PLACES[0], np.where(dormitory, WORKFORCE_PLACES[1], ""))
+    rows = place != ""
+    minutes = nearest.loc[rows, order].astype(float).clip(upper=cap_minutes)
+    minutes = minutes.where(np.isfinite(minutes), cap_minutes)
+    people = origins.loc[rows, "weight"].astype(float).to_numpy()
+    table = aggregate_by_group(minutes, people, place[rows], group_name="place")
+    table["sites"] = pd.Series(place[rows]).value_counts().reindex(table.index).to_numpy()
+    ordered = [p for p in WORKFORCE_PLACES if p in table.index]
+    return table.loc[ordered, ["people", "sites", *order]]

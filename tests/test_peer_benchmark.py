@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from retention.errors import ValidationError
 from retention.model import default_spec, fit_intent_model
 from retention.peer_benchmark import (
     MIN_PEERS,
@@ -13,6 +14,7 @@ from retention.peer_benchmark import (
     model_features,
     peer_benchmark,
     residence_access,
+    workforce_access,
 )
 from retention.privacy import PrivacyParameters
 from retention.synthetic_respondents import demo_coefficients, simulate_respondents
@@ -97,3 +99,48 @@ def test_model_features_joins_access_and_weights() -> None:
     assert frame["walk_weekday_evening_minutes_canteen"].tolist()[0] == 4.0
     assert frame["walk_weekday_evening_minutes_canteen"].isna().tolist() == [False, True, True]
     assert frame["weight"].tolist() == [1.0, 2.0, 3.0]
+
+
+def _workforce_origins() -> tuple[pd.DataFrame, pd.DataFrame]:
+    origins = pd.DataFrame(
+        {
+            "origin_set": ["enterprise", "residence", "residence", "residence", "enterprise", "h3"],
+            "origin_id": ["E1", "D1", "D2", "R9", "E2", "8a"],
+            "weight": [100.0, 30.0, 10.0, 500.0, 50.0, 7.0],
+            "enterprise_id": ["E1", "E1", "E1", None, "E2", None],
+        },
+        index=[10, 11, 12, 13, 14, 15],
+    )
+    nearest = pd.DataFrame(
+        {
+            "canteen": [5.0, 10.0, 20.0, 1.0, 1.0, 1.0],
+            "gym": [np.inf, 70.0, np.inf, 1.0, 1.0, 1.0],
+        },
+        index=origins.index,
+    )
+    return nearest, origins
+
+
+def test_workforce_access_reports_workplace_and_people_weighted_dormitories() -> None:
+    nearest, origins = _workforce_origins()
+    table = workforce_access(nearest, origins, "E1", categories=["canteen", "gym"])
+    assert table.index.tolist() == ["workplace", "dormitories"]
+    assert table.loc["workplace"].to_dict() == {
+        "people": 100.0,
+        "sites": 1,
+        "canteen": 5.0,
+        "gym": 60.0,  # unreachable counts as the 60-minute cap
+    }
+    dorms = table.loc["dormitories"]
+    assert (dorms["people"], dorms["sites"]) == (40.0, 2)
+    assert dorms["canteen"] == pytest.approx((30 * 10 + 10 * 20) / 40)  # 12.5
+    assert dorms["gym"] == pytest.approx(60.0)  # 70 and inf both capped at 60
+
+
+def test_workforce_access_of_an_enterprise_without_dormitories_has_one_row() -> None:
+    nearest, origins = _workforce_origins()
+    table = workforce_access(nearest, origins, "E2", categories=["canteen"])
+    assert table.index.tolist() == ["workplace"]
+    assert table.at["workplace", "canteen"] == 1.0
+    with pytest.raises(ValidationError, match="same rows"):
+        workforce_access(nearest.iloc[::-1], origins, "E1", categories=["canteen"])
