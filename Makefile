@@ -1,5 +1,5 @@
 # The two commands a newcomer needs (see README.md). Each does its own set-up first.
-.PHONY: run test lint setup-run setup-test
+.PHONY: run test lint bench setup-run setup-test
 
 run: setup-run
 	.venv/bin/streamlit run app.py
@@ -10,6 +10,11 @@ test: setup-test
 
 lint:
 	.venv/bin/ruff check .
+
+# Performance against peer libraries, side by side (benchmarks/README.md); ~10 minutes.
+bench: setup-test
+	.venv/bin/python -m pip install -q -r benchmarks/requirements-bench.txt
+	.venv/bin/python benchmarks/run.py
 
 setup-run:
 	bash scripts/setup.sh run
