@@ -35,10 +35,19 @@ if enterprises is None or enterprises.empty:
 if not cached_model.has_survey(park):
     st.info(t("enterprise.no_survey", lang))
     st.stop()
-st.warning(t("enterprise.synthetic_survey", lang), icon=":material/science:")
-
 with st.spinner():
     inputs = cached_model.retention_inputs(park)
+if inputs.survey_origin == "demo":
+    st.warning(t("enterprise.synthetic_survey", lang), icon=":material/science:")
+else:
+    st.caption(
+        t(
+            "enterprise.survey_stored",
+            lang,
+            waves=", ".join(inputs.survey_waves),
+            n=f"{len(inputs.features):,}",
+        )
+    )
 
 names = {
     str(row["id"]): str(row.get("name_en") or row["name"]) if lang == "en" else str(row["name"])
@@ -179,6 +188,35 @@ with right:
     else:
         _benchmark_chart(sat_table, "enterprise.axis.satisfaction", "enterprise.sat_chart")
     st.caption(t("enterprise.sat.caption", lang, k=k))
+
+st.subheader(t("enterprise.workforce.title", lang))
+workforce = cached_model.workforce_access(park, enterprise_id)
+place_labels = {
+    "workplace": t(
+        "enterprise.workforce.workplace", lang, people=f"{workforce.at['workplace', 'people']:,.0f}"
+    )
+    if "workplace" in workforce.index
+    else "",
+    "dormitories": t(
+        "enterprise.workforce.dormitories",
+        lang,
+        sites=int(workforce.at["dormitories", "sites"]),
+        people=f"{workforce.at['dormitories', 'people']:,.0f}",
+    )
+    if "dormitories" in workforce.index
+    else "",
+}
+minutes_table = workforce.drop(columns=["people", "sites"]).T
+minutes_table.columns = [place_labels[place] for place in minutes_table.columns]
+minutes_table.insert(
+    0,
+    t("enterprise.workforce.category", lang),
+    [label("category", c, lang) for c in minutes_table.index],
+)
+st.dataframe(minutes_table.round(1), hide_index=True, key="enterprise.workforce_table")
+if "dormitories" not in workforce.index:
+    st.info(t("enterprise.workforce.no_dormitories", lang))
+st.caption(t("enterprise.workforce.caption", lang))
 
 model = inputs.model
 if model is None:

@@ -22,8 +22,10 @@ from retention.layers import AmenityCategory, LayerKind, ZoneLevel
 from retention.maps import display_frame, layers_bounds, new_map, use_local_assets
 from retention.origins import ZONE_COLUMNS, h3_cell_polygons
 from retention.parameters import DEFAULT_TIME_WINDOWS
+from retention.privacy import SUPPRESSED_MARKER, PrivacyParameters
 from retention.travel_times import MODES
-from ui import cached, cached_access, state
+from ui import cached, cached_access, cached_survey, state
+from ui.cached_survey import GAP_WEIGHT_METHODS
 from ui.map_view import VENDOR_DIR, asset_base_url, assets_installed
 from ui.notices import synthetic_notice
 
@@ -35,6 +37,7 @@ THRESHOLD = "gaps.threshold"
 DEMAND = "gaps.demand"
 ZONE_LEVEL = "gaps.zone_level"
 RESIDENCE = "gaps.residence"
+WEIGHTS = "gaps.weights"
 MAP = "gaps.map"
 _PENDING_RESIDENCE = "gaps.pending_residence"  # set by a map click, applied before the widget
 _LAST_CLICK = "gaps.last_click"
@@ -106,16 +109,37 @@ with st.expander(t("gaps.options", lang)):
         key=ZONE_LEVEL,
     )
 
+weights_method = st.radio(
+    t("gaps.weights", lang),
+    GAP_WEIGHT_METHODS,
+    format_func=lambda value: t(f"gaps.weights.{value}", lang),
+    horizontal=True,
+    help=t("gaps.weights_help", lang),
+    key=WEIGHTS,
+)
+
 parameters = IndicatorParameters(threshold_minutes=float(threshold), demand=demand)
 try:
     with st.spinner(t("gaps.computing", lang)):
         result = cached_access.travel_times(park)
+        gap_weights = cached_survey.gap_weights(park, weights_method)
         indicators = cached_access.indicators(
-            park, mode=mode, window=window_key, parameters=parameters
+            park,
+            mode=mode,
+            window=window_key,
+            parameters=parameters,
+            weights=None if gap_weights.weights is None else dict(gap_weights.weights),
         )
 except ValidationError as error:
     st.error(t("gaps.error", lang, message=str(error)))
     st.stop()
+if weights_method != "equal":
+    if gap_weights.origin == "none":
+        st.info(t("gaps.weights_no_survey", lang))
+    elif gap_weights.error:
+        st.warning(t("gaps.weights_error", lang, error=gap_weights.error))
+    elif gap_weights.origin == "demo":
+        st.warning(t("gaps.weights_synthetic", lang), icon=":material/science:")
 
 if result.approximate:
     st.warning(t("gaps.approximate", lang))
@@ -409,6 +433,42 @@ st.caption(t("gaps.compliance_caption", lang))
 # --- gap index method ------------------------------------------------------------------------
 with st.expander(t("gaps.method_title", lang)):
     st.write(GAP_INDEX_METHOD[lang])
+    st.markdown(f"**{t('gaps.weights_table', lang)}**")
+    k = PrivacyParameters().min_group_size
+    if gap_weights.weights is None:
+        weight_rows = pd.DataFrame(
+            {
+                "category": categories,
+                "weight": [f"{1 / len(categories):.3f}"] * len(categories),
+                "n": ["–"] * len(categories),
+                "source": [t("gaps.weights.source.equal", lang)] * len(categories),
+            }
+        )
+    else:
+        survey_name = t(
+            f"gaps.weights.survey.{gap_weights.origin}", lang, n=f"{gap_weights.respondents:,}"
+        )
+        source_text = t(f"gaps.weights.source.{weights_method}", lang, survey=survey_name)
+        shown = gap_weights.table
+        hidden = shown["suppressed"].to_numpy(dtype=bool)
+        weight_rows = pd.DataFrame(
+            {
+                "category": shown["category"].astype(str),
+                "weight": np.where(
+                    hidden, SUPPRESSED_MARKER, [f"{w:.3f}" for w in shown["weight"].fillna(0.0)]
+                ),
+                "n": np.where(
+                    hidden, SUPPRESSED_MARKER, [f"{n:,.0f}" for n in shown["n"].fillna(0)]
+                ),
+                "source": np.where(hidden, t("gaps.weights.hidden", lang, k=k), source_text),
+            }
+        )
+    weight_rows["category"] = [label("category", c, lang) for c in weight_rows["category"]]
+    st.dataframe(
+        weight_rows.rename(columns={c: t(f"gaps.weights.col.{c}", lang) for c in weight_rows}),
+        hide_index=True,
+        key="gaps.weights_table",
+    )
 
 # --- one residence: isochrones and amenities reached -------------------------------------
 st.subheader(t("gaps.residence_title", lang))

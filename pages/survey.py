@@ -23,7 +23,12 @@ from retention.survey_analysis import (
     weighting_table,
     with_zone,
 )
-from retention.survey_import import issues_frame, rejected_rows_csv, rejected_rows_xlsx
+from retention.survey_import import (
+    SurveyImport,
+    issues_frame,
+    rejected_rows_csv,
+    rejected_rows_xlsx,
+)
 from retention.survey_link import LinkParameters
 from retention.survey_mapping import (
     MAPPING_TARGETS,
@@ -33,6 +38,7 @@ from retention.survey_mapping import (
     suggest_mapping,
 )
 from retention.survey_schema import AgeBand
+from retention.survey_store import demo_survey_path, wave_report_xlsx
 from retention.weighting import WeightingParameters, enterprise_headcounts
 from ui import cached, cached_survey, state
 from ui.notices import synthetic_notice
@@ -45,6 +51,69 @@ if park is None:
     st.stop()
 synthetic_notice(park)
 st.caption(t("survey.intro", lang))
+
+FLASH = "survey.flash"  # (kind, message) left by a save/remove callback for the next run
+store = cached_survey.survey_store()
+
+
+def _save(result: SurveyImport, source_name: str, wave_label: str) -> None:
+    try:
+        store.save_wave(park.park_id, result, source_name=source_name, wave=wave_label)
+    except ParkLifeError as exc:
+        st.session_state[FLASH] = ("error", t("survey.save_error", lang, error=str(exc)))
+    else:
+        message = t("survey.saved", lang, wave=wave_label.strip(), n=len(result.survey))
+        st.session_state[FLASH] = ("success", message)
+
+
+def _remove(wave_id: str, wave_label: str) -> None:
+    store.remove_wave(park.park_id, wave_id)
+    st.session_state[FLASH] = ("success", t("survey.removed", lang, wave=wave_label))
+
+
+# --- the park's stored survey ------------------------------------------------------------------
+st.subheader(t("survey.stored_title", lang))
+flash = st.session_state.pop(FLASH, None)
+if flash is not None:
+    (st.success if flash[0] == "success" else st.error)(flash[1])
+records = store.list_waves(park.park_id)
+if not records:
+    has_demo = demo_survey_path(park.park_id) is not None
+    st.info(t("survey.stored_none_demo" if has_demo else "survey.stored_none", lang))
+else:
+    st.caption(
+        t(
+            "survey.stored_current",
+            lang,
+            count=len(records),
+            n=f"{sum(r.valid_rows for r in records):,}",
+        )
+    )
+    for record in records:
+        text, download, remove = st.columns([6, 1.3, 1])
+        text.markdown(
+            t(
+                "survey.stored_wave",
+                lang,
+                wave=record.wave,
+                file=record.source_name,
+                valid=f"{record.valid_rows:,}",
+                rejected=f"{record.rejected_rows:,}",
+                time=record.imported_at.replace("T", " ")[:16],
+            )
+        )
+        download.download_button(
+            t("survey.download_report", lang),
+            wave_report_xlsx(store.load_report(park.park_id, record.wave_id)),
+            file_name=f"survey_{record.wave}_report.xlsx",
+            key=f"survey.report.{record.wave_id}",
+        )
+        remove.button(
+            t("survey.remove", lang),
+            key=f"survey.remove.{record.wave_id}",
+            on_click=_remove,
+            args=(record.wave_id, record.wave),
+        )
 
 source = st.radio(
     t("survey.source", lang),
@@ -148,6 +217,20 @@ if len(to_confirm):
         hide_index=True,
         key="survey.links_table",
     )
+
+# --- add to the park -----------------------------------------------------------------------------
+if source == "upload":
+    st.button(
+        t("survey.save", lang, wave=wave.strip(), n=f"{len(result.survey):,}"),
+        key="survey.save",
+        type="primary",
+        help=t("survey.save_help", lang),
+        disabled=result.survey.empty,
+        on_click=_save,
+        args=(result, file_name, wave),
+    )
+else:
+    st.caption(t("survey.save_demo_note", lang))
 
 # --- weighting -----------------------------------------------------------------------------------
 st.subheader(t("survey.weighting", lang))

@@ -339,6 +339,15 @@ class SurveyStore:
         )
 
 
+def wave_report_xlsx(report: SurveyWaveReport) -> bytes:
+    """Return a stored wave's rejected rows and issues as an XLSX workbook (two sheets)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        report.rejected.to_excel(writer, sheet_name="rejected_rows", index=False)
+        report.issues.to_excel(writer, sheet_name="issues", index=False)
+    return buffer.getvalue()
+
+
 def _without_id_values(issues: pd.DataFrame, id_columns: set[str]) -> pd.DataFrame:
     out = issues.copy()
     mask = out["column"].isin(id_columns).to_numpy()

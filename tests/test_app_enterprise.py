@@ -12,6 +12,8 @@ from retention.layers import LayerKind
 from retention.park import load_park
 from retention.privacy import PrivacyParameters
 from retention.survey_import import import_survey, read_survey_file
+from retention.survey_store import SurveyStore
+from tests.survey_fixtures import demo_rows, wenjuanxing_xlsx
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,3 +115,77 @@ def test_small_enterprise_is_suppressed() -> None:
     assert t("enterprise.kpi.intent", "zh") not in labels
     # Park-level model quality is still shown: it describes no single enterprise.
     assert t("enterprise.quality.auc", "zh") in labels
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _enterprise_texts(at: AppTest) -> list[str]:
+    return [str(c.value) for c in at.caption] + [str(w.value) for w in at.warning]
+
+
+@pytest.mark.slow
+def test_a_survey_saved_on_the_survey_page_is_what_the_enterprise_page_uses(
+    data_dir: Path,
+) -> None:
+    headers, rows = demo_rows(900, start=1000)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.session_state[state.LANG] = "en"
+    at.run()
+    at.switch_page("pages/survey.py").run()
+    at.radio(key="survey.source").set_value("upload").run()
+    at.file_uploader(key="survey.file").upload(
+        "wave_autumn.xlsx", wenjuanxing_xlsx(headers, rows), XLSX_MIME
+    ).run()
+    at.text_input(key="survey.wave").set_value("2025-autumn").run()
+    assert not at.exception, [e.value for e in at.exception]
+    kept = int({m.label: m.value for m in at.metric}[t("survey.rows_kept", "en")])
+    assert 0 < kept <= 900
+    at.button(key="survey.save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert t("survey.saved", "en", wave="2025-autumn", n=kept) in [s.value for s in at.success]
+    [record] = SurveyStore(data_dir).list_waves("jinshan")
+    assert (record.wave, record.source_name, record.valid_rows) == (
+        "2025-autumn",
+        "wave_autumn.xlsx",
+        kept,
+    )
+
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = _enterprise_texts(at)
+    assert t("enterprise.survey_stored", "en", waves="2025-autumn", n=f"{kept:,}") in texts
+    assert t("enterprise.synthetic_survey", "en") not in texts
+    used = int(_number({m.label: m.value for m in at.metric}[t("enterprise.quality.n", "en")]))
+    assert used <= kept  # the model was fitted on the stored wave, not the 3,200 demo answers
+
+    # Removing the wave brings the synthetic demo survey back.
+    at.switch_page("pages/survey.py").run()
+    at.button(key=f"survey.remove.{record.wave_id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert SurveyStore(data_dir).list_waves("jinshan") == []
+    at.switch_page(PAGE).run()
+    assert t("enterprise.synthetic_survey", "en") in _enterprise_texts(at)
+
+
+@pytest.mark.slow
+def test_workforce_access_shows_workplace_and_dormitories() -> None:
+    at = _page("en")
+    at.selectbox(key="enterprise.id").set_value("e0001").run()
+    assert not at.exception, [e.value for e in at.exception]
+    park = load_park("jinshan", data_dir=REPO / "nonexistent-data-dir")
+    residences = park.layer(LayerKind.RESIDENCES)
+    dorms = residences[residences["enterprise_id"] == "e0001"]
+    employees = park.layer(LayerKind.ENTERPRISES).set_index("id").at["e0001", "employees"]
+    [table] = [
+        d.value for d in at.dataframe if t("enterprise.workforce.category", "en") in d.value.columns
+    ]
+    workplace = t("enterprise.workforce.workplace", "en", people=f"{employees:,.0f}")
+    dormitories = t(
+        "enterprise.workforce.dormitories",
+        "en",
+        sites=len(dorms),
+        people=f"{dorms['residents'].sum():,.0f}",
+    )
+    assert list(table.columns) == [t("enterprise.workforce.category", "en"), workplace, dormitories]
+    assert table[workplace].between(0, 60).all() and table[dormitories].between(0, 60).all()

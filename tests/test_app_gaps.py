@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -122,3 +123,44 @@ def test_a_map_click_selects_the_residence_before_its_widget_renders(
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["gaps.residence"] == residence_ids.iloc[-1]
     assert at.selectbox(key="gaps.residence").value == residence_ids.iloc[-1]
+
+
+def _weights_table(at: AppTest, lang: str) -> pd.DataFrame:
+    source = t("gaps.weights.col.source", lang)
+    [table] = [d.value for d in at.dataframe if source in d.value.columns]
+    return table
+
+
+@pytest.mark.slow
+def test_survey_weights_change_the_gap_index_but_not_the_travel_times(engine_calls) -> None:
+    at = _gaps_page("en")
+    at.selectbox(key="gaps.indicator").set_value("gap_index").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="gaps.weights").value == "equal"
+    worst = at.dataframe[0].value  # worst-served residences, gap index column
+    equal_weights = _weights_table(at, "en")
+    assert set(equal_weights[t("gaps.weights.col.source", "en")]) == {
+        t("gaps.weights.source.equal", "en")
+    }
+
+    at.radio(key="gaps.weights").set_value("stated").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert t("gaps.weights_synthetic", "en") in [w.value for w in at.warning]
+    stated = _weights_table(at, "en")
+    weights = pd.to_numeric(stated[t("gaps.weights.col.weight", "en")], errors="coerce")
+    assert weights.sum() == pytest.approx(1.0, abs=0.01)
+    assert weights.nunique() > 1  # survey importance is not uniform
+    assert stated[t("gaps.weights.col.source", "en")].str.contains("Synthetic demo survey").all()
+    stated_worst = at.dataframe[0].value
+    assert not stated_worst.equals(worst)  # the index (and its ranking) moved
+
+    at.radio(key="gaps.weights").set_value("derived").run()
+    assert not at.exception, [e.value for e in at.exception]
+    derived = _weights_table(at, "en")
+    assert not derived[t("gaps.weights.col.weight", "en")].equals(
+        stated[t("gaps.weights.col.weight", "en")]
+    )
+    assert not at.dataframe[0].value.equals(stated_worst)
+    at.radio(key="gaps.weights").set_value("equal").run()
+    assert at.dataframe[0].value.equals(worst)  # back to the same figures
+    assert engine_calls == ["jinshan"]  # travel times were computed once for all of it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from retention.survey_store import (
     UnknownWaveError,
     current_survey_version,
     load_current_survey,
+    wave_report_xlsx,
 )
 from tests.survey_fixtures import wenjuanxing_csv, wenjuanxing_xlsx
 
@@ -112,6 +114,9 @@ def test_saved_wave_survives_a_new_store_object(tmp_path: Path, imported) -> Non
     assert report.rejected["row"].tolist() == [4]
     assert "不存在的公司" in report.rejected["reasons"].iloc[0]
     assert report.mapping["1、您所在的企业:"] == "enterprise"
+    sheets = pd.read_excel(io.BytesIO(wave_report_xlsx(report)), sheet_name=None)
+    assert sheets["rejected_rows"]["row"].tolist() == [4]
+    assert len(sheets["issues"]) == len(report.issues)
 
 
 def test_waves_concatenate_choose_and_remove(tmp_path: Path, imported) -> None:

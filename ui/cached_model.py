@@ -4,18 +4,19 @@ Keyed on park id + ``data_version`` and frozen parameter objects; the park bundl
 unhashed ``_park`` argument next to its key. Cached objects are shared by every session: never
 mutate them.
 
-The survey is the park's demo workbook (``geodata/<park_id>/survey_wjx.xlsx``) when it has one.
+The survey is the park's current survey (``ui.cached_survey.current_survey``: its stored waves,
+else the bundled synthetic demo workbook), so the model is keyed on its version too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from retention.errors import ValidationError
+from retention.indicators import IndicatorParameters
 from retention.layers import LayerKind
 from retention.leavers import ConversionParameters, ReplacementCost
 from retention.model import DEFAULT_MODEL_CATEGORIES, FittedRetentionModel, default_spec
@@ -27,12 +28,10 @@ from retention.peer_benchmark import (
     model_features,
     residence_access,
 )
-from retention.privacy import load_or_create_salt
-from retention.survey_import import import_survey, read_survey_file
+from retention.peer_benchmark import workforce_access as _workforce_access
 from retention.weighting import enterprise_headcounts, survey_weights
-from ui import cached_access, state
+from ui import cached_access, cached_survey, state
 
-DEMO_SURVEY_FILE = "survey_wjx.xlsx"
 ACCESS_WINDOW = "weekday_evening"
 
 
@@ -52,6 +51,9 @@ class RetentionInputs:
         The fitted intent model, or ``None`` with ``error`` saying why not.
     error
         Why the model could not be fitted (empty when it was).
+    survey_origin, survey_waves, survey_version
+        Where the survey came from (``stored`` or ``demo``), the stored wave labels used, and
+        the survey's version (a cache key).
     """
 
     features: pd.DataFrame
@@ -60,30 +62,23 @@ class RetentionInputs:
     sat_columns: tuple[str, ...]
     model: FittedRetentionModel | None
     error: str
-
-
-def _survey_path(park_id: str) -> Path:
-    return state.REPO / "geodata" / park_id / DEMO_SURVEY_FILE
+    survey_origin: str = "demo"
+    survey_waves: tuple[str, ...] = ()
+    survey_version: str = ""
 
 
 def has_survey(park: ParkData) -> bool:
-    """Return whether the park has a worker survey to analyse."""
-    return _survey_path(park.park_id).exists()
+    """Return whether the park has a worker survey to analyse (stored waves or the demo)."""
+    return cached_survey.survey_version(park) != "none"
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _inputs(park_id: str, data_version: str, data_dir: str, _park: ParkData) -> RetentionInputs:
-    data = _survey_path(park_id).read_bytes()
-    raw = read_survey_file(data, file_name=DEMO_SURVEY_FILE)
+def _inputs(
+    park_id: str, data_version: str, survey_version: str, data_dir: str, _park: ParkData
+) -> RetentionInputs:
+    current = cached_survey.current_survey(_park)
+    survey = current.survey
     enterprises = _park.layer(LayerKind.ENTERPRISES)
-    imported = import_survey(
-        raw,
-        enterprises=enterprises,
-        residences=_park.layers.get(LayerKind.RESIDENCES),
-        salt=load_or_create_salt(park_id, data_dir=Path(data_dir)),
-        wave="demo",
-    )
-    survey = imported.survey
     headcounts = enterprise_headcounts(enterprises)
     weights = survey_weights(survey, headcounts).weights
     # The same cached engine run as the Gaps page: computed once per park version.
@@ -111,18 +106,32 @@ def _inputs(park_id: str, data_version: str, data_dir: str, _park: ParkData) -> 
         sat_columns=tuple(f"sat_{c.value}" for c in DEFAULT_MODEL_CATEGORIES),
         model=model,
         error=error,
+        survey_origin=current.origin,
+        survey_waves=tuple(record.wave for record in current.waves),
+        survey_version=current.version,
     )
 
 
 def retention_inputs(park: ParkData) -> RetentionInputs:
-    """Return the park's survey features and fitted intent model (built once per data version)."""
-    return _inputs(park.park_id, park.data_version, str(state.data_dir()), park)
+    """Return the park's survey features and fitted intent model.
+
+    Built once per park data version and current-survey version (a stored wave replaces the
+    demo survey; saving or removing a wave refits the model).
+    """
+    return _inputs(
+        park.park_id,
+        park.data_version,
+        cached_survey.survey_version(park),
+        str(state.data_dir()),
+        park,
+    )
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _enterprise(
     park_id: str,
     data_version: str,
+    survey_key: str,
     enterprise_id: str,
     conversion: ConversionParameters,
     cost: ReplacementCost,
@@ -149,4 +158,36 @@ def enterprise(
     cost: ReplacementCost,
 ) -> EnterpriseRetention:
     """Return one enterprise's intent, leavers and drivers (``enterprise_retention``), cached."""
-    return _enterprise(park.park_id, park.data_version, enterprise_id, conversion, cost, inputs)
+    return _enterprise(
+        park.park_id,
+        park.data_version,
+        inputs.survey_version,
+        enterprise_id,
+        conversion,
+        cost,
+        inputs,
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _workforce(
+    park_id: str, data_version: str, enterprise_id: str, _park: ParkData
+) -> pd.DataFrame:
+    indicators = cached_access.indicators(
+        _park, mode="walk", window=ACCESS_WINDOW, parameters=IndicatorParameters()
+    )
+    return _workforce_access(
+        indicators.nearest,
+        indicators.origins,
+        enterprise_id,
+        categories=DEFAULT_MODEL_CATEGORIES,
+    )
+
+
+def workforce_access(park: ParkData, enterprise_id: str) -> pd.DataFrame:
+    """Return evening walking minutes at the enterprise and in its dormitories, cached.
+
+    ``retention.peer_benchmark.workforce_access`` on the Gaps page's cached indicators (walk,
+    weekday evening), so no travel times are recomputed.
+    """
+    return _workforce(park.park_id, park.data_version, enterprise_id, park)
