@@ -13,7 +13,10 @@ import streamlit as st
 
 from retention.i18n import t
 from ui import state
+from ui.entry import require_app_navigation
 from ui.sidebar import render_sidebar
+
+require_app_navigation()
 
 st.set_page_config(
     page_title=f"{t('common.app_title', 'en')} {t('common.app_title', 'zh')}",

@@ -11,7 +11,10 @@ from retention.i18n import label, t
 from retention.io import table_to_csv_bytes, table_to_xlsx_bytes
 from retention.layers import LayerKind
 from ui import cached, state
+from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
+
+require_app_navigation()
 
 FILE_TYPES = ["gpkg", "geojson", "json", "zip", "csv", "xlsx"]
 UPLOADABLE = [kind.value for kind in LayerKind]

@@ -17,7 +17,10 @@ from retention.leavers import ConversionParameters, ReplacementCost
 from retention.peer_benchmark import BenchmarkParameters, peer_benchmark
 from retention.privacy import PrivacyParameters, suppress_small_groups
 from ui import cached, cached_model, state
+from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
+
+require_app_navigation()
 
 lang = state.lang()
 k = PrivacyParameters().min_group_size

@@ -26,8 +26,11 @@ from retention.privacy import SUPPRESSED_MARKER, PrivacyParameters
 from retention.travel_times import MODES
 from ui import cached, cached_access, cached_survey, state
 from ui.cached_survey import GAP_WEIGHT_METHODS
+from ui.entry import require_app_navigation
 from ui.map_view import VENDOR_DIR, asset_base_url, assets_installed
 from ui.notices import synthetic_notice
+
+require_app_navigation()
 
 INDICATOR = "gaps.indicator"
 CATEGORY = "gaps.category"

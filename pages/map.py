@@ -7,8 +7,11 @@ import streamlit as st
 from retention.i18n import t
 from retention.maps import TileSource, build_park_map
 from ui import cached, state
+from ui.entry import require_app_navigation
 from ui.map_view import asset_base_url, show_map
 from ui.notices import synthetic_notice
+
+require_app_navigation()
 
 lang = state.lang()
 tiles = state.tiles()

@@ -8,7 +8,10 @@ import streamlit as st
 from retention.i18n import label, t
 from retention.layers import AmenityCategory
 from ui import cached, state
+from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
+
+require_app_navigation()
 
 CATEGORY_VALUES = frozenset(category.value for category in AmenityCategory)
 

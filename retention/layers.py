@@ -8,7 +8,7 @@ Field names are the canonical English names; ``aliases`` lists headers users alr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 

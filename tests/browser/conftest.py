@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -63,12 +64,11 @@ def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("browser-data")
 
 
-@pytest.fixture(scope="session")
-def app_url(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start the app on a free port and return its base URL; stop it after the session."""
+@contextmanager
+def serve_app(data_dir: Path, log: Path) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on a free port as a user would; yield its base URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
-    env = {**os.environ, "PARKLIFE_DATA_DIR": str(app_data_dir)}
+    env = {**os.environ, "PARKLIFE_DATA_DIR": str(data_dir)}
     streamlit = Path(sys.executable).with_name("streamlit")
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -99,6 +99,21 @@ def app_url(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start the app on a free port and return its base URL; stop it after the session."""
+    log = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
+    with serve_app(app_data_dir, log) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url(tmp_path: Path) -> Iterator[str]:
+    """A newly started app server that no browser has visited yet."""
+    with serve_app(tmp_path / "data", tmp_path / "streamlit.log") as url:
+        yield url
 
 
 @dataclass
@@ -150,21 +165,10 @@ def new_offline_page(browser: object, *, locale: str = "en-US") -> tuple[object,
 
 
 def open_page(page: object, app_url: str, nav_label: str, heading: str) -> None:
-    """Open the app at its root, then go to a page through the sidebar navigation.
-
-    Known issue (reported on issue 2): while a ``pages/`` folder sits next to ``app.py``, a fresh
-    Streamlit server runs its first session in the legacy pages-folder mode (pages run without
-    ``app.py``; the navigation lists file names) until ``st.navigation`` has run once. The root is
-    therefore loaded, and reloaded once if the legacy navigation (an ``app`` entry) shows, which is
-    what a second visitor to a running server sees. The fix is renaming the folder.
-    """
+    """Open the app at its root, then go to a page through the sidebar navigation."""
     page.goto(app_url, wait_until="domcontentloaded")  # type: ignore[attr-defined]
     nav = page.get_by_test_id("stSidebarNav")  # type: ignore[attr-defined]
     nav.wait_for(timeout=60_000)
-    page.wait_for_timeout(1000)  # type: ignore[attr-defined]
-    if nav.get_by_role("link", name="app", exact=True).count():
-        page.reload(wait_until="domcontentloaded")  # type: ignore[attr-defined]
-        nav.wait_for(timeout=60_000)
     nav.get_by_role("link", name=nav_label, exact=True).click()
     page.get_by_role("heading", name=heading).wait_for(timeout=60_000)  # type: ignore[attr-defined]
 

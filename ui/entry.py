@@ -1,0 +1,24 @@
+"""Make every page run through ``app.py``, even on a freshly started server.
+
+Streamlit treats a ``pages/`` folder next to the entry script as a legacy (v1) multipage app until
+``st.navigation`` has run once in the process: the first session's pages then run on their own,
+without ``app.py`` — no shared state, no sidebar, a menu of file names. Each page and ``app.py``
+call :func:`require_app_navigation` first; in that legacy state it switches Streamlit to
+``st.navigation`` mode and reruns, so the same URL is served by ``app.py``'s navigation.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+
+def require_app_navigation() -> None:
+    """Rerun through ``app.py`` if Streamlit is still in its legacy pages-folder mode.
+
+    ``PagesManager.uses_pages_directory`` is the flag ``st.navigation`` itself clears (Streamlit
+    1.67, ``commands/navigation.py``); a browser test on a fresh server pins this behaviour.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
