@@ -41,10 +41,7 @@ from retention.survey_schema import AgeBand
 from retention.survey_store import demo_survey_path, wave_report_xlsx
 from retention.weighting import WeightingParameters, enterprise_headcounts
 from ui import cached, cached_survey, state
-from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
-
-require_app_navigation()
 
 lang = state.lang()
 park = cached.current_park()
@@ -307,7 +304,11 @@ else:
     )
     figure.add_vline(x=chart.performance_mean, line_dash="dash")
     figure.add_hline(y=chart.importance_mean, line_dash="dash")
+    # Room beside the outermost points so their category labels are not cut off.
+    low, high = points["performance"].min(), points["performance"].max()
+    pad = max(0.25, 0.12 * (high - low))
     figure.update_layout(
+        xaxis_range=[low - pad, high + pad],
         xaxis_title=t("survey.axis.performance", lang),
         yaxis_title=t(f"survey.importance.{kind}", lang),
         height=520,
