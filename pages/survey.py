@@ -41,7 +41,10 @@ from retention.survey_schema import AgeBand
 from retention.survey_store import demo_survey_path, wave_report_xlsx
 from retention.weighting import WeightingParameters, enterprise_headcounts
 from ui import cached, cached_survey, state
+from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
+
+require_app_navigation()
 
 lang = state.lang()
 park = cached.current_park()
