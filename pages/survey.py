@@ -55,7 +55,10 @@ if park is None:
 synthetic_notice(park)
 st.caption(t("survey.intro", lang))
 
-FLASH = "survey.flash"  # (kind, message) left by a save/remove callback for the next run
+# Actions run as button callbacks (before the rerun a click starts) and leave their message
+# here for that run to show.
+FLASH = "survey.flash"  # (kind, message) of a wave save/remove
+MAPPING_FLASH = "survey.mapping_flash"  # the mapping was saved
 store = cached_survey.survey_store()
 
 
@@ -168,8 +171,20 @@ try:
 except ParkLifeError as exc:
     st.error(t("survey.mapping_error", lang, error=str(exc)))
     st.stop()
-if st.button(t("survey.save_mapping", lang), key="survey.save_mapping"):
-    save_mapping(mapping, park_id=park.park_id, data_dir=state.data_dir())
+
+
+def _save_mapping(chosen: ColumnMapping) -> None:
+    save_mapping(chosen, park_id=park.park_id, data_dir=state.data_dir())
+    st.session_state[MAPPING_FLASH] = True
+
+
+st.button(
+    t("survey.save_mapping", lang),
+    key="survey.save_mapping",
+    on_click=_save_mapping,
+    args=(mapping,),
+)
+if st.session_state.pop(MAPPING_FLASH, False):
     st.success(t("survey.mapping_saved", lang))
 
 try:
