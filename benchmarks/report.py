@@ -52,7 +52,9 @@ def markdown(document: dict[str, Any]) -> str:
         f"{document['wall_s']:.0f} s).",
         "",
         f"Machine: {machine['nproc']} cores ({machine['cpu_model']}), "
-        f"{machine['mem_total_gib']} GiB RAM, Python {machine['python']}. "
+        f"{machine['mem_total_gib']} GiB RAM, Python {machine['python']}, 1-min load average "
+        f"{'→'.join(str(x) for x in machine.get('load_average_1min_start_end', []))} "
+        "(start→end). "
         + ", ".join(f"{k} {v}" for k, v in versions.items() if v and k != "parklife_commit")
         + f"; ParkLife commit {versions.get('parklife_commit')}.",
         "",

@@ -253,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown case(s) {unknown}; choose from {list(case_defs.CASE_IDS)}")
     repeats = args.repeats or case_defs.DEFAULT_REPEATS[args.scale]
     started = dt.datetime.now(dt.UTC)
+    # Other work on a shared machine slows every implementation; the load average says how much.
+    load_before = os.getloadavg()
     wall_start = time.perf_counter()
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="parklife-bench-") as tmp:
@@ -277,7 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         "repeats": repeats,
         "isolation": "in-process" if args.in_process else "one worker process per implementation",
         "command": "benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": measure.machine_facts(),
+        "machine": {
+            **measure.machine_facts(),
+            "load_average_1min_start_end": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        },
         "versions": _versions(),
         "cases": results,
     }
