@@ -12,13 +12,21 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from ui import state
+
 
 def require_app_navigation() -> None:
     """Rerun through ``app.py`` if Streamlit is still in its legacy pages-folder mode.
 
     ``PagesManager.uses_pages_directory`` is the flag ``st.navigation`` itself clears (Streamlit
-    1.67, ``commands/navigation.py``); a browser test on a fresh server pins this behaviour.
+    1.67, ``commands/navigation.py``); a browser test on a fresh server pins this behaviour. On a
+    server the flag never returns once cleared, so this reruns at most once per process. AppTest
+    resets the flag before every run; rerunning there each time would swallow button clicks, so a
+    session reruns only once and later runs just clear the flag.
     """
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if not PagesManager.uses_pages_directory:
+        return
+    PagesManager.uses_pages_directory = False
+    if not st.session_state.get(state.LEGACY_RERUN_DONE, False):
+        st.session_state[state.LEGACY_RERUN_DONE] = True
         st.rerun()

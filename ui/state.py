@@ -24,6 +24,9 @@ PARK = "app.park"
 TILES = "app.tiles"
 """Map background tile source, a ``TileSource`` value; also the sidebar tile widget's key."""
 
+LEGACY_RERUN_DONE = "app.legacy_rerun_done"
+"""Set once this session has rerun out of Streamlit's legacy pages-folder mode (``ui.entry``)."""
+
 WIDGET_LANG = "sidebar.lang"
 """Key of the sidebar's language switch (bound to ``LANG``)."""
 WIDGET_PARK = "sidebar.park"
