@@ -169,6 +169,9 @@ def open_page(page: object, app_url: str, nav_label: str, heading: str) -> None:
     page.goto(app_url, wait_until="domcontentloaded")  # type: ignore[attr-defined]
     nav = page.get_by_test_id("stSidebarNav")  # type: ignore[attr-defined]
     nav.wait_for(timeout=60_000)
+    # Let the root page finish its first run (a fresh server reruns it once, ui/entry.py) so the
+    # navigation click is not overtaken by that rerun.
+    page.locator("h1").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
     nav.get_by_role("link", name=nav_label, exact=True).click()
     page.get_by_role("heading", name=heading).wait_for(timeout=60_000)  # type: ignore[attr-defined]
 
