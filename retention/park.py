@@ -22,7 +22,7 @@ import pandas as pd
 import pyogrio
 
 from retention.errors import UnknownParkError, ValidationError
-from retention.layers import WGS84, LayerKind, ZoneLevel
+from retention.layers import LAYER_SPECS, WGS84, LayerKind, ZoneLevel
 from retention.store import SOURCE_COLUMN, UploadStore, check_park_id, default_data_dir
 from retention.validate import conform_layer, empty_layer
 
@@ -80,6 +80,21 @@ class ParkData:
     def name(self, lang: str) -> str:
         """Return the display name in ``lang`` (``"zh"`` or ``"en"``)."""
         return self.name_zh if lang == "zh" else self.name_en
+
+    def layer_keys(self, kind: LayerKind | str) -> frozenset[tuple[str, ...]]:
+        """Return the key tuples (``LayerSpec.key_fields``, as strings) already in a layer.
+
+        ``validate_layer(..., existing_keys=...)`` rejects uploaded rows that repeat one, so an id
+        names one feature in the park whichever file it came from.
+        """
+        frame = self.layer(kind)
+        fields = list(LAYER_SPECS[LayerKind(kind)].key_fields)
+        if frame.empty or not set(fields) <= set(frame.columns):
+            return frozenset()
+        return frozenset(
+            tuple(str(value) for value in row)
+            for row in frame[fields].itertuples(index=False, name=None)
+        )
 
 
 def _demo_dir(park_id: str, geodata_dir: Path) -> Path:

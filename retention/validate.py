@@ -649,7 +649,12 @@ def validate_layer(
     keep = [p for p in range(len(frame)) if not rows.rejected(p)]
     valid = _assemble_valid(frame, spec, values, wgs84, extras, keep)
     rejected = _assemble_rejected(frame, geometry_name, rows)
-    issues = pd.DataFrame(rows.records, columns=list(ISSUE_COLUMNS))
+    # A report reads top to bottom like the file: by row, checks in the order they ran.
+    issues = (
+        pd.DataFrame(rows.records, columns=list(ISSUE_COLUMNS))
+        .sort_values("row", kind="stable")
+        .reset_index(drop=True)
+    )
     return LayerValidation(valid=valid, issues=issues, rejected=rejected)
 
 

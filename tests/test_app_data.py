@@ -109,3 +109,23 @@ def test_file_level_error_is_shown_specifically(data_dir: Path) -> None:
     assert len(errors) == 1
     assert "bad.csv" in errors[0] and "longitude" in errors[0]
     assert UploadStore(data_dir).list_uploads("jinshan") == []
+
+
+@pytest.mark.slow
+def test_rows_reusing_an_id_from_the_demo_or_an_earlier_upload_are_rejected(
+    data_dir: Path,
+) -> None:
+    demo_id = str(load_park("jinshan", data_dir=data_dir).layer("amenities")["id"].iloc[0])
+    clash = AMENITIES_CSV.replace(b"U2,", f"{demo_id},".encode())
+    at = _upload(_data_page(), "clash.csv", clash, kind="amenities", system="wgs84")
+    assert not at.exception, [e.value for e in at.exception]
+    issues = at.dataframe[0].value
+    rejected = issues[issues[t("data.col.severity", "en")] == "error"]
+    assert rejected[t("data.col.row", "en")].tolist() == [2, 3]
+    assert "already in the park" in rejected[t("data.col.message", "en")].iloc[0]
+    at.button(key="data.add").click().run()
+
+    # The first upload's U1 is now in the park too: a second file repeating it loses that row.
+    again = _upload(_data_page(), "again.csv", AMENITIES_CSV, kind="amenities", system="wgs84")
+    valid = {m.label: m.value for m in again.metric}[t("data.valid_rows", "en")]
+    assert valid == "1"

@@ -146,3 +146,14 @@ def test_park_data_pickles(tmp_path, tiny_geodata):
     again = pickle.loads(pickle.dumps(park))
     assert again.data_version == park.data_version
     assert again.layer("enterprises")["id"].tolist() == ["E1", "E2"]
+
+
+
+def test_layer_keys_lists_the_ids_already_in_each_layer(tmp_path, tiny_geodata):
+    park = load_park("tiny", data_dir=tmp_path / "data", geodata_dir=tiny_geodata)
+    assert park.layer_keys("enterprises") == {("E1",), ("E2",)}
+    demo = load_park("jinshan", data_dir=tmp_path / "data")
+    stops = demo.layer("transit_stops")
+    expected = {(str(s), str(r)) for s, r in zip(stops["stop_id"], stops["route_id"], strict=True)}
+    assert demo.layer_keys("transit_stops") == expected
+    assert len(expected) == len(stops)

@@ -88,6 +88,7 @@ def _validated_upload(
     park_id: str,
     data_version: str,
     _boundary: gpd.GeoDataFrame | None,
+    _existing_keys: frozenset[tuple[str, ...]],
 ) -> LayerValidation:
     raw = read_layer(data, file_name=file_name, layer=layer)
     return validate_layer(
@@ -96,6 +97,7 @@ def _validated_upload(
         source_name=file_name,
         coordinate_system=coordinate_system,
         park_boundary=_boundary,
+        existing_keys=_existing_keys,
     )
 
 
@@ -111,7 +113,8 @@ def validated_upload(
     """Read an uploaded file and validate it as a layer of ``park``, cached on the file's bytes.
 
     Rows farther than the validator's tolerance from the park are rejected; the park's extent is
-    its park-level zones, else its district boundary, else no check.
+    its park-level zones, else its district boundary, else no check. Rows whose id is already in
+    the park (demo data or an earlier upload) are rejected too.
 
     Raises
     ------
@@ -128,6 +131,7 @@ def validated_upload(
         park.park_id,
         park.data_version,
         _park_extent(park),
+        park.layer_keys(kind),
     )
 
 
