@@ -123,7 +123,7 @@ def wilson_interval(share: float, n_eff: float, *, level: float = 0.95) -> tuple
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def _groups(survey: pd.DataFrame, by: str | None) -> list[tuple[object, np.ndarray]]:
+def _groups(survey: pd.DataFrame, by: str | None) -> list[tuple[str, np.ndarray]]:
     if by is None:
         return [("all", np.arange(len(survey)))]
     if by not in survey.columns:
@@ -337,7 +337,7 @@ def ipa(
     shown = points.loc[~points["suppressed"]].dropna(subset=["importance", "performance"])
     imp_mean = float(shown["importance"].mean()) if len(shown) else np.nan
     perf_mean = float(shown["performance"].mean()) if len(shown) else np.nan
-    quadrant = []
+    quadrant: list[str | None] = []
     for row in points.itertuples():
         if row.suppressed or pd.isna(row.importance) or pd.isna(row.performance):
             quadrant.append(None)

@@ -32,11 +32,11 @@ wave               string            survey wave label, e.g. ``"2024-spring"`` (
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -462,7 +462,7 @@ def _coerce(column: str, value: object, position: int, flag: Any) -> Any:
     raise ValidationError(f"no coercion rule for survey column {column!r}", column=column)
 
 
-def _is_list_like(value: object) -> bool:
+def _is_list_like(value: object) -> TypeGuard[Iterable[object]]:
     return isinstance(value, list | tuple | set | frozenset | np.ndarray)
 
 
@@ -479,7 +479,7 @@ def _to_float(value: object) -> float | None:
 
 def _coerce_reasons(value: object, position: int, flag: Any) -> list[str]:
     if _is_list_like(value):
-        items = [str(v).strip() for v in value if not _is_missing(v)]  # type: ignore[union-attr]
+        items = [str(v).strip() for v in value if not _is_missing(v)]
     elif _is_missing(value):
         items = []
     else:

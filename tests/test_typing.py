@@ -10,23 +10,16 @@ from mypy import api
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "pyproject.toml"
 
-# Modules that type-check cleanly. Other retention/ modules join this list once `mypy` reports
-# no errors in them; the goal is the whole package (then this list becomes ["retention"]).
-TYPED_MODULES = (
-    "crs",
-    "errors",
-    "hours",
-    "io",
-    "layers",
-    "network",
-    "origins",
-    "parameters",
-    "park",
-    "store",
-    "synthetic",
-    "transit",
-    "travel_times",
-    "validate",
+# Every module of retention/ is type-checked except these, each with the reason it is left out.
+# A module leaves this list as soon as mypy reports no errors in it (a test below says when).
+UNTYPED_MODULES: dict[str, str] = {
+    # Being edited by another change; the fix is `_TRANSIT_DASH: Mapping[TransitKind, ...]`.
+    "maps": "one [assignment] error: the legend's loop variable `kind` is reused for transit kinds",
+}
+TYPED_MODULES = tuple(
+    sorted(
+        path.stem for path in (ROOT / "retention").glob("*.py") if path.stem not in UNTYPED_MODULES
+    )
 )
 
 
@@ -48,18 +41,45 @@ def _run_mypy(paths: list[Path], *, cache_dir: Path) -> tuple[str, int]:
     return stdout + stderr, status
 
 
-def test_typed_module_list_names_existing_modules() -> None:
-    missing = [name for name in TYPED_MODULES if not (ROOT / "retention" / f"{name}.py").is_file()]
+def test_exclusion_list_names_existing_modules() -> None:
+    retention = ROOT / "retention"
+    missing = [name for name in UNTYPED_MODULES if not (retention / f"{name}.py").is_file()]
     assert missing == []
+    assert "store" in TYPED_MODULES  # the glob found the package
+
+
+@pytest.fixture(scope="module")
+def package_report() -> tuple[str, int]:
+    # One run over every module, excluded ones too, so the exclusions can be checked as well.
+    # The repository's own cache (it ignores itself in git) keeps repeat runs fast.
+    paths = sorted((ROOT / "retention").glob("*.py"))
+    return _run_mypy(paths, cache_dir=ROOT / ".mypy_cache")
+
+
+def _errors_in(report: str, module: str) -> list[str]:
+    prefix = f"retention/{module}.py:"
+    return [line for line in report.splitlines() if ": error:" in line and prefix in line]
 
 
 @pytest.mark.slow
-def test_typed_modules_have_no_mypy_errors() -> None:
-    paths = [ROOT / "retention" / f"{name}.py" for name in TYPED_MODULES]
-    # The repository's own cache (it ignores itself in git) keeps repeat runs fast.
-    report, status = _run_mypy(paths, cache_dir=ROOT / ".mypy_cache")
-    errors = [line for line in report.splitlines() if ": error:" in line]
-    assert status == 0 and errors == [], f"mypy found {len(errors)} error(s):\n{report}"
+def test_typed_modules_have_no_mypy_errors(package_report: tuple[str, int]) -> None:
+    report, status = package_report
+    assert status in (0, 1), f"mypy did not run (exit {status}):\n{report}"
+    errors = [line for name in TYPED_MODULES for line in _errors_in(report, name)]
+    unattributed = [
+        line for line in report.splitlines() if ": error:" in line and "retention/" not in line
+    ]
+    assert errors == [] and unattributed == [], (
+        f"mypy found {len(errors) + len(unattributed)} error(s):\n{report}"
+    )
+
+
+@pytest.mark.slow
+def test_excluded_modules_still_have_errors(package_report: tuple[str, int]) -> None:
+    # Keeps the exclusion list honest: a module that now type-checks must join the typed ones.
+    report, _status = package_report
+    clean = [name for name in UNTYPED_MODULES if not _errors_in(report, name)]
+    assert clean == [], f"remove {clean} from UNTYPED_MODULES: mypy reports no errors in them"
 
 
 @pytest.mark.slow
