@@ -29,6 +29,14 @@ def _diff(value: float | None) -> str:
     return f"{value:.1e}"
 
 
+def _ratio(value: float) -> str:
+    if value >= 10:
+        return f"{value:.0f}×"
+    if value >= 1:
+        return f"{value:.1f}×"
+    return f"{value:.2g}×"
+
+
 def one_line(record: dict[str, Any]) -> str:
     """Summarise one implementation's record for the progress log."""
     if record.get("status") != "ok":
@@ -93,7 +101,7 @@ def markdown(document: dict[str, Any]) -> str:
             agreement = record.get("agreement", {})
             query = record["query_s"]["median"]
             speedup = (
-                f"{query / reference_query:.1f}×"
+                _ratio(query / reference_query)
                 if reference_query and name != case["reference"]
                 else "–"
             )
@@ -104,6 +112,12 @@ def markdown(document: dict[str, Any]) -> str:
                 f"| {record['repeats']} | {_number(record.get('peak_rss_mb'), 0)} "
                 f"| {_diff(agreement.get('max_abs_diff'))} "
                 f"| {'–' if agrees is None else ('yes' if agrees else '**NO**')} | {speedup} |"
+            )
+        if len(case["implementations"]) > 1:
+            lines.append("")
+            lines.append(
+                f"Speed-up = peer's median query time / {case['reference']}'s: above 1 the "
+                f"{case['reference']} is faster, below 1 slower."
             )
         stages = reference.get("stages_s_last_repeat") or {}
         if stages:
