@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_SCRIPT = REPO_ROOT / "benchmarks" / "run.py"
 CASES = ("a", "b", "c1", "c2", "d", "e")
+PANDANA_IMPORT = re.compile(r"^\s*(import|from)\s+pandana\b", re.MULTILINE)
 
 
 def _run(output_dir: Path, *extra: str) -> dict:
@@ -119,3 +121,20 @@ def test_agreement_check_catches_wrong_values_and_wrong_reachability() -> None:
     # Stage timings ride along in answers but are never compared.
     timed = {**reference, measure.STAGE_PREFIX + "build": np.asarray(3.0)}
     assert measure.max_abs_difference(reference, timed)["max_abs_diff"] == 0.0
+
+
+def test_pandana_stays_a_benchmark_peer() -> None:
+    # pandana is AGPL (DESIGN.md, known traps): only benchmarks/ may import or require it.
+    product = [REPO_ROOT / "app.py", *REPO_ROOT.glob("retention/**/*.py")]
+    product += [*REPO_ROOT.glob("pages/**/*.py"), *REPO_ROOT.glob("ui/**/*.py")]
+    offenders = [
+        str(path.relative_to(REPO_ROOT))
+        for path in product
+        if path.exists() and PANDANA_IMPORT.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+    for requirements in ("requirements.txt", "requirements-dev.txt"):
+        lines = (REPO_ROOT / requirements).read_text(encoding="utf-8").lower().splitlines()
+        assert not any(line.strip().startswith("pandana") for line in lines), requirements
+    bench = (REPO_ROOT / "benchmarks" / "requirements-bench.txt").read_text(encoding="utf-8")
+    assert "pandana==0.8" in bench.splitlines()
