@@ -16,16 +16,12 @@ key for ``retention.park``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
-import json
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,6 +30,17 @@ import pyogrio
 
 from retention.crs import CoordinateSystem, parse_coordinate_system
 from retention.errors import ParkLifeError, ValidationError
+from retention.file_store import (
+    atomic_write_json,
+    folder_lock,
+    frame_from_json,
+    frame_to_json,
+    manifest_bytes,
+    read_json,
+    read_manifest_entries,
+    replacing,
+    write_manifest,
+)
 from retention.layers import LAYER_SPECS, WGS84, LayerKind
 from retention.validate import LayerValidation, conform_layer, empty_layer
 
@@ -102,43 +109,6 @@ def check_park_id(park_id: str) -> str:
     return park_id
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _frame_json(frame: pd.DataFrame) -> dict[str, object]:
-    plain = pd.DataFrame(frame).copy()
-    for column in plain.columns:
-        if isinstance(plain[column].dtype, gpd.array.GeometryDtype):
-            plain[column] = gpd.GeoSeries(plain[column]).to_wkt()
-    plain = plain.astype(object).where(plain.notna(), None)
-    return {
-        "columns": [str(c) for c in plain.columns],
-        "data": [[_jsonable(v) for v in row] for row in plain.itertuples(index=False)],
-    }
-
-
-def _jsonable(value: object) -> object:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return str(value)
-
-
-def _frame_from_json(payload: dict[str, object]) -> pd.DataFrame:
-    return pd.DataFrame(payload["data"], columns=payload["columns"])
-
-
 class UploadStore:
     """Uploaded layers of every park, kept as files under ``data_dir`` (see module docstring).
 
@@ -166,41 +136,26 @@ class UploadStore:
     def _report_path(self, park_id: str, upload_id: str) -> Path:
         return self.park_dir(park_id) / "reports" / f"{upload_id}.json"
 
-    @contextlib.contextmanager
-    def _locked(self, park_id: str) -> Iterator[None]:
-        folder = self.park_dir(park_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / ".lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
     # -- manifest --------------------------------------------------------------------------
     def manifest_bytes(self, park_id: str) -> bytes:
         """Return the manifest's bytes (``b""`` if the park has no uploads): a cache-key input."""
-        path = self.manifest_path(park_id)
-        return path.read_bytes() if path.is_file() else b""
+        return manifest_bytes(self.manifest_path(park_id))
 
     def list_uploads(
         self, park_id: str, *, kind: LayerKind | str | None = None
     ) -> list[UploadRecord]:
         """Return the park's uploads in upload order, optionally only those of ``kind``."""
-        raw = self.manifest_bytes(park_id)
-        if not raw:
-            return []
-        manifest = json.loads(raw.decode("utf-8"))
-        records = [UploadRecord(**entry) for entry in manifest["uploads"]]
+        entries = read_manifest_entries(self.manifest_path(park_id), key="uploads")
+        records = [UploadRecord(**entry) for entry in entries]
         if kind is not None:
             wanted = LayerKind(kind).value
             records = [r for r in records if r.kind == wanted]
         return records
 
     def _write_manifest(self, park_id: str, records: list[UploadRecord]) -> None:
-        payload = {"version": MANIFEST_VERSION, "uploads": [asdict(r) for r in records]}
-        text = json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True)
-        _atomic_write_bytes(self.manifest_path(park_id), text.encode("utf-8"))
+        write_manifest(
+            self.manifest_path(park_id), records, key="uploads", version=MANIFEST_VERSION
+        )
 
     def get_upload(self, park_id: str, upload_id: str) -> UploadRecord:
         """Return one upload's record; ``UnknownUploadError`` if the park has no such upload."""
@@ -254,15 +209,12 @@ class UploadStore:
             warning_count=_warning_count(validation.issues),
         )
         report = {
-            "issues": _frame_json(validation.issues),
-            "rejected": _frame_json(validation.rejected),
+            "issues": frame_to_json(validation.issues),
+            "rejected": frame_to_json(validation.rejected),
         }
-        with self._locked(park_id):
+        with folder_lock(self.park_dir(park_id)):
             records = self.list_uploads(park_id)
-            _atomic_write_bytes(
-                self._report_path(park_id, upload_id),
-                json.dumps(report, ensure_ascii=False).encode("utf-8"),
-            )
+            atomic_write_json(self._report_path(park_id, upload_id), report)
             if len(validation.valid):
                 self._write_layer(park_id, upload_id, _for_storage(validation.valid))
             self._write_manifest(park_id, [*records, record])
@@ -270,21 +222,17 @@ class UploadStore:
 
     def _write_layer(self, park_id: str, upload_id: str, frame: gpd.GeoDataFrame) -> None:
         target = self._gpkg(park_id)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp.gpkg")
-        try:
+        with replacing(target, suffix=".tmp.gpkg") as tmp:
             if target.is_file():
                 shutil.copyfile(target, tmp)
             pyogrio.write_dataframe(frame, tmp, layer=upload_id, driver="GPKG")
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def remove_upload(self, park_id: str, upload_id: str) -> None:
         """Remove an upload (its rows, report and manifest entry).
 
         The manifest is rewritten first, so a crash afterwards only leaves unlisted leftovers.
         """
-        with self._locked(park_id):
+        with folder_lock(self.park_dir(park_id)):
             records = self.list_uploads(park_id)
             if upload_id not in {r.upload_id for r in records}:
                 raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
@@ -299,14 +247,10 @@ class UploadStore:
         if not upload_ids:
             target.unlink(missing_ok=True)
             return
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp.gpkg")
-        try:
+        with replacing(target, suffix=".tmp.gpkg") as tmp:
             for upload_id in upload_ids:
                 layer = pyogrio.read_dataframe(target, layer=upload_id)
                 pyogrio.write_dataframe(layer, tmp, layer=upload_id, driver="GPKG")
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     # -- reading ---------------------------------------------------------------------------
     def load_upload(self, park_id: str, upload_id: str) -> gpd.GeoDataFrame:
@@ -344,11 +288,11 @@ class UploadStore:
     def load_report(self, park_id: str, upload_id: str) -> UploadReport:
         """Return an upload's record, issues and rejected rows (for the downloadable report)."""
         record = self.get_upload(park_id, upload_id)
-        payload = json.loads(self._report_path(park_id, upload_id).read_text(encoding="utf-8"))
+        payload = read_json(self._report_path(park_id, upload_id))
         return UploadReport(
             record=record,
-            issues=_frame_from_json(payload["issues"]),
-            rejected=_frame_from_json(payload["rejected"]),
+            issues=frame_from_json(payload["issues"]),
+            rejected=frame_from_json(payload["rejected"]),
         )
 
 

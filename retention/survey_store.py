@@ -12,23 +12,21 @@ the file was read. The report keeps the rejected rows for re-download without th
 to a respondent id or response number (the data-row number locates each row) and without their
 values in the issue list.
 
-As in ``retention.store``, the manifest is the source of truth; every file is written to a
-temporary name and renamed over the old one, manifest last, so a crash leaves the previous
-consistent state; a lock file serialises writers. Waves are immutable (a corrected file is a new
-wave), so the manifest's bytes are a sufficient cache key (:meth:`SurveyStore.survey_version`).
+As in ``retention.store`` (both use ``retention.file_store``), the manifest is the source of
+truth; every file is written to a temporary name and renamed over the old one, manifest last, so a
+crash leaves the previous consistent state; a lock file serialises writers. Waves are immutable (a
+corrected file is a new wave), so the manifest's bytes are a sufficient cache key
+(:meth:`SurveyStore.survey_version`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import io
-import json
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -36,15 +34,20 @@ import numpy as np
 import pandas as pd
 
 from retention.errors import ParkLifeError, ValidationError
+from retention.file_store import (
+    atomic_write_bytes,
+    atomic_write_json,
+    folder_lock,
+    frame_from_json,
+    frame_to_json,
+    manifest_bytes,
+    read_json,
+    read_manifest_entries,
+    write_manifest,
+)
 from retention.layers import LayerKind
 from retention.park import ParkData, default_geodata_dir
-from retention.store import (
-    _atomic_write_bytes,
-    _frame_from_json,
-    _frame_json,
-    check_park_id,
-    default_data_dir,
-)
+from retention.store import check_park_id, default_data_dir
 from retention.survey_import import SurveyImport, import_survey, issues_frame, read_survey_file
 from retention.survey_schema import SURVEY_COLUMNS, empty_survey_frame, survey_dtypes
 
@@ -135,22 +138,10 @@ class SurveyStore:
     def _report_path(self, park_id: str, wave_id: str) -> Path:
         return self.survey_dir(park_id) / "reports" / f"{wave_id}.json"
 
-    @contextlib.contextmanager
-    def _locked(self, park_id: str) -> Iterator[None]:
-        folder = self.survey_dir(park_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / ".lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
     # -- manifest --------------------------------------------------------------------------
     def manifest_bytes(self, park_id: str) -> bytes:
         """Return the survey manifest's bytes (``b""`` when the park has no stored survey)."""
-        path = self.manifest_path(park_id)
-        return path.read_bytes() if path.is_file() else b""
+        return manifest_bytes(self.manifest_path(park_id))
 
     def survey_version(self, park_id: str) -> str:
         """Return a hash of the park's stored waves: equal versions mean equal survey data.
@@ -161,11 +152,8 @@ class SurveyStore:
 
     def list_waves(self, park_id: str) -> list[SurveyWaveRecord]:
         """Return the park's stored waves in the order they were stored."""
-        raw = self.manifest_bytes(park_id)
-        if not raw:
-            return []
-        manifest = json.loads(raw.decode("utf-8"))
-        return [SurveyWaveRecord(**entry) for entry in manifest["waves"]]
+        entries = read_manifest_entries(self.manifest_path(park_id), key="waves")
+        return [SurveyWaveRecord(**entry) for entry in entries]
 
     def get_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
         """Return one wave's record; ``UnknownWaveError`` if the park has no such wave."""
@@ -175,9 +163,9 @@ class SurveyStore:
         raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
 
     def _write_manifest(self, park_id: str, records: Sequence[SurveyWaveRecord]) -> None:
-        payload = {"version": SURVEY_MANIFEST_VERSION, "waves": [asdict(r) for r in records]}
-        text = json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True)
-        _atomic_write_bytes(self.manifest_path(park_id), text.encode("utf-8"))
+        write_manifest(
+            self.manifest_path(park_id), records, key="waves", version=SURVEY_MANIFEST_VERSION
+        )
 
     # -- writing ---------------------------------------------------------------------------
     def save_wave(
@@ -250,8 +238,8 @@ class SurveyStore:
             if (column := survey_import.mapping.column_for(target)) is not None
         }
         report = {
-            "issues": _frame_json(_without_id_values(issues, id_columns)),
-            "rejected": _frame_json(
+            "issues": frame_to_json(_without_id_values(issues, id_columns)),
+            "rejected": frame_to_json(
                 survey_import.rejected.drop(
                     columns=[c for c in survey_import.rejected.columns if c in id_columns]
                 )
@@ -262,7 +250,7 @@ class SurveyStore:
                 if column not in id_columns
             },
         }
-        with self._locked(park_id):
+        with folder_lock(self.survey_dir(park_id)):
             records = self.list_waves(park_id)
             same = [r for r in records if r.wave == label]
             if same:
@@ -273,11 +261,8 @@ class SurveyStore:
                     file=source_name,
                     column="wave",
                 )
-            _atomic_write_bytes(self.wave_path(park_id, wave_id), _parquet_bytes(clean))
-            _atomic_write_bytes(
-                self._report_path(park_id, wave_id),
-                json.dumps(report, ensure_ascii=False).encode("utf-8"),
-            )
+            atomic_write_bytes(self.wave_path(park_id, wave_id), _parquet_bytes(clean))
+            atomic_write_json(self._report_path(park_id, wave_id), report)
             self._write_manifest(park_id, [*records, record])
         return wave_id
 
@@ -286,7 +271,7 @@ class SurveyStore:
 
         The manifest is rewritten first, so a crash afterwards only leaves unlisted leftovers.
         """
-        with self._locked(park_id):
+        with folder_lock(self.survey_dir(park_id)):
             records = self.list_waves(park_id)
             if wave_id not in {r.wave_id for r in records}:
                 raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
@@ -330,11 +315,11 @@ class SurveyStore:
     def load_report(self, park_id: str, wave_id: str) -> SurveyWaveReport:
         """Return a wave's record, issues, rejected rows and mapping (for re-download)."""
         record = self.get_wave(park_id, wave_id)
-        payload = json.loads(self._report_path(park_id, wave_id).read_text(encoding="utf-8"))
+        payload = read_json(self._report_path(park_id, wave_id))
         return SurveyWaveReport(
             record=record,
-            issues=_frame_from_json(payload["issues"]),
-            rejected=_frame_from_json(payload["rejected"]),
+            issues=frame_from_json(payload["issues"]),
+            rejected=frame_from_json(payload["rejected"]),
             mapping=dict(payload["mapping"]),
         )
 
