@@ -31,7 +31,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -112,7 +112,38 @@ class CategoricalTerm:
 
 
 @dataclass(frozen=True)
-class RetentionModelSpec:
+class DesignSpec:
+    """The predictors of a model: what ``build_design`` turns into a design matrix.
+
+    Shared by the intent model's and the exit-survival model's specs, which add their outcome.
+
+    Parameters
+    ----------
+    numeric
+        Numeric terms.
+    categorical
+        Categorical terms.
+    """
+
+    numeric: tuple[NumericTerm, ...]
+    categorical: tuple[CategoricalTerm, ...] = ()
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Design-column names: intercept, numeric columns, then ``column[level]`` dummies."""
+        names = [INTERCEPT, *(t.column for t in self.numeric)]
+        for term in self.categorical:
+            names.extend(f"{term.column}[{level}]" for level in term.dummy_levels)
+        return tuple(names)
+
+    @property
+    def predictor_columns(self) -> tuple[str, ...]:
+        """Feature columns the design is built from."""
+        return (*(t.column for t in self.numeric), *(t.column for t in self.categorical))
+
+
+@dataclass(frozen=True)
+class RetentionModelSpec(DesignSpec):
     """What the intent model is: outcome, predictors, weights and the standard-error type.
 
     Parameters
@@ -136,8 +167,6 @@ class RetentionModelSpec:
         Confidence level of every interval.
     """
 
-    numeric: tuple[NumericTerm, ...]
-    categorical: tuple[CategoricalTerm, ...] = ()
     outcome: str = "intent_to_leave"
     threshold: int = 4
     weight: str | None = None
@@ -161,19 +190,6 @@ class RetentionModelSpec:
         duplicated = sorted({c for c in columns if columns.count(c) > 1})
         if duplicated:
             raise ParameterError(f"predictor columns repeat: {duplicated}", column=duplicated[0])
-
-    @property
-    def terms(self) -> tuple[str, ...]:
-        """Design-column names: intercept, numeric columns, then ``column[level]`` dummies."""
-        names = [INTERCEPT, *(t.column for t in self.numeric)]
-        for term in self.categorical:
-            names.extend(f"{term.column}[{level}]" for level in term.dummy_levels)
-        return tuple(names)
-
-    @property
-    def predictor_columns(self) -> tuple[str, ...]:
-        """Feature columns the design is built from."""
-        return (*(t.column for t in self.numeric), *(t.column for t in self.categorical))
 
 
 def access_column(
@@ -293,22 +309,6 @@ def _numeric_values(series: pd.Series, column: str) -> np.ndarray:
         row = int(np.flatnonzero(infinite)[0]) + 1
         raise ValidationError("value is infinite; expected a finite number", row=row, column=column)
     return values
-
-
-class DesignSpec(Protocol):
-    """What ``build_design`` needs from a spec (the intent and the exit-survival specs)."""
-
-    @property
-    def numeric(self) -> tuple[NumericTerm, ...]: ...
-
-    @property
-    def categorical(self) -> tuple[CategoricalTerm, ...]: ...
-
-    @property
-    def terms(self) -> tuple[str, ...]: ...
-
-    @property
-    def predictor_columns(self) -> tuple[str, ...]: ...
 
 
 def build_design(

@@ -22,16 +22,14 @@ from scipy import stats
 
 from retention.errors import ParameterError, ValidationError
 from retention.model import (
-    INTERCEPT,
-    CategoricalTerm,
+    DesignSpec,
     ModelFitError,
-    NumericTerm,
     build_design,
 )
 
 
 @dataclass(frozen=True)
-class ExitModelSpec:
+class ExitModelSpec(DesignSpec):
     """What the Cox exit model is.
 
     Parameters
@@ -50,8 +48,6 @@ class ExitModelSpec:
         Confidence level of the hazard-ratio intervals.
     """
 
-    numeric: tuple[NumericTerm, ...]
-    categorical: tuple[CategoricalTerm, ...] = ()
     duration: str = "tenure_months"
     event: str = "left"
     cluster: str | None = None
@@ -69,22 +65,9 @@ class ExitModelSpec:
             raise ParameterError("an exit model needs at least one covariate")
 
     @property
-    def terms(self) -> tuple[str, ...]:
-        """Design-column names including the intercept ``build_design`` always adds."""
-        names = [INTERCEPT, *(t.column for t in self.numeric)]
-        for term in self.categorical:
-            names.extend(f"{term.column}[{level}]" for level in term.dummy_levels)
-        return tuple(names)
-
-    @property
     def covariate_terms(self) -> tuple[str, ...]:
-        """Cox coefficient names (``terms`` without the intercept)."""
+        """Cox coefficient names (``terms`` without the intercept ``build_design`` adds)."""
         return self.terms[1:]
-
-    @property
-    def predictor_columns(self) -> tuple[str, ...]:
-        """Feature columns the design is built from."""
-        return (*(t.column for t in self.numeric), *(t.column for t in self.categorical))
 
 
 @dataclass(frozen=True, eq=False)
