@@ -15,7 +15,7 @@ that reaches no site, and we never normalise by the demand-weighted mean.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -329,6 +329,17 @@ def _origin_index(origin_ids: Sequence[object] | None, n_origins: int) -> pd.Ind
     return index
 
 
+def _category_frame(
+    values: Mapping[str, npt.NDArray[np.float64]],
+    origin_ids: Sequence[object] | None,
+    n_origins: int,
+) -> pd.DataFrame:
+    """Return one column per category (named ``category``) with the origins as rows."""
+    frame = pd.DataFrame(values, index=_origin_index(origin_ids, n_origins))
+    frame.columns.name = "category"
+    return frame
+
+
 def nearest_minutes(
     minutes: npt.ArrayLike,
     categories: npt.ArrayLike,
@@ -437,9 +448,7 @@ def cumulative_opportunities(
     within = (matrix <= threshold_minutes).astype(float) * amenity_weights
     columns = _category_columns(cats, category_order)
     values = {category: within[:, cats == category].sum(axis=1) for category in columns}
-    frame = pd.DataFrame(values, index=_origin_index(origin_ids, matrix.shape[0]))
-    frame.columns.name = "category"
-    return frame
+    return _category_frame(values, origin_ids, matrix.shape[0])
 
 
 def e2sfca(
@@ -603,6 +612,4 @@ def e2sfca_by_category(
         )
         for category in columns
     }
-    frame = pd.DataFrame(values, index=_origin_index(origin_ids, matrix.shape[0]))
-    frame.columns.name = "category"
-    return frame
+    return _category_frame(values, origin_ids, matrix.shape[0])
