@@ -295,13 +295,27 @@ def _per_amenity(values: npt.ArrayLike, n_amenities: int, column: str) -> np.nda
     return array
 
 
-def _per_origin(values: npt.ArrayLike, n_origins: int, column: str) -> npt.NDArray[np.float64]:
+def non_negative_values(values: npt.ArrayLike, *, column: str) -> npt.NDArray[np.float64]:
+    """Return ``values`` as floats, each checked to be finite and ``>= 0`` (people, capacities).
+
+    Parameters
+    ----------
+    values
+        One value per row (origin or amenity).
+    column
+        What the values are, named in the error.
+
+    Returns
+    -------
+    numpy.ndarray
+        The values as ``float64``.
+
+    Raises
+    ------
+    ParameterError
+        At the first value that is NaN, infinite or negative (naming its 1-based row).
+    """
     array = np.asarray(values, dtype=float)
-    if array.shape != (n_origins,):
-        raise ParameterError(
-            f"expected one value per origin ({n_origins}), got shape {array.shape}",
-            column=column,
-        )
     bad = np.flatnonzero(~np.isfinite(array) | (array < 0))
     if bad.size:
         raise ParameterError(
@@ -310,6 +324,34 @@ def _per_origin(values: npt.ArrayLike, n_origins: int, column: str) -> npt.NDArr
             column=column,
         )
     return array
+
+
+def people_per_origin(
+    values: npt.ArrayLike, n_origins: int, *, column: str = "people"
+) -> npt.NDArray[np.float64]:
+    """Return one non-negative number per origin (people living or working there).
+
+    Parameters
+    ----------
+    values
+        People at each origin.
+    n_origins
+        How many origins there are (rows of the travel-time matrix).
+    column
+        What the values are, named in the error.
+
+    Raises
+    ------
+    ParameterError
+        If the shape is not ``(n_origins,)`` or a value is not a non-negative number.
+    """
+    array = np.asarray(values, dtype=float)
+    if array.shape != (n_origins,):
+        raise ParameterError(
+            f"expected one value per origin ({n_origins}), got shape {array.shape}",
+            column=column,
+        )
+    return non_negative_values(array, column=column)
 
 
 def _category_columns(categories: np.ndarray, category_order: Sequence[str] | None) -> list[str]:
@@ -442,8 +484,8 @@ def cumulative_opportunities(
     if weights is None:
         amenity_weights = np.ones(n_amenities)
     else:
-        amenity_weights = _per_origin(
-            _per_amenity(weights, n_amenities, "weights"), n_amenities, "weights"
+        amenity_weights = non_negative_values(
+            _per_amenity(weights, n_amenities, "weights"), column="weights"
         )
     within = (matrix <= threshold_minutes).astype(float) * amenity_weights
     columns = _category_columns(cats, category_order)
@@ -494,8 +536,10 @@ def e2sfca(
     """
     matrix = _effective_minutes(minutes, available)
     n_origins, n_amenities = matrix.shape
-    supply_values = _per_origin(_per_amenity(supply, n_amenities, "supply"), n_amenities, "supply")
-    people = _per_origin(demand, n_origins, "demand")
+    supply_values = non_negative_values(
+        _per_amenity(supply, n_amenities, "supply"), column="supply"
+    )
+    people = people_per_origin(demand, n_origins, column="demand")
     if catchment_minutes is not None:
         if not catchment_minutes > 0:
             raise ParameterError(

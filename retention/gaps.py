@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from retention.access import DEFAULT_SUPPLY_NORMS, supply_norms_by_category
+from retention.access import DEFAULT_SUPPLY_NORMS, non_negative_values, supply_norms_by_category
 from retention.errors import ParameterError
 from retention.layers import AmenityCategory
 from retention.standards import GB50180_2018
@@ -336,13 +336,7 @@ def aggregate_by_group(
             f"{weights.shape} and {labels.shape}",
             column="people",
         )
-    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
-    if bad.size:
-        raise ParameterError(
-            f"must be a non-negative number, got {float(weights[bad[0]])!r}",
-            row=int(bad[0]) + 1,
-            column="people",
-        )
+    weights = non_negative_values(weights, column="people")
     values = frame.to_numpy(dtype=float)
     weighted = pd.DataFrame(values * weights[:, None], columns=frame.columns)
     weighted["people"] = weights

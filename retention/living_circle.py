@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from retention.access import nearest_minutes
+from retention.access import nearest_minutes, people_per_origin
 from retention.errors import ParameterError
 from retention.standards import GB50180_2018, THRESHOLD_BASES, LivingCircleTable
 
@@ -115,19 +115,7 @@ def living_circle_compliance(
     met = living_circle_met(
         minutes_or_metres, categories, table=table, basis=basis, available=available
     )
-    weights = np.asarray(people, dtype=float)
-    if weights.shape != (len(met),):
-        raise ParameterError(
-            f"expected one value per origin ({len(met)}), got shape {weights.shape}",
-            column="people",
-        )
-    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
-    if bad.size:
-        raise ParameterError(
-            f"must be a non-negative number, got {float(weights[bad[0]])!r}",
-            row=int(bad[0]) + 1,
-            column="people",
-        )
+    weights = people_per_origin(people, len(met))
     total = float(weights.sum())
     rows = []
     for category in table.categories:
