@@ -20,6 +20,8 @@ from retention.access import (
     e2sfca,
     e2sfca_by_category,
     nearest_minutes,
+    non_negative_values,
+    people_per_origin,
     supply_norms_by_category,
     two_step_fca,
 )
@@ -346,3 +348,23 @@ def test_indicators_do_not_depend_on_row_or_column_order(problem, random) -> Non
     original = indicators(minutes, categories, supply, demand, ids)
     permuted = indicators(shuffled, categories[cols], supply[cols], demand[rows], shuffled_ids)
     np.testing.assert_allclose(permuted.to_numpy(), original.to_numpy(), rtol=1e-12, atol=1e-15)
+
+
+# --- shared checks of per-origin and per-amenity numbers -----------------------------------
+def test_people_per_origin_returns_floats_and_names_the_first_bad_row() -> None:
+    people = people_per_origin([3, 0, 2], 3)
+    assert people.dtype == np.float64 and people.tolist() == [3.0, 0.0, 2.0]
+    with pytest.raises(
+        ParameterError, match=r"column 'residents': expected one value per origin \(3\)"
+    ):
+        people_per_origin([1, 2], 3, column="residents")
+    for bad, shown in ((np.nan, "nan"), (-1, "-1.0"), (np.inf, "inf")):
+        with pytest.raises(ParameterError, match=rf"row 2, column 'people': .*got {shown}$"):
+            people_per_origin([1, bad, 2], 3)
+
+
+def test_non_negative_values_accepts_zero_and_converts_to_float() -> None:
+    values = non_negative_values(np.array([0, 5], dtype=np.int64), column="supply")
+    assert values.dtype == np.float64 and values.tolist() == [0.0, 5.0]
+    with pytest.raises(ParameterError, match="row 1, column 'supply': must be a non-negative"):
+        non_negative_values([-0.5, 1.0], column="supply")
