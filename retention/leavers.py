@@ -259,11 +259,32 @@ def _enterprise_ids(frame: pd.DataFrame) -> np.ndarray:
     return frame["enterprise_id"].astype(str).to_numpy()
 
 
-def _check_options(n_draws: int, level: float) -> None:
+def _checked_options(
+    n_draws: int,
+    level: float,
+    conversion: ConversionParameters | None,
+    cost: ReplacementCost | None,
+) -> tuple[ConversionParameters, ReplacementCost]:
+    """Check the simulation options and return the conversion and cost (defaults if ``None``)."""
     if n_draws < 10:
         raise ParameterError(f"n_draws must be at least 10, got {n_draws}", column="n_draws")
     if not 0.5 < level < 1:
         raise ParameterError(f"level must be in (0.5, 1), got {level}", column="level")
+    return (
+        ConversionParameters() if conversion is None else conversion,
+        ReplacementCost() if cost is None else cost,
+    )
+
+
+def _row_quantiles(
+    values: np.ndarray, tail: float, *, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the ``tail`` and ``1 - tail`` quantiles of each chosen row's draws (NaN elsewhere)."""
+    low = np.full(values.shape[0], np.nan)
+    high = np.full(values.shape[0], np.nan)
+    low[rows] = np.quantile(values[rows], tail, axis=1)
+    high[rows] = np.quantile(values[rows], 1 - tail, axis=1)
+    return low, high
 
 
 def leavers_by_enterprise(
@@ -306,9 +327,7 @@ def leavers_by_enterprise(
     -------
     LeaversEstimate
     """
-    _check_options(n_draws, level)
-    conversion = ConversionParameters() if conversion is None else conversion
-    cost = ReplacementCost() if cost is None else cost
+    conversion, cost = _checked_options(n_draws, level, conversion, cost)
     heads = _headcount_series(headcounts)
     ids = _enterprise_ids(respondents)
     _, complete = model.design(respondents)
@@ -344,16 +363,8 @@ def _summarise(
     leaver_draws = np.asarray(expected_leavers(h[:, None], sampled, conversion))
     estimated = counts > 0
 
-    def quantiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        low = np.full(values.shape[0], np.nan)
-        high = np.full(values.shape[0], np.nan)
-        ok = ~np.isnan(values).any(axis=1)
-        low[ok] = np.quantile(values[ok], tail, axis=1)
-        high[ok] = np.quantile(values[ok], 1 - tail, axis=1)
-        return low, high
-
-    share_low, share_high = quantiles(sampled)
-    low, high = quantiles(leaver_draws)
+    share_low, share_high = _row_quantiles(sampled, tail, rows=~np.isnan(sampled).any(axis=1))
+    low, high = _row_quantiles(leaver_draws, tail, rows=~np.isnan(leaver_draws).any(axis=1))
     conv_low = np.asarray(
         expected_leavers(
             h,
@@ -490,9 +501,7 @@ def scenario_delta(
     ValidationError
         If the two frames do not hold the same respondents in the same order.
     """
-    _check_options(n_draws, level)
-    conversion = ConversionParameters() if conversion is None else conversion
-    cost = ReplacementCost() if cost is None else cost
+    conversion, cost = _checked_options(n_draws, level, conversion, cost)
     if len(baseline) != len(scenario):
         raise ValidationError(
             f"baseline has {len(baseline)} rows and scenario {len(scenario)}; expected the same "
@@ -549,10 +558,7 @@ def scenario_delta(
         )
     ]
     conv_low, conv_high = np.minimum(*conv), np.maximum(*conv)
-    low = np.full(len(h), np.nan)
-    high = np.full(len(h), np.nan)
-    low[estimated] = np.quantile(delta_draws[estimated], tail, axis=1)
-    high[estimated] = np.quantile(delta_draws[estimated], 1 - tail, axis=1)
+    low, high = _row_quantiles(delta_draws, tail, rows=estimated)
     unit = cost.cost_cny_per_leaver
     table = pd.DataFrame(
         {
