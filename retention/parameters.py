@@ -222,6 +222,8 @@ _RANGES: Mapping[str, tuple[float, float]] = MappingProxyType(
         "max_minutes": (1.0, 240.0),
     }
 )
+TRAVEL_RANGES = _RANGES
+"""Valid range (inclusive) of each ``TravelParameters`` field, shown beside it in the UI."""
 
 SOURCES: Mapping[str, str] = MappingProxyType(
     {
