@@ -204,6 +204,39 @@ class _Legend(branca.element.MacroElement):
         self.body = body
 
 
+def add_legend(m: folium.Map, body_html: str) -> None:
+    """Add a legend box (bottom left, inside the map container) holding ``body_html``.
+
+    Parameters
+    ----------
+    m
+        The map; modified in place (it is a build product).
+    body_html
+        The legend's HTML, already escaped (e.g. ``legend_html``).
+    """
+    _Legend(body_html).add_to(m)
+
+
+def standalone_html(m: folium.Map) -> str:
+    """Return the map as one self-contained HTML page (assets linked as the map says).
+
+    Rendering a folium map changes it (folium adds icon elements on every render and
+    streamlit-folium renames its elements), so the page is the thing to keep or share, not the
+    map: call ``use_local_assets`` first and never reuse ``m`` afterwards.
+
+    Parameters
+    ----------
+    m
+        A finished map.
+
+    Returns
+    -------
+    str
+        An HTML document.
+    """
+    return m.get_root().render()
+
+
 def asset_urls(*, asset_base_url: str = DEFAULT_ASSET_BASE_URL) -> Mapping[str, str]:
     """Return folium's asset names mapped to their URLs under ``asset_base_url``.
 
@@ -765,6 +798,6 @@ def build_park_map(
     categories: list[AmenityCategory] = []
     if LayerKind.AMENITIES in present:
         categories = _add_amenities(m, present[LayerKind.AMENITIES], lang, cluster_threshold)
-    _Legend(legend_html(lang=lang, categories=categories, synthetic=synthetic)).add_to(m)
+    add_legend(m, legend_html(lang=lang, categories=categories, synthetic=synthetic))
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return use_local_assets(m, asset_base_url=asset_base_url)

@@ -91,7 +91,7 @@ def test_switching_choices_by_key_never_recomputes_travel_times(engine_calls) ->
     at.number_input(key="gaps.threshold").set_value(10.0).run()
     assert not at.exception
     legend_unit = t("gaps.unit.opportunities", "en", minutes="10")
-    assert any(legend_unit in m.value for m in at.markdown)  # the legend names T
+    assert any(legend_unit in c.value for c in at.caption)  # the unit caption names T
     residences = at.selectbox(key="gaps.residence").options
     at.selectbox(key="gaps.residence").select_index(len(residences) - 1).run()
     assert not at.exception

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import folium
 import streamlit as st
 from streamlit_folium import st_folium
@@ -24,12 +27,20 @@ def assets_installed() -> bool:
     return all((VENDOR_DIR / path).is_file() for path in VENDORED_ASSETS.values())
 
 
-def show_map(m: folium.Map, *, key: str, height: int = 640) -> None:
+def show_map(
+    m: folium.Map,
+    *,
+    key: str,
+    height: int = 640,
+    returned_objects: Sequence[str] = (),
+) -> dict[str, Any]:
     """Render ``m`` full width, linking Leaflet and plugins from the app, not from CDNs.
 
-    The map does not send pans and zooms back (``returned_objects=[]``), so moving it never reruns
-    the page. When the vendored assets are missing the map would be blank, so a specific error
-    says how to install them instead.
+    By default the map sends nothing back (``returned_objects=[]``), so panning and zooming never
+    rerun the page; name only the interactions the page uses (e.g. ``"last_object_clicked"``).
+    When the vendored assets are missing the map would be blank, so a specific error says how to
+    install them instead. streamlit-folium changes the map while rendering it: pass a new map on
+    every run, never a cached one (cache the page of ``retention.maps.standalone_html``).
 
     Parameters
     ----------
@@ -39,9 +50,43 @@ def show_map(m: folium.Map, *, key: str, height: int = 640) -> None:
         Namespaced widget key, e.g. ``"map.park_map"``.
     height
         Height in pixels.
+    returned_objects
+        streamlit-folium return values the page reads.
+
+    Returns
+    -------
+    dict
+        The requested return values (empty when nothing is requested or the map is not shown).
+    """
+    if not assets_installed():
+        st.error(t("common.assets_missing", state.lang(), path=str(VENDOR_DIR)))
+        return {}
+    use_local_assets(m, asset_base_url=asset_base_url())
+    returned = st_folium(
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=list(returned_objects),
+    )
+    return dict(returned or {}) if returned_objects else {}
+
+
+def show_map_page(page_html: str, *, height: int = 640) -> None:
+    """Render a map already turned into an HTML page (``retention.maps.standalone_html``).
+
+    For maps that send nothing back: the page is an immutable string, so it can be cached and
+    shared between sessions, and a rerun does not render the map again. Its asset links must
+    already point at the app (``retention.maps.use_local_assets``).
+
+    Parameters
+    ----------
+    page_html
+        The map's HTML document.
+    height
+        Height in pixels.
     """
     if not assets_installed():
         st.error(t("common.assets_missing", state.lang(), path=str(VENDOR_DIR)))
         return
-    use_local_assets(m, asset_base_url=asset_base_url())
-    st_folium(m, key=key, height=height, use_container_width=True, returned_objects=[])
+    st.iframe(page_html, height=height)
