@@ -14,6 +14,7 @@ below a centimetre. Outside mainland China's bounding box GCJ-02 equals WGS84.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from enum import StrEnum
 
 import geopandas as gpd
@@ -201,17 +202,33 @@ def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, 
         WGS84 longitudes and latitudes.
     """
     g_lon, g_lat = _as_arrays(lon, lat)
-    w_lon, w_lat = g_lon.copy(), g_lat.copy()
-    for _ in range(_MAX_ITERATIONS):
+
+    def update(w_lon: FloatArray, w_lat: FloatArray) -> tuple[FloatArray, FloatArray]:
         d_lon, d_lat = _gcj_offset_degrees(w_lon, w_lat)
-        new_lon = g_lon - d_lon
-        new_lat = g_lat - d_lat
+        return g_lon - d_lon, g_lat - d_lat
+
+    return _fixed_point(g_lon.copy(), g_lat.copy(), update)
+
+
+def _fixed_point(
+    lon: FloatArray,
+    lat: FloatArray,
+    update: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]],
+) -> tuple[FloatArray, FloatArray]:
+    """Apply ``update`` from ``(lon, lat)`` until no coordinate moves ``_TOLERANCE_DEGREES``.
+
+    Assumes ``update`` is a contraction near the answer (the inverse offsets are: they change by
+    far less than a degree per degree); stops after ``_MAX_ITERATIONS`` regardless. NaN inputs
+    stay NaN and do not hold the loop up.
+    """
+    for _ in range(_MAX_ITERATIONS):
+        new_lon, new_lat = update(lon, lat)
         with np.errstate(invalid="ignore"):
-            step = np.nanmax(np.abs(np.stack([new_lon - w_lon, new_lat - w_lat])), initial=0.0)
-        w_lon, w_lat = new_lon, new_lat
+            step = np.nanmax(np.abs(np.stack([new_lon - lon, new_lat - lat])), initial=0.0)
+        lon, lat = new_lon, new_lat
         if step < _TOLERANCE_DEGREES:
             break
-    return w_lon, w_lat
+    return lon, lat
 
 
 def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -238,17 +255,12 @@ def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, F
     y = b_lat - _BD_DY
     z = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
-    g_lon, g_lat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(_MAX_ITERATIONS):
+
+    def update(g_lon: FloatArray, g_lat: FloatArray) -> tuple[FloatArray, FloatArray]:
         f_lon, f_lat = gcj02_to_bd09(g_lon, g_lat)
-        new_lon = g_lon - (f_lon - b_lon)
-        new_lat = g_lat - (f_lat - b_lat)
-        with np.errstate(invalid="ignore"):
-            step = np.nanmax(np.abs(np.stack([new_lon - g_lon, new_lat - g_lat])), initial=0.0)
-        g_lon, g_lat = new_lon, new_lat
-        if step < _TOLERANCE_DEGREES:
-            break
-    return g_lon, g_lat
+        return g_lon - (f_lon - b_lon), g_lat - (f_lat - b_lat)
+
+    return _fixed_point(z * np.cos(theta), z * np.sin(theta), update)
 
 
 def wgs84_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
