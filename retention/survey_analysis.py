@@ -123,6 +123,15 @@ def wilson_interval(share: float, n_eff: float, *, level: float = 0.95) -> tuple
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def _weighted_share_ci(
+    indicator: np.ndarray, weights: np.ndarray, *, level: float
+) -> tuple[float, float, float, int, float]:
+    """Return (share, low, high, n, n_eff) of a 0/1 indicator: weighted share, Wilson interval."""
+    share, _, _, n, n_eff = weighted_mean_ci(indicator, weights)
+    low, high = wilson_interval(share, n_eff, level=level)
+    return (share, low, high, n, n_eff)
+
+
 def _groups(survey: pd.DataFrame, by: str | None) -> list[tuple[str, np.ndarray]]:
     if by is None:
         return [("all", np.arange(len(survey)))]
@@ -206,8 +215,9 @@ def group_summary(
         mean, low, high, _, _ = weighted_mean_ci(
             overall[positions], w[positions], level=parameters.level
         )
-        share, _, _, _, n_eff = weighted_mean_ci(leaving[positions], w[positions])
-        s_low, s_high = wilson_interval(share, n_eff, level=parameters.level)
+        share, s_low, s_high, _, n_eff = _weighted_share_ci(
+            leaving[positions], w[positions], level=parameters.level
+        )
         rows.append((label, len(positions), n_eff, mean, low, high, share, s_low, s_high))
     table = pd.DataFrame(
         rows,
@@ -388,8 +398,9 @@ def reason_shares(
     for label, positions in _groups(data, by):
         for reason in LeaveReason:
             chosen = np.array([reason.value in reasons[p] for p in positions], dtype=float)
-            share, _, _, n, n_eff = weighted_mean_ci(chosen, w[positions])
-            low, high = wilson_interval(share, n_eff, level=parameters.level)
+            share, low, high, n, n_eff = _weighted_share_ci(
+                chosen, w[positions], level=parameters.level
+            )
             rows.append((label, reason.value, share, low, high, n, n_eff))
     table = pd.DataFrame(
         rows, columns=["group", "reason", "share", "ci_low", "ci_high", "n", "n_eff"]
