@@ -26,6 +26,7 @@ from retention.access import (
     two_step_fca,
 )
 from retention.errors import ParameterError
+from tests.access_strategies import TRAVEL_MINUTES, access_problems
 
 INF = math.inf
 
@@ -289,23 +290,14 @@ def test_e2sfca_gaussian_equals_pysal(seed: int) -> None:
 
 # --- properties ----------------------------------------------------------------------------
 
-_times = st.one_of(st.floats(0.0, 60.0), st.just(INF))
 
-
-@st.composite
-def _problems(draw):
-    n_origins = draw(st.integers(1, 6))
-    n_sites = draw(st.integers(1, 6))
-    minutes = draw(hnp.arrays(float, (n_origins, n_sites), elements=_times))
-    categories = np.array(draw(st.lists(st.sampled_from(["a", "b"]), min_size=n_sites,
-                                        max_size=n_sites)))
-    supply = draw(hnp.arrays(float, n_sites, elements=st.floats(0.0, 50.0)))
-    demand = draw(hnp.arrays(float, n_origins, elements=st.integers(0, 5000)))  # people
-    return minutes, categories, supply, demand
+def _problems():
+    # (minutes, categories, supply, demand in people)
+    return access_problems(categories=["a", "b"], supply=st.floats(0.0, 50.0))
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(_problems(), hnp.arrays(float, 6, elements=_times), st.sampled_from(["a", "b"]),
+@given(_problems(), hnp.arrays(float, 6, elements=TRAVEL_MINUTES), st.sampled_from(["a", "b"]),
        st.floats(0.0, 50.0))
 def test_adding_an_amenity_never_worsens_nearest_or_supply(problem, column, category, capacity):
     minutes, categories, supply, demand = problem

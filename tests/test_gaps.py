@@ -24,6 +24,7 @@ from retention.gaps import (
     gap_index,
 )
 from retention.layers import AmenityCategory
+from tests.access_strategies import TRAVEL_MINUTES, access_problems
 
 INF = math.inf
 ALL = [category.value for category in AmenityCategory]
@@ -125,19 +126,14 @@ def test_aggregate_by_group_weights_by_people_and_keeps_missing_groups() -> None
 
 # --- properties ----------------------------------------------------------------------------
 
-_times = st.one_of(st.floats(0.0, 60.0), st.just(INF))
 _CATS = ["sports_court", "hospital", "canteen", "training"]
 
 
 @st.composite
 def _problems(draw):
-    n_origins = draw(st.integers(1, 6))
-    n_sites = draw(st.integers(1, 6))
-    minutes = draw(hnp.arrays(float, (n_origins, n_sites), elements=_times))
-    categories = np.array(draw(st.lists(st.sampled_from(_CATS), min_size=n_sites,
-                                        max_size=n_sites)))
-    supply = draw(hnp.arrays(float, n_sites, elements=st.integers(0, 500)))
-    people = draw(hnp.arrays(float, n_origins, elements=st.integers(0, 5000)))
+    minutes, categories, supply, people = draw(
+        access_problems(categories=_CATS, supply=st.integers(0, 500))
+    )
     weights = dict(zip(_CATS, draw(st.lists(st.floats(0.1, 5.0), min_size=4, max_size=4)),
                        strict=True))
     return minutes, categories, supply, people, weights
@@ -162,7 +158,7 @@ def test_gap_index_lies_in_0_100_and_contributions_sum_to_it(problem) -> None:
 
 
 @settings(max_examples=80, deadline=None, derandomize=True)
-@given(_problems(), hnp.arrays(float, 6, elements=_times), st.sampled_from(_CATS),
+@given(_problems(), hnp.arrays(float, 6, elements=TRAVEL_MINUTES), st.sampled_from(_CATS),
        st.integers(0, 500))
 def test_adding_an_amenity_never_raises_any_gap_index(problem, column, category, capacity):
     minutes, categories, supply, people, weights = problem

@@ -31,6 +31,16 @@ def _enterprise_validation(rows):
     )
 
 
+def _add_enterprises(store, rows, *, source_name, coordinate_system="wgs84"):
+    return store.add_upload(
+        "tiny",
+        "enterprises",
+        _enterprise_validation(rows),
+        source_name=source_name,
+        coordinate_system=coordinate_system,
+    )
+
+
 def _road_validation():
     frame = gpd.GeoDataFrame(
         {"id": ["R1", "R2"], "road_class": ["local", "path"], "walk": [1, 1], "bike": ["是", "否"]},
@@ -73,20 +83,8 @@ def test_add_list_load_round_trip_and_restart(tmp_path, enterprises_table):
 
 def test_uploads_of_a_kind_are_concatenated_and_kinds_kept_apart(tmp_path, enterprises_table):
     store = UploadStore(tmp_path)
-    first = store.add_upload(
-        "tiny",
-        "enterprises",
-        _enterprise_validation(enterprises_table[:1]),
-        source_name="a.csv",
-        coordinate_system="wgs84",
-    )
-    second = store.add_upload(
-        "tiny",
-        "enterprises",
-        _enterprise_validation(enterprises_table[1:]),
-        source_name="b.csv",
-        coordinate_system="wgs84",
-    )
+    first = _add_enterprises(store, enterprises_table[:1], source_name="a.csv")
+    second = _add_enterprises(store, enterprises_table[1:], source_name="b.csv")
     roads = store.add_upload(
         "tiny", "roads", _road_validation(), source_name="路.geojson", coordinate_system="gcj02"
     )
@@ -104,20 +102,8 @@ def test_uploads_of_a_kind_are_concatenated_and_kinds_kept_apart(tmp_path, enter
 
 def test_remove_upload(tmp_path, enterprises_table):
     store = UploadStore(tmp_path)
-    keep = store.add_upload(
-        "tiny",
-        "enterprises",
-        _enterprise_validation(enterprises_table[:1]),
-        source_name="a.csv",
-        coordinate_system="wgs84",
-    )
-    gone = store.add_upload(
-        "tiny",
-        "enterprises",
-        _enterprise_validation(enterprises_table[1:]),
-        source_name="b.csv",
-        coordinate_system="wgs84",
-    )
+    keep = _add_enterprises(store, enterprises_table[:1], source_name="a.csv")
+    gone = _add_enterprises(store, enterprises_table[1:], source_name="b.csv")
     store.remove_upload("tiny", gone)
     fresh = UploadStore(tmp_path)
     assert [r.upload_id for r in fresh.list_uploads("tiny")] == [keep]
@@ -134,13 +120,7 @@ def test_remove_upload(tmp_path, enterprises_table):
 def test_all_rejected_upload_keeps_its_report(tmp_path, enterprises_table):
     rows = [dict(enterprises_table[0], 员工数=-1)]
     store = UploadStore(tmp_path)
-    upload_id = store.add_upload(
-        "tiny",
-        "enterprises",
-        _enterprise_validation(rows),
-        source_name="bad.csv",
-        coordinate_system="wgs84",
-    )
+    upload_id = _add_enterprises(store, rows, source_name="bad.csv")
     assert store.load_layer("tiny", "enterprises").empty
     assert list(store.load_layer("tiny", "enterprises").columns)[:2] == ["id", "name"]
     assert len(store.load_report("tiny", upload_id).rejected) == 1
@@ -148,13 +128,7 @@ def test_all_rejected_upload_keeps_its_report(tmp_path, enterprises_table):
 
 def test_failed_write_leaves_previous_state(tmp_path, enterprises_table, monkeypatch):
     store = UploadStore(tmp_path)
-    store.add_upload(
-        "tiny",
-        "enterprises",
-        _enterprise_validation(enterprises_table),
-        source_name="a.csv",
-        coordinate_system="wgs84",
-    )
+    _add_enterprises(store, enterprises_table, source_name="a.csv")
     manifest_before = store.manifest_bytes("tiny")
     gpkg = tmp_path / "parks" / "tiny" / "uploads.gpkg"
     gpkg_before = gpkg.read_bytes()
@@ -164,13 +138,7 @@ def test_failed_write_leaves_previous_state(tmp_path, enterprises_table, monkeyp
 
     monkeypatch.setattr("retention.store.pyogrio.write_dataframe", crash)
     with pytest.raises(OSError, match="disk full"):
-        store.add_upload(
-            "tiny",
-            "enterprises",
-            _enterprise_validation(enterprises_table),
-            source_name="b.csv",
-            coordinate_system="wgs84",
-        )
+        _add_enterprises(store, enterprises_table, source_name="b.csv")
     assert store.manifest_bytes("tiny") == manifest_before
     assert gpkg.read_bytes() == gpkg_before
     leftovers = [p.name for p in gpkg.parent.iterdir() if p.name.endswith(".tmp.gpkg")]
@@ -180,13 +148,7 @@ def test_failed_write_leaves_previous_state(tmp_path, enterprises_table, monkeyp
 
 def test_manifest_is_json_with_version(tmp_path, enterprises_table):
     store = UploadStore(tmp_path)
-    store.add_upload(
-        "tiny",
-        "enterprises",
-        _enterprise_validation(enterprises_table),
-        source_name="a.csv",
-        coordinate_system="bd09",
-    )
+    _add_enterprises(store, enterprises_table, source_name="a.csv", coordinate_system="bd09")
     manifest = json.loads(store.manifest_bytes("tiny"))
     assert manifest["version"] == 1
     assert manifest["uploads"][0]["coordinate_system"] == "bd09"
