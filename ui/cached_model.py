@@ -21,6 +21,7 @@ from retention.layers import LayerKind
 from retention.leavers import ConversionParameters, ReplacementCost
 from retention.model import DEFAULT_MODEL_CATEGORIES, FittedRetentionModel, default_spec
 from retention.model import fit_intent_model as _fit_intent_model
+from retention.parameters import TimeWindow, TravelParameters
 from retention.park import ParkData
 from retention.peer_benchmark import (
     EnterpriseRetention,
@@ -29,8 +30,10 @@ from retention.peer_benchmark import (
     residence_access,
 )
 from retention.peer_benchmark import workforce_access as _workforce_access
+from retention.privacy import PrivacyParameters
 from retention.weighting import enterprise_headcounts, survey_weights
 from ui import cached_access, cached_survey, state
+from ui.cached_parameters import current_parameters
 
 ACCESS_WINDOW = "weekday_evening"
 
@@ -74,7 +77,13 @@ def has_survey(park: ParkData) -> bool:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _inputs(
-    park_id: str, data_version: str, survey_version: str, data_dir: str, _park: ParkData
+    park_id: str,
+    data_version: str,
+    survey_version: str,
+    data_dir: str,
+    travel_parameters: TravelParameters,
+    windows: tuple[TimeWindow, ...],
+    _park: ParkData,
 ) -> RetentionInputs:
     current = cached_survey.current_survey(_park)
     survey = current.survey
@@ -82,7 +91,7 @@ def _inputs(
     headcounts = enterprise_headcounts(enterprises)
     weights = survey_weights(survey, headcounts).weights
     # The same cached engine run as the Gaps page: computed once per park version.
-    travel = cached_access.travel_times(_park)
+    travel = cached_access.travel_times(_park, params=travel_parameters, windows=windows)
     access = residence_access(
         travel.minutes_for("walk", ACCESS_WINDOW),
         travel.amenities["category"].to_numpy(),
@@ -115,14 +124,18 @@ def _inputs(
 def retention_inputs(park: ParkData) -> RetentionInputs:
     """Return the park's survey features and fitted intent model.
 
-    Built once per park data version and current-survey version (a stored wave replaces the
-    demo survey; saving or removing a wave refits the model).
+    Built once per park data version, current-survey version (a stored wave replaces the
+    demo survey; saving or removing a wave refits the model) and the park's saved travel
+    parameters and time windows (``ui.cached_parameters``).
     """
+    parameters = current_parameters(park)
     return _inputs(
         park.park_id,
         park.data_version,
         cached_survey.survey_version(park),
         str(state.data_dir()),
+        parameters.travel,
+        parameters.time_windows,
         park,
     )
 
@@ -135,6 +148,7 @@ def _enterprise(
     enterprise_id: str,
     conversion: ConversionParameters,
     cost: ReplacementCost,
+    privacy: PrivacyParameters,
     _inputs: RetentionInputs,
 ) -> EnterpriseRetention:
     if _inputs.model is None:
@@ -146,6 +160,7 @@ def _enterprise(
         _inputs.headcounts.get(enterprise_id, 0.0),
         conversion=conversion,
         cost=cost,
+        privacy=privacy,
     )
 
 
@@ -156,8 +171,14 @@ def enterprise(
     *,
     conversion: ConversionParameters,
     cost: ReplacementCost,
+    privacy: PrivacyParameters | None = None,
 ) -> EnterpriseRetention:
-    """Return one enterprise's intent, leavers and drivers (``enterprise_retention``), cached."""
+    """Return one enterprise's intent, leavers and drivers (``enterprise_retention``), cached.
+
+    ``privacy`` defaults to the park's saved anonymity threshold (``ui.cached_parameters``).
+    """
+    if privacy is None:
+        privacy = current_parameters(park).privacy
     return _enterprise(
         park.park_id,
         park.data_version,
@@ -165,16 +186,28 @@ def enterprise(
         enterprise_id,
         conversion,
         cost,
+        privacy,
         inputs,
     )
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _workforce(
-    park_id: str, data_version: str, enterprise_id: str, _park: ParkData
+    park_id: str,
+    data_version: str,
+    enterprise_id: str,
+    parameters: IndicatorParameters,
+    travel_parameters: TravelParameters,
+    windows: tuple[TimeWindow, ...],
+    _park: ParkData,
 ) -> pd.DataFrame:
     indicators = cached_access.indicators(
-        _park, mode="walk", window=ACCESS_WINDOW, parameters=IndicatorParameters()
+        _park,
+        mode="walk",
+        window=ACCESS_WINDOW,
+        parameters=parameters,
+        params=travel_parameters,
+        windows=windows,
     )
     return _workforce_access(
         indicators.nearest,
@@ -188,6 +221,15 @@ def workforce_access(park: ParkData, enterprise_id: str) -> pd.DataFrame:
     """Return evening walking minutes at the enterprise and in its dormitories, cached.
 
     ``retention.peer_benchmark.workforce_access`` on the Gaps page's cached indicators (walk,
-    weekday evening), so no travel times are recomputed.
+    weekday evening) with the park's saved parameters, so no travel times are recomputed.
     """
-    return _workforce(park.park_id, park.data_version, enterprise_id, park)
+    saved = current_parameters(park)
+    return _workforce(
+        park.park_id,
+        park.data_version,
+        enterprise_id,
+        saved.indicator_parameters(),
+        saved.travel,
+        saved.time_windows,
+        park,
+    )

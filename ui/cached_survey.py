@@ -22,8 +22,8 @@ import streamlit as st
 from retention.errors import ParkLifeError
 from retention.layers import LayerKind
 from retention.park import ParkData
-from retention.privacy import load_or_create_salt
-from retention.survey_analysis import importance_weight_table
+from retention.privacy import PrivacyParameters, load_or_create_salt
+from retention.survey_analysis import AnalysisParameters, importance_weight_table
 from retention.survey_import import RawSurvey, SurveyImport, import_survey, read_survey_file
 from retention.survey_link import LinkParameters
 from retention.survey_mapping import ColumnMapping
@@ -40,6 +40,7 @@ from retention.weighting import (
     survey_weights,
 )
 from ui import state
+from ui.cached_parameters import current_parameters
 
 DEMO_SURVEY = state.REPO / "geodata" / "jinshan" / "survey_wjx.xlsx"
 
@@ -217,7 +218,13 @@ class GapWeights:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _gap_weights(
-    park_id: str, data_version: str, version: str, method: str, data_dir: str, _park: ParkData
+    park_id: str,
+    data_version: str,
+    version: str,
+    method: str,
+    data_dir: str,
+    privacy: PrivacyParameters,
+    _park: ParkData,
 ) -> GapWeights:
     empty = pd.DataFrame(columns=["category", "weight", "n", "suppressed"])
     if method == "equal":
@@ -232,6 +239,7 @@ def _gap_weights(
             current.survey,
             survey_w,
             method=_IMPORTANCE_KIND[method],  # type: ignore[arg-type]
+            parameters=AnalysisParameters(privacy=privacy),
         )
     except ParkLifeError as exc:
         return GapWeights(method, None, empty, len(current.survey), current.origin, str(exc))
@@ -246,10 +254,17 @@ def gap_weights(park: ParkData, method: str) -> GapWeights:
     Survey importance comes from the park's current survey
     (``retention.survey_analysis.importance_weight_table`` with weights from
     ``retention.weighting.survey_weights``); derived importance is the correlation of each
-    category's satisfaction with intending to stay.
+    category's satisfaction with intending to stay. Categories with fewer than the park's k
+    answers (``ui.cached_parameters``) are hidden and weigh 0.
     """
     if method not in GAP_WEIGHT_METHODS:
         raise ValueError(f"unknown weights {method!r}; expected one of {GAP_WEIGHT_METHODS}")
     return _gap_weights(
-        park.park_id, park.data_version, survey_version(park), method, str(state.data_dir()), park
+        park.park_id,
+        park.data_version,
+        survey_version(park),
+        method,
+        str(state.data_dir()),
+        current_parameters(park).privacy,
+        park,
     )
