@@ -101,8 +101,7 @@ def _scalar_inputs(section: str) -> None:
         unit = t(f"assumptions.unit.{spec.unit}", lang)
         left, middle, right = st.columns([3, 2, 5], vertical_alignment="center")
         left.markdown(
-            f"**{name}**  \n{unit} · "
-            + t("assumptions.range", lang, range=f"{spec.low:g}–{spec.high:g}")
+            f"**{name}**  \n{unit} · " + t("assumptions.range", lang, range=spec.range_text)
         )
         if spec.integer:
             middle.number_input(
@@ -273,6 +272,7 @@ edited_categories = st.data_editor(
     category_frame,
     key=CATEGORIES,
     hide_index=True,
+    height=35 * (len(category_frame) + 1) + 3,  # every category without scrolling
     num_rows="fixed",
     disabled=["category", "norm_unit", "source"],
     column_config={
@@ -385,7 +385,10 @@ st.header(t("assumptions.section.files", lang))
 path_text = f"parks/{park.park_id}/{PARAMETERS_FILE}"
 buttons = st.columns(4)
 if buttons[0].button(
-    t("assumptions.save", lang), key=SAVE, type="primary", disabled=candidate is None
+    t("assumptions.save", lang),
+    key=SAVE,
+    type="primary",
+    disabled=candidate is None or candidate == saved,
 ):
     save_park_parameters(candidate, park.park_id, data_dir=state.data_dir())
     st.session_state[FLASH] = t("assumptions.saved", lang, path=path_text)

@@ -96,6 +96,15 @@ class ScalarSpec:
         """``section.key``, as error messages and the parameter table name the value."""
         return f"{self.section}.{self.key}"
 
+    @property
+    def range_text(self) -> str:
+        """The valid range as shown to planners, e.g. ``20–150`` or ``0–1,000,000``."""
+        return f"{_plain(self.low)}–{_plain(self.high)}"
+
+
+def _plain(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10_000 and float(value).is_integer() else f"{value:g}"
+
 
 _TRAVEL_UNITS: Mapping[str, str] = MappingProxyType(
     {
@@ -936,7 +945,7 @@ def parameter_table(params: ParkParameters, lang: str) -> pd.DataFrame:
             _text(getattr(current, spec.key)),
             _text(getattr(base, spec.key)),
             unit=t(f"assumptions.unit.{spec.unit}", lang),
-            range=f"{spec.low:g}–{spec.high:g}",
+            range=spec.range_text,
             source=spec.source,
         )
     default_windows = {window.key: window for window in defaults.time_windows}
@@ -977,7 +986,7 @@ def parameter_table(params: ParkParameters, lang: str) -> pd.DataFrame:
             "tier": " / ".join(tier.name for tier in params.living_circle.tiers),
             "target_minutes": "{:g}–{:g}".format(*TARGET_MINUTES_RANGE),
             "cap_minutes": f"> target – {CAP_MINUTES_RANGE[1]:g}",
-            "supply_norm_per_1000": f"> 0 ({CAPACITY_UNITS[AmenityCategory(category)]})",
+            "supply_norm_per_1000": f"> 0 – {_plain(NORM_RANGE[1])} or empty",
         }
         sources = {
             "tier": (requirement.clause + (" ✱" if requirement.verify else ""))
