@@ -435,6 +435,10 @@ def build_gap_map(
     cells = origins[origins["origin_set"] == "h3"]
     if len(cells):
         _add_hexagons(m, cells, values, scale, indicator=indicator, tiles=source, lang=lang)
+    # Areas under the points, so they never cover a residence the user wants to click.
+    shown_isochrones = isochrones is not None and not isochrones.geometry.is_empty.all()
+    if isochrones is not None and shown_isochrones:
+        _add_isochrones(m, isochrones, tiles=source, lang=lang)
     for origin_set, layer_key in (("residence", "residences"), ("enterprise", "enterprises")):
         points = origins[origins["origin_set"] == origin_set]
         if len(points):
@@ -452,9 +456,6 @@ def build_gap_map(
     shown_amenities = amenities is not None and not amenities.empty
     if amenities is not None and shown_amenities:
         _add_amenities(m, amenities, name=amenity_name, tiles=source)
-    shown_isochrones = isochrones is not None and not isochrones.geometry.is_empty.all()
-    if isochrones is not None and shown_isochrones:
-        _add_isochrones(m, isochrones, tiles=source, lang=lang)
     add_legend(
         m,
         gap_legend_html(

@@ -273,6 +273,9 @@ def test_gap_map_adds_amenities_and_isochrones_when_given(origins, values) -> No
     assert len([f for f in _features(page, "tip") if "分钟内可达" in f["properties"]["tip"]]) == 3
     legend = json.dumps("合成演示数据")[1:-1]
     assert legend in page and json.dumps("诊所")[1:-1] in page
+    groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    # Areas lie under the points (drawn first), so they never cover a residence to click.
+    assert groups.index("5/10/15 分钟可达范围") < groups.index("居住点")
     control = next(c for c in m._children.values() if isinstance(c, folium.LayerControl))
     control.render()
     assert {"诊所", "5/10/15 分钟可达范围", "六边形网格（H3）", "居住点", "企业"} <= set(
