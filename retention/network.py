@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from retention.crs import utm_crs_for_frame
@@ -263,6 +264,165 @@ class StreetNetwork:
             max_distance_metres=float(max_distance_metres),
             approximate=self.approximate,
         )
+
+
+@dataclass(frozen=True, eq=False)
+class ContractedGraph:
+    """A symmetric graph with its unkept degree-2 chains replaced by single edges.
+
+    Every original node is reached from its chain's two end nodes: ``near`` and ``far`` are
+    their indices in ``graph`` and ``near_minutes`` / ``far_minutes`` the weights along the chain
+    from them (a node that stays in ``graph`` is its own ``near`` and ``far``, at 0; a node on a
+    closed loop of removed nodes has no end: -1 and ``inf``).
+
+    Parameters
+    ----------
+    graph
+        ``n_kept x n_kept`` symmetric sparse graph; an edge replacing a chain weighs the chain's
+        summed weight, and parallel edges keep the lightest.
+    kept
+        Original index of each node of ``graph`` (sorted).
+    near, far
+        ``(n_original,)`` indices in ``graph`` of the nearer and the farther chain end.
+    near_minutes, far_minutes
+        ``(n_original,)`` weights along the chain from those ends.
+    """
+
+    graph: csr_matrix
+    kept: np.ndarray
+    near: np.ndarray
+    far: np.ndarray
+    near_minutes: np.ndarray
+    far_minutes: np.ndarray
+
+    def position(self, nodes: np.ndarray) -> np.ndarray:
+        """Indices in ``graph`` of original nodes that were kept (-1 for contracted ones)."""
+        found = np.searchsorted(self.kept, nodes)
+        found = np.minimum(found, max(len(self.kept) - 1, 0))
+        hit = (self.kept[found] == nodes) if len(self.kept) else np.zeros(len(nodes), bool)
+        return np.where(hit, found, -1)
+
+    def to_nodes(self, distances: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        """Distances from rows' sources to original ``nodes``, given distances over ``graph``."""
+        near, far = self.near[nodes], self.far[nodes]
+        padded = np.concatenate([distances, np.full((len(distances), 1), np.inf)], axis=1)
+        near = np.where(near < 0, padded.shape[1] - 1, near)
+        far = np.where(far < 0, padded.shape[1] - 1, far)
+        return np.minimum(
+            padded[:, near] + self.near_minutes[nodes], padded[:, far] + self.far_minutes[nodes]
+        )
+
+
+def contract_chains(graph: csr_matrix, keep: npt.ArrayLike) -> ContractedGraph:
+    """Replace every chain of degree-2 nodes not in ``keep`` by one edge between its ends.
+
+    Assumptions: ``graph`` is symmetric (both directions of every undirected edge), without
+    self-loops or duplicate entries (``StreetNetwork.graph_minutes``), weights positive. Exact:
+    a shortest path from a kept node enters a chain only at one end and leaves at the other, or
+    stops inside it, so distances from kept nodes are unchanged (up to float summation order):
+    to kept nodes through ``graph``, to removed ones through ``ContractedGraph.to_nodes``.
+    Closed loops of removed nodes and loops hanging off one node never shorten a path and are
+    dropped from ``graph``.
+
+    Parameters
+    ----------
+    graph
+        The symmetric sparse graph.
+    keep
+        Indices of nodes that must stay (the sources of a search).
+
+    Returns
+    -------
+    ContractedGraph
+    """
+    n_nodes = graph.shape[0]
+    degree = np.diff(graph.indptr)
+    removable = degree == 2
+    removable[np.asarray(keep, dtype=np.int64)] = False
+    coo = graph.tocoo()
+    upper = coo.row < coo.col
+    u, v, w = coo.row[upper].astype(np.int64), coo.col[upper].astype(np.int64), coo.data[upper]
+    u_out, v_out = removable[u], removable[v]
+    internal = u_out & v_out
+    labels = np.full(n_nodes, -1, dtype=np.int64)
+    n_chains = 0
+    if removable.any():
+        chain_nodes = np.flatnonzero(removable)
+        local = np.full(n_nodes, -1, dtype=np.int64)
+        local[chain_nodes] = np.arange(len(chain_nodes))
+        links = csr_matrix(
+            (np.ones(int(internal.sum())), (local[u[internal]], local[v[internal]])),
+            shape=(len(chain_nodes), len(chain_nodes)),
+        )
+        n_chains, chain_labels = connected_components(links, directed=False)
+        labels[chain_nodes] = chain_labels
+    inner_minutes = np.bincount(labels[u[internal]], weights=w[internal], minlength=n_chains)
+    # An edge with one removable end: the chain it belongs to, and the kept node it reaches.
+    boundary = u_out ^ v_out
+    chain = np.where(u_out[boundary], labels[u[boundary]], labels[v[boundary]])
+    end = np.where(u_out[boundary], v[boundary], u[boundary])
+    end_minutes = w[boundary]
+    order = np.argsort(chain, kind="stable")
+    chain, end, end_minutes = chain[order], end[order], end_minutes[order]
+    # A path-shaped chain has exactly two boundary edges (a closed loop has none).
+    first = np.flatnonzero(chain[:-1] == chain[1:]) if len(chain) > 1 else np.zeros(0, np.int64)
+    a, b = end[first], end[first + 1]
+    through = end_minutes[first] + inner_minutes[chain[first]] + end_minutes[first + 1]
+    plain = ~(u_out | v_out)
+    rows = np.concatenate([u[plain], a])
+    cols = np.concatenate([v[plain], b])
+    data = np.concatenate([w[plain], through])
+    loop = rows == cols
+    rows, cols, data = rows[~loop], cols[~loop], data[~loop]
+    kept = np.flatnonzero(~removable)
+    position = np.full(n_nodes, -1, dtype=np.int64)
+    position[kept] = np.arange(len(kept))
+    lo = position[np.minimum(rows, cols)]
+    hi = position[np.maximum(rows, cols)]
+    order = np.lexsort((data, hi, lo))
+    lo, hi, data = lo[order], hi[order], data[order]
+    unique = np.ones(len(lo), dtype=bool)
+    unique[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    lo, hi, data = lo[unique], hi[unique], data[unique]
+    contracted = csr_matrix(
+        (np.concatenate([data, data]), (np.concatenate([lo, hi]), np.concatenate([hi, lo]))),
+        shape=(len(kept), len(kept)),
+    )
+    near = position.copy()
+    far = position.copy()
+    near_minutes = np.where(removable, np.inf, 0.0)
+    far_minutes = near_minutes.copy()
+    if len(first):
+        # Offsets inside chains: one search from every chain end over the chains alone.
+        chain_edges = internal | boundary
+        cu, cv, cw = u[chain_edges], v[chain_edges], w[chain_edges]
+        chains_only = csr_matrix(
+            (np.concatenate([cw, cw]), (np.concatenate([cu, cv]), np.concatenate([cv, cu]))),
+            shape=(n_nodes, n_nodes),
+        )
+        ends = np.unique(np.concatenate([a, b]))
+        offset, _, source = dijkstra(
+            chains_only, directed=True, indices=ends, min_only=True, return_predecessors=True
+        )
+        on_chain = np.flatnonzero(removable & np.isfinite(offset))
+        reached = labels[on_chain]
+        chain_of = np.full(n_chains, -1, dtype=np.int64)
+        chain_of[chain[first]] = np.arange(len(first))
+        pair = chain_of[reached]
+        near_end = source[on_chain]
+        far_end = np.where(a[pair] == near_end, b[pair], a[pair])
+        near[on_chain] = position[near_end]
+        far[on_chain] = position[far_end]
+        near_minutes[on_chain] = offset[on_chain]
+        far_minutes[on_chain] = through[pair] - offset[on_chain]
+    return ContractedGraph(
+        graph=contracted,
+        kept=kept,
+        near=near,
+        far=far,
+        near_minutes=near_minutes,
+        far_minutes=far_minutes,
+    )
 
 
 def project_points(points: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: str) -> np.ndarray:

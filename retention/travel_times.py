@@ -32,6 +32,7 @@ from retention.network import (
     SnappedPoints,
     StreetNetwork,
     approximate_network,
+    contract_chains,
     network_from_roads,
 )
 from retention.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
@@ -93,9 +94,17 @@ class TravelTimeEngine:
         )
         self._transit = transit or empty_transit_model()
         self._stops = self.snap(self._transit.stops_frame(), mode="walk", id_column="stop_id")
-        transfer = self._leg_minutes(
-            self._stops, self._stops, mode="walk", cutoff=params.max_walk_access_minutes
+        between_stops = self._leg_minutes(
+            self._stops, self._stops, mode="walk", cutoff=params.max_minutes
         )
+        between_stops.setflags(write=False)
+        self._stop_walk_minutes = between_stops
+        # A transfer walk is a short one: the same minutes as a search cut at the access limit.
+        with np.errstate(invalid="ignore"):
+            transfer = np.where(
+                between_stops <= params.max_walk_access_minutes, between_stops, np.inf
+            )
+        transfer[np.isnan(between_stops)] = np.nan
         np.fill_diagonal(transfer, 0.0)  # changing routes at the same stop needs no walk
         transfer.setflags(write=False)
         self._transfer_minutes = transfer
@@ -256,21 +265,28 @@ class TravelTimeEngine:
         *,
         window: TimeWindow,
         walk: np.ndarray,
-        access: np.ndarray | None = None,
+        to_stops: np.ndarray | None = None,
         egress: np.ndarray | None = None,
         enterprise_id: str | None = None,
     ) -> np.ndarray:
-        """Best of walking and riding (with up to any number of transfers) in ``window``."""
+        """Best of walking and riding (with up to any number of transfers) in ``window``.
+
+        ``walk`` is the walk leg source x target, ``to_stops`` source x stops and ``egress``
+        stops x target (all cut at ``max_minutes``); the ones not given are computed.
+        """
         params = self._params
         routes = self._transit.active_routes(window, params=params, enterprise_id=enterprise_id)
         if not routes:
             return walk.copy()
-        if access is None:
-            access = self._leg_minutes(
-                source, self._stops, mode="walk", cutoff=params.max_walk_access_minutes
+        if to_stops is None:
+            to_stops = self._leg_minutes(
+                source, self._stops, mode="walk", cutoff=params.max_minutes
             )
         if egress is None:
             egress = self._leg_minutes(self._stops, target, mode="walk", cutoff=params.max_minutes)
+        # Boarding needs a short walk: the same minutes as a search cut at the access limit.
+        with np.errstate(invalid="ignore"):
+            access = np.where(to_stops <= params.max_walk_access_minutes, to_stops, np.inf)
         stop_index = {stop: i for i, stop in enumerate(self._stops.ids)}
         n_origins, n_destinations = len(source.nodes), len(target.nodes)
         n_stops = len(self._stops.nodes)
@@ -294,50 +310,92 @@ class TravelTimeEngine:
                     ride_to.append(first + offset)
                     ride_minutes.append(float(minutes))
         n_route_stops = len(route_stop_stop)
-        # Node layout: origins | route-stops (on a vehicle) | stops (on foot, alighted) | targets
-        route_base, stop_base = n_origins, n_origins + n_route_stops
-        target_base = stop_base + n_stops
+        # Every trip by transit is: walk to a stop b, board a route there (wait + penalty), ride
+        # and change (alight, walk to another stop within the transfer limit, board again),
+        # alight at a stop s, walk on. The search runs on route-stops + stops only, from every
+        # route-stop; the first and last walks are joined by min-plus products over stops, so
+        # the graph never links every stop to every origin and destination. Node layout:
+        # route-stops (on a vehicle) | stops (on foot, alighted).
+        stop_base = n_route_stops
         rs_stop = np.asarray(route_stop_stop, dtype=np.int64)
         rs_board = np.asarray(route_stop_board)
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        # Board from an origin: access walk + wait + penalty.
-        walk_to_stop = access[:, rs_stop]
-        o, rs = np.nonzero(np.isfinite(walk_to_stop))
-        parts.append((o, route_base + rs, walk_to_stop[o, rs] + rs_board[rs]))
-        # Ride between consecutive stops.
-        parts.append(
-            (
-                route_base + np.asarray(ride_from, dtype=np.int64),
-                route_base + np.asarray(ride_to, dtype=np.int64),
-                np.asarray(ride_minutes, dtype=float),
-            )
-        )
-        # Alight onto the stop, and board again there (a transfer) with a new wait + penalty.
         rs_all = np.arange(n_route_stops)
-        parts.append((route_base + rs_all, stop_base + rs_stop, np.zeros(n_route_stops)))
-        parts.append((stop_base + rs_stop, route_base + rs_all, rs_board))
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [
+            # Ride between consecutive stops.
+            (
+                np.asarray(ride_from, dtype=np.int64),
+                np.asarray(ride_to, dtype=np.int64),
+                np.asarray(ride_minutes, dtype=float),
+            ),
+            # Alight onto the stop, and board again there (a transfer) with a new wait + penalty.
+            (rs_all, stop_base + rs_stop, np.zeros(n_route_stops)),
+            (stop_base + rs_stop, rs_all, rs_board),
+        ]
         # Walk between stops to transfer.
         p, q = np.nonzero(np.isfinite(self._transfer_minutes))
         off_diagonal = p != q
         p, q = p[off_diagonal], q[off_diagonal]
         parts.append((stop_base + p, stop_base + q, self._transfer_minutes[p, q]))
-        # Walk from the last stop to the destination.
-        p, d = np.nonzero(np.isfinite(egress))
-        parts.append((stop_base + p, target_base + d, egress[p, d]))
-        n_nodes = target_base + n_destinations
-        graph = _csr_min(parts, n_nodes)
+        graph = _csr_min(parts, stop_base + n_stops)
         origins = np.flatnonzero(source.usable)
         targets = np.flatnonzero(target.usable)
         riding = np.full((n_origins, n_destinations), np.inf)
-        if len(origins) and len(targets):
-            block = _node_matrix(
-                graph, origins, target_base + targets, cutoff=params.max_minutes, symmetric=False
+        if len(origins) and len(targets) and n_route_stops:
+            ride = dijkstra(graph, directed=True, indices=rs_all, limit=params.max_minutes)
+            # Boarding at stop b (wait + penalty) to standing at stop s, the best route from b.
+            board_to_stop = np.full((n_stops, n_stops), np.inf)
+            order = np.argsort(rs_stop, kind="stable")
+            boarded, starts = np.unique(rs_stop[order], return_index=True)
+            first_leg = rs_board[order, None] + ride[order, stop_base:]
+            board_to_stop[boarded] = np.minimum.reduceat(first_leg, starts, axis=0)
+            from_stop = _ride_then_walk(
+                board_to_stop,
+                self._stop_walk_minutes,
+                egress[:, targets],
+                cutoff=params.max_minutes,
             )
-            riding[np.ix_(origins, targets)] = block
+            riding[np.ix_(origins, targets)] = _walk_then_ride(
+                access[origins], from_stop, cutoff=params.max_minutes
+            )
         result = np.fmin(walk, riding)
         result[np.isnan(walk)] = np.nan  # unplaced points stay unplaced
         result[result > params.max_minutes] = np.inf
         return result
+
+
+def _ride_then_walk(
+    board_to_stop: np.ndarray, stop_walk: np.ndarray, egress: np.ndarray, *, cutoff: float
+) -> np.ndarray:
+    """Minutes from boarding at each stop to each destination: min over alighting stops.
+
+    ``board_to_stop[b, s]`` is boarding at b to standing at s, ``stop_walk[b, s]`` walking from
+    b to s and ``egress[s, d]`` walking from s to destination d. An alighting stop s is skipped
+    for b when riding there is no faster than walking there: walking to s and on is never
+    shorter than walking straight on (triangle inequality of walk times), and the caller keeps
+    the walk whenever it is shorter, so the final answer is the same as over every stop.
+    """
+    leg = np.where(np.isnan(egress), np.inf, egress)
+    walk_between = np.where(np.isnan(stop_walk), -np.inf, stop_walk)
+    result = np.full((board_to_stop.shape[0], leg.shape[1]), np.inf)
+    for board in np.flatnonzero(np.isfinite(board_to_stop).any(axis=1)):
+        times = board_to_stop[board]
+        alight = np.flatnonzero(times < walk_between[board])
+        if len(alight):
+            candidates = times[alight, None] + leg[alight]
+            candidates.min(axis=0, out=result[board])
+    result[result > cutoff] = np.inf
+    return result
+
+
+def _walk_then_ride(access: np.ndarray, from_stop: np.ndarray, *, cutoff: float) -> np.ndarray:
+    """Min over boarding stops b of (walk to b + minutes from boarding at b), origins x dest."""
+    best = np.full((access.shape[0], from_stop.shape[1]), np.inf)
+    for board in np.flatnonzero(np.isfinite(from_stop).any(axis=1)):
+        rows = np.flatnonzero(np.isfinite(access[:, board]))
+        if len(rows):
+            best[rows] = np.minimum(best[rows], access[rows, board, None] + from_stop[board])
+    best[best > cutoff] = np.inf
+    return best
 
 
 def _check_mode(mode: str) -> Mode:
@@ -384,13 +442,25 @@ def _node_matrix(
     unique_targets, target_inverse = np.unique(targets, return_inverse=True)
     reverse = len(unique_targets) < len(unique_sources)
     start, end = (unique_targets, unique_sources) if reverse else (unique_sources, unique_targets)
-    searched = graph.T.tocsr() if (reverse and not symmetric) else graph
+    if symmetric:
+        # Street graphs are mostly degree-2 vertices along roads: search on intersections and
+        # the start nodes only, and reach the other nodes from their chain ends (exact, see
+        # contract_chains).
+        contracted = contract_chains(graph, start)
+        searched, start_at = contracted.graph, contracted.position(start)
+    else:
+        searched = graph.T.tocsr() if reverse else graph
+        start_at = start
     block = np.empty((len(start), len(end)))
-    chunk = max(1, _CHUNK_BYTES // (8 * max(graph.shape[0], 1)))
+    chunk = max(1, _CHUNK_BYTES // (8 * max(searched.shape[0], len(end), 1)))
     for first in range(0, len(start), chunk):
-        rows = start[first : first + chunk]
+        rows = start_at[first : first + chunk]
         distances = dijkstra(searched, directed=True, indices=rows, limit=cutoff)
-        block[first : first + chunk] = distances[:, end]
+        if symmetric:
+            block[first : first + chunk] = contracted.to_nodes(distances, end)
+        else:
+            block[first : first + chunk] = distances[:, end]
+    block[block > cutoff] = np.inf
     if reverse:
         block = block.T
     return block[source_inverse][:, target_inverse]
@@ -583,8 +653,8 @@ def travel_times_for_park(
         )
         _store(minutes, "ebike", windows, ebike)
     if "transit" in modes:
-        access = engine._leg_minutes(
-            walk_origins, engine.stop_snap, mode="walk", cutoff=params.max_walk_access_minutes
+        to_stops = engine._leg_minutes(
+            walk_origins, engine.stop_snap, mode="walk", cutoff=params.max_minutes
         )
         egress = engine._leg_minutes(
             engine.stop_snap, walk_amenities, mode="walk", cutoff=params.max_minutes
@@ -592,7 +662,12 @@ def travel_times_for_park(
         belongs = origins["enterprise_id"].to_numpy(dtype=object)
         for window in windows:
             riding = engine._transit_minutes(
-                walk_origins, walk_amenities, window=window, walk=walk, access=access, egress=egress
+                walk_origins,
+                walk_amenities,
+                window=window,
+                walk=walk,
+                to_stops=to_stops,
+                egress=egress,
             )
             # An enterprise's shuttle serves only its own employees and dormitory residents.
             for enterprise in transit.restricted_enterprises:
@@ -603,7 +678,7 @@ def travel_times_for_park(
                         walk_amenities,
                         window=window,
                         walk=walk[rows],
-                        access=access[rows],
+                        to_stops=to_stops[rows],
                         egress=egress,
                         enterprise_id=enterprise,
                     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, MultiLineString, Point
 
@@ -13,6 +18,7 @@ from retention.errors import ValidationError
 from retention.network import (
     StreetNetwork,
     approximate_network,
+    contract_chains,
     network_from_osm_pbf,
     network_from_roads,
 )
@@ -197,3 +203,85 @@ def test_osm_pbf_network_matches_pyrosm_counts() -> None:
     assert (network.edge_u >= 0).all() and (network.edge_v >= 0).all()
     lengths = pd.Series(network.edge_length_metres)
     assert lengths.gt(0).mean() > 0.99
+
+
+# --- degree-2 chain contraction ----------------------------------------------------------------
+
+
+def _symmetric(edges: list[tuple[int, int, float]], n_nodes: int) -> csr_matrix:
+    u, v, w = (np.array(values) for values in zip(*edges, strict=True))
+    return csr_matrix(
+        (np.concatenate([w, w]), (np.concatenate([u, v]), np.concatenate([v, u]))),
+        shape=(n_nodes, n_nodes),
+    )
+
+
+def test_chain_collapses_to_one_edge_and_mid_nodes_use_their_ends() -> None:
+    # 0 - 1 - 2 - 3 - 4, with 5 hanging off 2 as a T: 1 and 3 are mid-road vertices.
+    graph = _symmetric([(0, 1, 1.0), (1, 2, 2.0), (2, 3, 4.0), (3, 4, 8.0), (2, 5, 16.0)], 6)
+    contracted = contract_chains(graph, [0])
+    assert contracted.kept.tolist() == [0, 2, 4, 5]
+    assert contracted.graph.nnz == 6  # 0-2 (3), 2-4 (12), 2-5 (16), both directions
+    assert contracted.graph[0, 1] == 3.0 and contracted.graph[1, 2] == 12.0
+    distances = dijkstra(contracted.graph, indices=[0])
+    assert contracted.to_nodes(distances, np.arange(6)).tolist() == [
+        [0.0, 1.0, 3.0, 7.0, 15.0, 19.0]
+    ]
+
+
+def test_closed_loop_of_mid_nodes_is_unreachable() -> None:
+    graph = _symmetric([(0, 1, 1.0), (2, 3, 1.0), (3, 4, 1.0), (4, 2, 1.0)], 5)
+    contracted = contract_chains(graph, [0])
+    distances = dijkstra(contracted.graph, indices=[0])
+    assert contracted.to_nodes(distances, np.arange(5)).tolist() == [
+        [0.0, 1.0, np.inf, np.inf, np.inf]
+    ]
+
+
+@st.composite
+def _subdivided_graphs(draw: st.DrawFn) -> tuple[csr_matrix, np.ndarray]:
+    """A random graph whose edges are split into chains of 1-4 segments, and sources."""
+    n_base = draw(st.integers(2, 8))
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n_base - 1), st.integers(0, n_base - 1)),
+            min_size=1,
+            max_size=14,
+        )
+    )
+    edges: list[tuple[int, int, float]] = []
+    n_nodes = n_base
+    for a, b in pairs:
+        pieces = draw(st.integers(1, 4))
+        if a == b and pieces < 3:
+            continue  # a loop needs two mid vertices to stay a simple graph
+        chain = [a, *range(n_nodes, n_nodes + pieces - 1), b]
+        n_nodes += pieces - 1
+        for left, right in itertools.pairwise(chain):
+            edges.append((left, right, draw(st.floats(0.1, 10.0))))
+    if not edges:
+        edges.append((0, 1, 1.0))
+    # Parallel edges keep the shortest, as StreetNetwork.graph_minutes does.
+    best: dict[tuple[int, int], float] = {}
+    for a, b, w in edges:
+        key = (min(a, b), max(a, b))
+        best[key] = min(best.get(key, np.inf), w)
+    graph = _symmetric([(a, b, w) for (a, b), w in best.items()], n_nodes)
+    sources = np.array(
+        draw(st.lists(st.integers(0, n_nodes - 1), min_size=1, max_size=4, unique=True))
+    )
+    return graph, sources
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(case=_subdivided_graphs())
+def test_contracted_search_equals_full_search(case: tuple[csr_matrix, np.ndarray]) -> None:
+    graph, sources = case
+    expected = dijkstra(graph, directed=True, indices=sources)
+    contracted = contract_chains(graph, sources)
+    assert contracted.graph.shape[0] <= graph.shape[0]
+    distances = dijkstra(contracted.graph, directed=True, indices=contracted.position(sources))
+    found = contracted.to_nodes(distances, np.arange(graph.shape[0]))
+    assert (np.isinf(found) == np.isinf(expected)).all()
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(found[finite], expected[finite], rtol=1e-12, atol=1e-12)
