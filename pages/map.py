@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from retention.i18n import t
-from retention.maps import TileSource, build_park_map
-from ui import cached, state
+from retention.maps import TileSource
+from ui import cached, cached_maps, state
 from ui.entry import require_app_navigation
-from ui.map_view import asset_base_url, show_map
+from ui.map_view import show_map_page
 from ui.notices import synthetic_notice
 
 require_app_navigation()
@@ -32,12 +32,4 @@ if not any(frame is not None and not frame.empty for frame in park.layers.values
     st.info(t("map.empty", lang))
     st.stop()
 
-park_map = build_park_map(
-    park.layers,
-    lang=lang,
-    tiles=tiles,
-    asset_base_url=asset_base_url(),
-    boundary=park.boundary,
-    synthetic=park.synthetic,
-)
-show_map(park_map, key="map.park_map")
+show_map_page(cached_maps.park_map_page(park, lang=lang, tiles=tiles))

@@ -23,12 +23,14 @@ from retention.maps import (
     OMITTED_ASSETS,
     VENDORED_ASSETS,
     TileSource,
+    add_legend,
     asset_urls,
     build_park_map,
     display_frame,
     layers_bounds,
     legend_html,
     new_map,
+    standalone_html,
     use_local_assets,
 )
 
@@ -328,3 +330,21 @@ def test_vendor_script_copies_every_asset_and_css_reference(tmp_path: Path) -> N
         assert (tmp_path / path).is_file(), path
     assert (tmp_path / "fontawesome" / "webfonts" / "fa-solid-900.woff2").is_file()
     assert (tmp_path / "leaflet" / "images" / "layers.png").is_file()
+
+
+def test_standalone_page_is_the_rendered_map_with_local_assets(layers) -> None:
+    m = build_park_map(layers, lang="en", tiles="none")
+    page = standalone_html(m)
+    assert page.lstrip().startswith("<!DOCTYPE html>")
+    assert "/app/static/vendor/leaflet/leaflet.js" in page
+    assert not re.search(r"https?:", page)
+    assert "Staff Canteen" in page
+
+
+def test_add_legend_puts_the_html_inside_the_map(layers) -> None:
+    m = new_map(layers_bounds(layers), tiles="none")
+    add_legend(m, "<h4>Gap &amp; legend</h4>")
+    page = _html(use_local_assets(m))
+    # Embedded as a JSON string with <, > and & escaped for a script element.
+    assert r'div.innerHTML = "\u003ch4\u003eGap \u0026amp; legend\u003c/h4\u003e"' in page
+    assert 'L.control({position: "bottomleft"})' in page

@@ -15,7 +15,8 @@ from .conftest import new_offline_page, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+# The park map is a cached HTML page shown with st.iframe (ui.map_view.show_map_page).
+FOLIUM_IFRAME = 'iframe[data-testid="stIFrame"]'
 TILE_HOSTS = frozenset({"tile.openstreetmap.org"})
 
 
