@@ -508,6 +508,7 @@ class TravelTimeResult:
     snap_report: pd.DataFrame
     notes: tuple[str, ...] = ()
     _window_index: Mapping[str, int] = field(init=False, repr=False)
+    _open_to: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -515,6 +516,10 @@ class TravelTimeResult:
             "_window_index",
             MappingProxyType({window.key: i for i, window in enumerate(self.windows)}),
         )
+        # Who may use which amenity does not depend on the window: built once, read-only.
+        open_to = _open_to_mask(self.origins, self.amenities)
+        open_to.setflags(write=False)
+        object.__setattr__(self, "_open_to", open_to)
 
     def window(self, key: str) -> TimeWindow:
         """The window with ``key``."""
@@ -540,7 +545,7 @@ class TravelTimeResult:
         column = self._index(key)
         threshold = self.params.min_open_minutes(self.windows[column])
         is_open = self.open_minutes[:, column] >= threshold
-        return is_open[None, :] & _open_to_mask(self.origins, self.amenities)
+        return is_open[None, :] & self._open_to
 
     def masked_minutes(self, mode: Mode, window: TimeWindow | str) -> np.ndarray:
         """Minutes with unavailable amenities (closed, or not open to the origin) set to inf."""
@@ -737,15 +742,23 @@ def _open_minutes(amenities: pd.DataFrame, windows: tuple[TimeWindow, ...]) -> n
         raise ValidationError(
             "amenities layer has no 'opening_hours' column", column="opening_hours"
         )
+    # Amenities share a few dozen opening-hours texts: parse and measure each text once.
+    by_text: dict[tuple[str, str], np.ndarray] = {}
     for row, text in enumerate(amenities["opening_hours"].tolist()):
-        try:
-            hours = parse_opening_hours(text)
-        except ValidationError as error:
-            raise ValidationError(str(error), row=row + 1, column="opening_hours") from error
-        for column, window in enumerate(windows):
-            result[row, column] = hours.open_minutes(
-                window.day, window.start_minute, window.end_minute
+        key = (type(text).__name__, text if isinstance(text, str) else repr(text))
+        if key not in by_text:
+            try:
+                hours = parse_opening_hours(text)
+            except ValidationError as error:
+                raise ValidationError(str(error), row=row + 1, column="opening_hours") from error
+            by_text[key] = np.array(
+                [
+                    hours.open_minutes(window.day, window.start_minute, window.end_minute)
+                    for window in windows
+                ],
+                dtype=np.float32,
             )
+        result[row] = by_text[key]
     result.setflags(write=False)
     return result
 
