@@ -509,14 +509,10 @@ def _targets_by_category(inputs: GraphInputs) -> dict[str, np.ndarray]:
 
 
 def _engine_nearest_query(engine: Any, inputs: GraphInputs) -> measure.Answer:
-    from retention import access
-
-    minutes = _engine_matrix_query(engine, inputs)["minutes"]
-    nearest = access.nearest_minutes(minutes, inputs.categories)
-    return {
-        str(category): nearest[(category, 1)].to_numpy()
-        for category in nearest.columns.get_level_values(0)
-    }
+    # Node indices, as the peers get: this case compares routing, not snapping.
+    origins = inputs.origin_nodes[_rows(inputs)]
+    nearest = engine.nearest(origins, inputs.destination_nodes, inputs.categories, mode=WALK_MODE)
+    return {str(category): nearest[category].to_numpy() for category in nearest.columns}
 
 
 def _peer_nearest(
@@ -559,7 +555,7 @@ def _nearest_implementations() -> tuple[Implementation, ...]:
     return (
         Implementation(
             "engine",
-            "TravelTimeEngine.matrix + access.nearest_minutes",
+            "TravelTimeEngine.nearest (one multi-source search per category)",
             _engine_matrix_build,
             _engine_nearest_query,
         ),

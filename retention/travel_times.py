@@ -13,13 +13,14 @@ snap report); ``inf`` means not reachable within ``TravelParameters.max_minutes`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -45,6 +46,7 @@ Mode = Literal["walk", "ebike", "transit"]
 MODES: tuple[Mode, ...] = ("walk", "ebike", "transit")
 _CHUNK_BYTES = 32_000_000  # dijkstra returns a dense (sources x nodes) block per chunk
 _EPSILON_MINUTES = 1e-9  # a zero weight would vanish from a sparse matrix
+_LINK_MINUTES = 1.0  # weight added to (then taken off) a virtual node's links, all positive
 Points: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | SnappedPoints | np.ndarray
 
 
@@ -204,6 +206,84 @@ class TravelTimeEngine:
         return self._transit_minutes(
             source, target, window=window, walk=walk, enterprise_id=enterprise_id
         )
+
+    def nearest(
+        self,
+        origins: Points,
+        destinations: Points,
+        categories: npt.ArrayLike,
+        *,
+        mode: Mode,
+        window: TimeWindow | None = None,
+        category_order: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Return minutes from every origin to the nearest destination of each category.
+
+        The same answer as the row minimum of :meth:`matrix` over each category's columns, but
+        walk and e-bike run one search per category from all its destinations at once (a
+        virtual node linked to each destination's node by its walk to the network), not one
+        per origin. Transit (and the straight-line fallback) take the row minimum of
+        :meth:`matrix`.
+
+        Parameters
+        ----------
+        origins, destinations
+            As in :meth:`matrix`.
+        categories
+            Category of each destination, shape ``(n_destinations,)``.
+        mode
+            ``walk``, ``ebike`` or ``transit``.
+        window
+            Time window; required for transit.
+        category_order
+            Categories to report, in this order (a category without destinations gives
+            ``inf``); default every category present, sorted.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows are origins (in order), columns categories; float64 minutes, NaN for an
+            unplaced origin, ``inf`` when no destination of the category is within
+            ``max_minutes``.
+        """
+        mode = _check_mode(mode)
+        source = self._as_snapped(origins, mode)
+        target = self._as_snapped(destinations, mode)
+        labels = np.asarray(categories).astype(str)
+        if labels.shape != (len(target.nodes),):
+            raise ValidationError(
+                f"expected one category per destination ({len(target.nodes)}), got shape "
+                f"{labels.shape}"
+            )
+        columns = (
+            [str(c) for c in category_order]
+            if category_order is not None
+            else sorted(set(labels.tolist()))
+        )
+        result = np.full((len(source.nodes), len(columns)), np.inf)
+        if mode == "transit" or self._networks[mode].approximate:
+            minutes = self.matrix(source, target, mode=mode, window=window)
+            minutes = np.where(np.isnan(minutes), np.inf, minutes)
+            for column, category in enumerate(columns):
+                chosen = labels == category
+                if chosen.any():
+                    result[:, column] = minutes[:, chosen].min(axis=1)
+        else:
+            graph = self._graphs[mode]
+            walk_speed = self._params.walk_speed_m_per_min
+            cutoff = self._params.max_minutes
+            rows = np.flatnonzero(source.usable)
+            usable = target.usable
+            for column, category in enumerate(columns):
+                chosen = np.flatnonzero((labels == category) & usable)
+                if len(chosen) == 0 or len(rows) == 0:
+                    continue
+                egress = target.distance_metres[chosen] / walk_speed
+                from_any = _multi_source_minutes(graph, target.nodes[chosen], egress, cutoff=cutoff)
+                reach = source.distance_metres[rows] / walk_speed + from_any[source.nodes[rows]]
+                result[rows, column] = np.where(reach > cutoff, np.inf, reach)
+        result[~source.usable] = np.nan
+        return pd.DataFrame(result, columns=pd.Index(columns, name="category"))
 
     def _as_snapped(self, points: Points, mode: Mode) -> SnappedPoints:
         if isinstance(points, SnappedPoints):
@@ -423,6 +503,37 @@ def _csr_min(
     first = np.ones(len(rows), dtype=bool)
     first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
     return csr_matrix((data[first], (rows[first], cols[first])), shape=(n_nodes, n_nodes))
+
+
+def _multi_source_minutes(
+    graph: csr_matrix, nodes: np.ndarray, start_minutes: np.ndarray, *, cutoff: float
+) -> np.ndarray:
+    """Minutes from the best of several start nodes (each with a head start) to every node.
+
+    A virtual node is linked to each start node by its start minutes (the shortest when a node
+    appears twice), and one search runs from it on the symmetric ``graph``. The links carry one
+    extra minute, taken off again at the end, because a zero weight would vanish from a sparse
+    matrix (an epsilon would stay in the answer).
+    """
+    n_nodes = graph.shape[0]
+    order = np.lexsort((start_minutes, nodes))
+    nodes, start_minutes = nodes[order], start_minutes[order]
+    first = np.ones(len(nodes), dtype=bool)
+    first[1:] = nodes[1:] != nodes[:-1]
+    nodes, start_minutes = nodes[first], start_minutes[first] + _LINK_MINUTES
+    coo = graph.tocoo()
+    extended = csr_matrix(
+        (
+            np.concatenate([coo.data, start_minutes]),
+            (
+                np.concatenate([coo.row, np.full(len(nodes), n_nodes)]),
+                np.concatenate([coo.col, nodes]),
+            ),
+        ),
+        shape=(n_nodes + 1, n_nodes + 1),
+    )
+    distances = dijkstra(extended, directed=True, indices=n_nodes, limit=cutoff + _LINK_MINUTES)
+    return distances[:n_nodes] - _LINK_MINUTES
 
 
 def _node_matrix(

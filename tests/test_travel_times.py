@@ -570,3 +570,70 @@ def test_helsinki_matches_networkx_within_a_second() -> None:
     # Multi-source from the other side gives the same matrix (the engine flips when cheaper).
     np.testing.assert_allclose(engine.matrix(targets, sources, mode="walk"), ours.T)
     assert isinstance(pd.DataFrame(ours), pd.DataFrame)
+
+
+# --- nearest per category ------------------------------------------------------------------------
+
+
+def test_nearest_by_hand() -> None:
+    engine = _engine()
+    homes = _points([(0, 20), (3000, 1500), (9000, 9000)], prefix="H")  # the last is unplaced
+    shops = _points([(1000, 0), (2500, 0), (3000, 1000)], prefix="A")
+    nearest = engine.nearest(homes, shops, ["grocery", "clinic", "grocery"], mode="walk")
+    assert list(nearest.columns) == ["clinic", "grocery"]
+    speed = PARAMS.walk_speed_m_per_min
+    assert nearest.loc[0, "grocery"] == pytest.approx((20 + 1000) / speed, abs=1e-6)
+    assert nearest.loc[0, "clinic"] == pytest.approx((20 + 2500) / speed, abs=1e-6)
+    assert nearest.loc[1, "grocery"] == pytest.approx(500 / speed, abs=1e-6)
+    assert nearest.loc[2].isna().all()
+
+
+def test_nearest_lists_requested_categories_in_order() -> None:
+    engine = _engine()
+    nearest = engine.nearest(
+        _points([(0, 0)]),
+        _points([(500, 0)]),
+        ["grocery"],
+        mode="ebike",
+        category_order=["park", "grocery"],
+    )
+    assert list(nearest.columns) == ["park", "grocery"]
+    assert nearest.loc[0, "park"] == np.inf
+    assert nearest.loc[0, "grocery"] == pytest.approx(500 / PARAMS.ebike_speed_m_per_min)
+
+
+def test_nearest_transit_is_the_row_minimum_of_the_matrix() -> None:
+    engine = _engine()
+    homes = _points([(0, 0), (100, 0)], prefix="H")
+    shops = _points([(3000, 1500), (2000, 0), (0, 4000)], prefix="A")
+    cats = np.array(["a", "b", "a"])
+    minutes = engine.matrix(homes, shops, mode="transit", window=PEAK)
+    nearest = engine.nearest(homes, shops, cats, mode="transit", window=PEAK)
+    np.testing.assert_array_equal(nearest["a"], np.nanmin(minutes[:, cats == "a"], axis=1))
+    np.testing.assert_array_equal(nearest["b"], minutes[:, 1])
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(network=_grid_networks(), seed=st.integers(0, 1000))
+def test_nearest_equals_matrix_row_minimum(network: StreetNetwork, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    engine = TravelTimeEngine(network, params=TravelParameters(max_minutes=6))
+    homes = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(X0 + rng.uniform(-50, 450, 7), Y0 + rng.uniform(-50, 450, 7)),
+        crs=UTM,
+    )
+    shops = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(X0 + rng.uniform(-50, 450, 11), Y0 + rng.uniform(-50, 450, 11)),
+        crs=UTM,
+    )
+    cats = rng.choice(["x", "y", "z"], size=11)
+    minutes = engine.matrix(homes, shops, mode="walk")
+    nearest = engine.nearest(homes, shops, cats, mode="walk")
+    for category in nearest.columns:
+        expected = np.min(np.where(np.isnan(minutes), np.inf, minutes)[:, cats == category], 1)
+        expected[np.isnan(minutes).all(axis=1)] = np.nan
+        found = nearest[category].to_numpy()
+        assert (np.isinf(found) == np.isinf(expected)).all()
+        assert (np.isnan(found) == np.isnan(expected)).all()
+        finite = np.isfinite(expected)
+        np.testing.assert_allclose(found[finite], expected[finite], rtol=0, atol=1e-8)
