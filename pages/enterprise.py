@@ -11,11 +11,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from retention.enterprise_tables import (
+    calibration_points,
+    enterprise_names,
+    factor_label,
+    odds_ratio_table,
+    surveyed_first,
+    term_category,
+    workforce_table,
+)
 from retention.i18n import label, t
 from retention.layers import LayerKind
 from retention.leavers import ConversionParameters, ReplacementCost
 from retention.peer_benchmark import BenchmarkParameters, peer_benchmark
-from retention.privacy import PrivacyParameters, suppress_small_groups
+from retention.privacy import PrivacyParameters
 from ui import cached, cached_model, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
@@ -52,12 +61,8 @@ else:
         )
     )
 
-names = {
-    str(row["id"]): str(row.get("name_en") or row["name"]) if lang == "en" else str(row["name"])
-    for _, row in enterprises.iterrows()
-}
-surveyed = set(inputs.features["enterprise_id"].astype(str))
-options = [eid for eid in names if eid in surveyed] or list(names)
+names = enterprise_names(enterprises, lang=lang)
+options = surveyed_first(names, inputs.features["enterprise_id"].astype(str))
 enterprise_id = st.selectbox(
     t("enterprise.select", lang),
     options,
@@ -103,39 +108,8 @@ conversion = ConversionParameters(
 cost = ReplacementCost(cost_cny_per_leaver=float(cost_cny))
 
 
-def _category_of(column: str) -> str:
-    return column.rsplit("_minutes_", 1)[-1] if "_minutes_" in column else column[4:]
-
-
-def _factor_label(factor: str, level: str = "", reference: str = "") -> str:
-    if "_minutes_" in factor:
-        return t(
-            "enterprise.factor.access", lang, category=label("category", _category_of(factor), lang)
-        )
-    if factor.startswith("sat_"):
-        return t("enterprise.factor.sat", lang, category=label("category", factor[4:], lang))
-    name = t(f"enterprise.factor.{factor}", lang)
-    if not level:
-        return name
-    return t(
-        "enterprise.factor.level",
-        lang,
-        factor=name,
-        level=_level_label(factor, level),
-        reference=_level_label(factor, reference),
-    )
-
-
-def _level_label(factor: str, level: str) -> str:
-    if factor == "age_band":
-        return t(f"enterprise.level.{level}", lang)
-    if factor == "shift":
-        return label("shift_pattern", level, lang)
-    return t("enterprise.level.wage", lang, band=level)
-
-
 def _benchmark_chart(table: pd.DataFrame, axis_key: str, chart_key: str) -> None:
-    labels = [label("category", _category_of(item), lang) for item in table["item"]]
+    labels = [label("category", term_category(item), lang) for item in table["item"]]
     figure = go.Figure()
     band = table["peer_high"] - table["peer_low"]
     figure.add_bar(
@@ -194,29 +168,9 @@ with right:
 
 st.subheader(t("enterprise.workforce.title", lang))
 workforce = cached_model.workforce_access(park, enterprise_id)
-place_labels = {
-    "workplace": t(
-        "enterprise.workforce.workplace", lang, people=f"{workforce.at['workplace', 'people']:,.0f}"
-    )
-    if "workplace" in workforce.index
-    else "",
-    "dormitories": t(
-        "enterprise.workforce.dormitories",
-        lang,
-        sites=int(workforce.at["dormitories", "sites"]),
-        people=f"{workforce.at['dormitories', 'people']:,.0f}",
-    )
-    if "dormitories" in workforce.index
-    else "",
-}
-minutes_table = workforce.drop(columns=["people", "sites"]).T
-minutes_table.columns = [place_labels[place] for place in minutes_table.columns]
-minutes_table.insert(
-    0,
-    t("enterprise.workforce.category", lang),
-    [label("category", c, lang) for c in minutes_table.index],
+st.dataframe(
+    workforce_table(workforce, lang=lang), hide_index=True, key="enterprise.workforce_table"
 )
-st.dataframe(minutes_table.round(1), hide_index=True, key="enterprise.workforce_table")
 if "dormitories" not in workforce.index:
     st.info(t("enterprise.workforce.no_dormitories", lang))
 st.caption(t("enterprise.workforce.caption", lang))
@@ -280,7 +234,7 @@ else:
     figure = go.Figure(
         go.Bar(
             x=drivers["contribution"],
-            y=[_factor_label(f) for f in drivers["factor"]],
+            y=[factor_label(f, lang=lang) for f in drivers["factor"]],
             orientation="h",
             error_x={
                 "type": "data",
@@ -329,11 +283,7 @@ quality[3].metric(
 left, right = st.columns([2, 3])
 with left:
     st.markdown(f"**{t('enterprise.quality.calibration', lang)}**")
-    bins = suppress_small_groups(
-        model.calibration.table,
-        value_columns=["mean_predicted", "observed_rate", "observed_low", "observed_high"],
-        complementary=False,
-    ).dropna(subset=["observed_rate"])
+    bins = calibration_points(model.calibration.table)
     figure = go.Figure()
     figure.add_scatter(
         x=[0, 1],
@@ -365,21 +315,7 @@ with left:
     st.plotly_chart(figure, key="enterprise.calibration_chart")
 with right:
     st.markdown(f"**{t('enterprise.quality.odds', lang)}**")
-    odds = model.odds_ratios()
-    table = pd.DataFrame(
-        {
-            t("enterprise.col.factor", lang): [
-                _factor_label(f, lvl, ref)
-                for f, lvl, ref in zip(
-                    odds["factor"], odds["level"], odds["reference"], strict=True
-                )
-            ],
-            t("enterprise.col.odds_ratio", lang): odds["odds_ratio"].round(3),
-            t("enterprise.col.low", lang): odds["or_low"].round(3),
-            t("enterprise.col.high", lang): odds["or_high"].round(3),
-            t("enterprise.col.p", lang): odds["p_value"].round(4),
-        }
-    )
+    table = odds_ratio_table(model.odds_ratios(), lang=lang)
     st.dataframe(table, hide_index=True, key="enterprise.odds_table")
     st.caption(t("enterprise.quality.odds_caption", lang))
 st.caption(t("enterprise.privacy_note", lang, k=k))

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from retention.errors import ParkLifeError
-from retention.i18n import label, t
+from retention.i18n import t
 from retention.layers import LayerKind
 from retention.privacy import PrivacyParameters
 from retention.survey_analysis import (
@@ -39,6 +39,13 @@ from retention.survey_mapping import (
 )
 from retention.survey_schema import AgeBand
 from retention.survey_store import demo_survey_path, wave_report_xlsx
+from retention.survey_tables import (
+    cohort_table,
+    ipa_points,
+    padded_range,
+    reason_bars,
+    suppressed_rows,
+)
 from retention.weighting import WeightingParameters, enterprise_headcounts
 from ui import cached, cached_survey, state
 from ui.entry import require_app_navigation
@@ -277,7 +284,7 @@ w = weighting.weights
 
 
 def _suppression_caption(table: pd.DataFrame) -> None:
-    count = table.attrs.get("suppression", {}).get("suppressed_rows", 0)
+    count = suppressed_rows(table)
     if count:
         st.caption(t("survey.suppressed_note", lang, count=count, k=k))
 
@@ -308,25 +315,23 @@ chart = ipa(
 if chart.suppressed:
     st.info(t("survey.ipa_suppressed", lang, k=k))
 else:
-    points = chart.points.dropna(subset=["importance", "performance"])
+    points = ipa_points(chart.points, lang=lang)
     figure = go.Figure(
         go.Scatter(
             x=points["performance"],
             y=points["importance"],
             mode="markers+text",
-            text=[label("category", c, lang) for c in points["category"]],
+            text=points["name"],
             textposition="top center",
-            customdata=[t(f"survey.quadrant.{q}", lang) for q in points["quadrant"]],
+            customdata=points["quadrant_name"],
             hovertemplate="%{text}<br>%{customdata}<extra></extra>",
         )
     )
     figure.add_vline(x=chart.performance_mean, line_dash="dash")
     figure.add_hline(y=chart.importance_mean, line_dash="dash")
     # Room beside the outermost points so their category labels are not cut off.
-    low, high = points["performance"].min(), points["performance"].max()
-    pad = max(0.25, 0.12 * (high - low))
     figure.update_layout(
-        xaxis_range=[low - pad, high + pad],
+        xaxis_range=list(padded_range(points["performance"])),
         xaxis_title=t("survey.axis.performance", lang),
         yaxis_title=t(f"survey.importance.{kind}", lang),
         height=520,
@@ -351,36 +356,24 @@ measure = g2.radio(
     format_func=lambda value: t(f"survey.measure.{value}", lang),
 )
 means = category_means(survey, w, measure=measure, by=group_by, parameters=parameters)  # type: ignore[arg-type]
-
-
-def _cell(row: pd.Series) -> str:
-    if row["suppressed"] or pd.isna(row["mean"]):
-        return "<k"
-    return f"{row['mean']:.2f} [{row['ci_low']:.2f}–{row['ci_high']:.2f}] n={int(row['n'])}"
-
-
-display = means.assign(
-    cell=means.apply(_cell, axis=1),
-    category=[label("category", c, lang) for c in means["category"]],
-).pivot(index="group", columns="category", values="cell")
-st.dataframe(display, key="survey.cohort_table")
+st.dataframe(cohort_table(means, lang=lang), key="survey.cohort_table")
 _suppression_caption(means)
 
 # --- reasons -------------------------------------------------------------------------------------
 st.subheader(t("survey.reasons", lang))
 only_intending = st.checkbox(t("survey.only_intending", lang), key="survey.only_intending")
 reasons = reason_shares(survey, w, only_intending=only_intending, parameters=parameters)
-shown_reasons = reasons.dropna(subset=["share"]).sort_values("share")
+bars = reason_bars(reasons, lang=lang)
 bar = go.Figure(
     go.Bar(
-        x=shown_reasons["share"],
-        y=[t(f"survey.reason.{r}", lang) for r in shown_reasons["reason"]],
+        x=bars["share"],
+        y=bars["name"],
         orientation="h",
         error_x={
             "type": "data",
             "symmetric": False,
-            "array": shown_reasons["ci_high"] - shown_reasons["share"],
-            "arrayminus": shown_reasons["share"] - shown_reasons["ci_low"],
+            "array": bars["plus"],
+            "arrayminus": bars["minus"],
         },
     )
 )
