@@ -419,7 +419,7 @@ class TravelTimeEngine:
         graph = _csr_min(parts, stop_base + n_stops)
         origins = np.flatnonzero(source.usable)
         targets = np.flatnonzero(target.usable)
-        riding = np.full((n_origins, n_destinations), np.inf)
+        riding: np.ndarray | None = None
         if len(origins) and len(targets) and n_route_stops:
             ride = dijkstra(graph, directed=True, indices=rs_all, limit=params.max_minutes)
             # Boarding at stop b (wait + penalty) to standing at stop s, the best route from b.
@@ -434,10 +434,15 @@ class TravelTimeEngine:
                 egress[:, targets],
                 cutoff=params.max_minutes,
             )
-            riding[np.ix_(origins, targets)] = _walk_then_ride(
-                access[origins], from_stop, cutoff=params.max_minutes
-            )
-        result = np.fmin(walk, riding)
+            found = _walk_then_ride(access[origins], from_stop, cutoff=params.max_minutes)
+            if len(origins) == n_origins and len(targets) == n_destinations:
+                riding = found
+            else:
+                riding = np.full((n_origins, n_destinations), np.inf)
+                riding[np.ix_(origins, targets)] = found
+        if riding is None:
+            return walk.copy()
+        result = np.fmin(walk, riding, out=riding)
         result[np.isnan(walk)] = np.nan  # unplaced points stay unplaced
         result[result > params.max_minutes] = np.inf
         return result
