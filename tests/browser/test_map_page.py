@@ -60,10 +60,17 @@ def test_map_renders_offline_with_all_layers(app_url: str, browser, output_dir: 
 
 def test_map_without_tiles_requests_nothing_off_machine(app_url: str, browser) -> None:
     page, log = new_offline_page(browser, locale="en-US")
-    open_page(page, app_url, "Map", "Park map")
+    # Choose no tiles on the first page, before any map is drawn: the map page's cached map
+    # appears at once, and with OSM tiles it would request some before the switch.
+    page.goto(app_url, wait_until="domcontentloaded")
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.wait_for(timeout=60_000)
+    page.locator("h1").first.wait_for(timeout=60_000)
     page.get_by_role("combobox", name="Map background").click()
     page.get_by_role("option", name="No tiles (offline)").click()
     expect(page.get_by_role("combobox", name="Map background")).to_have_value("No tiles (offline)")
+    nav.get_by_role("link", name="Map", exact=True).click()
+    page.get_by_role("heading", name="Park map").wait_for(timeout=60_000)
     frame = page.frame_locator(FOLIUM_IFRAME)
     frame.locator(".leaflet-marker-icon").first.wait_for(timeout=60_000)
     expect(frame.locator(".leaflet-tile")).to_have_count(0, timeout=30_000)
