@@ -621,11 +621,11 @@ def legend_html(
             f"{esc(t('map.layer.zones', lang, level=label('zone_level', level.value, lang)))}"
             "</div>"
         )
-    for kind, dash_array in _TRANSIT_DASH.items():
-        dash = "dashed" if dash_array else "solid"
+    for transit_kind in TransitKind:
+        dash = "dashed" if _TRANSIT_DASH.get(transit_kind) else "solid"
         parts.append(
             f'<div><span class="pl-line" style="border-top:3px {dash} {_ROUTE_COLOURS[0]}">'
-            f"</span>{esc(label('transit_kind', kind.value, lang))}</div>"
+            f"</span>{esc(label('transit_kind', transit_kind.value, lang))}</div>"
         )
     return "".join(parts)
 
