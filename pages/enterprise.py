@@ -6,6 +6,8 @@ this page only reads widgets, calls the cached wrappers and renders.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -22,23 +24,25 @@ from retention.enterprise_tables import (
 )
 from retention.i18n import label, t
 from retention.layers import LayerKind
-from retention.leavers import ConversionParameters, ReplacementCost
 from retention.peer_benchmark import BenchmarkParameters, peer_benchmark
-from retention.privacy import PrivacyParameters
 from ui import cached, cached_model, state
+from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
 
 require_app_navigation()
 
 lang = state.lang()
-k = PrivacyParameters().min_group_size
 park = cached.current_park()
 st.title(t("enterprise.title", lang))
 if park is None:
     st.info(t("enterprise.no_park", lang))
     st.stop()
 synthetic_notice(park)
+# The park's saved conversion, replacement cost and k (Assumptions page).
+park_parameters = current_parameters(park)
+privacy = park_parameters.privacy
+k = privacy.min_group_size
 st.caption(t("enterprise.intro", lang, k=k))
 enterprises = park.layers.get(LayerKind.ENTERPRISES)
 if enterprises is None or enterprises.empty:
@@ -72,8 +76,8 @@ enterprise_id = st.selectbox(
 )
 
 with st.expander(t("enterprise.assumptions", lang)):
-    defaults = ConversionParameters()
-    cost_defaults = ReplacementCost()
+    defaults = park_parameters.conversion
+    cost_defaults = park_parameters.replacement_cost
     left, middle, right = st.columns(3)
     p_intent = left.slider(
         t("enterprise.p_intent", lang),
@@ -102,10 +106,10 @@ with st.expander(t("enterprise.assumptions", lang)):
         key="enterprise.cost_cny",
         help=t("enterprise.cost_input_help", lang),
     )
-conversion = ConversionParameters(
-    p_leave_given_intent=float(p_intent), p_leave_given_no_intent=float(p_no_intent)
+conversion = replace(
+    defaults, p_leave_given_intent=float(p_intent), p_leave_given_no_intent=float(p_no_intent)
 )
-cost = ReplacementCost(cost_cny_per_leaver=float(cost_cny))
+cost = replace(cost_defaults, cost_cny_per_leaver=float(cost_cny))
 
 
 def _benchmark_chart(table: pd.DataFrame, axis_key: str, chart_key: str) -> None:
@@ -143,7 +147,7 @@ def _benchmark_chart(table: pd.DataFrame, axis_key: str, chart_key: str) -> None
     st.plotly_chart(figure, key=chart_key)
 
 
-benchmark_parameters = BenchmarkParameters()
+benchmark_parameters = BenchmarkParameters(privacy=privacy)
 access_table = peer_benchmark(
     inputs.features, enterprise_id, inputs.access_columns, parameters=benchmark_parameters
 )
@@ -180,7 +184,9 @@ if model is None:
     st.error(t("enterprise.model_error", lang, error=inputs.error))
     st.stop()
 
-result = cached_model.enterprise(park, inputs, enterprise_id, conversion=conversion, cost=cost)
+result = cached_model.enterprise(
+    park, inputs, enterprise_id, conversion=conversion, cost=cost, privacy=privacy
+)
 if result.suppressed:
     st.info(t("enterprise.suppressed", lang, k=k))
 else:
@@ -283,7 +289,7 @@ quality[3].metric(
 left, right = st.columns([2, 3])
 with left:
     st.markdown(f"**{t('enterprise.quality.calibration', lang)}**")
-    bins = calibration_points(model.calibration.table)
+    bins = calibration_points(model.calibration.table, privacy=privacy)
     figure = go.Figure()
     figure.add_scatter(
         x=[0, 1],

@@ -19,13 +19,12 @@ from retention.gap_tables import (
 )
 from retention.gaps import GAP_INDEX_METHOD
 from retention.i18n import label, t
-from retention.indicators import DEMAND_SETS, INDICATORS, IndicatorParameters
+from retention.indicators import DEMAND_SETS, INDICATORS
 from retention.layers import AmenityCategory, LayerKind, ZoneLevel
 from retention.maps import layers_bounds
-from retention.parameters import DEFAULT_TIME_WINDOWS
-from retention.privacy import PrivacyParameters
 from retention.travel_times import MODES
 from ui import cached, cached_access, cached_survey, state
+from ui.cached_parameters import current_parameters
 from ui.cached_survey import GAP_WEIGHT_METHODS
 from ui.entry import require_app_navigation
 from ui.map_view import asset_base_url, show_map
@@ -55,7 +54,9 @@ if park is None:
 synthetic_notice(park)
 st.caption(t("gaps.caption", lang))
 
-windows = {window.key: window for window in DEFAULT_TIME_WINDOWS}
+# The park's saved parameters (Assumptions page): windows, decay, targets, living circles, k.
+park_parameters = current_parameters(park)
+windows = {window.key: window for window in park_parameters.time_windows}
 categories = [category.value for category in AmenityCategory]
 
 controls = st.columns(4)
@@ -119,7 +120,7 @@ weights_method = st.radio(
     key=WEIGHTS,
 )
 
-parameters = IndicatorParameters(threshold_minutes=float(threshold), demand=demand)
+parameters = park_parameters.indicator_parameters(threshold_minutes=float(threshold), demand=demand)
 try:
     with st.spinner(t("gaps.computing", lang)):
         result = cached_access.travel_times(park)
@@ -270,7 +271,7 @@ with st.expander(t("gaps.method_title", lang)):
             method=weights_method,
             origin=gap_weights.origin,
             respondents=gap_weights.respondents,
-            min_group_size=PrivacyParameters().min_group_size,
+            min_group_size=park_parameters.privacy.min_group_size,
             lang=lang,
         ),
         hide_index=True,

@@ -13,6 +13,7 @@ import streamlit as st
 from retention.errors import ParkLifeError
 from retention.i18n import t
 from retention.layers import LayerKind
+from retention.park_parameters import MIN_ANONYMITY_K
 from retention.privacy import PrivacyParameters
 from retention.survey_analysis import (
     AnalysisParameters,
@@ -48,6 +49,7 @@ from retention.survey_tables import (
 )
 from retention.weighting import WeightingParameters, enterprise_headcounts
 from ui import cached, cached_survey, state
+from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
 
@@ -264,7 +266,13 @@ w1, w2 = st.columns(2)
 trim = w1.number_input(
     t("survey.trim", lang), min_value=0.0, max_value=50.0, value=0.0, step=1.0, key="survey.trim"
 )
-k = int(w2.number_input(t("survey.k", lang), 5, 50, value=5, step=1, key="survey.k"))
+# Starts at the park's saved k (Assumptions page); raising it here is a what-if for this page.
+saved_k = current_parameters(park).privacy.min_group_size
+k = int(
+    w2.number_input(
+        t("survey.k", lang), MIN_ANONYMITY_K, 100, value=saved_k, step=1, key="survey.k"
+    )
+)
 weighting_parameters = WeightingParameters(trim_max_ratio=trim if trim > 1 else None)
 try:
     weighting = cached_survey.weights(

@@ -11,15 +11,18 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from retention import travel_times
 from retention.i18n import t
 from retention.parameters import TravelParameters
+from retention.park import load_park
 from retention.park_parameters import (
     ParkParameters,
     load_park_parameters,
     park_parameters_path,
     park_parameters_to_toml,
 )
-from retention.privacy import PrivacyParameters
+from retention.privacy import PrivacyParameters, load_or_create_salt
+from retention.survey_store import SurveyStore, load_current_survey
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -120,3 +123,100 @@ def test_an_invalid_upload_names_the_file_and_key(data_dir: Path) -> None:
     assert any("'bad.toml'" in e and "travel.walk_speed_m_per_min" in e for e in errors), errors
     assert "assumptions.restore" not in [button.key for button in at.button]
     assert not park_parameters_path("jinshan", data_dir=data_dir).exists()
+
+
+# --- saved values reach the other pages ------------------------------------------------------
+
+
+@pytest.fixture
+def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count calls of the travel-time engine; start with empty caches so the count is exact."""
+    calls: list[str] = []
+    engine = travel_times.travel_times_for_park
+
+    def counted(park, **kwargs):
+        calls.append(str(kwargs["params"].walk_speed_m_per_min))
+        return engine(park, **kwargs)
+
+    monkeypatch.setattr(travel_times, "travel_times_for_park", counted)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield calls
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _save_on_assumptions_page(at: AppTest, key: str, value: float) -> None:
+    at.switch_page(PAGE).run()
+    at.number_input(key=key).set_value(value).run()
+    at.button(key="assumptions.save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _reached_minutes(at: AppTest) -> dict[tuple[str, str], float]:
+    """Amenities the selected residence reaches within 15 minutes (the Gaps page's table)."""
+    minutes = t("gaps.column.minutes", "en")
+    (table,) = [frame.value for frame in at.dataframe if minutes in frame.value.columns]
+    names = table[t("gaps.column.name", "en")]
+    keys = zip(names, table[t("gaps.column.category", "en")], strict=True)
+    return dict(zip(keys, table[minutes].astype(float), strict=True))
+
+
+@pytest.mark.slow
+def test_halving_walking_speed_doubles_walking_minutes_on_the_gaps_page(
+    engine_calls: list[str],
+) -> None:
+    at = _page()
+    at.switch_page("pages/gaps.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["gaps.mode"] == "walk"
+    before = _reached_minutes(at)
+    assert engine_calls == ["60.0"]
+    _save_on_assumptions_page(at, WALK, 30.0)
+    at.switch_page("pages/gaps.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    after = _reached_minutes(at)
+    assert engine_calls == ["60.0", "30.0"]  # the travel-time cache key changed
+    # within 15 minutes at half the speed: the amenities that took up to 7.5 minutes before
+    assert len(after) < len(before)
+    common = set(before) & set(after)
+    assert common
+    for amenity in common:
+        assert after[amenity] == pytest.approx(2 * before[amenity], abs=0.2), amenity
+    # display choices still reuse the run for the saved parameters
+    at.selectbox(key="gaps.indicator").set_value("gap_index").run()
+    at.selectbox(key="gaps.mode").set_value("ebike").run()
+    assert not at.exception
+    assert engine_calls == ["60.0", "30.0"]
+
+
+def _suppressed_notes(at: AppTest, k: int) -> int:
+    return [info.value for info in at.info].count(t("enterprise.suppressed", "en", k=k))
+
+
+@pytest.mark.slow
+def test_k_of_ten_suppresses_more_groups_on_the_enterprise_page(data_dir: Path) -> None:
+    at = _page()
+    at.switch_page("pages/enterprise.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    # an enterprise with 5-9 respondents: shown under k = 5, hidden under k = 10
+    park = load_park("jinshan", data_dir=data_dir)
+    survey = load_current_survey(
+        park,
+        store=SurveyStore(data_dir),
+        salt=load_or_create_salt("jinshan", data_dir=data_dir),
+    ).survey
+    counts = survey["enterprise_id"].astype(str).value_counts()
+    middle = sorted(str(eid) for eid, n in counts.items() if 5 <= n < 10)
+    assert middle
+    at.selectbox(key="enterprise.id").set_value(middle[0]).run()
+    assert not at.exception
+    shown_under_5 = _suppressed_notes(at, 5)
+    assert t("enterprise.kpi.leavers", "en") in [m.label for m in at.metric]
+    _save_on_assumptions_page(at, "assumptions.privacy.min_group_size", 10)
+    at.switch_page("pages/enterprise.py").run()
+    at.selectbox(key="enterprise.id").set_value(middle[0]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _suppressed_notes(at, 10) > shown_under_5
+    assert t("enterprise.kpi.leavers", "en") not in [m.label for m in at.metric]
+    assert t("enterprise.intro", "en", k=10) in [c.value for c in at.caption]

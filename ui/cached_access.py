@@ -1,10 +1,12 @@
 """Cached wrappers for travel times, access indicators and isochrones.
 
-Travel times are computed once per park id + data version + travel parameters
+Travel times are computed once per park id + data version + travel parameters and time windows
 (``st.cache_resource``: one shared, read-only result); indicators per mode, window and indicator
-options (``st.cache_data``). Choosing another indicator, category or display never recomputes
-travel times. Keys are ids, version strings and frozen parameter objects; the park itself is
-passed as ``_park`` (not hashed). Cached objects are shared by every session: never mutate them.
+options (``st.cache_data``). Parameters not passed are the park's saved ones
+(``ui.cached_parameters``): saving a new walking speed changes the key and recomputes, while
+choosing another indicator, category or display never recomputes travel times. Keys are ids,
+version strings and frozen parameter objects; the park itself is passed as ``_park`` (not hashed).
+Cached objects are shared by every session: never mutate them.
 """
 
 from __future__ import annotations
@@ -19,10 +21,9 @@ from retention.indicators import IndicatorParameters, ParkIndicators, indicators
 from retention.indicators import isochrones as isochrones_from_point
 from retention.layers import LayerKind
 from retention.network import StreetNetwork, network_from_roads
-from retention.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
+from retention.parameters import TimeWindow, TravelParameters
 from retention.park import ParkData
-
-DEFAULT_TRAVEL_PARAMETERS = TravelParameters()
+from ui.cached_parameters import current_parameters
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -40,10 +41,16 @@ def _travel_times(
 def travel_times(
     park: ParkData,
     *,
-    params: TravelParameters = DEFAULT_TRAVEL_PARAMETERS,
-    windows: tuple[TimeWindow, ...] = DEFAULT_TIME_WINDOWS,
+    params: TravelParameters | None = None,
+    windows: tuple[TimeWindow, ...] | None = None,
 ) -> travel_times_module.TravelTimeResult:
-    """Return the park's travel times (every mode and window), computed once per version."""
+    """Return the park's travel times (every mode and window), computed once per version.
+
+    ``params`` and ``windows`` default to the park's saved ones.
+    """
+    saved = current_parameters(park)
+    params = saved.travel if params is None else params
+    windows = saved.time_windows if windows is None else windows
     return _travel_times(park.park_id, park.data_version, params, windows, park)
 
 
@@ -74,12 +81,20 @@ def indicators(
     *,
     mode: str,
     window: str,
-    parameters: IndicatorParameters,
+    parameters: IndicatorParameters | None = None,
     weights: Mapping[str, float] | None = None,
-    params: TravelParameters = DEFAULT_TRAVEL_PARAMETERS,
-    windows: tuple[TimeWindow, ...] = DEFAULT_TIME_WINDOWS,
+    params: TravelParameters | None = None,
+    windows: tuple[TimeWindow, ...] | None = None,
 ) -> ParkIndicators:
-    """Return every indicator for one mode and window (``retention.indicators``), cached."""
+    """Return every indicator for one mode and window (``retention.indicators``), cached.
+
+    ``parameters`` (decay, gap targets, living circles), ``params`` and ``windows`` default to
+    the park's saved ones.
+    """
+    saved = current_parameters(park)
+    parameters = saved.indicator_parameters() if parameters is None else parameters
+    params = saved.travel if params is None else params
+    windows = saved.time_windows if windows is None else windows
     key = None if weights is None else tuple(sorted((str(k), float(v)) for k, v in weights.items()))
     return _indicators(
         park.park_id, park.data_version, params, windows, mode, window, parameters, key, park
@@ -123,8 +138,9 @@ def isochrones(
     lat: float,
     *,
     mode: str,
-    params: TravelParameters = DEFAULT_TRAVEL_PARAMETERS,
+    params: TravelParameters | None = None,
 ) -> gpd.GeoDataFrame | None:
     """Return 5/10/15-minute street isochrones from a point (walk or e-bike), or ``None``
-    when the park has no roads layer."""
+    when the park has no roads layer; ``params`` default to the park's saved ones."""
+    params = current_parameters(park).travel if params is None else params
     return _isochrones(park.park_id, park.data_version, lon, lat, mode, params, park)
