@@ -139,10 +139,11 @@ def _benchmark_chart(table: pd.DataFrame, axis_key: str, chart_key: str) -> None
         name=t("enterprise.series.park", lang),
     )
     figure.update_layout(
-        height=80 + 50 * len(labels),
-        margin={"l": 0, "r": 10, "t": 10, "b": 0},
+        height=110 + 50 * len(labels),
+        margin={"l": 0, "r": 10, "t": 40, "b": 0},
         xaxis_title=t(axis_key, lang),
-        legend={"orientation": "h"},
+        # Above the plot: below it, the legend sits on the axis title.
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
     )
     st.plotly_chart(figure, key=chart_key)
 
@@ -312,11 +313,11 @@ with left:
     )
     upper = float(min(1.0, max(bins["observed_high"].max(), bins["mean_predicted"].max()) + 0.05))
     figure.update_layout(
-        height=360,
-        margin={"l": 0, "r": 10, "t": 10, "b": 0},
+        height=380,
+        margin={"l": 0, "r": 10, "t": 40, "b": 0},
         xaxis={"title": t("enterprise.axis.predicted", lang), "range": [0, upper]},
         yaxis={"title": t("enterprise.axis.observed", lang), "range": [0, upper]},
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
     )
     st.plotly_chart(figure, key="enterprise.calibration_chart")
 with right:
