@@ -94,20 +94,42 @@ class DecayFunction:
         """Return the no-decay weight (1 for every reachable pair): classic 2SFCA."""
         return cls("uniform", source="Luo & Wang (2003), classic 2SFCA")
 
-    def weight(self, minutes: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """Return the weight of each travel time; ``inf`` or NaN (unreachable) weighs 0."""
-        times = np.asarray(minutes, dtype=float)
+    def weight(
+        self, minutes: npt.ArrayLike, *, catchment_minutes: float | None = None
+    ) -> npt.NDArray[np.float64]:
+        """Return the weight of each travel time; ``inf`` or NaN (unreachable) weighs 0.
+
+        With ``catchment_minutes``, times above it weigh 0 too.
+        """
+        times = np.asarray(minutes)
+        if self.kind == "step":
+            return self._step_weight(times, catchment_minutes)
+        times = np.asarray(times, dtype=float)
         reachable = np.isfinite(times)
+        if catchment_minutes is not None:
+            reachable &= times <= catchment_minutes
         if self.kind == "uniform":
             return reachable.astype(float)
-        if self.kind == "gaussian":
-            sigma = float(self.bandwidth_minutes or 0.0)
-            safe = np.where(reachable, times, 0.0)
-            return np.where(reachable, np.exp(-(safe**2) / (2.0 * sigma**2)), 0.0)
-        zones = np.asarray(self.zones_minutes)
-        table = np.append(np.asarray(self.weights), 0.0)
-        # searchsorted(left) finds the first zone whose bound is >= t, i.e. t <= bound (PySAL).
-        index = np.searchsorted(zones, np.where(reachable, times, np.inf), side="left")
+        sigma = float(self.bandwidth_minutes or 0.0)
+        safe = np.where(reachable, times, 0.0)
+        return np.where(reachable, np.exp(-(safe**2) / (2.0 * sigma**2)), 0.0)
+
+    def _step_weight(
+        self, times: np.ndarray, catchment_minutes: float | None
+    ) -> npt.NDArray[np.float64]:
+        # Weight w_k for t <= zone_k (PySAL). A catchment inside the zones ends them there.
+        bounds, weights = list(self.zones_minutes), list(self.weights)
+        if catchment_minutes is not None:
+            inside = [zone < catchment_minutes for zone in bounds]
+            cut = inside.index(False) if False in inside else len(bounds)
+            bounds = [*bounds[:cut], float(catchment_minutes)] if cut < len(bounds) else bounds
+            weights = weights[: len(bounds)]
+        # The zone of t is the number of bounds it exceeds (NaN exceeds them all: weight 0).
+        # float32 minutes stay float32: comparing them with a float64 bound is exact either way.
+        index = np.zeros(times.shape, dtype=np.uint8)
+        for bound in bounds:
+            index += ~(times <= np.float64(bound))
+        table = np.array([*weights, 0.0])
         return table[index]
 
 
@@ -248,8 +270,53 @@ def supply_norms_by_category(
     return result
 
 
-def _minutes_matrix(minutes: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    matrix = np.array(minutes, dtype=float)  # a copy: inputs are never mutated
+@dataclass(frozen=True, eq=False)
+class EffectiveMinutes:
+    """Travel minutes checked once, unreachable and unavailable pairs at ``inf`` (read-only).
+
+    Build it with :func:`effective_minutes`; every function of this module accepts it in place
+    of ``minutes`` (its ``available`` mask is already applied), so several indicators of one
+    matrix share one checked copy.
+
+    Parameters
+    ----------
+    values
+        ``(n_origins, n_amenities)`` float32 or float64 minutes, never NaN.
+    """
+
+    values: np.ndarray
+
+
+def effective_minutes(
+    minutes: npt.ArrayLike, *, available: npt.ArrayLike | None = None
+) -> EffectiveMinutes:
+    """Check a minutes matrix once and set unreachable or unavailable pairs to ``inf``.
+
+    Assumes the conventions of this module (NaN/``inf`` unreachable); float32 minutes stay
+    float32 (every comparison and every value returned is the same as in float64).
+
+    Parameters
+    ----------
+    minutes
+        Travel minutes, shape ``(n_origins, n_amenities)``.
+    available
+        Boolean mask, shape ``(n_origins, n_amenities)`` or ``(n_amenities,)``.
+
+    Returns
+    -------
+    EffectiveMinutes
+    """
+    values = _effective_minutes(minutes, available)
+    values.setflags(write=False)
+    return EffectiveMinutes(values)
+
+
+def _minutes_matrix(minutes: npt.ArrayLike) -> np.ndarray:
+    source = np.asarray(minutes)
+    # float32 travel times (TravelTimeResult) stay float32: half the memory, and comparisons
+    # with float64 bounds and values handed out as float64 are exactly as after a float64 copy.
+    dtype = np.float32 if source.dtype == np.float32 else np.float64
+    matrix = np.array(source, dtype=dtype)  # a copy: inputs are never mutated
     if matrix.ndim != 2:
         raise ParameterError(
             f"expected a 2-D matrix origins x amenities, got {matrix.ndim} dimension(s)",
@@ -263,14 +330,21 @@ def _minutes_matrix(minutes: npt.ArrayLike) -> npt.NDArray[np.float64]:
             row=int(row) + 1,
             column="minutes",
         )
-    matrix[np.isnan(matrix)] = np.inf
+    np.copyto(matrix, np.inf, where=np.isnan(matrix))
     return matrix
 
 
 def _effective_minutes(
-    minutes: npt.ArrayLike, available: npt.ArrayLike | None
-) -> npt.NDArray[np.float64]:
-    """Return the minutes matrix with unavailable pairs set to ``inf``."""
+    minutes: npt.ArrayLike | EffectiveMinutes, available: npt.ArrayLike | None
+) -> np.ndarray:
+    """Return the minutes matrix with unavailable pairs set to ``inf`` (never write to it)."""
+    if isinstance(minutes, EffectiveMinutes):
+        if available is not None:
+            raise ParameterError(
+                "effective minutes already carry their availability; pass available=None",
+                column="available",
+            )
+        return minutes.values
     matrix = _minutes_matrix(minutes)
     if available is None:
         return matrix
@@ -282,7 +356,8 @@ def _effective_minutes(
             f"expected shape {matrix.shape} or ({matrix.shape[1]},), got {mask.shape}",
             column="available",
         )
-    return np.where(np.broadcast_to(mask, matrix.shape), matrix, np.inf)
+    np.copyto(matrix, np.inf, where=~np.broadcast_to(mask, matrix.shape))
+    return matrix
 
 
 def _per_amenity(values: npt.ArrayLike, n_amenities: int, column: str) -> np.ndarray:
@@ -360,6 +435,23 @@ def _category_columns(categories: np.ndarray, category_order: Sequence[str] | No
     return sorted({str(c) for c in categories})
 
 
+def _category_groups(
+    cats: np.ndarray, columns: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(order, starts, sizes)``: amenity columns of each listed category, grouped.
+
+    ``order`` lists the columns of ``columns[0]``, then ``columns[1]`` ... (each in input
+    order); category ``c`` occupies ``order[starts[c] : starts[c] + sizes[c]]``.
+    """
+    code_of = {category: code for code, category in enumerate(columns)}
+    codes = np.array([code_of.get(c, -1) for c in cats.tolist()], dtype=np.int64)
+    listed = np.flatnonzero(codes >= 0)
+    order = listed[np.argsort(codes[listed], kind="stable")]
+    sizes = np.bincount(codes[listed], minlength=len(columns))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    return order, starts, sizes
+
+
 def _origin_index(origin_ids: Sequence[object] | None, n_origins: int) -> pd.Index:
     if origin_ids is None:
         return pd.RangeIndex(n_origins, name="origin")
@@ -424,14 +516,17 @@ def nearest_minutes(
     matrix = _effective_minutes(minutes, available)
     cats = _per_amenity(categories, matrix.shape[1], "categories").astype(str)
     columns = _category_columns(cats, category_order)
-    blocks = []
-    for category in columns:
-        sub = matrix[:, cats == category]
-        ranked = np.sort(sub, axis=1)[:, :k]
-        padded = np.full((matrix.shape[0], k), np.inf)
-        padded[:, : ranked.shape[1]] = ranked
-        blocks.append(padded)
-    values = np.hstack(blocks) if blocks else np.empty((matrix.shape[0], 0))
+    order, starts, sizes = _category_groups(cats, columns)
+    values = np.full((matrix.shape[0], len(columns) * k), np.inf)
+    for position in np.flatnonzero(sizes):
+        block = matrix[:, order[starts[position] : starts[position] + sizes[position]]]
+        if k == 1:
+            values[:, position] = block.min(axis=1)
+        else:
+            if block.shape[1] > k:
+                block = np.partition(block, k - 1, axis=1)[:, :k]
+            ranked = np.sort(block, axis=1)
+            values[:, position * k : position * k + ranked.shape[1]] = ranked
     header = pd.MultiIndex.from_product([columns, range(1, k + 1)], names=["category", "rank"])
     return pd.DataFrame(values, index=_origin_index(origin_ids, matrix.shape[0]), columns=header)
 
@@ -487,9 +582,21 @@ def cumulative_opportunities(
         amenity_weights = non_negative_values(
             _per_amenity(weights, n_amenities, "weights"), column="weights"
         )
-    within = (matrix <= threshold_minutes).astype(float) * amenity_weights
     columns = _category_columns(cats, category_order)
-    values = {category: within[:, cats == category].sum(axis=1) for category in columns}
+    order, starts, sizes = _category_groups(cats, columns)
+    within = matrix <= np.float64(threshold_minutes)
+    if weights is None:
+        # Counts by one matrix product with a category indicator: exact in float32 (whole
+        # numbers far below 2**24).
+        indicator = np.zeros((n_amenities, len(columns)), dtype=np.float32)
+        indicator[order, np.repeat(np.arange(len(columns)), sizes)] = 1.0
+        counts = (within.astype(np.float32) @ indicator).astype(np.float64)
+        values = {category: counts[:, position] for position, category in enumerate(columns)}
+    else:
+        values = {}
+        for category, start, size in zip(columns, starts, sizes, strict=True):
+            chosen = order[start : start + size]
+            values[category] = (within[:, chosen] * amenity_weights[chosen]).sum(axis=1)
     return _category_frame(values, origin_ids, matrix.shape[0])
 
 
@@ -540,14 +647,31 @@ def e2sfca(
         _per_amenity(supply, n_amenities, "supply"), column="supply"
     )
     people = people_per_origin(demand, n_origins, column="demand")
-    if catchment_minutes is not None:
-        if not catchment_minutes > 0:
-            raise ParameterError(
-                f"must be a positive number of minutes, got {catchment_minutes!r}",
-                column="catchment_minutes",
-            )
-        matrix = np.where(matrix <= catchment_minutes, matrix, np.inf)
-    weight = decay.weight(matrix)
+    _check_catchment(catchment_minutes)
+    return _e2sfca_checked(
+        matrix, supply_values, people, decay=decay, catchment_minutes=catchment_minutes
+    )
+
+
+def _check_catchment(catchment_minutes: float | None) -> None:
+    if catchment_minutes is not None and not catchment_minutes > 0:
+        raise ParameterError(
+            f"must be a positive number of minutes, got {catchment_minutes!r}",
+            column="catchment_minutes",
+        )
+
+
+def _e2sfca_checked(
+    matrix: np.ndarray,
+    supply_values: npt.NDArray[np.float64],
+    people: npt.NDArray[np.float64],
+    *,
+    decay: DecayFunction,
+    catchment_minutes: float | None,
+) -> npt.NDArray[np.float64]:
+    """E2SFCA on checked inputs (effective minutes, supply and people validated)."""
+    n_amenities = matrix.shape[1]
+    weight = decay.weight(matrix, catchment_minutes=catchment_minutes)
     weighted_demand = people @ weight
     served = weighted_demand > 0
     ratio = np.zeros(n_amenities)
@@ -641,19 +765,21 @@ def e2sfca_by_category(
         Rows are origins, columns categories.
     """
     matrix = _effective_minutes(minutes, available)
-    n_amenities = matrix.shape[1]
+    n_origins, n_amenities = matrix.shape
     cats = _per_amenity(categories, n_amenities, "categories").astype(str)
     supply_values = _per_amenity(supply, n_amenities, "supply")
+    people = people_per_origin(demand, n_origins, column="demand")
+    _check_catchment(catchment_minutes)
     columns = _category_columns(cats, category_order)
-    values = {
-        category: 1000.0
-        * e2sfca(
-            matrix[:, cats == category],
-            supply_values[cats == category],
-            demand,
+    order, starts, sizes = _category_groups(cats, columns)
+    values = {}
+    for category, start, size in zip(columns, starts, sizes, strict=True):
+        chosen = order[start : start + size]
+        values[category] = 1000.0 * _e2sfca_checked(
+            matrix[:, chosen],
+            non_negative_values(supply_values[chosen], column="supply"),
+            people,
             decay=decay,
             catchment_minutes=catchment_minutes,
         )
-        for category in columns
-    }
-    return _category_frame(values, origin_ids, matrix.shape[0])
+    return _category_frame(values, origin_ids, n_origins)

@@ -24,13 +24,14 @@ from retention.access import (
     DecayFunction,
     cumulative_opportunities,
     e2sfca_by_category,
+    effective_minutes,
     nearest_minutes,
 )
 from retention.errors import ParameterError
 from retention.gaps import DEFAULT_GAP_PARAMETERS, GapParameters, gap_index
 from retention.hexagons import reachable_areas
 from retention.layers import WGS84, AmenityCategory
-from retention.living_circle import living_circle_compliance, living_circle_met
+from retention.living_circle import compliance_from_met, living_circle_met_from_nearest
 from retention.network import NetworkMode, StreetNetwork
 from retention.standards import GB50180_2018, LivingCircleTable
 
@@ -194,46 +195,36 @@ def park_indicators(
     capacity = pd.to_numeric(amenities["capacity"], errors="coerce").fillna(0.0).to_numpy()
     people = origins["weight"].to_numpy(dtype=float)
     order = [category.value for category in AmenityCategory]
-    common = {"available": available, "origin_ids": origins.index, "category_order": order}
-    nearest = nearest_minutes(minutes, categories, **common).xs(1, level="rank", axis=1)
+    order += [c for c in parameters.living_circle.categories if c not in order]
+    # One checked, masked copy of the matrix serves every indicator below.
+    effective = effective_minutes(minutes, available=available)
+    common = {"origin_ids": origins.index, "category_order": order}
+    nearest_all = nearest_minutes(effective, categories, **common).xs(1, level="rank", axis=1)
+    nearest = nearest_all[[category.value for category in AmenityCategory]]
     opportunities = cumulative_opportunities(
-        minutes, categories, threshold_minutes=parameters.threshold_minutes, **common
-    )
+        effective, categories, threshold_minutes=parameters.threshold_minutes, **common
+    )[nearest.columns]
     capacity_within = cumulative_opportunities(
-        minutes,
+        effective,
         categories,
         threshold_minutes=parameters.threshold_minutes,
         weights=capacity,
         **common,
-    )
+    )[nearest.columns]
     in_demand = origins["origin_set"].isin(DEMAND_SETS[parameters.demand]).to_numpy()
     supply = e2sfca_by_category(
-        minutes,
+        effective,
         categories,
         capacity,
         np.where(in_demand, people, 0.0),
         decay=parameters.decay,
         catchment_minutes=parameters.catchment_minutes,
         **common,
-    )
-    met = living_circle_met(
-        minutes,
-        categories,
-        table=parameters.living_circle,
-        available=available,
-        origin_ids=origins.index,
-    )
+    )[nearest.columns]
+    met = living_circle_met_from_nearest(nearest_all, table=parameters.living_circle)
     residents = (origins["origin_set"] == "residence").to_numpy()
     rows = residents if residents.any() else np.ones(len(origins), dtype=bool)
-    matrix = np.asarray(minutes, dtype=float)
-    mask = None if available is None else np.broadcast_to(np.asarray(available), matrix.shape)
-    compliance = living_circle_compliance(
-        matrix[rows],
-        categories,
-        people[rows],
-        table=parameters.living_circle,
-        available=None if mask is None else mask[rows],
-    )
+    compliance = compliance_from_met(met[rows], people[rows], table=parameters.living_circle)
     gap = gap_index(nearest, supply_per_1000=supply, parameters=parameters.gap, weights=weights)
     return ParkIndicators(
         origins=pd.DataFrame(origins.drop(columns="geometry", errors="ignore")),
@@ -339,9 +330,7 @@ def isochrones(
     if network.approximate or network.node_xy.size == 0:
         return nothing
     point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=WGS84)
-    snapped = network.snap(
-        point, mode=network_mode, max_distance_metres=max_snap_distance_metres
-    )
+    snapped = network.snap(point, mode=network_mode, max_distance_metres=max_snap_distance_metres)
     if not snapped.usable[0] or snapped.nodes[0] < 0:
         return nothing
     access_minutes = float(snapped.distance_metres[0]) / walk_speed_m_per_min

@@ -68,6 +68,37 @@ def living_circle_met(
         origin_ids=origin_ids,
         category_order=table.categories,
     ).xs(1, level="rank", axis=1)
+    return living_circle_met_from_nearest(nearest, table=table, basis=basis)
+
+
+def living_circle_met_from_nearest(
+    nearest: pd.DataFrame, *, table: LivingCircleTable = GB50180_2018, basis: str = "minutes"
+) -> pd.DataFrame:
+    """Return, per origin and required category, whether the nearest one is within its tier.
+
+    Assumes ``nearest`` holds minutes (or metres) to the nearest available amenity, origins x
+    categories (``retention.access.nearest_minutes`` at rank 1), with a column for every
+    category of ``table``; the same answer as :func:`living_circle_met` on the matrix.
+
+    Parameters
+    ----------
+    nearest
+        Nearest minutes or metres, rows origins, columns categories.
+    table
+        Tiers and the category requirements.
+    basis
+        ``"minutes"``, ``"metres"`` or ``"metres_strict"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Boolean, rows origins, columns the table's categories.
+    """
+    basis = _basis(basis)
+    missing = [c for c in table.categories if c not in nearest.columns]
+    if missing:
+        raise ParameterError(f"nearest has no column for {', '.join(missing)}", column="nearest")
+    nearest = nearest[list(table.categories)]
     thresholds = pd.Series(
         {category: table.threshold(category, basis=basis) for category in table.categories}
     )
@@ -115,6 +146,38 @@ def living_circle_compliance(
     met = living_circle_met(
         minutes_or_metres, categories, table=table, basis=basis, available=available
     )
+    return compliance_from_met(met, people, table=table, basis=basis)
+
+
+def compliance_from_met(
+    met: pd.DataFrame,
+    people: npt.ArrayLike,
+    *,
+    table: LivingCircleTable = GB50180_2018,
+    basis: str = "minutes",
+) -> pd.DataFrame:
+    """Return the share of people within each required category's tier, from ``met``.
+
+    Assumes ``met`` is :func:`living_circle_met` (or :func:`living_circle_met_from_nearest`)
+    for the same ``table`` and ``basis``; the same answer as :func:`living_circle_compliance`.
+
+    Parameters
+    ----------
+    met
+        Boolean, rows origins, columns the table's categories.
+    people
+        People at each origin, shape ``(n_origins,)``.
+    table
+        Tiers and the category requirements.
+    basis
+        ``"minutes"``, ``"metres"`` or ``"metres_strict"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`living_circle_compliance`.
+    """
+    basis = _basis(basis)
     weights = people_per_origin(people, len(met))
     total = float(weights.sum())
     rows = []

@@ -19,6 +19,7 @@ from retention.access import (
     cumulative_opportunities,
     e2sfca,
     e2sfca_by_category,
+    effective_minutes,
     nearest_minutes,
     non_negative_values,
     people_per_origin,
@@ -360,3 +361,78 @@ def test_non_negative_values_accepts_zero_and_converts_to_float() -> None:
     assert values.dtype == np.float64 and values.tolist() == [0.0, 5.0]
     with pytest.raises(ParameterError, match="row 1, column 'supply': must be a non-negative"):
         non_negative_values([-0.5, 1.0], column="supply")
+
+
+# --- one checked matrix shared by several indicators, float32 minutes --------------------------
+
+
+def test_effective_minutes_give_the_same_answers_as_the_mask() -> None:
+    available = np.array([[True, True, True, False], [True, False, True, True]])
+    effective = effective_minutes(MINUTES, available=available)
+    assert not effective.values.flags.writeable
+    pd.testing.assert_frame_equal(
+        nearest_minutes(effective, CATEGORIES, k=2),
+        nearest_minutes(MINUTES, CATEGORIES, k=2, available=available),
+    )
+    pd.testing.assert_frame_equal(
+        cumulative_opportunities(effective, CATEGORIES, threshold_minutes=10.0),
+        cumulative_opportunities(MINUTES, CATEGORIES, threshold_minutes=10.0, available=available),
+    )
+    supply, people = np.array([1.0, 2.0, 3.0, 4.0]), np.array([100.0, 200.0])
+    pd.testing.assert_frame_equal(
+        e2sfca_by_category(effective, CATEGORIES, supply, people),
+        e2sfca_by_category(MINUTES, CATEGORIES, supply, people, available=available),
+    )
+
+
+def test_effective_minutes_refuse_a_second_mask() -> None:
+    effective = effective_minutes(MINUTES)
+    with pytest.raises(ParameterError, match="already carry their availability"):
+        nearest_minutes(effective, CATEGORIES, available=np.ones(4, dtype=bool))
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(
+    problem=access_problems(categories=("court", "park", "clinic"), supply=st.floats(0.0, 50.0)),
+    threshold=st.sampled_from([0.1, 10.0, 12.3, 29.99]),
+)
+def test_float32_minutes_answer_as_their_float64_values(
+    problem: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], threshold: float
+) -> None:
+    minutes, cats, supply, people = problem
+    # Put some times exactly on the float32 neighbour of a bound: compared as float64 values.
+    minutes = np.where(minutes > 40, np.float32(threshold), minutes)
+    as32 = minutes.astype(np.float32)
+    as64 = as32.astype(np.float64)
+    decay = DecayFunction.step((threshold, 30.0), (1.0, 0.5))
+    pd.testing.assert_frame_equal(
+        nearest_minutes(as32, cats, k=2), nearest_minutes(as64, cats, k=2)
+    )
+    pd.testing.assert_frame_equal(
+        cumulative_opportunities(as32, cats, threshold_minutes=threshold, weights=supply),
+        cumulative_opportunities(as64, cats, threshold_minutes=threshold, weights=supply),
+    )
+    pd.testing.assert_frame_equal(
+        e2sfca_by_category(as32, cats, supply, people, decay=decay, catchment_minutes=20.0),
+        e2sfca_by_category(as64, cats, supply, people, decay=decay, catchment_minutes=20.0),
+    )
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(times=hnp.arrays(float, 12, elements=st.one_of(TRAVEL_MINUTES, st.just(math.nan))))
+def test_step_weight_is_the_first_zone_at_or_above(times: np.ndarray) -> None:
+    zones, weights = (10.0, 20.0, 30.0), (1.0, 0.68, 0.22)
+    expected = [
+        next((w for z, w in zip(zones, weights, strict=True) if t <= z), 0.0) for t in times
+    ]
+    decay = DecayFunction.step(zones, weights)
+    assert decay.weight(times).tolist() == expected
+    for catchment in (5.0, 10.0, 25.0, 30.0, 45.0):
+        cut = np.where(times <= catchment, times, np.inf)
+        assert decay.weight(times, catchment_minutes=catchment).tolist() == decay.weight(
+            cut
+        ).tolist()
+        gaussian = DecayFunction.gaussian(12.0)
+        np.testing.assert_array_equal(
+            gaussian.weight(times, catchment_minutes=catchment), gaussian.weight(cut)
+        )

@@ -5,14 +5,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from retention.access import nearest_minutes
 from retention.errors import ParameterError
 from retention.layers import AmenityCategory
-from retention.living_circle import living_circle_compliance, living_circle_met
+from retention.living_circle import (
+    compliance_from_met,
+    living_circle_compliance,
+    living_circle_met,
+    living_circle_met_from_nearest,
+)
 from retention.standards import (
     GB50180_2018,
     LivingCircleRequirement,
@@ -160,3 +167,32 @@ def test_people_weighted_shares_lie_in_zero_one(problem, categories) -> None:
         assert (result["people_within"] <= result["people_total"]).all()
     else:
         assert np.isnan(shares).all()
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(
+    minutes=hnp.arrays(
+        float, (5, 8), elements=st.one_of(st.floats(0.0, 30.0), st.just(INF), st.just(math.nan))
+    ),
+    seed=st.integers(0, 100),
+)
+def test_met_and_compliance_from_nearest_equal_the_matrix_versions(
+    minutes: np.ndarray, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    categories = rng.choice(list(GB50180_2018.categories), size=minutes.shape[1])
+    people = rng.integers(0, 500, size=minutes.shape[0]).astype(float)
+    met = living_circle_met(minutes, categories)
+    nearest = nearest_minutes(minutes, categories, category_order=GB50180_2018.categories).xs(
+        1, level="rank", axis=1
+    )
+    pd.testing.assert_frame_equal(living_circle_met_from_nearest(nearest), met)
+    pd.testing.assert_frame_equal(
+        compliance_from_met(met, people), living_circle_compliance(minutes, categories, people)
+    )
+
+
+def test_met_from_nearest_needs_every_required_category() -> None:
+    nearest = pd.DataFrame({"grocery": [3.0]})
+    with pytest.raises(ParameterError, match="nearest has no column for"):
+        living_circle_met_from_nearest(nearest)
