@@ -128,9 +128,23 @@ class DecayFunction:
         # float32 minutes stay float32: comparing them with a float64 bound is exact either way.
         index = np.zeros(times.shape, dtype=np.uint8)
         for bound in bounds:
-            index += ~(times <= np.float64(bound))
+            index += ~(times <= _bound_for(times, bound))
         table = np.array([*weights, 0.0])
         return table[index]
+
+
+def _bound_for(values: np.ndarray, bound: float) -> np.floating:
+    """Return ``bound`` in the dtype of ``values`` such that ``v <= it`` iff ``v <= bound``.
+
+    float32 values compare against the largest float32 not above the float64 bound, so the
+    comparison runs in float32 and still answers as in float64.
+    """
+    if values.dtype != np.float32:
+        return np.float64(bound)
+    narrow = np.float32(bound)
+    if float(narrow) > bound:
+        narrow = np.nextafter(narrow, np.float32(-np.inf))
+    return narrow
 
 
 def _validate_step(zones: tuple[float, ...], weights: tuple[float, ...]) -> None:
@@ -584,7 +598,7 @@ def cumulative_opportunities(
         )
     columns = _category_columns(cats, category_order)
     order, starts, sizes = _category_groups(cats, columns)
-    within = matrix <= np.float64(threshold_minutes)
+    within = matrix <= _bound_for(matrix, threshold_minutes)
     if weights is None:
         # Counts by one matrix product with a category indicator: exact in float32 (whole
         # numbers far below 2**24).
@@ -768,18 +782,35 @@ def e2sfca_by_category(
     n_origins, n_amenities = matrix.shape
     cats = _per_amenity(categories, n_amenities, "categories").astype(str)
     supply_values = _per_amenity(supply, n_amenities, "supply")
-    people = people_per_origin(demand, n_origins, column="demand")
-    _check_catchment(catchment_minutes)
     columns = _category_columns(cats, category_order)
     order, starts, sizes = _category_groups(cats, columns)
-    values = {}
-    for category, start, size in zip(columns, starts, sizes, strict=True):
+    # Checked in the order of one e2sfca call per category (supply, demand, catchment).
+    checked_supply = np.zeros(len(order))
+    people: npt.NDArray[np.float64] | None = None
+    for start, size in zip(starts, sizes, strict=True):
         chosen = order[start : start + size]
-        values[category] = 1000.0 * _e2sfca_checked(
-            matrix[:, chosen],
-            non_negative_values(supply_values[chosen], column="supply"),
-            people,
-            decay=decay,
-            catchment_minutes=catchment_minutes,
+        checked_supply[start : start + size] = non_negative_values(
+            supply_values[chosen], column="supply"
         )
+        if people is None:
+            people = people_per_origin(demand, n_origins, column="demand")
+            _check_catchment(catchment_minutes)
+    if people is None:
+        people = people_per_origin(demand, n_origins, column="demand")
+        _check_catchment(catchment_minutes)
+    # Every category at once: step 1 is per amenity anyway, and step 2 sums each category's
+    # columns through one product with a (amenity x category) matrix of the ratios (zero rows
+    # for amenities of unlisted categories).
+    weight = decay.weight(matrix, catchment_minutes=catchment_minutes)
+    weighted_demand = (people @ weight)[order]
+    served = weighted_demand > 0
+    ratio = np.zeros(len(order))
+    ratio[served] = checked_supply[served] / weighted_demand[served]
+    by_category = np.zeros((n_amenities, len(columns)))
+    by_category[order, np.repeat(np.arange(len(columns)), sizes)] = ratio
+    supply_per_person = weight @ by_category
+    values = {
+        category: 1000.0 * supply_per_person[:, position]
+        for position, category in enumerate(columns)
+    }
     return _category_frame(values, origin_ids, n_origins)

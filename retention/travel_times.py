@@ -419,7 +419,6 @@ class TravelTimeEngine:
         graph = _csr_min(parts, stop_base + n_stops)
         origins = np.flatnonzero(source.usable)
         targets = np.flatnonzero(target.usable)
-        riding: np.ndarray | None = None
         if len(origins) and len(targets) and n_route_stops:
             ride = dijkstra(graph, directed=True, indices=rs_all, limit=params.max_minutes)
             # Boarding at stop b (wait + penalty) to standing at stop s, the best route from b.
@@ -434,18 +433,17 @@ class TravelTimeEngine:
                 egress[:, targets],
                 cutoff=params.max_minutes,
             )
-            found = _walk_then_ride(access[origins], from_stop, cutoff=params.max_minutes)
-            if len(origins) == n_origins and len(targets) == n_destinations:
-                riding = found
-            else:
-                riding = np.full((n_origins, n_destinations), np.inf)
-                riding[np.ix_(origins, targets)] = found
-        if riding is None:
-            return walk.copy()
-        result = np.fmin(walk, riding, out=riding)
-        result[np.isnan(walk)] = np.nan  # unplaced points stay unplaced
-        result[result > params.max_minutes] = np.inf
-        return result
+            # Start from walking all the way and keep whatever transit makes shorter; unplaced
+            # points (NaN in walk) are outside origins x targets and stay NaN.
+            result = walk.copy()
+            everything = len(origins) == n_origins and len(targets) == n_destinations
+            block = result if everything else result[np.ix_(origins, targets)]
+            _walk_then_ride(access[origins], from_stop, best=block)
+            if not everything:
+                result[np.ix_(origins, targets)] = block
+            result[result > params.max_minutes] = np.inf
+            return result
+        return walk.copy()
 
 
 def _ride_then_walk(
@@ -472,15 +470,12 @@ def _ride_then_walk(
     return result
 
 
-def _walk_then_ride(access: np.ndarray, from_stop: np.ndarray, *, cutoff: float) -> np.ndarray:
-    """Min over boarding stops b of (walk to b + minutes from boarding at b), origins x dest."""
-    best = np.full((access.shape[0], from_stop.shape[1]), np.inf)
+def _walk_then_ride(access: np.ndarray, from_stop: np.ndarray, *, best: np.ndarray) -> None:
+    """Lower ``best`` (origins x destinations) to walk to a stop b + minutes from boarding at b."""
     for board in np.flatnonzero(np.isfinite(from_stop).any(axis=1)):
         rows = np.flatnonzero(np.isfinite(access[:, board]))
         if len(rows):
             best[rows] = np.minimum(best[rows], access[rows, board, None] + from_stop[board])
-    best[best > cutoff] = np.inf
-    return best
 
 
 def _check_mode(mode: str) -> Mode:
