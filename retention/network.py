@@ -305,12 +305,14 @@ class ContractedGraph:
     def to_nodes(self, distances: np.ndarray, nodes: np.ndarray) -> np.ndarray:
         """Distances from rows' sources to original ``nodes``, given distances over ``graph``."""
         near, far = self.near[nodes], self.far[nodes]
-        padded = np.concatenate([distances, np.full((len(distances), 1), np.inf)], axis=1)
-        near = np.where(near < 0, padded.shape[1] - 1, near)
-        far = np.where(far < 0, padded.shape[1] - 1, far)
-        return np.minimum(
-            padded[:, near] + self.near_minutes[nodes], padded[:, far] + self.far_minutes[nodes]
-        )
+        # A node without chain ends reads any column plus an infinite offset: inf.
+        near_minutes = np.where(near < 0, np.inf, self.near_minutes[nodes])
+        far_minutes = np.where(far < 0, np.inf, self.far_minutes[nodes])
+        near, far = np.maximum(near, 0), np.maximum(far, 0)
+        result = distances[:, near] + near_minutes
+        if (near != far).any():
+            np.minimum(result, distances[:, far] + far_minutes, out=result)
+        return result
 
 
 def contract_chains(graph: csr_matrix, keep: npt.ArrayLike) -> ContractedGraph:

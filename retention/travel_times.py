@@ -314,10 +314,10 @@ class TravelTimeEngine:
         """Minutes for one leg (walk or ride) between snapped points, access included."""
         leg_mode: Mode = "walk" if mode == "transit" else mode
         network = self._networks[leg_mode]
-        result = np.full((len(source.nodes), len(target.nodes)), np.nan)
+        shape = (len(source.nodes), len(target.nodes))
         rows, cols = np.flatnonzero(source.usable), np.flatnonzero(target.usable)
         if len(rows) == 0 or len(cols) == 0:
-            return result
+            return np.full(shape, np.nan)
         if network.approximate:
             speed = (
                 self._params.walk_speed_m_per_min
@@ -333,8 +333,13 @@ class TravelTimeEngine:
             between = _node_matrix(
                 self._graphs[leg_mode], source.nodes[rows], target.nodes[cols], cutoff=cutoff
             )
-            block = access[:, None] + between + egress[None, :]
+            # In place, in the order access + between + egress.
+            block = np.add(between, access[:, None], out=between)
+            block += egress[None, :]
         block[block > cutoff] = np.inf
+        if len(rows) == shape[0] and len(cols) == shape[1]:
+            return block
+        result = np.full(shape, np.nan)
         result[np.ix_(rows, cols)] = block
         return result
 
@@ -427,6 +432,9 @@ class TravelTimeEngine:
             boarded, starts = np.unique(rs_stop[order], return_index=True)
             first_leg = rs_board[order, None] + ride[order, stop_base:]
             board_to_stop[boarded] = np.minimum.reduceat(first_leg, starts, axis=0)
+            # Only stops some origin can walk to are ever boarded.
+            walkable = np.isfinite(access[origins]).any(axis=0)
+            board_to_stop[~walkable] = np.inf
             from_stop = _ride_then_walk(
                 board_to_stop,
                 self._stop_walk_minutes,
@@ -574,7 +582,7 @@ def _node_matrix(
     block[block > cutoff] = np.inf
     if reverse:
         block = block.T
-    return block[source_inverse][:, target_inverse]
+    return block[np.ix_(source_inverse.ravel(), target_inverse.ravel())]
 
 
 # --- the whole park ----------------------------------------------------------------------------
