@@ -164,6 +164,17 @@ def new_offline_page(browser: object, *, locale: str = "en-US") -> tuple[object,
     return page, log
 
 
+def wait_until_idle(page: object, *, settle_ms: int = 300) -> None:
+    """Wait until the app has finished the rerun an interaction started.
+
+    A widget changed while a rerun is still running can be overtaken by it (an upload made during
+    the rerun of a radio click is dropped), so tests act like a user who waits for the page.
+    """
+    page.wait_for_timeout(settle_ms)  # type: ignore[attr-defined]
+    running = page.get_by_test_id("stStatusWidgetRunningIcon")  # type: ignore[attr-defined]
+    running.wait_for(state="hidden", timeout=60_000)
+
+
 def open_page(page: object, app_url: str, nav_label: str, heading: str) -> None:
     """Open the app at its root, then go to a page through the sidebar navigation."""
     page.goto(app_url, wait_until="domcontentloaded")  # type: ignore[attr-defined]
@@ -174,6 +185,7 @@ def open_page(page: object, app_url: str, nav_label: str, heading: str) -> None:
     page.locator("h1").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
     nav.get_by_role("link", name=nav_label, exact=True).click()
     page.get_by_role("heading", name=heading).wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    wait_until_idle(page)
 
 
 @pytest.fixture

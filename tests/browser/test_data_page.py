@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import new_offline_page, open_page
+from .conftest import new_offline_page, open_page, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,7 +28,9 @@ def test_upload_csv_shows_validation_report(app_url: str, browser, tmp_path: Pat
     page.get_by_role("combobox", name="Layer").click()
     page.get_by_role("option", name="Amenities").click()
     expect(page.get_by_role("combobox", name="Layer")).to_have_value("Amenities")
+    wait_until_idle(page)
     page.get_by_text("GCJ-02 (Amap 高德, Tencent 腾讯)").click()
+    wait_until_idle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv_path))
 
     page.get_by_role("heading", name="Validation report: amenities.csv").wait_for(timeout=60_000)

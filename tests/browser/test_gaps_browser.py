@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from retention.i18n import t
 
-from .conftest import new_offline_page
+from .conftest import new_offline_page, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,6 +31,7 @@ def test_gaps_map_renders_offline_and_a_click_selects_a_residence(
     tiles.click()
     page.get_by_role("option", name=t("common.tiles.none", "en")).click()
     expect(tiles).to_have_value(t("common.tiles.none", "en"))
+    wait_until_idle(page)
     nav.get_by_role("link", name=t("gaps.page_title", "en"), exact=True).click()
     page.get_by_role("heading", name=t("gaps.title", "en")).wait_for(timeout=60_000)
 

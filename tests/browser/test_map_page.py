@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from retention.i18n import label
 from retention.layers import AmenityCategory
 
-from .conftest import new_offline_page, open_page
+from .conftest import new_offline_page, open_page, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -69,6 +69,7 @@ def test_map_without_tiles_requests_nothing_off_machine(app_url: str, browser) -
     page.get_by_role("combobox", name="Map background").click()
     page.get_by_role("option", name="No tiles (offline)").click()
     expect(page.get_by_role("combobox", name="Map background")).to_have_value("No tiles (offline)")
+    wait_until_idle(page)
     nav.get_by_role("link", name="Map", exact=True).click()
     page.get_by_role("heading", name="Park map").wait_for(timeout=60_000)
     frame = page.frame_locator(FOLIUM_IFRAME)

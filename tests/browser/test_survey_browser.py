@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from retention.i18n import t
 from tests.survey_fixtures import demo_rows, wenjuanxing_csv
 
-from .conftest import new_offline_page, open_page
+from .conftest import new_offline_page, open_page, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,6 +29,7 @@ def test_upload_mapping_report_ipa_and_add_to_park(
     page, log = new_offline_page(browser, locale="en-US")
     open_page(page, app_url, t("survey.page_title", "en"), t("survey.title", "en"))
     page.get_by_text(t("survey.source.upload", "en"), exact=True).click()
+    wait_until_idle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv_path))
 
     # The mapping editor shows every column with its suggested target.
@@ -53,6 +54,7 @@ def test_upload_mapping_report_ipa_and_add_to_park(
 
     page.get_by_role("textbox", name=t("survey.wave", "en")).fill(WAVE)
     page.get_by_role("textbox", name=t("survey.wave", "en")).press("Enter")
+    wait_until_idle(page)
     save = page.get_by_role("button", name=t("survey.save", "en", wave=WAVE, n=ROWS - 1))
     expect(save).to_be_visible(timeout=60_000)
     save.click()
