@@ -84,8 +84,10 @@ def test_all_implementations_agree_with_the_engine(smoke_results: tuple[dict, Pa
             assert verdict["same_reachability"], (case["id"], name)
             assert verdict["max_abs_diff"] <= verdict["tolerance"]
             compared += 1
-    # c1: scipy, igraph; c2: + networkx; d: scipy, networkx (+ pandana); e: PySAL.
-    assert compared >= 8
+    # c1: scipy, igraph; c2: + networkx; d: networkx (+ pandana where the bench requirements
+    # are installed; CI has only the product's); e: PySAL.
+    pandana_installed = importlib.util.find_spec("pandana") is not None
+    assert compared >= 7 + pandana_installed
 
 
 @pytest.mark.slow
