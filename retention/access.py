@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -330,7 +330,7 @@ def _minutes_matrix(minutes: npt.ArrayLike) -> np.ndarray:
     # float32 travel times (TravelTimeResult) stay float32: half the memory, and comparisons
     # with float64 bounds and values handed out as float64 are exactly as after a float64 copy.
     dtype = np.float32 if source.dtype == np.float32 else np.float64
-    matrix = np.array(source, dtype=dtype)  # a copy: inputs are never mutated
+    matrix: npt.NDArray[np.floating[Any]] = np.array(source, dtype=dtype)  # a copy, never the input
     if matrix.ndim != 2:
         raise ParameterError(
             f"expected a 2-D matrix origins x amenities, got {matrix.ndim} dimension(s)",
@@ -489,7 +489,7 @@ def _category_frame(
 
 
 def nearest_minutes(
-    minutes: npt.ArrayLike,
+    minutes: npt.ArrayLike | EffectiveMinutes,
     categories: npt.ArrayLike,
     *,
     k: int = 1,
@@ -546,7 +546,7 @@ def nearest_minutes(
 
 
 def cumulative_opportunities(
-    minutes: npt.ArrayLike,
+    minutes: npt.ArrayLike | EffectiveMinutes,
     categories: npt.ArrayLike,
     *,
     threshold_minutes: float,
@@ -615,7 +615,7 @@ def cumulative_opportunities(
 
 
 def e2sfca(
-    minutes: npt.ArrayLike,
+    minutes: npt.ArrayLike | EffectiveMinutes,
     supply: npt.ArrayLike,
     demand: npt.ArrayLike,
     *,
@@ -694,7 +694,7 @@ def _e2sfca_checked(
 
 
 def two_step_fca(
-    minutes: npt.ArrayLike,
+    minutes: npt.ArrayLike | EffectiveMinutes,
     supply: npt.ArrayLike,
     demand: npt.ArrayLike,
     *,
@@ -735,7 +735,7 @@ def two_step_fca(
 
 
 def e2sfca_by_category(
-    minutes: npt.ArrayLike,
+    minutes: npt.ArrayLike | EffectiveMinutes,
     categories: npt.ArrayLike,
     supply: npt.ArrayLike,
     demand: npt.ArrayLike,
