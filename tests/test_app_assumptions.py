@@ -23,7 +23,7 @@ from retention.park_parameters import (
 )
 from retention.privacy import PrivacyParameters, load_or_create_salt
 from retention.survey_store import SurveyStore, load_current_survey
-from ui import state
+from ui import cached_model, state
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -220,3 +220,30 @@ def test_k_of_ten_suppresses_more_groups_on_the_enterprise_page(data_dir: Path) 
     assert _suppressed_notes(at, 10) > shown_under_5
     assert t("enterprise.kpi.leavers", "en") not in [m.label for m in at.metric]
     assert t("enterprise.intro", "en", k=10) in [c.value for c in at.caption]
+
+
+@pytest.mark.slow
+def test_a_new_walking_speed_refits_the_enterprise_figures(
+    monkeypatch: pytest.MonkeyPatch, engine_calls: list[str]
+) -> None:
+    fits: list[tuple[str, object]] = []
+    compute = cached_model.enterprise_retention
+
+    def counted(model, features, enterprise_id, *args, **kwargs):
+        fits.append((str(enterprise_id), model))
+        return compute(model, features, enterprise_id, *args, **kwargs)
+
+    monkeypatch.setattr(cached_model, "enterprise_retention", counted)
+    at = _page()
+    at.switch_page("pages/enterprise.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    enterprise_id = str(at.selectbox(key="enterprise.id").value)
+    assert [eid for eid, _ in fits] == [enterprise_id]
+    _save_on_assumptions_page(at, WALK, 30.0)
+    at.switch_page("pages/enterprise.py").run()
+    at.selectbox(key="enterprise.id").set_value(enterprise_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert engine_calls == ["60.0", "30.0"]
+    # recomputed from the model refitted on the new access features, not the cached old fit
+    assert [eid for eid, _ in fits] == [enterprise_id, enterprise_id]
+    assert fits[1][1] is not fits[0][1]

@@ -10,7 +10,7 @@ else the bundled synthetic demo workbook), so the model is keyed on its version 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
@@ -57,6 +57,9 @@ class RetentionInputs:
     survey_origin, survey_waves, survey_version
         Where the survey came from (``stored`` or ``demo``), the stored wave labels used, and
         the survey's version (a cache key).
+    travel_parameters, time_windows
+        The saved travel parameters and time windows the access features were computed with
+        (cache keys of everything derived from these inputs).
     """
 
     features: pd.DataFrame
@@ -68,6 +71,8 @@ class RetentionInputs:
     survey_origin: str = "demo"
     survey_waves: tuple[str, ...] = ()
     survey_version: str = ""
+    travel_parameters: TravelParameters = field(default_factory=TravelParameters)
+    time_windows: tuple[TimeWindow, ...] = ()
 
 
 def has_survey(park: ParkData) -> bool:
@@ -118,6 +123,8 @@ def _inputs(
         survey_origin=current.origin,
         survey_waves=tuple(record.wave for record in current.waves),
         survey_version=current.version,
+        travel_parameters=travel_parameters,
+        time_windows=windows,
     )
 
 
@@ -145,12 +152,16 @@ def _enterprise(
     park_id: str,
     data_version: str,
     survey_key: str,
+    travel_parameters: TravelParameters,
+    windows: tuple[TimeWindow, ...],
     enterprise_id: str,
     conversion: ConversionParameters,
     cost: ReplacementCost,
     privacy: PrivacyParameters,
     _inputs: RetentionInputs,
 ) -> EnterpriseRetention:
+    # The travel parameters and windows are keys because ``_inputs`` (its features and model)
+    # depends on them and is not hashed: a new saved walking speed must refit, not hit.
     if _inputs.model is None:
         raise ValueError("no fitted model")
     return enterprise_retention(
@@ -176,6 +187,8 @@ def enterprise(
     """Return one enterprise's intent, leavers and drivers (``enterprise_retention``), cached.
 
     ``privacy`` defaults to the park's saved anonymity threshold (``ui.cached_parameters``).
+    Keyed on everything ``inputs`` was built from (data and survey versions, travel parameters
+    and time windows), so figures follow a newly saved parameter.
     """
     if privacy is None:
         privacy = current_parameters(park).privacy
@@ -183,6 +196,8 @@ def enterprise(
         park.park_id,
         park.data_version,
         inputs.survey_version,
+        inputs.travel_parameters,
+        inputs.time_windows,
         enterprise_id,
         conversion,
         cost,
