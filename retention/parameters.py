@@ -150,11 +150,12 @@ class TravelParameters:
     Parameters
     ----------
     walk_speed_m_per_min
-        Walking speed (PARAMETERS.md default 14).
+        Walking speed (default 60 m/min, GB 50647-2011; PARAMETERS.md item 14).
     ebike_speed_kmh
-        E-bike speed (PARAMETERS.md default 15).
+        E-bike speed (default 15 km/h; PARAMETERS.md item 15).
     bus_speed_kmh
-        Bus commercial speed for routes without a speed of their own (PARAMETERS.md default 16).
+        Bus commercial speed for routes without a speed of their own (default 15 km/h;
+        PARAMETERS.md item 16).
     boarding_penalty_minutes
         Added at every boarding, including a transfer, on top of waiting (assumption).
     max_walk_access_minutes
