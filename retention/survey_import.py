@@ -45,8 +45,19 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _META_HEADERS = ("序号", "提交答卷时间", "答卷编号")
-PERSONAL_HEADER_PATTERN = re.compile(r"ip|来自ip|来源ip|ip地址|手机|电话|身份证", re.IGNORECASE)
-"""Headers of personal-data columns dropped as soon as a file is read (IP, phone, ID card)."""
+PERSONAL_HEADER_PATTERN = re.compile(
+    # Latin words only as whole tokens, so "zip code", "Description", "Equipment" or "Commute
+    # trip minutes" survive; "来自IP", "IP地址", "Source IP" and "ip_address" do not.
+    r"(?<![a-z])(?:ip(?:v[46])?|e-?mail|phone|mobile|full ?name|real ?name)(?![a-z])"
+    # Chinese labels of personal fields; 微信 alone would also hit questions about WeChat use.
+    r"|手机|电话|身份证|姓名|邮箱|电子邮件|昵称|微信(?:号|名|账号|open ?id|union ?id)",
+    re.IGNORECASE,
+)
+"""Headers of personal-data columns dropped as soon as a file is read.
+
+IP address, phone, ID card, name, WeChat account or nickname, e-mail. English "name" alone is not
+matched: "enterprise name" is an answer the survey needs.
+"""
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a 50 MB survey is ~200k responses; larger is a mistake
 
 
@@ -106,6 +117,10 @@ class SurveyImport:
         The column mapping used.
     rows_read
         Non-blank data rows in the file.
+    header_rows, encoding
+        As read (``RawSurvey``).
+    notes
+        One line per personal-data column dropped on reading, naming it.
     """
 
     survey: pd.DataFrame
@@ -615,6 +630,10 @@ def import_survey(
         rows_read=len(raw.frame),
         header_rows=raw.header_rows,
         encoding=raw.encoding,
+        notes=tuple(
+            f"personal-data column {column!r} was dropped on reading and is never stored"
+            for column in raw.dropped_columns
+        ),
     )
 
 

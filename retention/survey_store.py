@@ -4,13 +4,14 @@ Layout (``<data_dir>`` is ``$PARKLIFE_DATA_DIR``, default ``<repo>/data``)::
 
     <data_dir>/parks/<park_id>/survey/manifest.json           the waves: id, label, file, counts
     <data_dir>/parks/<park_id>/survey/waves/<wave_id>.parquet  the clean respondent table
-    <data_dir>/parks/<park_id>/survey/reports/<wave_id>.json   issues, rejected rows, mapping
+    <data_dir>/parks/<park_id>/survey/reports/<wave_id>.json   issue locations, mapping
 
 Only the clean, pseudonymised table (``retention.survey_schema.SURVEY_COLUMNS``) is stored: raw
 respondent ids never reach it, and personal-data columns (IP, phone, ID card) were dropped when
-the file was read. The report keeps the rejected rows for re-download without the columns mapped
-to a respondent id or response number (the data-row number locates each row) and without their
-values in the issue list.
+the file was read. The stored report, offered to every later user of the park, keeps only where
+each issue is (data row, column) and what was expected, never an answer: one respondent's answers
+are a group of 1, below any k-anonymity threshold. Rejected rows stay downloadable only in the
+session that uploaded them (``SurveyImport.rejected``); the counts are in the manifest.
 
 As in ``retention.store`` (both use ``retention.file_store``), the manifest is the source of
 truth; every file is written to a temporary name and renamed over the old one, manifest last, so a
@@ -57,6 +58,8 @@ DEMO_SURVEY_FILE = "survey_wjx.xlsx"
 DEMO_WAVE = "demo"
 ID_TARGETS = ("respondent_id", "response_number")
 """Mapping targets whose raw values identify a person: never stored, not even in reports."""
+REPORT_ISSUE_COLUMNS = ("row", "column", "value", "expected", "rejected")
+"""Columns of a stored wave report's issue table (``value`` blank wherever a row is named)."""
 
 
 class UnknownWaveError(ParkLifeError, KeyError):
@@ -102,11 +105,14 @@ class SurveyWaveRecord:
 
 @dataclass(frozen=True)
 class SurveyWaveReport:
-    """A wave's record with its issues, rejected rows and mapping, for download after the fact."""
+    """A wave's record with its issue locations and mapping, for download after the fact.
+
+    Holds no answer of any respondent (module docstring): ``issues`` has
+    ``REPORT_ISSUE_COLUMNS`` with ``value`` blank in every row-level issue.
+    """
 
     record: SurveyWaveRecord
     issues: pd.DataFrame
-    rejected: pd.DataFrame
     mapping: dict[str, str]
 
 
@@ -237,13 +243,9 @@ class SurveyStore:
             for target in ID_TARGETS
             if (column := survey_import.mapping.column_for(target)) is not None
         }
+        # No rejected rows and no answer values: this report is shown to every later user.
         report = {
-            "issues": frame_to_json(_without_id_values(issues, id_columns)),
-            "rejected": frame_to_json(
-                survey_import.rejected.drop(
-                    columns=[c for c in survey_import.rejected.columns if c in id_columns]
-                )
-            ),
+            "issues": frame_to_json(_without_answers(issues)),
             "mapping": {
                 column: target
                 for column, target in survey_import.mapping.as_dict().items()
@@ -313,31 +315,51 @@ class SurveyStore:
         return _conform(pd.concat(frames, ignore_index=True))
 
     def load_report(self, park_id: str, wave_id: str) -> SurveyWaveReport:
-        """Return a wave's record, issues, rejected rows and mapping (for re-download)."""
+        """Return a wave's record, issue locations and mapping (for re-download).
+
+        Reports stored before answers were left out also held rejected rows and issue values:
+        those are dropped here too, so no stored answer ever reaches a download.
+        """
         record = self.get_wave(park_id, wave_id)
         payload = read_json(self._report_path(park_id, wave_id))
         return SurveyWaveReport(
             record=record,
-            issues=frame_from_json(payload["issues"]),
-            rejected=frame_from_json(payload["rejected"]),
+            issues=_without_answers(frame_from_json(payload["issues"])),
             mapping=dict(payload["mapping"]),
         )
 
 
 def wave_report_xlsx(report: SurveyWaveReport) -> bytes:
-    """Return a stored wave's rejected rows and issues as an XLSX workbook (two sheets)."""
+    """Return a stored wave's counts and issue locations as an XLSX workbook (two sheets)."""
+    record = report.record
+    counts = pd.DataFrame(
+        {
+            "count": ["rows_read", "valid_rows", "rejected_rows", "warning_count"],
+            "value": [
+                record.rows_read,
+                record.valid_rows,
+                record.rejected_rows,
+                record.warning_count,
+            ],
+        }
+    )
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        report.rejected.to_excel(writer, sheet_name="rejected_rows", index=False)
+        counts.to_excel(writer, sheet_name="counts", index=False)
         report.issues.to_excel(writer, sheet_name="issues", index=False)
     return buffer.getvalue()
 
 
-def _without_id_values(issues: pd.DataFrame, id_columns: set[str]) -> pd.DataFrame:
-    out = issues.copy()
-    mask = out["column"].isin(id_columns).to_numpy()
-    out.loc[mask, "value"] = ""
-    return out
+def _without_answers(issues: pd.DataFrame) -> pd.DataFrame:
+    """Return the issue table with ``REPORT_ISSUE_COLUMNS`` and no respondent's answer.
+
+    A row-level issue's value is a respondent's answer (or raw id), so it is blanked; an issue
+    with no row is about the file or a header and keeps its value.
+    """
+    out = issues.reindex(columns=list(REPORT_ISSUE_COLUMNS)).copy()
+    out["value"] = out["value"].astype("object").where(out["row"].isna(), "")
+    out["value"] = out["value"].fillna("")
+    return out.reset_index(drop=True)
 
 
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:

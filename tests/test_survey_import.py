@@ -348,3 +348,48 @@ def test_random_wenjuanxing_like_rows_never_crash_the_import(rows: list[list[str
     # Nothing is silently dropped: every non-blank row is either kept or rejected with reasons.
     assert len(result.survey) + len(result.rejected) == result.rows_read
     assert all(len(reason) > 0 for reason in result.rejected["reasons"])
+
+
+INNOCENT_HEADERS = ["Commute trip minutes", "Description", "Relationship", "Equipment", "zip code"]
+# HEADERS already holds 来自IP.
+PERSONAL_HEADERS = [
+    "来自IP",
+    "姓名",
+    "微信昵称",
+    "邮箱",
+    "IP地址",
+    "手机号码",
+    "Source IP",
+    "E-mail",
+]
+
+
+def test_personal_columns_are_dropped_by_name_and_innocent_ones_kept() -> None:
+    headers = [*HEADERS, *INNOCENT_HEADERS, *PERSONAL_HEADERS[1:]]
+    extra = [f"v{i}" for i in range(len(INNOCENT_HEADERS) + len(PERSONAL_HEADERS) - 1)]
+    raw = read_survey_file(
+        _csv([[*row, *extra] for row in GOOD_ROWS], headers=headers, encoding="utf-8"),
+        file_name="survey.csv",
+    )
+    for header in INNOCENT_HEADERS:
+        assert header in raw.headers, header
+    assert set(raw.dropped_columns) == set(PERSONAL_HEADERS)
+    assert not set(PERSONAL_HEADERS) & set(raw.headers)
+
+    result = import_survey(
+        raw, enterprises=_enterprises(), residences=_residences(), salt=SALT, wave="w"
+    )
+    assert len(result.notes) == len(PERSONAL_HEADERS)
+    for header in PERSONAL_HEADERS:
+        [note] = [n for n in result.notes if repr(header) in n]
+        assert "dropped on reading" in note
+
+
+def test_wechat_question_is_not_mistaken_for_a_personal_column() -> None:
+    headers = [*HEADERS, "14、您是否通过微信群了解园区活动:"]
+    raw = read_survey_file(
+        _csv([[*row, "是"] for row in GOOD_ROWS], headers=headers, encoding="utf-8"),
+        file_name="survey.csv",
+    )
+    assert "14、您是否通过微信群了解园区活动:" in raw.headers
+    assert raw.dropped_columns == ("来自IP",)

@@ -16,6 +16,7 @@ from shapely.geometry import Point
 
 from retention import store as store_module
 from retention.errors import ValidationError
+from retention.file_store import frame_to_json
 from retention.layers import LayerKind
 from retention.park import ParkData
 from retention.survey_import import PERSONAL_HEADER_PATTERN, import_survey, read_survey_file
@@ -111,11 +112,14 @@ def test_saved_wave_survives_a_new_store_object(tmp_path: Path, imported) -> Non
     assert record.encoding == "gb18030"
     pd.testing.assert_frame_equal(reopened.load(PARK), imported.survey)
     report = reopened.load_report(PARK, wave_id)
-    assert report.rejected["row"].tolist() == [4]
-    assert "不存在的公司" in report.rejected["reasons"].iloc[0]
+    rejected_issues = report.issues[report.issues["rejected"]]
+    assert rejected_issues["row"].tolist() == [4]
+    assert rejected_issues["column"].tolist() == ["1、您所在的企业:"]
     assert report.mapping["1、您所在的企业:"] == "enterprise"
     sheets = pd.read_excel(io.BytesIO(wave_report_xlsx(report)), sheet_name=None)
-    assert sheets["rejected_rows"]["row"].tolist() == [4]
+    assert set(sheets) == {"counts", "issues"}
+    counts = dict(zip(sheets["counts"]["count"], sheets["counts"]["value"], strict=True))
+    assert (counts["rows_read"], counts["valid_rows"], counts["rejected_rows"]) == (4, 3, 1)
     assert len(sheets["issues"]) == len(report.issues)
 
 
@@ -223,9 +227,48 @@ def test_nothing_stored_holds_a_raw_id_or_an_ip(tmp_path: Path, imported) -> Non
             leaked = [s for s in secrets if s.encode("utf-8") in content]
             assert not leaked, (path.name, leaked)
     report = store.load_report(PARK, wave_id)
-    assert "员工编号" not in report.rejected.columns
     assert "员工编号" not in report.mapping
-    assert not [c for c in report.rejected.columns if PERSONAL_HEADER_PATTERN.search(str(c))]
+
+
+def test_stored_report_holds_no_answer_values(tmp_path: Path, imported) -> None:
+    # The rejected row's answers (one respondent: a group of 1) are in the import result for
+    # the uploading session only; the stored report, shown to every later user, has none.
+    # Answers that are not also part of a question's text (the mapping names the headers).
+    answers = [v for v in _rows()[3][4:] if v and not any(v in h for h in HEADERS)]
+    assert "不存在的公司" in answers and len(answers) >= 3
+    assert set(answers) <= {str(v) for v in imported.rejected.iloc[0]}
+    store = SurveyStore(tmp_path)
+    wave_id = store.save_wave(PARK, imported, source_name="survey.csv", wave="2024-spring")
+    content = store._report_path(PARK, wave_id).read_text(encoding="utf-8")
+    stored = json.loads(content)
+    assert set(stored) == {"issues", "mapping"}
+    for answer in answers:
+        assert answer not in content and json.dumps(answer)[1:-1] not in content, answer
+    report = store.load_report(PARK, wave_id)
+    assert list(report.issues.columns) == ["row", "column", "value", "expected", "rejected"]
+    assert (report.issues.loc[report.issues["row"].notna(), "value"] == "").all()
+    book = pd.read_excel(io.BytesIO(wave_report_xlsx(report)), sheet_name=None, dtype=str)
+    cells = {v for sheet in book.values() for v in sheet.to_numpy().ravel() if isinstance(v, str)}
+    assert not set(answers) & cells
+
+
+def test_report_stored_before_the_fix_loses_its_rejected_rows(tmp_path: Path, imported) -> None:
+    store = SurveyStore(tmp_path)
+    wave_id = store.save_wave(PARK, imported, source_name="survey.csv", wave="2024-spring")
+    path = store._report_path(PARK, wave_id)
+    old = json.loads(path.read_text(encoding="utf-8"))
+    old["issues"] = frame_to_json(
+        pd.DataFrame(
+            {"file": ["survey.csv"], "row": [4], "column": ["1、您所在的企业:"],
+             "value": ["不存在的公司"], "expected": ["an enterprise"], "rejected": [True]}
+        )
+    )  # fmt: skip
+    old["rejected"] = {"row": [4], "reasons": ["不存在的公司"]}
+    path.write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    report = store.load_report(PARK, wave_id)
+    assert not hasattr(report, "rejected")
+    assert report.issues["value"].tolist() == [""]
+    assert "不存在的公司" not in wave_report_xlsx(report).decode("latin-1")
 
 
 def _demo_park(park_id: str = PARK) -> ParkData:
