@@ -13,7 +13,6 @@ import streamlit as st
 from retention.errors import ParkLifeError
 from retention.i18n import t
 from retention.layers import LayerKind
-from retention.park_parameters import MIN_ANONYMITY_K
 from retention.privacy import PrivacyParameters
 from retention.survey_analysis import (
     AnalysisParameters,
@@ -66,31 +65,42 @@ st.caption(t("survey.intro", lang))
 
 # Actions run as button callbacks (before the rerun a click starts) and leave their message
 # here for that run to show.
-FLASH = "survey.flash"  # (kind, message) of a wave save/remove
+FLASH = "survey.flash"  # (kind, message, detail) of a wave save/remove
 MAPPING_FLASH = "survey.mapping_flash"  # the mapping was saved
 store = cached_survey.survey_store()
+
+
+def _show_error(message: str, detail: str) -> None:
+    # The exception text is English and technical: the user's language leads, it only follows.
+    st.error(message)
+    if detail:
+        st.caption(t("survey.error_detail", lang, error=detail))
 
 
 def _save(result: SurveyImport, source_name: str, wave_label: str) -> None:
     try:
         store.save_wave(park.park_id, result, source_name=source_name, wave=wave_label)
     except ParkLifeError as exc:
-        st.session_state[FLASH] = ("error", t("survey.save_error", lang, error=str(exc)))
+        message = t("survey.save_error", lang, wave=wave_label.strip())
+        st.session_state[FLASH] = ("error", message, str(exc))
     else:
         message = t("survey.saved", lang, wave=wave_label.strip(), n=len(result.survey))
-        st.session_state[FLASH] = ("success", message)
+        st.session_state[FLASH] = ("success", message, "")
 
 
 def _remove(wave_id: str, wave_label: str) -> None:
     store.remove_wave(park.park_id, wave_id)
-    st.session_state[FLASH] = ("success", t("survey.removed", lang, wave=wave_label))
+    st.session_state[FLASH] = ("success", t("survey.removed", lang, wave=wave_label), "")
 
 
 # --- the park's stored survey ------------------------------------------------------------------
 st.subheader(t("survey.stored_title", lang))
 flash = st.session_state.pop(FLASH, None)
 if flash is not None:
-    (st.success if flash[0] == "success" else st.error)(flash[1])
+    if flash[0] == "success":
+        st.success(flash[1])
+    else:
+        _show_error(flash[1], flash[2])
 records = store.list_waves(park.park_id)
 if not records:
     has_demo = demo_survey_path(park.park_id) is not None
@@ -117,11 +127,14 @@ else:
                 time=record.imported_at.replace("T", " ")[:16],
             )
         )
+        # Counts and issue locations only: rejected rows (one respondent's answers each) are
+        # offered for download in the uploading session alone, below.
         download.download_button(
             t("survey.download_report", lang),
             wave_report_xlsx(store.load_report(park.park_id, record.wave_id)),
             file_name=f"survey_{record.wave}_report.xlsx",
             key=f"survey.report.{record.wave_id}",
+            help=t("survey.download_report_help", lang),
         )
         remove.button(
             t("survey.remove", lang),
@@ -152,8 +165,10 @@ wave = st.text_input(t("survey.wave", lang), value="2024-spring", key="survey.wa
 try:
     raw = cached_survey.raw_survey(data, file_name)
 except ParkLifeError as exc:
-    st.error(t("survey.read_error", lang, error=str(exc)))
+    _show_error(t("survey.read_error", lang), str(exc))
     st.stop()
+if raw.dropped_columns:
+    st.info(t("survey.dropped_columns", lang, columns="、".join(raw.dropped_columns)))
 
 # --- mapping ---------------------------------------------------------------------------------
 st.subheader(t("survey.mapping", lang))
@@ -178,7 +193,7 @@ edited = st.data_editor(
 try:
     mapping = ColumnMapping.from_frame(edited)
 except ParkLifeError as exc:
-    st.error(t("survey.mapping_error", lang, error=str(exc)))
+    _show_error(t("survey.mapping_error", lang), str(exc))
     st.stop()
 
 
@@ -201,7 +216,7 @@ try:
         data, file_name, mapping, park, wave=wave, link_parameters=LinkParameters()
     )
 except ParkLifeError as exc:
-    st.error(t("survey.mapping_error", lang, error=str(exc)))
+    _show_error(t("survey.mapping_error", lang), str(exc))
     st.stop()
 
 # --- validation report -------------------------------------------------------------------------
@@ -266,20 +281,27 @@ w1, w2 = st.columns(2)
 trim = w1.number_input(
     t("survey.trim", lang), min_value=0.0, max_value=50.0, value=0.0, step=1.0, key="survey.trim"
 )
-# Starts at the park's saved k (Assumptions page); raising it here is a what-if for this page.
+# Starts at the park's saved k (Assumptions page); raising it here is a what-if for this page,
+# lowering it below the saved k is not allowed (smaller groups would be shown and exported).
 saved_k = current_parameters(park).privacy.min_group_size
-k = int(
-    w2.number_input(
-        t("survey.k", lang), MIN_ANONYMITY_K, 100, value=saved_k, step=1, key="survey.k"
-    )
+chosen_k = w2.number_input(
+    t("survey.k", lang),
+    min_value=saved_k,
+    max_value=max(100, saved_k),
+    value=saved_k,
+    step=1,
+    key="survey.k",
+    help=t("survey.k_help", lang, k=saved_k),
 )
+# A value kept in the session from before the saved k was raised must not undercut it either.
+k = max(int(chosen_k), saved_k)
 weighting_parameters = WeightingParameters(trim_max_ratio=trim if trim > 1 else None)
 try:
     weighting = cached_survey.weights(
         data, result, park, wave=wave, parameters=weighting_parameters
     )
 except ParkLifeError as exc:
-    st.error(str(exc))
+    _show_error(t("survey.weights_error", lang), str(exc))
     st.stop()
 m1, m2, m3 = st.columns(3)
 m1.metric(t("survey.respondents", lang), len(result.survey))

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from retention.errors import ValidationError
 from retention.i18n import t
-from ui import state
+from retention.park_parameters import ParkParameters, save_park_parameters
+from retention.privacy import PrivacyParameters
+from ui import cached_survey, state
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -58,3 +61,41 @@ def test_survey_page_runs_on_the_demo_survey(lang: str, data_dir: Path) -> None:
 
     at.button(key="survey.save_mapping").click().run()
     assert (data_dir / "jinshan" / "survey_mappings.json").exists()
+
+
+@pytest.mark.slow
+def test_k_cannot_go_below_the_parks_saved_k(data_dir: Path) -> None:
+    saved = ParkParameters(privacy=PrivacyParameters(min_group_size=10))
+    save_park_parameters(saved, "jinshan", data_dir=data_dir)
+    at = _survey_page("zh")
+    assert not at.exception, [e.value for e in at.exception]
+    k_input = at.number_input(key="survey.k")
+    assert (k_input.min, k_input.max, k_input.value) == (10, 100, 10)
+    # Even a smaller value forced into the session (the browser clamps; a stale session may
+    # not) is not used: the page still hides groups below 10.
+    at.number_input(key="survey.k").set_value(5)
+    at.selectbox(key="survey.group_by").set_value("enterprise_id")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = [c.value for c in at.caption]
+    assert not [c for c in captions if "少于 5 人" in c]
+    table = at.dataframe[-1].value
+    hidden = int((table == "<k").sum().sum())
+    assert hidden > 0  # the demo park has enterprises with fewer than 10 respondents
+    assert t("survey.suppressed_note", "zh", count=hidden, k=10) in captions
+
+
+@pytest.mark.slow
+def test_an_error_is_told_in_the_users_language_with_the_detail_below(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    detail = "enterprise 'E99' has no headcount; expected employees > 0"
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise ValidationError(detail, column="enterprise_id")
+
+    monkeypatch.setattr(cached_survey, "weights", failing)
+    at = _survey_page("zh")
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [t("survey.weights_error", "zh")]
+    assert any(c.value.startswith("技术详情") and detail in c.value for c in at.caption)
