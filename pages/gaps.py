@@ -8,6 +8,7 @@ import streamlit as st
 from retention.errors import ValidationError
 from retention.gap_map import build_gap_map, nearest_origin_id
 from retention.gap_tables import (
+    PEOPLE_SETS,
     compliance_table,
     distribution,
     gap_contributions,
@@ -40,6 +41,8 @@ THRESHOLD = "gaps.threshold"
 DEMAND = "gaps.demand"
 ZONE_LEVEL = "gaps.zone_level"
 RESIDENCE = "gaps.residence"
+PEOPLE_BASIS = "gaps.people_basis"
+_PEOPLE_COLUMN = {"residence": "gaps.column.residents", "enterprise": "gaps.column.workers"}
 WEIGHTS = "gaps.weights"
 MAP = "gaps.map"
 _PENDING_RESIDENCE = "gaps.pending_residence"  # set by a map click, applied before the widget
@@ -213,6 +216,16 @@ if click and click != st.session_state.get(_LAST_CLICK):
 # --- rankings ------------------------------------------------------------------------------
 st.subheader(t("gaps.worst_title", lang))
 st.caption(t("gaps.worst_caption", lang))
+# Residents and workers are largely the same people: people-weighted figures use one set.
+people_basis = st.radio(
+    t("gaps.people_basis", lang),
+    PEOPLE_SETS,
+    format_func=lambda origin_set: t(f"gaps.people_basis.{origin_set}", lang),
+    horizontal=True,
+    help=t("gaps.people_basis_help", lang),
+    key=PEOPLE_BASIS,
+)
+basis = t(f"gaps.basis.{people_basis}", lang)
 ranked = st.columns(3)
 for column, origin_set in zip(ranked[:2], ("residence", "enterprise"), strict=True):
     column.markdown(f"**{t(f'gaps.worst.{origin_set}', lang)}**")
@@ -222,7 +235,8 @@ for column, origin_set in zip(ranked[:2], ("residence", "enterprise"), strict=Tr
         ),
         hide_index=True,
     )
-ranked[2].markdown(f"**{t('gaps.worst.zone', lang, level=label('zone_level', zone_level, lang))}**")
+zone_level_name = label("zone_level", zone_level, lang)
+ranked[2].markdown(f"**{t('gaps.worst.zone', lang, level=zone_level_name, basis=basis)}**")
 ranked[2].dataframe(
     zone_ranking(
         origins,
@@ -233,6 +247,7 @@ ranked[2].dataframe(
         unit=unit,
         lang=lang,
         max_minutes=result.params.max_minutes,
+        origin_set=people_basis,
     ),
     hide_index=True,
 )
@@ -240,18 +255,19 @@ if indicator == "nearest":
     st.caption(t("gaps.zone_cap_note", lang, minutes=f"{result.params.max_minutes:g}"))
 
 # --- distribution weighted by people ------------------------------------------------------
-st.subheader(t("gaps.histogram_title", lang))
-reachable, unreachable_people = distribution(origins, values)
+st.subheader(t("gaps.histogram_title", lang, basis=basis))
+reachable, unreachable_people = distribution(origins, values, origin_set=people_basis)
+people_axis = t(_PEOPLE_COLUMN[people_basis], lang)
 figure = px.histogram(
     x=reachable["value"].to_numpy(),
     y=reachable["people"].to_numpy(),
     histfunc="sum",
     nbins=30,
-    labels={"x": unit, "y": t("gaps.column.people", lang)},
+    labels={"x": unit, "y": people_axis},
 )
-figure.update_layout(yaxis_title=t("gaps.column.people", lang), xaxis_title=unit, height=320)
+figure.update_layout(yaxis_title=people_axis, xaxis_title=unit, height=320)
 st.plotly_chart(figure, key="gaps.histogram")
-st.caption(t("gaps.histogram_caption", lang, people=f"{unreachable_people:,}"))
+st.caption(t(f"gaps.histogram_caption.{people_basis}", lang, people=f"{unreachable_people:,}"))
 
 # --- living-circle compliance ------------------------------------------------------------
 st.subheader(t("gaps.compliance_title", lang))

@@ -26,8 +26,10 @@ LOWER_IS_BETTER: frozenset[str] = frozenset({"nearest", "gap_index"})
 larger value is better."""
 
 PEOPLE_SETS: tuple[str, ...] = ("residence", "enterprise")
-"""Origin sets that stand for people (residents at home, employees at work); H3 cells are a map
-grid and would count the same people twice."""
+"""Origin sets that stand for people: residents at home (the GB 50180 living-circle basis, the
+default) and employees at their workplace. The two are the same people seen twice (a worker in a
+dormitory is both), so people-weighted figures use one set at a time, never their sum; H3 cells
+are a map grid and stand for nobody."""
 
 _NO_DATA = "–"
 _UNRANKED = 1e12  # sorts unreachable origins (inf) after every finite value
@@ -127,8 +129,22 @@ def worst_served(
     ).head(limit)
 
 
-def people_values(origins: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
-    """Return the value and people of every origin standing for people (``PEOPLE_SETS``).
+def _people_set(origin_set: str) -> str:
+    if origin_set not in PEOPLE_SETS:
+        raise ParameterError(
+            f"unknown people basis {origin_set!r}; expected one of {', '.join(PEOPLE_SETS)}",
+            column="origin_set",
+        )
+    return origin_set
+
+
+def people_values(
+    origins: pd.DataFrame, values: pd.Series, *, origin_set: str = "residence"
+) -> pd.DataFrame:
+    """Return the value and people of every origin of one people set (``PEOPLE_SETS``).
+
+    Assumes residents and employees are the same people counted at home and at work, so only
+    one set is returned: residents at home by default (the GB 50180 living-circle basis).
 
     Parameters
     ----------
@@ -136,22 +152,34 @@ def people_values(origins: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
         Origins of the park (``origin_set``, ``weight``).
     values
         One indicator value per origin (same index).
+    origin_set
+        ``"residence"`` (residents at home) or ``"enterprise"`` (employees at their workplace).
 
     Returns
     -------
     pandas.DataFrame
         ``value``, ``people``, indexed like ``origins``.
+
+    Raises
+    ------
+    ParameterError
+        When ``origin_set`` is not a people set or ``values`` does not align with ``origins``.
     """
+    chosen = _people_set(origin_set)
     values = _aligned(origins, values)
-    rows = origins[origins["origin_set"].isin(PEOPLE_SETS)]
+    rows = origins[origins["origin_set"] == chosen]
     return pd.DataFrame(
         {"value": values.loc[rows.index], "people": rows["weight"].astype(float)},
         index=rows.index,
     )
 
 
-def distribution(origins: pd.DataFrame, values: pd.Series) -> tuple[pd.DataFrame, int]:
+def distribution(
+    origins: pd.DataFrame, values: pd.Series, *, origin_set: str = "residence"
+) -> tuple[pd.DataFrame, int]:
     """Return the people-weighted distribution of reachable values and who cannot reach at all.
+
+    Assumes one people set at a time (see :func:`people_values`), so nobody is counted twice.
 
     Parameters
     ----------
@@ -159,14 +187,17 @@ def distribution(origins: pd.DataFrame, values: pd.Series) -> tuple[pd.DataFrame
         Origins of the park.
     values
         One indicator value per origin (same index).
+    origin_set
+        ``"residence"`` (residents at home, the default) or ``"enterprise"`` (employees at their
+        workplace).
 
     Returns
     -------
     tuple
-        ``value``, ``people`` of every people origin with a finite value, and the number of
-        people (rounded down) whose value is not finite (unreachable or unplaced).
+        ``value``, ``people`` of every origin of the set with a finite value, and the number of
+        its people (rounded down) whose value is not finite (unreachable or unplaced).
     """
-    frame = people_values(origins, values)
+    frame = people_values(origins, values, origin_set=origin_set)
     finite = np.isfinite(frame["value"].to_numpy())
     return frame.loc[finite], int(frame.loc[~finite, "people"].sum())
 
@@ -181,13 +212,17 @@ def zone_ranking(
     unit: str,
     lang: str,
     max_minutes: float,
+    origin_set: str = "residence",
     limit: int = 10,
 ) -> pd.DataFrame:
     """Return the zones of one level, worst first, by the people-weighted mean of the indicator.
 
-    Assumes residents count at home and employees at work. For ``nearest`` an unreachable
-    category counts as ``max_minutes`` (the engine's limit), so a zone's mean stays finite;
-    compliance means are shown as the share of people.
+    Assumes residents count at home and employees at work, and that they are largely the same
+    people: the mean is weighted by one set (``origin_set``) and the zone's residents and
+    workers are shown side by side, never summed. For ``nearest`` an unreachable category
+    counts as ``max_minutes`` (the engine's limit), so a zone's mean stays finite; compliance
+    means are shown as the share of people. A zone without people of the chosen set has no
+    mean ("–") and ranks last.
 
     Parameters
     ----------
@@ -207,43 +242,63 @@ def zone_ranking(
         ``"en"`` or ``"zh"``.
     max_minutes
         Minutes an unreachable category counts as for ``nearest``.
+    origin_set
+        People the mean is weighted by: ``"residence"`` (residents at home, the default) or
+        ``"enterprise"`` (employees at their workplace).
     limit
         Rows to return.
 
     Returns
     -------
     pandas.DataFrame
-        Zone name (origins outside every zone form one row), people and the formatted mean.
+        Zone name (origins outside every zone form one row), residents, workers and the
+        formatted mean.
     """
-    frame = people_values(origins, values)
-    capped = frame["value"]
+    chosen = _people_set(origin_set)
+    values = _aligned(origins, values)
+    column = ZONE_COLUMNS[ZoneLevel(zone_level)]
+    rows = origins[origins["origin_set"].isin(PEOPLE_SETS)]
+    capped = values.loc[rows.index]
     if indicator == "nearest":
         capped = capped.clip(upper=max_minutes)
-    column = ZONE_COLUMNS[ZoneLevel(zone_level)]
+    sets = rows["origin_set"].to_numpy()
+    in_basis = sets == chosen
+    people = rows["weight"].astype(float).to_numpy()
+    # The other set weighs 0 in the mean but still makes its zone a row (with no mean); its
+    # values are zeroed so an unreachable (inf) one cannot turn 0 x inf into NaN.
     means = aggregate_by_group(
-        pd.DataFrame({"value": capped.to_numpy()}),
-        frame["people"].to_numpy(),
-        origins.loc[frame.index, column].to_numpy(),
+        pd.DataFrame({"value": np.where(in_basis, capped.to_numpy(), 0.0)}),
+        np.where(in_basis, people, 0.0),
+        rows[column].to_numpy(),
         group_name="zone",
+    )
+    totals = (
+        pd.DataFrame(
+            {people_set: np.where(sets == people_set, people, 0.0) for people_set in PEOPLE_SETS}
+        )
+        .groupby(pd.Series(rows[column].to_numpy(), name="zone"), dropna=False, sort=True)
+        .sum()
     )
     names = _zone_names(zones, lang)
     outside = t("gaps.no_zone", lang)
     ascending = indicator not in LOWER_IS_BETTER
     order = (
         means["value"]
-        .fillna(-1.0 if ascending else _UNRANKED)
+        .fillna(_UNRANKED if ascending else -1.0)
         .reset_index(drop=True)
         .sort_values(ascending=ascending, kind="stable")
         .index
     )
     ranked = means.iloc[order]
+    residents, workers = (totals[people_set].iloc[order] for people_set in PEOPLE_SETS)
     return pd.DataFrame(
         {
             t("gaps.column.zone", lang): [
                 names.get(str(zone), outside) if isinstance(zone, str) else outside
                 for zone in ranked.index
             ],
-            t("gaps.column.people", lang): ranked["people"].astype(int).to_numpy(),
+            t("gaps.column.residents", lang): residents.astype(int).to_numpy(),
+            t("gaps.column.workers", lang): workers.astype(int).to_numpy(),
             unit: [
                 f"{value:.0%}"
                 if indicator == "living_circle" and np.isfinite(value)

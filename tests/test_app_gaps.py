@@ -164,3 +164,48 @@ def test_survey_weights_change_the_gap_index_but_not_the_travel_times(engine_cal
     at.radio(key="gaps.weights").set_value("equal").run()
     assert at.dataframe[0].value.equals(worst)  # back to the same figures
     assert engine_calls == ["jinshan"]  # travel times were computed once for all of it
+
+
+def _caption_count(at: AppTest, key: str, lang: str) -> int:
+    """Return the people count of the caption ``key`` (a ``{people}`` template) on the page."""
+    before, after = t(key, lang, people="\0").split("\0")
+    matches = [
+        c.value[len(before) : len(c.value) - len(after)]
+        for c in at.caption
+        if c.value.startswith(before) and c.value.endswith(after)
+    ]
+    assert len(matches) == 1, [c.value for c in at.caption]
+    return int(matches[0].replace(",", ""))
+
+
+def _zone_table(at: AppTest, lang: str) -> pd.DataFrame:
+    zone = t("gaps.column.zone", lang)
+    [table] = [d.value for d in at.dataframe if zone in d.value.columns]
+    return table
+
+
+@pytest.mark.slow
+def test_people_are_counted_once_residents_at_home_by_default(engine_calls, data_dir) -> None:
+    park = load_park("jinshan", data_dir=data_dir)
+    residents = int(park.layers[LayerKind.RESIDENCES]["residents"].sum())
+    employees = int(park.layers[LayerKind.ENTERPRISES]["employees"].sum())
+    at = _gaps_page("en")
+    at.selectbox(key="gaps.zone_level").set_value("park").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="gaps.people_basis").value == "residence"
+    basis = t("gaps.basis.residence", "en")
+    assert t("gaps.histogram_title", "en", basis=basis) in [s.value for s in at.subheader]
+    assert 0 <= _caption_count(at, "gaps.histogram_caption.residence", "en") <= residents
+    zones = _zone_table(at, "en")
+    # residents and workers side by side, each counted once, never summed into one column
+    assert t("gaps.column.people", "en") not in zones.columns
+    assert zones[t("gaps.column.residents", "en")].sum() == residents
+    assert zones[t("gaps.column.workers", "en")].sum() == employees
+
+    at.radio(key="gaps.people_basis").set_value("enterprise").run()
+    assert not at.exception, [e.value for e in at.exception]
+    basis = t("gaps.basis.enterprise", "en")
+    assert t("gaps.histogram_title", "en", basis=basis) in [s.value for s in at.subheader]
+    assert 0 <= _caption_count(at, "gaps.histogram_caption.enterprise", "en") <= employees
+    assert _zone_table(at, "en")[t("gaps.column.workers", "en")].sum() == employees
+    assert engine_calls == ["jinshan"]  # a display choice: no recomputation

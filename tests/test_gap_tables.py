@@ -85,17 +85,25 @@ def test_worst_served_orders_by_direction(origins) -> None:
     assert fewest["名称"].tolist() == ["金山电机"]  # higher is better: fewest first
 
 
-def test_people_values_and_distribution_leave_out_cells(origins) -> None:
+def test_people_values_and_distribution_count_one_origin_set(origins) -> None:
     values = pd.Series([12.0, np.inf, 3.0, np.nan, 1.0, 0.0], index=origins.index)
+    # Residents at home by default: no employees (the same people again) and no H3 cell.
     frame = people_values(origins, values)
-    assert frame.index.tolist() == [0, 1, 2, 3, 4]  # no H3 cell: same people counted twice
+    assert frame.index.tolist() == [0, 1, 2]
     reachable, unreachable_people = distribution(origins, values)
-    assert reachable["value"].tolist() == [12.0, 3.0, 1.0]
-    assert reachable["people"].tolist() == [100.0, 50.0, 400.0]
-    assert unreachable_people == 300 + 200  # inf and NaN
+    assert reachable["value"].tolist() == [12.0, 3.0]
+    assert reachable["people"].tolist() == [100.0, 50.0]
+    assert unreachable_people == 300  # R2 (inf) only: E1's 200 workers are not added
+    # Workers at their workplace as the other, separate basis.
+    reachable, unreachable_people = distribution(origins, values, origin_set="enterprise")
+    assert reachable["value"].tolist() == [1.0]
+    assert reachable["people"].tolist() == [400.0]
+    assert unreachable_people == 200  # E1 (NaN, unplaced)
+    with pytest.raises(ParameterError, match="unknown people basis 'h3'"):
+        distribution(origins, values, origin_set="h3")
 
 
-def test_zone_ranking_people_weighted_and_capped(origins, zones) -> None:
+def test_zone_ranking_weights_one_set_and_shows_residents_and_workers_apart(origins, zones) -> None:
     minutes = pd.Series([10.0, np.inf, 3.0, 20.0, 5.0, 0.0], index=origins.index)
     table = zone_ranking(
         origins,
@@ -107,11 +115,29 @@ def test_zone_ranking_people_weighted_and_capped(origins, zones) -> None:
         lang="en",
         max_minutes=60.0,
     )
-    # G1: (10*100 + 20*200) / 300 = 16.67; G2: (60*300 + 5*400) / 700 = 28.57 (inf capped at 60);
-    # outside: 3. Worst (highest) first; English name where the zone has one.
+    # Residents: G1 = 10 (R1), G2 = 60 (R2 inf capped at 60), outside = 3 (R3). Worst first;
+    # English name where the zone has one. Workers are a column of their own, never added.
+    assert table.columns.tolist() == ["Zone", "Residents", "Workers", "min"]
     assert table["Zone"].tolist() == ["二号网格", "Grid One", "(outside every zone)"]
-    assert table["min"].tolist() == ["28.6", "16.7", "3.0"]
-    assert table["People"].tolist() == [700, 300, 50]
+    assert table["min"].tolist() == ["60.0", "10.0", "3.0"]
+    assert table["Residents"].tolist() == [300, 100, 50]
+    assert table["Workers"].tolist() == [400, 200, 0]
+    at_work = zone_ranking(
+        origins,
+        minutes,
+        indicator="nearest",
+        zone_level="grid",
+        zones=zones,
+        unit="min",
+        lang="en",
+        max_minutes=60.0,
+        origin_set="enterprise",
+    )
+    # Workers: G1 = 20 (E1), G2 = 5 (E2); no workers outside every zone: no mean, ranked last.
+    assert at_work["Zone"].tolist() == ["Grid One", "二号网格", "(outside every zone)"]
+    assert at_work["min"].tolist() == ["20.0", "5.0", "–"]
+    assert at_work["Residents"].tolist() == [100, 300, 50]
+    assert at_work["Workers"].tolist() == [200, 400, 0]
     share = zone_ranking(
         origins,
         pd.Series([1.0, 0.0, 1.0, 1.0, 0.0, 1.0], index=origins.index),
@@ -122,10 +148,11 @@ def test_zone_ranking_people_weighted_and_capped(origins, zones) -> None:
         lang="zh",
         max_minutes=60.0,
     )
-    # Higher is better, so the lowest share first (G2: nobody within); no zone layer: every
-    # zone has the "outside" name.
+    # Higher is better, so the lowest share first (G2: no resident within); no zone layer:
+    # every zone has the "outside" name.
     assert share["s"].tolist() == ["0%", "100%", "100%"]
-    assert share["人数"].tolist() == [700, 300, 50]
+    assert share["居民（人）"].tolist() == [300, 100, 50]
+    assert share["职工（人）"].tolist() == [400, 200, 0]
     assert set(share["区域"]) == {"（不在任何区域内）"}
 
 
