@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,16 @@ def test_toml_errors_name_file_row_and_column() -> None:
         travel_parameters_from_toml(bad_window, file="p.toml")
     with pytest.raises(ParameterError, match=r"not valid TOML"):
         travel_parameters_from_toml("[travel\n", file="p.toml")
+
+
+@pytest.mark.parametrize(
+    ("field", "unit"),
+    [("walk_speed_m_per_min", "m/min"), ("ebike_speed_kmh", "km/h"), ("bus_speed_kmh", "km/h")],
+)
+def test_travel_docstring_states_the_default_speeds(field: str, unit: str) -> None:
+    doc = inspect.getdoc(TravelParameters) or ""
+    entry = re.search(rf"^{field}\n((?: {{4}}.*\n)+)", doc, flags=re.MULTILINE)
+    assert entry is not None, field
+    stated = re.search(rf"default (\d+(?:\.\d+)?) {re.escape(unit)}", entry.group(1))
+    assert stated is not None, entry.group(1)
+    assert float(stated.group(1)) == getattr(TravelParameters(), field)
