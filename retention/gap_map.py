@@ -230,6 +230,29 @@ def _tip(*parts: object) -> str:
     return html.escape(" · ".join(str(part) for part in parts if part not in (None, "")))
 
 
+def _add_filled_polygons(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    *,
+    name: str,
+    line_weight: float,
+    fill_opacity: float,
+) -> None:
+    """Add one toggleable layer of polygons coloured by their ``fill`` column, tooltip ``tip``."""
+    group = folium.FeatureGroup(name=name)
+    folium.GeoJson(
+        frame[["fill", "tip", "geometry"]],
+        style_function=lambda feature: {
+            "fillColor": feature["properties"]["fill"],
+            "color": feature["properties"]["fill"],
+            "weight": line_weight,
+            "fillOpacity": fill_opacity,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(group)
+    group.add_to(m)
+
+
 def _add_hexagons(
     m: folium.Map,
     cells: pd.DataFrame,
@@ -254,18 +277,9 @@ def _add_hexagons(
         )
         for value, people in zip(cell_values, cells["weight"], strict=True)
     ]
-    group = folium.FeatureGroup(name=t("gaps.layer.hexagons", lang))
-    folium.GeoJson(
-        polygons[["fill", "tip", "geometry"]],
-        style_function=lambda feature: {
-            "fillColor": feature["properties"]["fill"],
-            "color": feature["properties"]["fill"],
-            "weight": 0.5,
-            "fillOpacity": 0.45,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-    ).add_to(group)
-    group.add_to(m)
+    _add_filled_polygons(
+        m, polygons, name=t("gaps.layer.hexagons", lang), line_weight=0.5, fill_opacity=0.45
+    )
 
 
 def _add_origin_points(
@@ -355,18 +369,9 @@ def _add_isochrones(
         html.escape(t("gaps.tooltip.isochrone", lang, minutes=f"{float(v):g}"))
         for v in shown["minutes"]
     ]
-    group = folium.FeatureGroup(name=t("gaps.layer.isochrones", lang))
-    folium.GeoJson(
-        frame[["fill", "tip", "geometry"]],
-        style_function=lambda feature: {
-            "fillColor": feature["properties"]["fill"],
-            "color": feature["properties"]["fill"],
-            "weight": 1,
-            "fillOpacity": 0.25,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-    ).add_to(group)
-    group.add_to(m)
+    _add_filled_polygons(
+        m, frame, name=t("gaps.layer.isochrones", lang), line_weight=1, fill_opacity=0.25
+    )
 
 
 def build_gap_map(
