@@ -2,7 +2,7 @@
 
 (a) demo park end-to-end, (b) Beilun-scale park end-to-end, (c) many-to-many walk travel times
 (engine vs scipy / networkx / igraph), (d) nearest amenity per category (engine vs pandana and
-multi-source Dijkstra), (e) E2SFCA (``retention.access.e2sfca`` vs PySAL ``access``).
+multi-source Dijkstra), (e) E2SFCA (``retention.access.measures.e2sfca`` vs PySAL ``access``).
 
 Every call into the engine under test goes through the ``_engine_*`` / ``_park_*`` functions in
 the first section, so a change of the engine's API touches one place.
@@ -46,7 +46,7 @@ SUBSET_ORIGINS = {"full": 100, "smoke": 8}
 
 def _smoke_spec() -> Any:
     """A park of a dozen homes and sixty amenities: the harness runs on it in seconds."""
-    from retention import synthetic
+    from geodata import synthetic
 
     return dataclasses.replace(
         synthetic.JINSHAN_DEMO,
@@ -71,8 +71,8 @@ def _park_for(scale: str, which: str) -> Any:
     The demo is read from ``geodata/jinshan`` with an empty upload store (the app's own loader);
     generated parks are wrapped in a ``ParkData`` carrying the spec and seed as data version.
     """
-    from retention import synthetic
-    from retention.park import ParkData, load_park
+    from geodata import synthetic
+    from retention.storage.park import ParkData, load_park
 
     if scale == "full" and which == "demo":
         with tempfile.TemporaryDirectory(prefix="parklife-bench-store-") as empty_store:
@@ -93,10 +93,10 @@ def _park_for(scale: str, which: str) -> Any:
 
 def _engine_build(park: Any) -> Any:
     """Build the engine for walking (and e-bike) on the park's roads; no transit is needed."""
-    from retention.layers import LayerKind
-    from retention.network import network_from_roads
-    from retention.parameters import TravelParameters
-    from retention.travel_times import TravelTimeEngine
+    from retention.access.network import network_from_roads
+    from retention.access.parameters import TravelParameters
+    from retention.access.travel_times import TravelTimeEngine
+    from retention.data.layers import LayerKind
 
     network = network_from_roads(park.layers[LayerKind.ROADS])
     return TravelTimeEngine(network, params=TravelParameters())
@@ -112,9 +112,9 @@ def _engine_end_to_end(park: Any) -> measure.Answer:
     This is what the app computes for a park: ``ui/cached_access.py`` calls the same two
     functions.
     """
-    from retention.indicators import indicators_for_window
-    from retention.parameters import DEFAULT_TIME_WINDOWS, TravelParameters
-    from retention.travel_times import MODES, travel_times_for_park
+    from retention.access.indicators import indicators_for_window
+    from retention.access.parameters import DEFAULT_TIME_WINDOWS, TravelParameters
+    from retention.access.travel_times import MODES, travel_times_for_park
 
     stage: dict[str, float] = {}
     start = time.perf_counter()
@@ -345,13 +345,14 @@ def _prepare_park(which: str) -> Callable[[str], ParkInputs]:
 
 @functools.cache
 def _graph_inputs(scale: str) -> GraphInputs:
-    from retention.layers import LayerKind
+    from retention.data.layers import LayerKind
 
     path = _park_file(scale, "beilun")
     park = _load_park(path)
     engine = _engine_build(park)
     params = engine.params
-    # Peers get the very graph the engine walks on (retention.network, parallel edges collapsed).
+    # Peers get the very graph the engine walks on (retention.access.network, parallel edges
+    # collapsed).
     network = engine.network(WALK_MODE)
     csr = network.graph_minutes(mode=WALK_MODE, speed_m_per_min=params.walk_speed_m_per_min)
     graph = peers.GraphArrays(
@@ -605,7 +606,7 @@ def _category_blocks(inputs: GraphInputs) -> dict[str, tuple[np.ndarray, np.ndar
 def _engine_e2sfca_query(
     blocks: dict[str, tuple[np.ndarray, np.ndarray]], inputs: GraphInputs
 ) -> measure.Answer:
-    from retention import access
+    from retention.access import measures as access
 
     return {
         category: access.e2sfca(
@@ -716,7 +717,10 @@ def _cases() -> dict[str, Case]:
             _prepare_e2sfca,
             (
                 Implementation(
-                    "engine", "retention.access.e2sfca", _category_blocks, _engine_e2sfca_query
+                    "engine",
+                    "retention.access.measures.e2sfca",
+                    _category_blocks,
+                    _engine_e2sfca_query,
                 ),
                 Implementation(
                     "pysal",

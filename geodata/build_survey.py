@@ -1,8 +1,9 @@
 """Regenerate the synthetic demo survey: ``python -m geodata.build_survey [--seed N] [--n N]``.
 
-Reads the demo park (``retention.park.load_park("jinshan")``), computes evening walking minutes
+Reads the demo park (``retention.storage.park.load_park("jinshan")``), computes evening walking
+minutes
 from every residence to the nearest amenity of each category with the travel-time engine
-(``retention.travel_times``), draws the respondents (``retention.demo_survey``) and writes
+(``retention.access.travel_times``), draws the respondents (``geodata.demo_survey``) and writes
 
 * ``geodata/jinshan/survey_wjx.xlsx`` — a Wenjuanxing-style export (SYNTHETIC, says so inside);
 * ``geodata/jinshan/survey_truth.json`` — the known coefficients and model.
@@ -20,15 +21,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from retention.demo_survey import (
+from geodata.demo_survey import (
     simulate_demo_survey,
     wenjuanxing_workbook,
 )
-from retention.layers import LayerKind
-from retention.parameters import TravelParameters
-from retention.park import load_park
-from retention.survey_schema import SURVEY_CATEGORIES
-from retention.travel_times import travel_times_for_park
+from retention.access.parameters import TravelParameters
+from retention.access.travel_times import travel_times_for_park
+from retention.data.layers import LayerKind
+from retention.storage.park import load_park
+from retention.survey.schema import SURVEY_CATEGORIES
 
 DEFAULT_SEED = 20240301
 DEFAULT_N = 3200
@@ -66,7 +67,8 @@ def build(*, seed: int = DEFAULT_SEED, n: int = DEFAULT_N, out_dir: Path = OUT_D
         n=n,
         seed=seed,
         access_source=(
-            "retention.travel_times walk minutes, weekday_evening window, closed / not-open-to "
+            "retention.access.travel_times walk minutes, weekday_evening window, "
+            "closed / not-open-to "
             "amenities excluded; capped at 60 minutes"
         ),
     )

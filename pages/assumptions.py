@@ -12,10 +12,10 @@ import math
 import pandas as pd
 import streamlit as st
 
+from retention.access.parameters import DAY_TYPES
+from retention.data.layers import CAPACITY_UNITS, AmenityCategory
 from retention.errors import ParameterError
 from retention.i18n import label, t
-from retention.layers import CAPACITY_UNITS, AmenityCategory
-from retention.parameters import DAY_TYPES
 from retention.park_parameters import (
     DECAY_KINDS,
     DEFAULT_VERSION,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from retention.crs import CoordinateSystem
+from retention.data.crs import CoordinateSystem
+from retention.data.io import table_to_csv_bytes, table_to_xlsx_bytes
+from retention.data.layers import LayerKind
 from retention.errors import ValidationError
 from retention.i18n import label, t
-from retention.io import table_to_csv_bytes, table_to_xlsx_bytes
-from retention.layers import LayerKind
 from ui import cached, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice

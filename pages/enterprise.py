@@ -1,6 +1,7 @@
 """Enterprise (HR) view: one enterprise's access, satisfaction vs anonymous peers, intent, leavers.
 
-Every survey figure has passed the k-anonymity rule (``retention.privacy``) in the domain code;
+Every survey figure has passed the k-anonymity rule (``retention.survey.privacy``) in the domain
+code;
 this page only reads widgets, calls the cached wrappers and renders.
 """
 
@@ -13,7 +14,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from retention.enterprise_tables import (
+from retention.data.layers import LayerKind
+from retention.i18n import label, t
+from retention.model.peer_benchmark import BenchmarkParameters, peer_benchmark
+from retention.report.enterprise_tables import (
     calibration_points,
     enterprise_names,
     factor_label,
@@ -22,9 +26,6 @@ from retention.enterprise_tables import (
     term_category,
     workforce_table,
 )
-from retention.i18n import label, t
-from retention.layers import LayerKind
-from retention.peer_benchmark import BenchmarkParameters, peer_benchmark
 from ui import cached, cached_model, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation

@@ -5,9 +5,14 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
+from retention.access.gaps import GAP_INDEX_METHOD
+from retention.access.indicators import DEMAND_SETS, INDICATORS
+from retention.access.travel_times import MODES
+from retention.data.layers import AmenityCategory, LayerKind, ZoneLevel
 from retention.errors import ValidationError
-from retention.gap_map import build_gap_map, nearest_origin_id
-from retention.gap_tables import (
+from retention.i18n import label, t
+from retention.report.gap_map import build_gap_map, nearest_origin_id
+from retention.report.gap_tables import (
     PEOPLE_SETS,
     compliance_table,
     distribution,
@@ -18,12 +23,7 @@ from retention.gap_tables import (
     worst_served,
     zone_ranking,
 )
-from retention.gaps import GAP_INDEX_METHOD
-from retention.i18n import label, t
-from retention.indicators import DEMAND_SETS, INDICATORS
-from retention.layers import AmenityCategory, LayerKind, ZoneLevel
-from retention.maps import layers_bounds
-from retention.travel_times import MODES
+from retention.report.maps import layers_bounds
 from ui import cached, cached_access, cached_survey, state
 from ui.cached_parameters import current_parameters
 from ui.cached_survey import GAP_WEIGHT_METHODS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retention.i18n import t
-from retention.maps import TileSource
+from retention.report.maps import TileSource
 from ui import cached, cached_maps, state
 from ui.entry import require_app_navigation
 from ui.map_view import show_map_page

@@ -5,8 +5,8 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
+from retention.data.layers import AmenityCategory
 from retention.i18n import label, t
-from retention.layers import AmenityCategory
 from ui import cached, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice

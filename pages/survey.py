@@ -1,7 +1,7 @@
 """Survey: import a Wenjuanxing export, check the mapping, read weighted IPA, cohorts and reasons.
 
-Every table and chart here comes from ``retention.survey_analysis`` and has passed the
-k-anonymity rule (``retention.privacy``); raw response rows are never shown.
+Every table and chart here comes from ``retention.survey.analysis`` and has passed the
+k-anonymity rule (``retention.survey.privacy``); raw response rows are never shown.
 """
 
 from __future__ import annotations
@@ -10,11 +10,18 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError
 from retention.i18n import t
-from retention.layers import LayerKind
-from retention.privacy import PrivacyParameters
-from retention.survey_analysis import (
+from retention.report.survey_tables import (
+    cohort_table,
+    ipa_points,
+    padded_range,
+    reason_bars,
+    suppressed_rows,
+)
+from retention.storage.waves import demo_survey_path, wave_report_xlsx
+from retention.survey.analysis import (
     AnalysisParameters,
     aggregates_xlsx,
     category_means,
@@ -23,30 +30,23 @@ from retention.survey_analysis import (
     weighting_table,
     with_zone,
 )
-from retention.survey_import import (
+from retention.survey.importer import (
     SurveyImport,
     issues_frame,
     rejected_rows_csv,
     rejected_rows_xlsx,
 )
-from retention.survey_link import LinkParameters
-from retention.survey_mapping import (
+from retention.survey.link import LinkParameters
+from retention.survey.mapping import (
     MAPPING_TARGETS,
     ColumnMapping,
     load_mapping,
     save_mapping,
     suggest_mapping,
 )
-from retention.survey_schema import AgeBand
-from retention.survey_store import demo_survey_path, wave_report_xlsx
-from retention.survey_tables import (
-    cohort_table,
-    ipa_points,
-    padded_range,
-    reason_bars,
-    suppressed_rows,
-)
-from retention.weighting import WeightingParameters, enterprise_headcounts
+from retention.survey.privacy import PrivacyParameters
+from retention.survey.schema import AgeBand
+from retention.survey.weighting import WeightingParameters, enterprise_headcounts
 from ui import cached, cached_survey, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation

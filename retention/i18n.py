@@ -134,7 +134,7 @@ def label(group: str, value: str, lang: str) -> str:
     """Return the display name of an enumerated value, e.g. an amenity category.
 
     Assumes the ``common`` catalogue holds ``common.<group>.<value>`` for every member (a test
-    checks this for every enum in ``retention.layers``).
+    checks this for every enum in ``retention.data.layers``).
 
     Parameters
     ----------

@@ -31,24 +31,24 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from retention.access import DEFAULT_DECAY, DEFAULT_SUPPLY_NORMS, DecayFunction, SupplyNorm
-from retention.errors import ParameterError
-from retention.file_store import atomic_write_bytes
-from retention.gaps import DEFAULT_GAP_PARAMETERS, CategoryTarget, GapParameters
-from retention.i18n import label, t
-from retention.indicators import IndicatorParameters
-from retention.layers import CAPACITY_UNITS, AmenityCategory
-from retention.leavers import ConversionParameters, ReplacementCost
-from retention.parameters import (
+from retention.access.gaps import DEFAULT_GAP_PARAMETERS, CategoryTarget, GapParameters
+from retention.access.indicators import IndicatorParameters
+from retention.access.measures import DEFAULT_DECAY, DEFAULT_SUPPLY_NORMS, DecayFunction, SupplyNorm
+from retention.access.parameters import (
     DEFAULT_TIME_WINDOWS,
     SOURCES,
     TRAVEL_RANGES,
     TimeWindow,
     TravelParameters,
 )
-from retention.privacy import PrivacyParameters
-from retention.standards import GB50180_2018, LivingCircleRequirement, LivingCircleTable
-from retention.store import check_park_id
+from retention.access.standards import GB50180_2018, LivingCircleRequirement, LivingCircleTable
+from retention.data.layers import CAPACITY_UNITS, AmenityCategory
+from retention.errors import ParameterError
+from retention.i18n import label, t
+from retention.model.leavers import ConversionParameters, ReplacementCost
+from retention.storage.files import atomic_write_bytes
+from retention.storage.uploads import check_park_id
+from retention.survey.privacy import PrivacyParameters
 
 _P = TypeVar("_P", TravelParameters, ConversionParameters, ReplacementCost, PrivacyParameters)
 
@@ -58,7 +58,7 @@ DEFAULT_VERSION = "default"
 
 REQUIRED_WINDOW_KEYS: tuple[str, ...] = ("weekday_evening",)
 """Windows every park must keep: the retention model's access terms are named for this window
-(``retention.model``: ``walk_weekday_evening_minutes_<category>``)."""
+(``retention.model.intent``: ``walk_weekday_evening_minutes_<category>``)."""
 
 MIN_ANONYMITY_K = 5
 """Lowest k a park may set: DESIGN.md "Rules of the house" makes 5 the floor, not only the
@@ -229,9 +229,11 @@ _SECTIONS = (
 class ParkParameters:
     """Every planning parameter of a park (frozen: a clean cache key).
 
-    Defaults are the sourced module defaults: ``retention.parameters`` (travel, windows),
-    ``retention.standards`` (GB 50180-2018), ``retention.gaps`` (targets), ``retention.access``
-    (norms, decay), ``retention.leavers`` (conversion, cost) and ``retention.privacy`` (k).
+    Defaults are the sourced module defaults: ``retention.access.parameters`` (travel, windows),
+    ``retention.access.standards`` (GB 50180-2018), ``retention.access.gaps`` (targets),
+    ``retention.access.measures``
+    (norms, decay), ``retention.model.leavers`` (conversion, cost) and ``retention.survey.privacy``
+    (k).
 
     Parameters
     ----------
@@ -317,7 +319,8 @@ class ParkParameters:
         threshold_minutes
             Time budget of cumulative opportunities (a display choice of the Gaps page).
         demand
-            Origin set whose people compete for supply (``retention.indicators.DEMAND_SETS``).
+            Origin set whose people compete for supply
+            (``retention.access.indicators.DEMAND_SETS``).
         catchment_minutes
             E2SFCA catchment; ``None`` lets the decay cut off.
 

@@ -1,8 +1,9 @@
 """Copy the front-end files folium needs from static/node_modules into static/vendor.
 
 Run after ``npm ci`` in ``static/`` (scripts/setup.sh does both). Streamlit serves ``static/`` at
-``/app/static/`` and ``retention.maps`` links the copies there, so maps work without internet
-access. The script then checks that every asset ``retention.maps.VENDORED_ASSETS`` names exists and
+``/app/static/`` and ``retention.report.maps`` links the copies there, so maps work without internet
+access. The script then checks that every asset ``retention.report.maps.VENDORED_ASSETS`` names
+exists and
 that every ``url(...)`` a copied style sheet refers to (fonts, marker images) resolves to a file.
 
 Usage: ``.venv/bin/python scripts/vendor_assets.py [--node-modules DIR] [--dest DIR]``
@@ -20,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script: make the repository's package importable
     sys.path.insert(0, str(REPO))
 
-from retention.maps import VENDORED_ASSETS  # noqa: E402
+from retention.report.maps import VENDORED_ASSETS  # noqa: E402
 
 # (path under node_modules, path under vendor). Directories are copied whole so that images and
 # fonts referenced by the style sheets come along.

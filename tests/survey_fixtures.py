@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from retention.survey_schema import IMP_COLUMNS, SAT_COLUMNS, cast_survey_frame
+from retention.survey.schema import IMP_COLUMNS, SAT_COLUMNS, cast_survey_frame
 
 
 def make_survey(sizes: dict[str, int], *, seed: int = 7) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Tests for retention.access: hand-worked answers, PySAL cross-checks and properties."""
+"""Tests for retention.access.measures: hand-worked answers, PySAL cross-checks and properties."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from retention.access import (
+from retention.access.measures import (
     DEFAULT_DECAY,
     DEFAULT_SUPPLY_NORMS,
     DecayFunction,

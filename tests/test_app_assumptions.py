@@ -11,18 +11,18 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from retention import travel_times
+from retention.access import travel_times
+from retention.access.parameters import TravelParameters
 from retention.i18n import t
-from retention.parameters import TravelParameters
-from retention.park import load_park
 from retention.park_parameters import (
     ParkParameters,
     load_park_parameters,
     park_parameters_path,
     park_parameters_to_toml,
 )
-from retention.privacy import PrivacyParameters, load_or_create_salt
-from retention.survey_store import SurveyStore, load_current_survey
+from retention.storage.park import load_park
+from retention.storage.waves import SurveyStore, load_current_survey
+from retention.survey.privacy import PrivacyParameters, load_or_create_salt
 from ui import cached_model, state
 
 REPO = Path(__file__).resolve().parent.parent

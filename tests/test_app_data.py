@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from retention.crs import gcj02_to_wgs84
+from retention.data.crs import gcj02_to_wgs84
+from retention.data.layers import LayerKind
 from retention.i18n import t
-from retention.layers import LayerKind
-from retention.park import load_park
-from retention.store import UploadStore
+from retention.storage.park import load_park
+from retention.storage.uploads import UploadStore
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from retention.data.layers import LayerKind
 from retention.i18n import t
-from retention.layers import LayerKind
-from retention.park import load_park
-from retention.privacy import PrivacyParameters
-from retention.survey_import import import_survey, read_survey_file
-from retention.survey_store import SurveyStore
+from retention.storage.park import load_park
+from retention.storage.waves import SurveyStore
+from retention.survey.importer import import_survey, read_survey_file
+from retention.survey.privacy import PrivacyParameters
 from tests.survey_fixtures import demo_rows, wenjuanxing_xlsx
 from ui import state
 

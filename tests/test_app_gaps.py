@@ -12,10 +12,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from retention import travel_times
+from retention.access import travel_times
+from retention.data.layers import LayerKind
 from retention.i18n import t
-from retention.layers import LayerKind
-from retention.park import load_park
+from retention.storage.park import load_park
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent

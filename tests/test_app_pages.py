@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from retention.data.layers import LayerKind
 from retention.i18n import t
-from retention.layers import LayerKind
-from retention.park import load_park
+from retention.storage.park import load_park
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from retention.errors import ValidationError
 from retention.i18n import t
 from retention.park_parameters import ParkParameters, save_park_parameters
-from retention.privacy import PrivacyParameters
+from retention.survey.privacy import PrivacyParameters
 from ui import cached_survey, state
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Tests for retention.crs: GCJ-02 / BD-09 conversions against published reference pairs."""
+"""Tests for retention.data.crs: GCJ-02 / BD-09 conversions against published reference pairs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
 
-from retention.crs import (
+from retention.data.crs import (
     CoordinateSystem,
     bd09_to_gcj02,
     bd09_to_wgs84,

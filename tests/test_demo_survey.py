@@ -1,4 +1,4 @@
-"""Tests for retention.demo_survey and the committed demo survey (geodata/jinshan)."""
+"""Tests for geodata.demo_survey and the committed demo survey (geodata/jinshan)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ import pytest
 import statsmodels.api as sm
 from openpyxl import load_workbook
 
-from retention.demo_survey import (
+from geodata.demo_survey import (
     MODEL_CATEGORIES,
     TRUE_COEFFICIENTS,
     simulate_demo_survey,
     straight_line_access_minutes,
     wenjuanxing_workbook,
 )
-from retention.survey_import import import_survey, read_survey_file
-from retention.survey_mapping import suggest_mapping
+from retention.survey.importer import import_survey, read_survey_file
+from retention.survey.mapping import suggest_mapping
 
 JINSHAN = Path(__file__).resolve().parents[1] / "geodata" / "jinshan"
 

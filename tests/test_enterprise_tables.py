@@ -1,4 +1,5 @@
-"""Tests for retention.enterprise_tables: names, model-term labels, workforce and odds tables,
+"""Tests for retention.report.enterprise_tables: names, model-term labels, workforce and odds
+tables,
 calibration bins under k."""
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from retention.enterprise_tables import (
+from retention.errors import ParameterError
+from retention.i18n import label, t
+from retention.report.enterprise_tables import (
     calibration_points,
     enterprise_names,
     factor_label,
@@ -20,9 +23,7 @@ from retention.enterprise_tables import (
     term_category,
     workforce_table,
 )
-from retention.errors import ParameterError
-from retention.i18n import label, t
-from retention.privacy import PrivacyParameters
+from retention.survey.privacy import PrivacyParameters
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests of the stores' shared file primitives (retention.file_store)."""
+"""Tests of the stores' shared file primitives (retention.storage.files)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from retention.file_store import (
+from retention.storage.files import (
     atomic_write_bytes,
     atomic_write_json,
     folder_lock,

@@ -1,4 +1,5 @@
-"""Tests for retention.gap_map: colour scale, legend, the offline Gaps map and click matching."""
+"""Tests for retention.report.gap_map: colour scale, legend, the offline Gaps map and click
+matching."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from retention.crs import wgs84_to_gcj02
+from retention.data.crs import wgs84_to_gcj02
 from retention.errors import ParameterError
-from retention.gap_map import (
+from retention.report.gap_map import (
     GOOD_TO_BAD,
     UNREACHABLE_COLOUR,
     ColourScale,

@@ -1,4 +1,5 @@
-"""Tests for retention.gap_tables: value formats, worst-first rankings and the Gaps page tables."""
+"""Tests for retention.report.gap_tables: value formats, worst-first rankings and the Gaps page
+tables."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 from shapely.geometry import box
 
 from retention.errors import ParameterError
-from retention.gap_tables import (
+from retention.i18n import label
+from retention.report.gap_tables import (
     compliance_table,
     distribution,
     format_value,
@@ -23,8 +25,7 @@ from retention.gap_tables import (
     worst_served,
     zone_ranking,
 )
-from retention.i18n import label
-from retention.privacy import SUPPRESSED_MARKER
+from retention.survey.privacy import SUPPRESSED_MARKER
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests for retention.gaps: hand-worked gap indices, aggregation and properties."""
+"""Tests for retention.access.gaps: hand-worked gap indices, aggregation and properties."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from retention.access import e2sfca_by_category, nearest_minutes
-from retention.errors import ParameterError
-from retention.gaps import (
+from retention.access.gaps import (
     DEFAULT_GAP_PARAMETERS,
     GAP_INDEX_METHOD,
     CategoryTarget,
@@ -23,7 +21,9 @@ from retention.gaps import (
     default_category_weights,
     gap_index,
 )
-from retention.layers import AmenityCategory
+from retention.access.measures import e2sfca_by_category, nearest_minutes
+from retention.data.layers import AmenityCategory
+from retention.errors import ParameterError
 from tests.access_strategies import TRAVEL_MINUTES, access_problems
 
 INF = math.inf

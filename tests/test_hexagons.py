@@ -1,4 +1,4 @@
-"""Tests for retention.hexagons: people-weighted hexagon means and reachable areas."""
+"""Tests for retention.access.hexagons: people-weighted hexagon means and reachable areas."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
+from retention.access.hexagons import hexagon_means, point_cells, reachable_areas
 from retention.errors import ParameterError
-from retention.hexagons import hexagon_means, point_cells, reachable_areas
 
 # Two points ~10 m apart share a resolution-9 cell; the third is ~1 km east.
 LON = np.array([113.1000, 113.1001, 113.1100])

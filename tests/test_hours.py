@@ -1,4 +1,5 @@
-"""Tests for retention.hours: known answers, error messages, and a minute-by-minute reference."""
+"""Tests for retention.data.hours: known answers, error messages, and a minute-by-minute
+reference."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from retention.data.hours import DAYS, MINUTES_PER_WEEK, parse_opening_hours, parse_time_minutes
 from retention.errors import ValidationError
-from retention.hours import DAYS, MINUTES_PER_WEEK, parse_opening_hours, parse_time_minutes
 
 
 def test_24_7_is_always_open() -> None:

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from retention import i18n
-from retention.i18n import LANGUAGES, catalogue, label, language_for_locale, placeholders, t
-from retention.layers import (
+from retention.data.layers import (
     AmenityCategory,
     LayerKind,
     ResidenceKind,
@@ -20,6 +19,7 @@ from retention.layers import (
     TransitKind,
     ZoneLevel,
 )
+from retention.i18n import LANGUAGES, catalogue, label, language_for_locale, placeholders, t
 
 REPO = Path(__file__).resolve().parent.parent
 LOCALES = REPO / "retention" / "locales"

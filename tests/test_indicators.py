@@ -1,4 +1,4 @@
-"""Tests for retention.indicators: one call computes every indicator consistently."""
+"""Tests for retention.access.indicators: one call computes every indicator consistently."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retention.access import e2sfca
+from retention.access.indicators import IndicatorParameters, park_indicators
+from retention.access.measures import e2sfca
 from retention.errors import ParameterError
-from retention.indicators import IndicatorParameters, park_indicators
 
 INF = math.inf
 
@@ -76,8 +76,8 @@ def test_isochrones_follow_the_street_network() -> None:
     import geopandas as gpd
     import shapely
 
-    from retention.indicators import isochrones
-    from retention.network import network_from_roads
+    from retention.access.indicators import isochrones
+    from retention.access.network import network_from_roads
 
     # One straight street, a node every 0.002° of longitude (≈197 m ≈ 3.28 walking minutes).
     lons = [113.100 + 0.002 * i for i in range(8)]

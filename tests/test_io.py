@@ -1,4 +1,4 @@
-"""Tests for retention.io: every format and encoding, and every unreadable-file error."""
+"""Tests for retention.data.io: every format and encoding, and every unreadable-file error."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from retention.errors import FileFormatError
-from retention.io import (
+from retention.data.io import (
     dbf_encoding,
     decode_text,
     list_layers,
@@ -20,6 +19,7 @@ from retention.io import (
     table_to_csv_bytes,
     table_to_xlsx_bytes,
 )
+from retention.errors import FileFormatError
 
 CSV_TEXT = "编号,名称,经度,纬度\nE1,金山电机,113.145,27.845\nE2,湘江轨道,113.150,27.850\n"
 

@@ -1,4 +1,4 @@
-"""Tests for retention.leavers: expected leavers, intervals, cost and scenario deltas."""
+"""Tests for retention.model.leavers: expected leavers, intervals, cost and scenario deltas."""
 
 from __future__ import annotations
 
@@ -7,15 +7,9 @@ import pandas as pd
 import pytest
 from scipy import special
 
+from geodata.synthetic_respondents import demo_coefficients, simulate_respondents
 from retention.errors import ParameterError, ValidationError
-from retention.leavers import (
-    ConversionParameters,
-    ReplacementCost,
-    expected_leavers,
-    leavers_by_enterprise,
-    scenario_delta,
-)
-from retention.model import (
+from retention.model.intent import (
     Calibration,
     CrossValidation,
     FittedRetentionModel,
@@ -25,7 +19,13 @@ from retention.model import (
     fit_intent_model,
     merge_access,
 )
-from retention.synthetic_respondents import demo_coefficients, simulate_respondents
+from retention.model.leavers import (
+    ConversionParameters,
+    ReplacementCost,
+    expected_leavers,
+    leavers_by_enterprise,
+    scenario_delta,
+)
 
 
 def _fixed_model(

@@ -1,4 +1,4 @@
-"""Tests for retention.standards (GB 50180-2018 table) and retention.living_circle."""
+"""Tests for retention.access.standards (GB 50180-2018 table) and retention.access.living_circle."""
 
 from __future__ import annotations
 
@@ -11,22 +11,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from retention.access import nearest_minutes
-from retention.errors import ParameterError
-from retention.layers import AmenityCategory
-from retention.living_circle import (
+from retention.access.living_circle import (
     compliance_from_met,
     living_circle_compliance,
     living_circle_met,
     living_circle_met_from_nearest,
 )
-from retention.standards import (
+from retention.access.measures import nearest_minutes
+from retention.access.standards import (
     GB50180_2018,
     LivingCircleRequirement,
     LivingCircleTable,
     LivingCircleTier,
     living_circle_table,
 )
+from retention.data.layers import AmenityCategory
+from retention.errors import ParameterError
 
 INF = math.inf
 

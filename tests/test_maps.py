@@ -1,4 +1,5 @@
-"""Tests for retention.maps: offline asset links, layers, tiles and the GCJ-02 display shift."""
+"""Tests for retention.report.maps: offline asset links, layers, tiles and the GCJ-02 display
+shift."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ import pytest
 from branca.colormap import LinearColormap
 from shapely.geometry import LineString, Point, Polygon, box
 
-from retention.crs import wgs84_to_gcj02
+from retention.data.crs import wgs84_to_gcj02
+from retention.data.layers import LayerKind
 from retention.i18n import label
-from retention.layers import LayerKind
-from retention.maps import (
+from retention.report.maps import (
     OMITTED_ASSETS,
     VENDORED_ASSETS,
     TileSource,

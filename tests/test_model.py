@@ -1,4 +1,5 @@
-"""Tests for retention.model: the intent-to-leave logistic model, its validation and interface."""
+"""Tests for retention.model.intent: the intent-to-leave logistic model, its validation and
+interface."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 from scipy import special
 from sklearn.linear_model import LogisticRegression
 
+from geodata.synthetic_respondents import demo_coefficients, simulate_respondents
 from retention.errors import ParameterError, ValidationError
-from retention.model import (
+from retention.model.intent import (
     INTERCEPT,
     CategoricalTerm,
     ModelFitError,
@@ -29,7 +31,6 @@ from retention.model import (
     merge_access,
     sandwich_covariance,
 )
-from retention.synthetic_respondents import demo_coefficients, simulate_respondents
 
 # Seed 1 was the first seed tried for the recovery test (not searched for a passing one). With 19
 # independent-ish 95 % intervals the a-priori chance that all cover is about 0.95**19 = 0.38, so

@@ -1,4 +1,5 @@
-"""Tests for retention.network: building from roads, parallel edges, snapping, OSM extract."""
+"""Tests for retention.access.network: building from roads, parallel edges, snapping, OSM
+extract."""
 
 from __future__ import annotations
 
@@ -14,14 +15,14 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, MultiLineString, Point
 
-from retention.errors import ValidationError
-from retention.network import (
+from retention.access.network import (
     StreetNetwork,
     approximate_network,
     contract_chains,
     network_from_osm_pbf,
     network_from_roads,
 )
+from retention.errors import ValidationError
 
 UTM = "EPSG:32649"  # Zhuzhou; the fixtures are drawn in metres and stored in WGS84
 X0, Y0 = 712_000.0, 3_083_000.0

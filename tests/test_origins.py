@@ -1,4 +1,4 @@
-"""Tests for retention.origins: weights, H3 grid, zone assignment."""
+"""Tests for retention.access.origins: weights, H3 grid, zone assignment."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-from retention.errors import ValidationError
-from retention.layers import LayerKind
-from retention.origins import (
+from retention.access.origins import (
     assign_zones,
     h3_cell_polygons,
     h3_origins,
     origin_points,
     park_area,
 )
+from retention.data.layers import LayerKind
+from retention.errors import ValidationError
 
 PARK = box(113.14, 27.84, 113.16, 27.86)
 

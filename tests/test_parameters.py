@@ -1,4 +1,5 @@
-"""Tests for retention.parameters: defaults and sources, window arithmetic, TOML round trip."""
+"""Tests for retention.access.parameters: defaults and sources, window arithmetic, TOML round
+trip."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from retention.errors import ParameterError
-from retention.parameters import (
+from retention.access.parameters import (
     DEFAULT_TIME_WINDOWS,
     SOURCES,
     TimeWindow,
@@ -20,6 +20,7 @@ from retention.parameters import (
     travel_parameters_from_toml,
     travel_parameters_to_toml,
 )
+from retention.errors import ParameterError
 
 
 def test_defaults_follow_parameters_md() -> None:

@@ -1,4 +1,5 @@
-"""Tests for retention.park: demo layers merged with uploads, data_version, unknown parks."""
+"""Tests for retention.storage.park: demo layers merged with uploads, data_version, unknown
+parks."""
 
 from __future__ import annotations
 
@@ -7,18 +8,18 @@ import json
 import pandas as pd
 import pytest
 
+from retention.data.io import read_layer
+from retention.data.layers import LAYER_SPECS, LayerKind
+from retention.data.validate import validate_layer
 from retention.errors import UnknownParkError
-from retention.io import read_layer
-from retention.layers import LAYER_SPECS, LayerKind
-from retention.park import (
+from retention.storage.park import (
     default_geodata_dir,
     list_parks,
     load_park,
     park_data_version,
     park_outline,
 )
-from retention.store import UploadStore
-from retention.validate import validate_layer
+from retention.storage.uploads import UploadStore
 
 
 def _upload(data_dir, rows, *, park_id="tiny"):

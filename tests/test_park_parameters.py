@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retention.access import DEFAULT_DECAY, DEFAULT_SUPPLY_NORMS
+from retention.access.gaps import DEFAULT_GAP_PARAMETERS
+from retention.access.measures import DEFAULT_DECAY, DEFAULT_SUPPLY_NORMS
+from retention.access.parameters import DEFAULT_TIME_WINDOWS, TravelParameters
+from retention.access.standards import GB50180_2018
 from retention.errors import ParameterError, ValidationError
-from retention.gaps import DEFAULT_GAP_PARAMETERS
-from retention.leavers import ConversionParameters, ReplacementCost
-from retention.parameters import DEFAULT_TIME_WINDOWS, TravelParameters
+from retention.model.leavers import ConversionParameters, ReplacementCost
 from retention.park_parameters import (
     DEFAULT_VERSION,
     SCALARS,
@@ -30,8 +31,7 @@ from retention.park_parameters import (
     reset_park_parameters,
     save_park_parameters,
 )
-from retention.privacy import PrivacyParameters
-from retention.standards import GB50180_2018
+from retention.survey.privacy import PrivacyParameters
 
 
 def _edited() -> ParkParameters:

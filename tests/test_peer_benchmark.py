@@ -1,4 +1,5 @@
-"""Tests for retention.peer_benchmark: peer bands, k-anonymity, access features, one enterprise."""
+"""Tests for retention.model.peer_benchmark: peer bands, k-anonymity, access features, one
+enterprise."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geodata.synthetic_respondents import demo_coefficients, simulate_respondents
 from retention.errors import ValidationError
-from retention.model import default_spec, fit_intent_model
-from retention.peer_benchmark import (
+from retention.model.intent import default_spec, fit_intent_model
+from retention.model.peer_benchmark import (
     MIN_PEERS,
     enterprise_retention,
     model_features,
@@ -16,8 +18,7 @@ from retention.peer_benchmark import (
     residence_access,
     workforce_access,
 )
-from retention.privacy import PrivacyParameters
-from retention.synthetic_respondents import demo_coefficients, simulate_respondents
+from retention.survey.privacy import PrivacyParameters
 
 
 def _respondents(sizes: dict[str, int], values: dict[str, float]) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Tests for retention.privacy, and the k-anonymity walk over every survey aggregate."""
+"""Tests for retention.survey.privacy, and the k-anonymity walk over every survey aggregate."""
 
 from __future__ import annotations
 
@@ -10,13 +10,7 @@ import pandas as pd
 import pytest
 
 from retention.errors import ParameterError
-from retention.privacy import (
-    PrivacyParameters,
-    load_or_create_salt,
-    pseudonymise_ids,
-    suppress_small_groups,
-)
-from retention.survey_analysis import (
+from retention.survey.analysis import (
     aggregate_csv,
     aggregates_xlsx,
     category_means,
@@ -25,7 +19,13 @@ from retention.survey_analysis import (
     reason_shares,
     weighting_table,
 )
-from retention.weighting import survey_weights
+from retention.survey.privacy import (
+    PrivacyParameters,
+    load_or_create_salt,
+    pseudonymise_ids,
+    suppress_small_groups,
+)
+from retention.survey.weighting import survey_weights
 from tests.survey_fixtures import make_survey
 
 TINY = "TINY"

@@ -1,4 +1,5 @@
-"""Tests for retention.store: uploads survive restarts, removal, atomic writes, reports."""
+"""Tests for retention.storage.uploads: uploads survive restarts, removal, atomic writes,
+reports."""
 
 from __future__ import annotations
 
@@ -10,17 +11,17 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
+from retention.data.io import read_layer
+from retention.data.layers import LayerKind
+from retention.data.validate import validate_layer
 from retention.errors import ValidationError
-from retention.io import read_layer
-from retention.layers import LayerKind
-from retention.store import (
+from retention.storage.uploads import (
     DATA_DIR_ENV,
     UnknownUploadError,
     UploadStore,
     check_park_id,
     default_data_dir,
 )
-from retention.validate import validate_layer
 
 
 def _enterprise_validation(rows):
@@ -136,7 +137,7 @@ def test_failed_write_leaves_previous_state(tmp_path, enterprises_table, monkeyp
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("retention.store.pyogrio.write_dataframe", crash)
+    monkeypatch.setattr("retention.storage.uploads.pyogrio.write_dataframe", crash)
     with pytest.raises(OSError, match="disk full"):
         _add_enterprises(store, enterprises_table, source_name="b.csv")
     assert store.manifest_bytes("tiny") == manifest_before

@@ -1,12 +1,12 @@
-"""Tests for retention.summary: hand-counted totals of a tiny park."""
+"""Tests for retention.report.summary: hand-counted totals of a tiny park."""
 
 from __future__ import annotations
 
 import geopandas as gpd
 from shapely.geometry import Point
 
-from retention.layers import AmenityCategory, LayerKind, ResidenceKind
-from retention.summary import summarise_park
+from retention.data.layers import AmenityCategory, LayerKind, ResidenceKind
+from retention.report.summary import summarise_park
 
 CRS = "EPSG:4326"
 

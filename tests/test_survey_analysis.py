@@ -1,4 +1,4 @@
-"""Tests for retention.survey_analysis: means with CIs, IPA, reasons, importance weights."""
+"""Tests for retention.survey.analysis: means with CIs, IPA, reasons, importance weights."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from retention.errors import ValidationError
-from retention.survey_analysis import (
+from retention.survey.analysis import (
     aggregate_csv,
     category_means,
     group_summary,
@@ -22,7 +22,7 @@ from retention.survey_analysis import (
     weighted_mean_ci,
     wilson_interval,
 )
-from retention.survey_schema import IMP_COLUMNS, SAT_COLUMNS
+from retention.survey.schema import IMP_COLUMNS, SAT_COLUMNS
 from tests.survey_fixtures import make_survey
 
 
@@ -131,5 +131,5 @@ def test_group_summary_and_csv_marker() -> None:
 
 
 def test_export_refuses_tables_that_skipped_suppression() -> None:
-    with pytest.raises(ValidationError, match=r"has not passed retention\.privacy"):
+    with pytest.raises(ValidationError, match=r"has not passed retention\.survey\.privacy"):
         aggregate_csv(pd.DataFrame({"group": ["A"], "n": [1]}), name="raw")

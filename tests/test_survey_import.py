@@ -1,4 +1,4 @@
-"""Tests for retention.survey_import: Wenjuanxing-style files in, canonical survey table out."""
+"""Tests for retention.survey.importer: Wenjuanxing-style files in, canonical survey table out."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from retention.errors import FileFormatError, ParkLifeError, ValidationError
-from retention.survey_import import (
+from retention.survey.importer import (
     decode_text,
     import_survey,
     issues_frame,
@@ -21,7 +21,7 @@ from retention.survey_import import (
     rejected_rows_csv,
     rejected_rows_xlsx,
 )
-from retention.survey_mapping import suggest_mapping
+from retention.survey.mapping import suggest_mapping
 
 SALT = b"s" * 32
 HEADERS = [

@@ -1,4 +1,4 @@
-"""Tests for retention.survey_link: ids, names, fuzzy names and coordinates."""
+"""Tests for retention.survey.link: ids, names, fuzzy names and coordinates."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import Point
 
 from retention.errors import ParameterError, ValidationError
-from retention.survey_link import (
+from retention.survey.link import (
     LinkParameters,
     haversine_metres,
     link_coordinates,

@@ -1,4 +1,4 @@
-"""Tests for retention.survey_mapping: suggestion, storage and cell parsing."""
+"""Tests for retention.survey.mapping: suggestion, storage and cell parsing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from retention.errors import ValidationError
-from retention.survey_mapping import (
+from retention.survey.mapping import (
     CellError,
     ColumnMapping,
     load_mapping,
@@ -21,7 +21,7 @@ from retention.survey_mapping import (
     save_mapping,
     suggest_mapping,
 )
-from retention.survey_schema import INTENT_TEXT, SATISFACTION_TEXT
+from retention.survey.schema import INTENT_TEXT, SATISFACTION_TEXT
 
 HEADERS = (
     "序号",
@@ -100,7 +100,7 @@ def test_cell_parsers_known_answers() -> None:
 
 
 def test_match_label_prefers_the_longest_synonym() -> None:
-    from retention.survey_mapping import CATEGORY_SYNONYMS
+    from retention.survey.mapping import CATEGORY_SYNONYMS
 
     assert match_label("篮球场", CATEGORY_SYNONYMS)[0] == "sports_court"
     assert match_label("完全无关的文字", CATEGORY_SYNONYMS)[0] is None

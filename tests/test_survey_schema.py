@@ -1,13 +1,13 @@
-"""Tests for retention.survey_schema: the canonical survey table and its validator."""
+"""Tests for retention.survey.schema: the canonical survey table and its validator."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
+from retention.data.layers import AmenityCategory
 from retention.errors import ValidationError
-from retention.layers import AmenityCategory
-from retention.survey_schema import (
+from retention.survey.schema import (
     IMP_COLUMNS,
     SAT_COLUMNS,
     SURVEY_COLUMNS,

@@ -1,4 +1,5 @@
-"""Tests for retention.survey_store: stored survey waves, restart-safe, atomic, no personal data."""
+"""Tests for retention.storage.waves: stored survey waves, restart-safe, atomic, no personal
+data."""
 
 from __future__ import annotations
 
@@ -14,14 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 from shapely.geometry import Point
 
-from retention import store as store_module
+from retention.data.layers import LayerKind
 from retention.errors import ValidationError
-from retention.file_store import frame_to_json
-from retention.layers import LayerKind
-from retention.park import ParkData
-from retention.survey_import import PERSONAL_HEADER_PATTERN, import_survey, read_survey_file
-from retention.survey_schema import SURVEY_COLUMNS
-from retention.survey_store import (
+from retention.storage import uploads as store_module
+from retention.storage.files import frame_to_json
+from retention.storage.park import ParkData
+from retention.storage.waves import (
     DEMO_SURVEY_FILE,
     DuplicateWaveError,
     SurveyStore,
@@ -30,6 +29,8 @@ from retention.survey_store import (
     load_current_survey,
     wave_report_xlsx,
 )
+from retention.survey.importer import PERSONAL_HEADER_PATTERN, import_survey, read_survey_file
+from retention.survey.schema import SURVEY_COLUMNS
 from tests.survey_fixtures import wenjuanxing_csv, wenjuanxing_xlsx
 
 SALT = b"k" * 32

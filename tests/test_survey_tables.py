@@ -1,4 +1,5 @@
-"""Tests for retention.survey_tables: cohort cells, suppression counts, IPA points, reason bars."""
+"""Tests for retention.report.survey_tables: cohort cells, suppression counts, IPA points, reason
+bars."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import pandas as pd
 import pytest
 
 from retention.i18n import label, t
-from retention.privacy import SUPPRESSED_MARKER, suppress_small_groups
-from retention.survey_tables import (
+from retention.report.survey_tables import (
     cohort_table,
     ipa_points,
     mean_cell,
@@ -16,6 +16,7 @@ from retention.survey_tables import (
     reason_bars,
     suppressed_rows,
 )
+from retention.survey.privacy import SUPPRESSED_MARKER, suppress_small_groups
 
 
 def test_mean_cell() -> None:

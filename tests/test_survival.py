@@ -1,4 +1,5 @@
-"""Tests for retention.survival: the Cox exit model against lifelines and the published fit."""
+"""Tests for retention.model.survival: the Cox exit model against lifelines and the published
+fit."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from lifelines import CoxPHFitter
 from lifelines.datasets import load_rossi
 
 from retention.errors import ParameterError, ValidationError
-from retention.model import CategoricalTerm, ModelFitError, NumericTerm
-from retention.survival import ExitModelSpec, fit_exit_model
+from retention.model.intent import CategoricalTerm, ModelFitError, NumericTerm
+from retention.model.survival import ExitModelSpec, fit_exit_model
 
 ROSSI_COVARIATES = ("fin", "age", "race", "wexp", "mar", "paro", "prio")
 # Fox & Weisberg, "Cox Proportional-Hazards Regression for Survival Data in R" (2011 appendix to

@@ -1,4 +1,4 @@
-"""Tests for retention.synthetic and the committed demo park written by geodata/build_demo.py."""
+"""Tests for geodata.synthetic and the committed demo park written by geodata/build_demo.py."""
 
 from __future__ import annotations
 
@@ -17,9 +17,14 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geodata.build_demo import DEFAULT_SEED, build_demo, geojson_text
-from retention.errors import ParameterError
-from retention.hours import parse_opening_hours
-from retention.layers import (
+from geodata.synthetic import (
+    BEILUN_DAGANG,
+    JINSHAN_DEMO,
+    SyntheticParkSpec,
+    generate_park,
+)
+from retention.data.hours import parse_opening_hours
+from retention.data.layers import (
     LAYER_SPECS,
     AmenityCategory,
     LayerKind,
@@ -29,12 +34,7 @@ from retention.layers import (
     TransitKind,
     ZoneLevel,
 )
-from retention.synthetic import (
-    BEILUN_DAGANG,
-    JINSHAN_DEMO,
-    SyntheticParkSpec,
-    generate_park,
-)
+from retention.errors import ParameterError
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "geodata" / "jinshan"
 UTM_49N = "EPSG:32649"
@@ -396,7 +396,7 @@ def test_transit_timetable_columns(demo: dict[str, gpd.GeoDataFrame]) -> None:
 def test_demo_layers_validate_without_rejections(
     demo: dict[str, gpd.GeoDataFrame], park_polygon: shapely.Geometry
 ) -> None:
-    from retention.validate import validate_layer
+    from retention.data.validate import validate_layer
 
     for kind in LayerKind:
         result = validate_layer(

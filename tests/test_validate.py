@@ -1,4 +1,4 @@
-"""Tests for retention.validate: canonical columns, one issue per problem, nothing dropped."""
+"""Tests for retention.data.validate: canonical columns, one issue per problem, nothing dropped."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
-from retention.crs import CoordinateSystem, wgs84_to_bd09, wgs84_to_gcj02
-from retention.errors import CoordinateSystemError, ValidationError
-from retention.io import read_layer, table_to_csv_bytes
-from retention.layers import LAYER_SPECS, LayerKind
-from retention.validate import (
+from retention.data.crs import CoordinateSystem, wgs84_to_bd09, wgs84_to_gcj02
+from retention.data.io import read_layer, table_to_csv_bytes
+from retention.data.layers import LAYER_SPECS, LayerKind
+from retention.data.validate import (
     ISSUE_COLUMNS,
     find_coordinate_columns,
     map_headers,
@@ -22,6 +21,7 @@ from retention.validate import (
     parse_number,
     validate_layer,
 )
+from retention.errors import CoordinateSystemError, ValidationError
 
 WGS = CoordinateSystem.WGS84
 
@@ -488,7 +488,7 @@ def test_extra_columns_kept_and_reserved_names_renamed(enterprises_table):
 def test_gbk_csv_end_to_end_report_download(enterprises_table):
     import io
 
-    from retention.io import table_to_xlsx_bytes
+    from retention.data.io import table_to_xlsx_bytes
 
     rows = [*enterprises_table, dict(enterprises_table[0], 编号="E9", 纬度="北纬27")]
     data = pd.DataFrame(rows).to_csv(index=False).encode("gbk")

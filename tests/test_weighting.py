@@ -1,4 +1,4 @@
-"""Tests for retention.weighting: post-stratification, raking, Kish n, trimming."""
+"""Tests for retention.survey.weighting: post-stratification, raking, Kish n, trimming."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retention.errors import ParameterError, ValidationError
-from retention.weighting import (
+from retention.survey.weighting import (
     WeightingParameters,
     enterprise_headcounts,
     kish_effective_n,

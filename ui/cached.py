@@ -14,14 +14,14 @@ from pathlib import Path
 import geopandas as gpd
 import streamlit as st
 
-from retention.crs import CoordinateSystem
+from retention.data.crs import CoordinateSystem
+from retention.data.io import list_layers, read_layer
+from retention.data.layers import LayerKind
+from retention.data.validate import LayerValidation, validate_layer
 from retention.i18n import t
-from retention.io import list_layers, read_layer
-from retention.layers import LayerKind
-from retention.park import ParkData, list_parks, load_park, park_data_version, park_outline
-from retention.store import UploadStore
-from retention.summary import ParkSummary, summarise_park
-from retention.validate import LayerValidation, validate_layer
+from retention.report.summary import ParkSummary, summarise_park
+from retention.storage.park import ParkData, list_parks, load_park, park_data_version, park_outline
+from retention.storage.uploads import UploadStore
 from ui import state
 
 
@@ -33,7 +33,8 @@ def _park(park_id: str, data_dir: str, data_version: str) -> ParkData:
 def park(park_id: str) -> ParkData:
     """Return the park (demo files merged with stored uploads), loaded once per data version.
 
-    The version (``retention.park.park_data_version``) is recomputed on every call, so an upload
+    The version (``retention.storage.park.park_data_version``) is recomputed on every call, so an
+    upload
     made by any session shows up on the next rerun of every other session.
 
     Parameters
@@ -68,13 +69,13 @@ def _summary(park_id: str, data_version: str, _park: ParkData) -> ParkSummary:
 
 
 def summary(park: ParkData) -> ParkSummary:
-    """Return the park's headline counts (``retention.summary.summarise_park``), cached."""
+    """Return the park's headline counts (``retention.report.summary.summarise_park``), cached."""
     return _summary(park.park_id, park.data_version, park)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def layer_names(data: bytes, file_name: str) -> list[str]:
-    """Return the layers/sheets of an uploaded file (``retention.io.list_layers``), cached."""
+    """Return the layers/sheets of an uploaded file (``retention.data.io.list_layers``), cached."""
     return list_layers(data, file_name=file_name)
 
 

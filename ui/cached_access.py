@@ -16,13 +16,13 @@ from collections.abc import Mapping
 import geopandas as gpd
 import streamlit as st
 
-from retention import travel_times as travel_times_module
-from retention.indicators import IndicatorParameters, ParkIndicators, indicators_for_window
-from retention.indicators import isochrones as isochrones_from_point
-from retention.layers import LayerKind
-from retention.network import StreetNetwork, network_from_roads
-from retention.parameters import TimeWindow, TravelParameters
-from retention.park import ParkData
+from retention.access import travel_times as travel_times_module
+from retention.access.indicators import IndicatorParameters, ParkIndicators, indicators_for_window
+from retention.access.indicators import isochrones as isochrones_from_point
+from retention.access.network import StreetNetwork, network_from_roads
+from retention.access.parameters import TimeWindow, TravelParameters
+from retention.data.layers import LayerKind
+from retention.storage.park import ParkData
 from ui.cached_parameters import current_parameters
 
 
@@ -86,7 +86,7 @@ def indicators(
     params: TravelParameters | None = None,
     windows: tuple[TimeWindow, ...] | None = None,
 ) -> ParkIndicators:
-    """Return every indicator for one mode and window (``retention.indicators``), cached.
+    """Return every indicator for one mode and window (``retention.access.indicators``), cached.
 
     ``parameters`` (decay, gap targets, living circles), ``params`` and ``windows`` default to
     the park's saved ones.

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from retention.maps import TileSource, build_park_map, standalone_html
-from retention.park import ParkData
+from retention.report.maps import TileSource, build_park_map, standalone_html
+from retention.storage.park import ParkData
 from ui.map_view import asset_base_url
 
 
@@ -35,7 +35,7 @@ def _park_map_page(
 
 
 def park_map_page(park: ParkData, *, lang: str, tiles: TileSource) -> str:
-    """Return the park map (``retention.maps.build_park_map``) as an HTML page, cached.
+    """Return the park map (``retention.report.maps.build_park_map``) as an HTML page, cached.
 
     Keyed on park id + data version + language + tiles + the asset URL this server uses.
     """

@@ -15,23 +15,23 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
+from retention.access.indicators import IndicatorParameters
+from retention.access.parameters import TimeWindow, TravelParameters
+from retention.data.layers import LayerKind
 from retention.errors import ValidationError
-from retention.indicators import IndicatorParameters
-from retention.layers import LayerKind
-from retention.leavers import ConversionParameters, ReplacementCost
-from retention.model import DEFAULT_MODEL_CATEGORIES, FittedRetentionModel, default_spec
-from retention.model import fit_intent_model as _fit_intent_model
-from retention.parameters import TimeWindow, TravelParameters
-from retention.park import ParkData
-from retention.peer_benchmark import (
+from retention.model.intent import DEFAULT_MODEL_CATEGORIES, FittedRetentionModel, default_spec
+from retention.model.intent import fit_intent_model as _fit_intent_model
+from retention.model.leavers import ConversionParameters, ReplacementCost
+from retention.model.peer_benchmark import (
     EnterpriseRetention,
     enterprise_retention,
     model_features,
     residence_access,
 )
-from retention.peer_benchmark import workforce_access as _workforce_access
-from retention.privacy import PrivacyParameters
-from retention.weighting import enterprise_headcounts, survey_weights
+from retention.model.peer_benchmark import workforce_access as _workforce_access
+from retention.storage.park import ParkData
+from retention.survey.privacy import PrivacyParameters
+from retention.survey.weighting import enterprise_headcounts, survey_weights
 from ui import cached_access, cached_survey, state
 from ui.cached_parameters import current_parameters
 
@@ -235,7 +235,7 @@ def _workforce(
 def workforce_access(park: ParkData, enterprise_id: str) -> pd.DataFrame:
     """Return evening walking minutes at the enterprise and in its dormitories, cached.
 
-    ``retention.peer_benchmark.workforce_access`` on the Gaps page's cached indicators (walk,
+    ``retention.model.peer_benchmark.workforce_access`` on the Gaps page's cached indicators (walk,
     weekday evening) with the park's saved parameters, so no travel times are recomputed.
     """
     saved = current_parameters(park)

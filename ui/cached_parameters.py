@@ -13,12 +13,12 @@ import streamlit as st
 
 from retention.errors import ParameterError
 from retention.i18n import t
-from retention.park import ParkData
 from retention.park_parameters import (
     ParkParameters,
     load_park_parameters,
     park_parameters_version,
 )
+from retention.storage.park import ParkData
 from ui import state
 
 

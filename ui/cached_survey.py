@@ -4,7 +4,7 @@ Keys are a hash of the file bytes, the park id and data version, and frozen para
 the park itself and the bytes are passed as unhashed ``_`` arguments next to their keys.
 Returned objects are shared between sessions: never mutate them.
 
-The park's *current survey* (``retention.survey_store``: its stored waves, else the bundled
+The park's *current survey* (``retention.storage.waves``: its stored waves, else the bundled
 synthetic demo survey) is cached on park id + ``data_version`` + the survey's version, so a wave
 saved or removed by any session shows up on every session's next rerun.
 """
@@ -19,21 +19,21 @@ from types import MappingProxyType
 import pandas as pd
 import streamlit as st
 
+from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError
-from retention.layers import LayerKind
-from retention.park import ParkData
-from retention.privacy import PrivacyParameters, load_or_create_salt
-from retention.survey_analysis import AnalysisParameters, importance_weight_table
-from retention.survey_import import RawSurvey, SurveyImport, import_survey, read_survey_file
-from retention.survey_link import LinkParameters
-from retention.survey_mapping import ColumnMapping
-from retention.survey_store import (
+from retention.storage.park import ParkData
+from retention.storage.waves import (
     CurrentSurvey,
     SurveyStore,
     current_survey_version,
     load_current_survey,
 )
-from retention.weighting import (
+from retention.survey.analysis import AnalysisParameters, importance_weight_table
+from retention.survey.importer import RawSurvey, SurveyImport, import_survey, read_survey_file
+from retention.survey.link import LinkParameters
+from retention.survey.mapping import ColumnMapping
+from retention.survey.privacy import PrivacyParameters, load_or_create_salt
+from retention.survey.weighting import (
     WeightingParameters,
     WeightingResult,
     enterprise_headcounts,
@@ -252,8 +252,8 @@ def gap_weights(park: ParkData, method: str) -> GapWeights:
     """Return gap-index weights: equal, or survey importance weighted to enterprise headcounts.
 
     Survey importance comes from the park's current survey
-    (``retention.survey_analysis.importance_weight_table`` with weights from
-    ``retention.weighting.survey_weights``); derived importance is the correlation of each
+    (``retention.survey.analysis.importance_weight_table`` with weights from
+    ``retention.survey.weighting.survey_weights``); derived importance is the correlation of each
     category's satisfaction with intending to stay. Categories with fewer than the park's k
     answers (``ui.cached_parameters``) are hidden and weigh 0.
     """

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from retention.i18n import t
-from retention.maps import VENDORED_ASSETS, use_local_assets
+from retention.report.maps import VENDORED_ASSETS, use_local_assets
 from ui import state
 
 VENDOR_DIR = state.REPO / "static" / "vendor"
@@ -40,12 +40,12 @@ def show_map(
     rerun the page; name only the interactions the page uses (e.g. ``"last_object_clicked"``).
     When the vendored assets are missing the map would be blank, so a specific error says how to
     install them instead. streamlit-folium changes the map while rendering it: pass a new map on
-    every run, never a cached one (cache the page of ``retention.maps.standalone_html``).
+    every run, never a cached one (cache the page of ``retention.report.maps.standalone_html``).
 
     Parameters
     ----------
     m
-        A map from ``retention.maps`` (or any folium map using vendored plugins only).
+        A map from ``retention.report.maps`` (or any folium map using vendored plugins only).
     key
         Namespaced widget key, e.g. ``"map.park_map"``.
     height
@@ -73,11 +73,11 @@ def show_map(
 
 
 def show_map_page(page_html: str, *, height: int = 640) -> None:
-    """Render a map already turned into an HTML page (``retention.maps.standalone_html``).
+    """Render a map already turned into an HTML page (``retention.report.maps.standalone_html``).
 
     For maps that send nothing back: the page is an immutable string, so it can be cached and
     shared between sessions, and a rerun does not render the map again. Its asset links must
-    already point at the app (``retention.maps.use_local_assets``).
+    already point at the app (``retention.report.maps.use_local_assets``).
 
     Parameters
     ----------

@@ -9,6 +9,6 @@ from ui import state
 
 
 def synthetic_notice(park: object) -> None:
-    """Show a warning when ``park`` (a ``retention.park.ParkData``) holds synthetic data."""
+    """Show a warning when ``park`` (a ``retention.storage.park.ParkData``) holds synthetic data."""
     if getattr(park, "synthetic", False):
         st.warning(t("common.synthetic_notice", state.lang()), icon=":material/science:")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
-from retention.maps import TileSource
+from retention.report.maps import TileSource
 from ui import cached, state
 
 

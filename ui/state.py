@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from retention.i18n import LANGUAGES, language_for_locale
-from retention.maps import TileSource
+from retention.report.maps import TileSource
 
 LANG = "app.lang"
 """Interface language, ``"en"`` or ``"zh"``; also the sidebar language widget's key."""

@@ -15,7 +15,8 @@ from .conftest import new_offline_page, wait_until_idle
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
-RESIDENCE_OUTLINE = "#222222"  # retention.gap_map: residences are the only dark-outlined circles
+# retention.report.gap_map: residences are the only dark-outlined circles
+RESIDENCE_OUTLINE = "#222222"
 
 
 def test_gaps_map_renders_offline_and_a_click_selects_a_residence(

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from retention.data.layers import AmenityCategory
 from retention.i18n import label
-from retention.layers import AmenityCategory
 
 from .conftest import new_offline_page, open_page, wait_until_idle
 

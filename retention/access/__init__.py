@@ -1,0 +1,2 @@
+"""Travel times and access indicators: network, transit, origins, measures, living circles, gap
+index."""

@@ -1,0 +1,353 @@
+"""Every access indicator of a park for one mode and time window, from its travel-time matrix.
+
+A thin layer over ``retention.access.measures``, ``retention.access.living_circle`` and
+``retention.access.gaps``: it
+reads the origin and amenity tables that ``retention.access.travel_times.travel_times_for_park``
+returns, so the Gaps page asks for one object and then only chooses what to display.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy.sparse.csgraph import dijkstra
+
+from retention.access.gaps import DEFAULT_GAP_PARAMETERS, GapParameters, gap_index
+from retention.access.hexagons import reachable_areas
+from retention.access.living_circle import compliance_from_met, living_circle_met_from_nearest
+from retention.access.measures import (
+    DEFAULT_DECAY,
+    DecayFunction,
+    cumulative_opportunities,
+    e2sfca_by_category,
+    effective_minutes,
+    nearest_minutes,
+)
+from retention.access.network import NetworkMode, StreetNetwork
+from retention.access.standards import GB50180_2018, LivingCircleTable
+from retention.data.layers import WGS84, AmenityCategory
+from retention.errors import ParameterError
+
+INDICATORS: tuple[str, ...] = ("nearest", "opportunities", "e2sfca", "living_circle", "gap_index")
+"""Indicator ids the page offers, in order."""
+
+DEMAND_SETS: Mapping[str, tuple[str, ...]] = {
+    "residence": ("residence",),
+    "enterprise": ("enterprise",),
+    "both": ("residence", "enterprise"),
+}
+"""Origin sets whose people compete for supply in E2SFCA step 1 (GB norms count residents)."""
+
+
+@dataclass(frozen=True)
+class IndicatorParameters:
+    """Options of every indicator (frozen: a clean cache key).
+
+    Parameters
+    ----------
+    threshold_minutes
+        Time budget T of cumulative opportunities; 15 min is the largest GB 50180-2018 living
+        circle (Table 3.0.4).
+    decay
+        E2SFCA distance decay (default Luo & Qi 2009 zones, see ``retention.access.measures``).
+    catchment_minutes
+        E2SFCA catchment; ``None`` lets the decay cut off.
+    demand
+        ``"residence"`` (default; GB 50180 norms are per resident), ``"enterprise"`` or ``"both"``.
+    gap
+        Targets, caps and supply norms of the gap index.
+    living_circle
+        Living-circle tiers and requirements.
+    """
+
+    threshold_minutes: float = 15.0
+    decay: DecayFunction = DEFAULT_DECAY
+    catchment_minutes: float | None = None
+    demand: str = "residence"
+    gap: GapParameters = DEFAULT_GAP_PARAMETERS
+    living_circle: LivingCircleTable = GB50180_2018
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.threshold_minutes) or self.threshold_minutes <= 0:
+            raise ParameterError(
+                f"must be a positive number of minutes, got {self.threshold_minutes!r}",
+                column="threshold_minutes",
+            )
+        if self.demand not in DEMAND_SETS:
+            raise ParameterError(
+                f"must be one of {', '.join(DEMAND_SETS)}, got {self.demand!r}", column="demand"
+            )
+
+
+@dataclass(frozen=True, eq=False)
+class ParkIndicators:
+    """Indicators of every origin for one mode and window (rows align with ``origins``).
+
+    Parameters
+    ----------
+    origins
+        ``origin_set``, ``origin_id``, ``name``, ``weight`` (people), ``enterprise_id`` and zone
+        columns, as given.
+    nearest
+        Minutes to the nearest available amenity, origins x categories (``inf``: none).
+    opportunities
+        Amenities reachable within ``threshold_minutes``, origins x categories.
+    capacity_within
+        Their summed capacity.
+    supply_per_1000
+        E2SFCA supply per 1,000 people, origins x categories.
+    living_circle
+        Whether each required category is within its tier, origins x categories.
+    compliance
+        People-weighted share of residents within each tier (residence origins; all origins if
+        there are no residences).
+    gap
+        ``gap_index`` then each weighted category's contribution.
+    parameters
+        The options used.
+    """
+
+    origins: pd.DataFrame
+    nearest: pd.DataFrame
+    opportunities: pd.DataFrame
+    capacity_within: pd.DataFrame
+    supply_per_1000: pd.DataFrame
+    living_circle: pd.DataFrame
+    compliance: pd.DataFrame
+    gap: pd.DataFrame
+    parameters: IndicatorParameters = field(default_factory=IndicatorParameters)
+
+    def values(self, indicator: str, category: str | None = None) -> pd.Series:
+        """Return one indicator per origin; ``category`` is ignored for ``gap_index``.
+
+        For ``living_circle`` the value is 1.0 where the category is within its tier, else 0.0.
+        """
+        if indicator == "gap_index":
+            return self.gap["gap_index"]
+        frames = {
+            "nearest": self.nearest,
+            "opportunities": self.opportunities,
+            "e2sfca": self.supply_per_1000,
+            "living_circle": self.living_circle,
+        }
+        if indicator not in frames:
+            raise ParameterError(
+                f"must be one of {', '.join(INDICATORS)}, got {indicator!r}", column="indicator"
+            )
+        frame = frames[indicator]
+        if category not in frame.columns:
+            raise ParameterError(
+                f"indicator {indicator!r} has no category {category!r}", column="category"
+            )
+        return frame[category].astype(float)
+
+
+def park_indicators(
+    minutes: npt.ArrayLike,
+    origins: pd.DataFrame,
+    amenities: pd.DataFrame,
+    *,
+    available: npt.ArrayLike | None = None,
+    parameters: IndicatorParameters | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> ParkIndicators:
+    """Compute every indicator for one travel-time matrix.
+
+    Assumes ``minutes`` is origins x amenities (row ``i`` = ``origins`` row ``i``, column ``j`` =
+    ``amenities`` row ``j``; NaN/``inf`` unreachable) and ``available`` the mask of
+    ``TravelTimeResult.available_mask``. ``origins`` has ``origin_set`` and ``weight`` (people);
+    ``amenities`` has ``category`` and ``capacity``.
+
+    Parameters
+    ----------
+    minutes
+        Travel minutes for one mode and window.
+    origins
+        Origin table (``retention.access.origins.origin_points``).
+    amenities
+        Amenities layer (reset index).
+    available
+        Boolean mask ``(n_origins, n_amenities)``.
+    parameters
+        Indicator options; default ``IndicatorParameters()``.
+    weights
+        Category importance for the gap index (e.g. from the survey); default equal.
+
+    Returns
+    -------
+    ParkIndicators
+    """
+    parameters = parameters or IndicatorParameters()
+    for column in ("origin_set", "weight"):
+        if column not in origins.columns:
+            raise ParameterError(f"origins table has no {column!r} column", column=column)
+    for column in ("category", "capacity"):
+        if column not in amenities.columns:
+            raise ParameterError(f"amenities table has no {column!r} column", column=column)
+    categories = amenities["category"].astype(str).to_numpy()
+    capacity = pd.to_numeric(amenities["capacity"], errors="coerce").fillna(0.0).to_numpy()
+    people = origins["weight"].to_numpy(dtype=float)
+    order = [category.value for category in AmenityCategory]
+    order += [c for c in parameters.living_circle.categories if c not in order]
+    # One checked, masked copy of the matrix serves every indicator below.
+    effective = effective_minutes(minutes, available=available)
+    common = {"origin_ids": origins.index, "category_order": order}
+    nearest_all = nearest_minutes(effective, categories, **common).xs(1, level="rank", axis=1)
+    nearest = nearest_all[[category.value for category in AmenityCategory]]
+    opportunities = cumulative_opportunities(
+        effective, categories, threshold_minutes=parameters.threshold_minutes, **common
+    )[nearest.columns]
+    capacity_within = cumulative_opportunities(
+        effective,
+        categories,
+        threshold_minutes=parameters.threshold_minutes,
+        weights=capacity,
+        **common,
+    )[nearest.columns]
+    in_demand = origins["origin_set"].isin(DEMAND_SETS[parameters.demand]).to_numpy()
+    supply = e2sfca_by_category(
+        effective,
+        categories,
+        capacity,
+        np.where(in_demand, people, 0.0),
+        decay=parameters.decay,
+        catchment_minutes=parameters.catchment_minutes,
+        **common,
+    )[nearest.columns]
+    met = living_circle_met_from_nearest(nearest_all, table=parameters.living_circle)
+    residents = (origins["origin_set"] == "residence").to_numpy()
+    rows = residents if residents.any() else np.ones(len(origins), dtype=bool)
+    compliance = compliance_from_met(met[rows], people[rows], table=parameters.living_circle)
+    gap = gap_index(nearest, supply_per_1000=supply, parameters=parameters.gap, weights=weights)
+    return ParkIndicators(
+        origins=pd.DataFrame(origins.drop(columns="geometry", errors="ignore")),
+        nearest=nearest,
+        opportunities=opportunities,
+        capacity_within=capacity_within,
+        supply_per_1000=supply,
+        living_circle=met,
+        compliance=compliance,
+        gap=gap,
+        parameters=parameters,
+    )
+
+
+def indicators_for_window(
+    result: object,
+    *,
+    mode: str,
+    window: str,
+    parameters: IndicatorParameters | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> ParkIndicators:
+    """Compute every indicator from a ``TravelTimeResult`` for one mode and window key.
+
+    Assumes ``result`` is a ``retention.access.travel_times.TravelTimeResult``; unavailable
+    amenities
+    (closed in the window, or reserved for other enterprises) do not count.
+
+    Parameters
+    ----------
+    result
+        Travel times of the park.
+    mode
+        ``walk``, ``ebike`` or ``transit``.
+    window
+        Time-window key, e.g. ``"weekday_evening"``.
+    parameters
+        Indicator options.
+    weights
+        Category importance for the gap index.
+
+    Returns
+    -------
+    ParkIndicators
+    """
+    minutes = result.minutes_for(mode, window)  # type: ignore[attr-defined]
+    available = result.available_mask(window)  # type: ignore[attr-defined]
+    return park_indicators(
+        minutes,
+        result.origins,  # type: ignore[attr-defined]
+        result.amenities,  # type: ignore[attr-defined]
+        available=available,
+        parameters=parameters,
+        weights=weights,
+    )
+
+
+def isochrones(
+    network: StreetNetwork,
+    lon: float,
+    lat: float,
+    *,
+    network_mode: NetworkMode,
+    speed_m_per_min: float,
+    walk_speed_m_per_min: float,
+    max_snap_distance_metres: float,
+    thresholds_minutes: tuple[float, ...] = (5.0, 10.0, 15.0),
+    resolution: int = 10,
+) -> gpd.GeoDataFrame:
+    """Return the areas reachable from one point within each time budget along the streets.
+
+    Assumes a WGS84 point and a projected ``network``; the walk from the point to its nearest
+    node is at walking speed, then edges at ``speed_m_per_min``. Areas are unions of H3 cells
+    holding a reached node (``retention.access.hexagons.reachable_areas``). A point too far from the
+    network, or a straight-line fallback network, gives empty areas.
+
+    Parameters
+    ----------
+    network
+        The street network.
+    lon, lat
+        The origin.
+    network_mode
+        ``"walk"`` or ``"bike"``.
+    speed_m_per_min
+        Speed on the network.
+    walk_speed_m_per_min
+        Walking speed to the first node.
+    max_snap_distance_metres
+        Farthest the point may be from the network.
+    thresholds_minutes
+        Time budgets (GB 50180-2018 living circles by default).
+    resolution
+        H3 resolution of the area cells.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``minutes``, ``cells``, ``geometry`` (EPSG:4326), largest budget first.
+    """
+    nothing = reachable_areas(
+        [], [], [], thresholds_minutes=thresholds_minutes, resolution=resolution
+    )
+    if network.approximate or network.node_xy.size == 0:
+        return nothing
+    point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=WGS84)
+    snapped = network.snap(point, mode=network_mode, max_distance_metres=max_snap_distance_metres)
+    if not snapped.usable[0] or snapped.nodes[0] < 0:
+        return nothing
+    access_minutes = float(snapped.distance_metres[0]) / walk_speed_m_per_min
+    graph = network.graph_minutes(mode=network_mode, speed_m_per_min=speed_m_per_min)
+    budget = max(thresholds_minutes) - access_minutes
+    if budget < 0:
+        return nothing
+    times = dijkstra(graph, directed=False, indices=int(snapped.nodes[0]), limit=budget)
+    node_lon, node_lat = Transformer.from_crs(network.crs, WGS84, always_xy=True).transform(
+        network.node_xy[:, 0], network.node_xy[:, 1]
+    )
+    return reachable_areas(
+        node_lon,
+        node_lat,
+        np.asarray(times) + access_minutes,
+        thresholds_minutes=thresholds_minutes,
+        resolution=resolution,
+    )

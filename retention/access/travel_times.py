@@ -1,0 +1,893 @@
+"""Travel times by walking, e-bike and transit: the build-once, query-many engine.
+
+``TravelTimeEngine`` holds the sparse graphs (built once, read-only) and answers origin ×
+destination matrices in minutes with ``scipy.sparse.csgraph.dijkstra`` (multi-source, bounded by
+``limit=``, chunked to bound memory). Transit is frequency-based: walk to a stop (at most
+``max_walk_access_minutes``), wait half the headway plus a boarding penalty, ride, alight, walk on
+(or transfer: walk to another stop, wait and board again), and pure walking is always an option,
+so transit never makes a trip longer than walking.
+
+Conventions in every matrix: ``NaN`` means a point could not be placed on the network (see the
+snap report); ``inf`` means not reachable within ``TravelParameters.max_minutes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from retention.access.network import (
+    NetworkMode,
+    SnappedPoints,
+    StreetNetwork,
+    approximate_network,
+    contract_chains,
+    network_from_roads,
+)
+from retention.access.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
+from retention.access.transit import TransitModel, empty_transit_model, transit_model_from_layers
+from retention.data.hours import parse_opening_hours
+from retention.data.layers import WGS84, LayerKind
+from retention.errors import ValidationError
+
+if TYPE_CHECKING:
+    from retention.storage.park import ParkData
+
+Mode = Literal["walk", "ebike", "transit"]
+MODES: tuple[Mode, ...] = ("walk", "ebike", "transit")
+_CHUNK_BYTES = 32_000_000  # dijkstra returns a dense (sources x nodes) block per chunk
+_EPSILON_MINUTES = 1e-9  # a zero weight would vanish from a sparse matrix
+_LINK_MINUTES = 1.0  # weight added to (then taken off) a virtual node's links, all positive
+Points: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | SnappedPoints | np.ndarray
+
+
+class TravelTimeEngine:
+    """Origin × destination travel times on one park's networks; immutable after construction.
+
+    Assumptions: networks are undirected and metric (``retention.access.network``); access from a
+    point to its snapped node is walked in a straight line at walking speed, for every mode.
+
+    Parameters
+    ----------
+    walk_network
+        Network whose ``walk`` edges are walkable (or the approximate straight-line network).
+    bike_network
+        Network whose ``bike`` edges are rideable; ``walk_network`` when omitted.
+    transit
+        Transit model; no transit when omitted.
+    params
+        Travel parameters.
+    """
+
+    def __init__(
+        self,
+        walk_network: StreetNetwork,
+        bike_network: StreetNetwork | None = None,
+        transit: TransitModel | None = None,
+        *,
+        params: TravelParameters,
+    ) -> None:
+        self._params = params
+        self._networks: Mapping[Mode, StreetNetwork] = MappingProxyType(
+            {"walk": walk_network, "ebike": bike_network or walk_network}
+        )
+        self._graphs: Mapping[Mode, csr_matrix] = MappingProxyType(
+            {
+                "walk": _frozen(
+                    walk_network.graph_minutes(
+                        mode="walk", speed_m_per_min=params.walk_speed_m_per_min
+                    )
+                ),
+                "ebike": _frozen(
+                    self._networks["ebike"].graph_minutes(
+                        mode="bike", speed_m_per_min=params.ebike_speed_m_per_min
+                    )
+                ),
+            }
+        )
+        self._transit = transit or empty_transit_model()
+        self._stops = self.snap(self._transit.stops_frame(), mode="walk", id_column="stop_id")
+        between_stops = self._leg_minutes(
+            self._stops, self._stops, mode="walk", cutoff=params.max_minutes
+        )
+        between_stops.setflags(write=False)
+        self._stop_walk_minutes = between_stops
+        # A transfer walk is a short one: the same minutes as a search cut at the access limit.
+        with np.errstate(invalid="ignore"):
+            transfer = np.where(
+                between_stops <= params.max_walk_access_minutes, between_stops, np.inf
+            )
+        transfer[np.isnan(between_stops)] = np.nan
+        np.fill_diagonal(transfer, 0.0)  # changing routes at the same stop needs no walk
+        transfer.setflags(write=False)
+        self._transfer_minutes = transfer
+
+    @property
+    def params(self) -> TravelParameters:
+        """The travel parameters the engine was built with."""
+        return self._params
+
+    @property
+    def transit(self) -> TransitModel:
+        """The transit model."""
+        return self._transit
+
+    @property
+    def approximate(self) -> bool:
+        """True when a mode's network is the straight-line × circuity fallback."""
+        return any(network.approximate for network in self._networks.values())
+
+    @property
+    def stop_snap(self) -> SnappedPoints:
+        """Transit stops attached to the walk network."""
+        return self._stops
+
+    def network(self, mode: Mode) -> StreetNetwork:
+        """The street network used by ``mode`` (transit walks on the walk network)."""
+        return self._networks["walk" if mode == "transit" else _check_mode(mode)]
+
+    def snap(
+        self,
+        points: gpd.GeoDataFrame | gpd.GeoSeries,
+        *,
+        mode: Mode = "walk",
+        id_column: str | None = None,
+    ) -> SnappedPoints:
+        """Attach points to the ``mode`` network (far points are reported, not moved).
+
+        Parameters
+        ----------
+        points
+            Points (or polygons, by centroid) with a CRS.
+        mode
+            ``walk``, ``ebike`` or ``transit`` (which snaps to the walk network).
+        id_column
+            Column with identifiers for the snap report; the index when omitted.
+
+        Returns
+        -------
+        SnappedPoints
+        """
+        network_mode: NetworkMode = "bike" if _check_mode(mode) == "ebike" else "walk"
+        return self.network(mode).snap(
+            points,
+            mode=network_mode,
+            max_distance_metres=self._params.max_snap_distance_metres,
+            id_column=id_column,
+        )
+
+    def matrix(
+        self,
+        origins: Points,
+        destinations: Points,
+        *,
+        mode: Mode,
+        window: TimeWindow | None = None,
+        enterprise_id: str | None = None,
+    ) -> np.ndarray:
+        """Return travel minutes from every origin to every destination.
+
+        Parameters
+        ----------
+        origins, destinations
+            Point GeoDataFrames / GeoSeries (any CRS), ``SnappedPoints`` from :meth:`snap`, or
+            integer arrays of node indices of the mode's network.
+        mode
+            ``walk``, ``ebike`` or ``transit``.
+        window
+            Time window; required for transit (which routes run, and their headways).
+        enterprise_id
+            Transit only: the origins belong to this enterprise, so its shuttles may be used
+            (None: public routes only).
+
+        Returns
+        -------
+        np.ndarray
+            ``(n_origins, n_destinations)`` float64 minutes; NaN for unplaced points, inf beyond
+            ``max_minutes``.
+        """
+        mode = _check_mode(mode)
+        source = self._as_snapped(origins, mode)
+        target = self._as_snapped(destinations, mode)
+        if mode != "transit":
+            return self._leg_minutes(source, target, mode=mode, cutoff=self._params.max_minutes)
+        if window is None:
+            raise ValidationError("transit travel times need a time window; got window=None")
+        walk = self._leg_minutes(source, target, mode="walk", cutoff=self._params.max_minutes)
+        return self._transit_minutes(
+            source, target, window=window, walk=walk, enterprise_id=enterprise_id
+        )
+
+    def nearest(
+        self,
+        origins: Points,
+        destinations: Points,
+        categories: npt.ArrayLike,
+        *,
+        mode: Mode,
+        window: TimeWindow | None = None,
+        category_order: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Return minutes from every origin to the nearest destination of each category.
+
+        The same answer as the row minimum of :meth:`matrix` over each category's columns, but
+        walk and e-bike run one search per category from all its destinations at once (a
+        virtual node linked to each destination's node by its walk to the network), not one
+        per origin. Transit (and the straight-line fallback) take the row minimum of
+        :meth:`matrix`.
+
+        Parameters
+        ----------
+        origins, destinations
+            As in :meth:`matrix`.
+        categories
+            Category of each destination, shape ``(n_destinations,)``.
+        mode
+            ``walk``, ``ebike`` or ``transit``.
+        window
+            Time window; required for transit.
+        category_order
+            Categories to report, in this order (a category without destinations gives
+            ``inf``); default every category present, sorted.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows are origins (in order), columns categories; float64 minutes, NaN for an
+            unplaced origin, ``inf`` when no destination of the category is within
+            ``max_minutes``.
+        """
+        mode = _check_mode(mode)
+        source = self._as_snapped(origins, mode)
+        target = self._as_snapped(destinations, mode)
+        labels = np.asarray(categories).astype(str)
+        if labels.shape != (len(target.nodes),):
+            raise ValidationError(
+                f"expected one category per destination ({len(target.nodes)}), got shape "
+                f"{labels.shape}"
+            )
+        columns = (
+            [str(c) for c in category_order]
+            if category_order is not None
+            else sorted(set(labels.tolist()))
+        )
+        result = np.full((len(source.nodes), len(columns)), np.inf)
+        if mode == "transit" or self._networks[mode].approximate:
+            minutes = self.matrix(source, target, mode=mode, window=window)
+            minutes = np.where(np.isnan(minutes), np.inf, minutes)
+            for column, category in enumerate(columns):
+                chosen = labels == category
+                if chosen.any():
+                    result[:, column] = minutes[:, chosen].min(axis=1)
+        else:
+            graph = self._graphs[mode]
+            walk_speed = self._params.walk_speed_m_per_min
+            cutoff = self._params.max_minutes
+            rows = np.flatnonzero(source.usable)
+            usable = target.usable
+            for column, category in enumerate(columns):
+                chosen = np.flatnonzero((labels == category) & usable)
+                if len(chosen) == 0 or len(rows) == 0:
+                    continue
+                egress = target.distance_metres[chosen] / walk_speed
+                from_any = _multi_source_minutes(graph, target.nodes[chosen], egress, cutoff=cutoff)
+                reach = source.distance_metres[rows] / walk_speed + from_any[source.nodes[rows]]
+                result[rows, column] = np.where(reach > cutoff, np.inf, reach)
+        result[~source.usable] = np.nan
+        return pd.DataFrame(result, columns=pd.Index(columns, name="category"))
+
+    def _as_snapped(self, points: Points, mode: Mode) -> SnappedPoints:
+        if isinstance(points, SnappedPoints):
+            return points
+        if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
+            return self.snap(points, mode=mode)
+        nodes = np.asarray(points)
+        network = self.network(mode)
+        if nodes.ndim != 1 or not np.issubdtype(nodes.dtype, np.integer):
+            raise ValidationError(
+                "points must be a GeoDataFrame, SnappedPoints or a 1-d integer array of nodes"
+            )
+        if len(nodes) and (nodes.min() < 0 or nodes.max() >= network.n_nodes):
+            raise ValidationError(
+                f"node indices must be 0-{network.n_nodes - 1}; got {nodes.min()}-{nodes.max()}"
+            )
+        return SnappedPoints(
+            ids=np.arange(len(nodes)).astype(object),
+            nodes=nodes.astype(np.int64),
+            distance_metres=np.zeros(len(nodes)),
+            xy=network.node_xy[nodes],
+            max_distance_metres=self._params.max_snap_distance_metres,
+        )
+
+    def _leg_minutes(
+        self, source: SnappedPoints, target: SnappedPoints, *, mode: Mode, cutoff: float
+    ) -> np.ndarray:
+        """Minutes for one leg (walk or ride) between snapped points, access included."""
+        leg_mode: Mode = "walk" if mode == "transit" else mode
+        network = self._networks[leg_mode]
+        shape = (len(source.nodes), len(target.nodes))
+        rows, cols = np.flatnonzero(source.usable), np.flatnonzero(target.usable)
+        if len(rows) == 0 or len(cols) == 0:
+            return np.full(shape, np.nan)
+        if network.approximate:
+            speed = (
+                self._params.walk_speed_m_per_min
+                if leg_mode == "walk"
+                else self._params.ebike_speed_m_per_min
+            )
+            difference = source.xy[rows][:, None, :] - target.xy[cols][None, :, :]
+            block = np.hypot(difference[..., 0], difference[..., 1])
+            block *= network.circuity_factor / speed
+        else:
+            access = source.distance_metres[rows] / self._params.walk_speed_m_per_min
+            egress = target.distance_metres[cols] / self._params.walk_speed_m_per_min
+            between = _node_matrix(
+                self._graphs[leg_mode], source.nodes[rows], target.nodes[cols], cutoff=cutoff
+            )
+            # In place, in the order access + between + egress.
+            block = np.add(between, access[:, None], out=between)
+            block += egress[None, :]
+        block[block > cutoff] = np.inf
+        if len(rows) == shape[0] and len(cols) == shape[1]:
+            return block
+        result = np.full(shape, np.nan)
+        result[np.ix_(rows, cols)] = block
+        return result
+
+    def _transit_minutes(
+        self,
+        source: SnappedPoints,
+        target: SnappedPoints,
+        *,
+        window: TimeWindow,
+        walk: np.ndarray,
+        to_stops: np.ndarray | None = None,
+        egress: np.ndarray | None = None,
+        enterprise_id: str | None = None,
+    ) -> np.ndarray:
+        """Best of walking and riding (with up to any number of transfers) in ``window``.
+
+        ``walk`` is the walk leg source x target, ``to_stops`` source x stops and ``egress``
+        stops x target (all cut at ``max_minutes``); the ones not given are computed.
+        """
+        params = self._params
+        routes = self._transit.active_routes(window, params=params, enterprise_id=enterprise_id)
+        if not routes:
+            return walk.copy()
+        if to_stops is None:
+            to_stops = self._leg_minutes(
+                source, self._stops, mode="walk", cutoff=params.max_minutes
+            )
+        if egress is None:
+            egress = self._leg_minutes(self._stops, target, mode="walk", cutoff=params.max_minutes)
+        # Boarding needs a short walk: the same minutes as a search cut at the access limit.
+        with np.errstate(invalid="ignore"):
+            access = np.where(to_stops <= params.max_walk_access_minutes, to_stops, np.inf)
+        stop_index = {stop: i for i, stop in enumerate(self._stops.ids)}
+        n_origins, n_destinations = len(source.nodes), len(target.nodes)
+        n_stops = len(self._stops.nodes)
+        route_stop_stop: list[int] = []
+        route_stop_board: list[float] = []
+        ride_from: list[int] = []
+        ride_to: list[int] = []
+        ride_minutes: list[float] = []
+        for route in routes:
+            board = route.headway_minutes(window) / 2.0 + params.boarding_penalty_minutes  # type: ignore[operator]
+            first = len(route_stop_stop)
+            route_stop_stop += [stop_index[stop] for stop in route.stop_ids]
+            route_stop_board += [board] * len(route.stop_ids)
+            steps = np.diff(route.cumulative_minutes)
+            for offset, minutes in enumerate(steps):
+                ride_from.append(first + offset)
+                ride_to.append(first + offset + 1)
+                ride_minutes.append(float(minutes))
+                if not route.one_way:
+                    ride_from.append(first + offset + 1)
+                    ride_to.append(first + offset)
+                    ride_minutes.append(float(minutes))
+        n_route_stops = len(route_stop_stop)
+        # Every trip by transit is: walk to a stop b, board a route there (wait + penalty), ride
+        # and change (alight, walk to another stop within the transfer limit, board again),
+        # alight at a stop s, walk on. The search runs on route-stops + stops only, from every
+        # route-stop; the first and last walks are joined by min-plus products over stops, so
+        # the graph never links every stop to every origin and destination. Node layout:
+        # route-stops (on a vehicle) | stops (on foot, alighted).
+        stop_base = n_route_stops
+        rs_stop = np.asarray(route_stop_stop, dtype=np.int64)
+        rs_board = np.asarray(route_stop_board)
+        rs_all = np.arange(n_route_stops)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = [
+            # Ride between consecutive stops.
+            (
+                np.asarray(ride_from, dtype=np.int64),
+                np.asarray(ride_to, dtype=np.int64),
+                np.asarray(ride_minutes, dtype=float),
+            ),
+            # Alight onto the stop, and board again there (a transfer) with a new wait + penalty.
+            (rs_all, stop_base + rs_stop, np.zeros(n_route_stops)),
+            (stop_base + rs_stop, rs_all, rs_board),
+        ]
+        # Walk between stops to transfer.
+        p, q = np.nonzero(np.isfinite(self._transfer_minutes))
+        off_diagonal = p != q
+        p, q = p[off_diagonal], q[off_diagonal]
+        parts.append((stop_base + p, stop_base + q, self._transfer_minutes[p, q]))
+        graph = _csr_min(parts, stop_base + n_stops)
+        origins = np.flatnonzero(source.usable)
+        targets = np.flatnonzero(target.usable)
+        if len(origins) and len(targets) and n_route_stops:
+            ride = dijkstra(graph, directed=True, indices=rs_all, limit=params.max_minutes)
+            # Boarding at stop b (wait + penalty) to standing at stop s, the best route from b.
+            board_to_stop = np.full((n_stops, n_stops), np.inf)
+            order = np.argsort(rs_stop, kind="stable")
+            boarded, starts = np.unique(rs_stop[order], return_index=True)
+            first_leg = rs_board[order, None] + ride[order, stop_base:]
+            board_to_stop[boarded] = np.minimum.reduceat(first_leg, starts, axis=0)
+            # Only stops some origin can walk to are ever boarded.
+            walkable = np.isfinite(access[origins]).any(axis=0)
+            board_to_stop[~walkable] = np.inf
+            from_stop = _ride_then_walk(
+                board_to_stop,
+                self._stop_walk_minutes,
+                egress[:, targets],
+                cutoff=params.max_minutes,
+            )
+            # Start from walking all the way and keep whatever transit makes shorter; unplaced
+            # points (NaN in walk) are outside origins x targets and stay NaN.
+            result = walk.copy()
+            everything = len(origins) == n_origins and len(targets) == n_destinations
+            block = result if everything else result[np.ix_(origins, targets)]
+            _walk_then_ride(access[origins], from_stop, best=block)
+            if not everything:
+                result[np.ix_(origins, targets)] = block
+            result[result > params.max_minutes] = np.inf
+            return result
+        return walk.copy()
+
+
+def _ride_then_walk(
+    board_to_stop: np.ndarray, stop_walk: np.ndarray, egress: np.ndarray, *, cutoff: float
+) -> np.ndarray:
+    """Minutes from boarding at each stop to each destination: min over alighting stops.
+
+    ``board_to_stop[b, s]`` is boarding at b to standing at s, ``stop_walk[b, s]`` walking from
+    b to s and ``egress[s, d]`` walking from s to destination d. An alighting stop s is skipped
+    for b when riding there is no faster than walking there: walking to s and on is never
+    shorter than walking straight on (triangle inequality of walk times), and the caller keeps
+    the walk whenever it is shorter, so the final answer is the same as over every stop.
+    """
+    leg = np.where(np.isnan(egress), np.inf, egress)
+    walk_between = np.where(np.isnan(stop_walk), -np.inf, stop_walk)
+    result = np.full((board_to_stop.shape[0], leg.shape[1]), np.inf)
+    for board in np.flatnonzero(np.isfinite(board_to_stop).any(axis=1)):
+        times = board_to_stop[board]
+        alight = np.flatnonzero(times < walk_between[board])
+        if len(alight):
+            candidates = times[alight, None] + leg[alight]
+            candidates.min(axis=0, out=result[board])
+    result[result > cutoff] = np.inf
+    return result
+
+
+def _walk_then_ride(access: np.ndarray, from_stop: np.ndarray, *, best: np.ndarray) -> None:
+    """Lower ``best`` (origins x destinations) to walk to a stop b + minutes from boarding at b."""
+    for board in np.flatnonzero(np.isfinite(from_stop).any(axis=1)):
+        rows = np.flatnonzero(np.isfinite(access[:, board]))
+        if len(rows):
+            best[rows] = np.minimum(best[rows], access[rows, board, None] + from_stop[board])
+
+
+def _check_mode(mode: str) -> Mode:
+    if mode not in MODES:
+        raise ValidationError(f"mode {mode!r} is not known; expected one of {', '.join(MODES)}")
+    return mode
+
+
+def _frozen(graph: csr_matrix) -> csr_matrix:
+    for array in (graph.data, graph.indices, graph.indptr):
+        array.setflags(write=False)
+    return graph
+
+
+def _csr_min(
+    parts: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], n_nodes: int
+) -> csr_matrix:
+    """Sparse graph from edge lists, keeping the *minimum* of duplicate edges (csr would sum)."""
+    rows = np.concatenate([np.asarray(p[0], dtype=np.int64) for p in parts])
+    cols = np.concatenate([np.asarray(p[1], dtype=np.int64) for p in parts])
+    data = np.concatenate([np.asarray(p[2], dtype=float) for p in parts])
+    data = np.maximum(data, _EPSILON_MINUTES)
+    order = np.lexsort((data, cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return csr_matrix((data[first], (rows[first], cols[first])), shape=(n_nodes, n_nodes))
+
+
+def _multi_source_minutes(
+    graph: csr_matrix, nodes: np.ndarray, start_minutes: np.ndarray, *, cutoff: float
+) -> np.ndarray:
+    """Minutes from the best of several start nodes (each with a head start) to every node.
+
+    A virtual node is linked to each start node by its start minutes (the shortest when a node
+    appears twice), and one search runs from it on the symmetric ``graph``. The links carry one
+    extra minute, taken off again at the end, because a zero weight would vanish from a sparse
+    matrix (an epsilon would stay in the answer).
+    """
+    n_nodes = graph.shape[0]
+    order = np.lexsort((start_minutes, nodes))
+    nodes, start_minutes = nodes[order], start_minutes[order]
+    first = np.ones(len(nodes), dtype=bool)
+    first[1:] = nodes[1:] != nodes[:-1]
+    nodes, start_minutes = nodes[first], start_minutes[first] + _LINK_MINUTES
+    coo = graph.tocoo()
+    extended = csr_matrix(
+        (
+            np.concatenate([coo.data, start_minutes]),
+            (
+                np.concatenate([coo.row, np.full(len(nodes), n_nodes)]),
+                np.concatenate([coo.col, nodes]),
+            ),
+        ),
+        shape=(n_nodes + 1, n_nodes + 1),
+    )
+    distances = dijkstra(extended, directed=True, indices=n_nodes, limit=cutoff + _LINK_MINUTES)
+    return distances[:n_nodes] - _LINK_MINUTES
+
+
+def _node_matrix(
+    graph: csr_matrix,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    *,
+    cutoff: float,
+    symmetric: bool = True,
+) -> np.ndarray:
+    """Shortest-path minutes between node sets, from the smaller side, chunked; inf past cutoff.
+
+    ``graph`` holds both directions of every undirected edge, so dijkstra runs as directed
+    (no symmetrisation pass); a non-symmetric graph is transposed to search from the targets.
+    """
+    unique_sources, source_inverse = np.unique(sources, return_inverse=True)
+    unique_targets, target_inverse = np.unique(targets, return_inverse=True)
+    reverse = len(unique_targets) < len(unique_sources)
+    start, end = (unique_targets, unique_sources) if reverse else (unique_sources, unique_targets)
+    if symmetric:
+        # Street graphs are mostly degree-2 vertices along roads: search on intersections and
+        # the start nodes only, and reach the other nodes from their chain ends (exact, see
+        # contract_chains).
+        contracted = contract_chains(graph, start)
+        searched, start_at = contracted.graph, contracted.position(start)
+    else:
+        searched = graph.T.tocsr() if reverse else graph
+        start_at = start
+    block = np.empty((len(start), len(end)))
+    chunk = max(1, _CHUNK_BYTES // (8 * max(searched.shape[0], len(end), 1)))
+    for first in range(0, len(start), chunk):
+        rows = start_at[first : first + chunk]
+        distances = dijkstra(searched, directed=True, indices=rows, limit=cutoff)
+        if symmetric:
+            block[first : first + chunk] = contracted.to_nodes(distances, end)
+        else:
+            block[first : first + chunk] = distances[:, end]
+    block[block > cutoff] = np.inf
+    if reverse:
+        block = block.T
+    return block[np.ix_(source_inverse.ravel(), target_inverse.ravel())]
+
+
+# --- the whole park ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class TravelTimeResult:
+    """Minutes from every origin to every amenity, by mode and time window.
+
+    Parameters
+    ----------
+    origins
+        One row per origin (``retention.access.origins.origin_points``): ``origin_set``,
+        ``origin_id``,
+        ``weight``, ``enterprise_id``, zone columns, geometry. Row ``i`` is matrix row ``i``.
+    amenities
+        The amenities layer (reset index); row ``j`` is matrix column ``j``.
+    windows
+        The time windows computed.
+    minutes
+        ``(mode, window key) -> float32 (n_origins, n_amenities)`` minutes, *not* masked for
+        opening hours or ``open_to`` (see :meth:`available_mask`); NaN: unplaced, inf:
+        unreachable. Walking and e-bike do not depend on the window and share one array.
+    open_minutes
+        ``(n_amenities, n_windows)`` minutes each amenity is open in each window.
+    params
+        Travel parameters used.
+    approximate
+        True when there was no road network: times are straight line × circuity factor.
+    snap_report
+        Points that got no travel time: ``layer, id, distance_m``.
+    notes
+        Assumptions made while building the transit model.
+    """
+
+    origins: gpd.GeoDataFrame
+    amenities: gpd.GeoDataFrame
+    windows: tuple[TimeWindow, ...]
+    minutes: Mapping[tuple[str, str], np.ndarray]
+    open_minutes: np.ndarray
+    params: TravelParameters
+    approximate: bool
+    snap_report: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    _window_index: Mapping[str, int] = field(init=False, repr=False)
+    _open_to: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "_window_index",
+            MappingProxyType({window.key: i for i, window in enumerate(self.windows)}),
+        )
+        # Who may use which amenity does not depend on the window: built once, read-only.
+        open_to = _open_to_mask(self.origins, self.amenities)
+        open_to.setflags(write=False)
+        object.__setattr__(self, "_open_to", open_to)
+
+    def window(self, key: str) -> TimeWindow:
+        """The window with ``key``."""
+        return self.windows[self._index(key)]
+
+    def minutes_for(self, mode: Mode, window: TimeWindow | str) -> np.ndarray:
+        """Unmasked minutes ``(n_origins, n_amenities)`` for ``mode`` in ``window``."""
+        key = window if isinstance(window, str) else window.key
+        self._index(key)
+        return self.minutes[(_check_mode(mode), key)]
+
+    def available_mask(self, window: TimeWindow | str) -> np.ndarray:
+        """Which amenities count for which origins in ``window``: ``(n_origins, n_amenities)``.
+
+        An amenity counts if it is open at least ``params.min_open_minutes(window)`` within the
+        window, and, when its ``open_to`` names enterprises (ids, separated by ``,`` ``;`` or
+        ``、``), only for origins belonging to one of them: the enterprise itself (its
+        employees) and residences whose ``enterprise_id`` is that enterprise (its dormitory
+        residents). H3 cells mix people of many employers, so a restricted amenity does not
+        count for them.
+        """
+        key = window if isinstance(window, str) else window.key
+        column = self._index(key)
+        threshold = self.params.min_open_minutes(self.windows[column])
+        is_open = self.open_minutes[:, column] >= threshold
+        return is_open[None, :] & self._open_to
+
+    def masked_minutes(self, mode: Mode, window: TimeWindow | str) -> np.ndarray:
+        """Minutes with unavailable amenities (closed, or not open to the origin) set to inf."""
+        minutes = self.minutes_for(mode, window)
+        return np.where(self.available_mask(window), minutes, np.float32(np.inf))
+
+    def _index(self, key: str) -> int:
+        if key not in self._window_index:
+            raise ValidationError(
+                f"time window {key!r} was not computed; expected one of "
+                f"{', '.join(self._window_index)}"
+            )
+        return self._window_index[key]
+
+
+_PUBLIC = frozenset({"", "all", "public", "everyone", "全部", "所有人", "公众", "公开"})
+
+
+def _open_to_mask(origins: pd.DataFrame, amenities: pd.DataFrame) -> np.ndarray:
+    mask = np.ones((len(origins), len(amenities)), dtype=bool)
+    if "open_to" not in amenities.columns:
+        return mask
+    belongs = origins["enterprise_id"].astype(object).where(origins["enterprise_id"].notna())
+    belongs = belongs.map(lambda value: None if value is None else str(value).strip())
+    for column, value in enumerate(amenities["open_to"].tolist()):
+        text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+        if text.strip().lower() in _PUBLIC:
+            continue
+        allowed = {part.strip() for part in pd.Series([text]).str.split(r"[,;、，；]").iloc[0]}
+        allowed.discard("")
+        mask[:, column] = belongs.isin(allowed).to_numpy()
+    return mask
+
+
+def travel_times_for_park(
+    park: ParkData,
+    *,
+    params: TravelParameters,
+    windows: tuple[TimeWindow, ...] = DEFAULT_TIME_WINDOWS,
+    modes: tuple[Mode, ...] = MODES,
+    h3_resolution: int = 9,
+) -> TravelTimeResult:
+    """Compute minutes from every origin (residences, enterprises, H3 cells) to every amenity.
+
+    Assumptions: ``park`` is a ``retention.storage.park.ParkData`` (anything with a ``layers``
+    mapping
+    of ``LayerKind`` to WGS84 GeoDataFrames); without roads the straight-line × circuity
+    fallback is used and the result is flagged ``approximate``.
+
+    Parameters
+    ----------
+    park
+        The park bundle.
+    params
+        Travel parameters.
+    windows
+        Time windows to compute.
+    modes
+        Modes to compute.
+    h3_resolution
+        Resolution of the H3 origin grid.
+
+    Returns
+    -------
+    TravelTimeResult
+    """
+    from retention.access.origins import origin_points
+
+    layers: Mapping[LayerKind, gpd.GeoDataFrame] = park.layers
+    amenities = _layer(layers, LayerKind.AMENITIES).reset_index(drop=True)
+    origins = origin_points(layers, h3_resolution=h3_resolution)
+    roads = _layer(layers, LayerKind.ROADS)
+    if len(roads):
+        network = network_from_roads(roads)
+    else:
+        everything = pd.concat(
+            [frame.geometry.to_crs(WGS84) for frame in layers.values() if len(frame)]
+        )
+        from retention.data.crs import utm_crs_for_frame
+
+        crs = utm_crs_for_frame(gpd.GeoDataFrame(geometry=everything, crs=WGS84))
+        network = approximate_network(crs=crs, circuity_factor=params.circuity_factor)
+    transit = transit_model_from_layers(
+        _layer(layers, LayerKind.TRANSIT_ROUTES),
+        _layer(layers, LayerKind.TRANSIT_STOPS),
+        windows=windows,
+        params=params,
+    )
+    engine = TravelTimeEngine(network, transit=transit, params=params)
+    origin_ids = (origins["origin_set"] + ":" + origins["origin_id"].astype(str)).to_numpy()
+    walk_origins = engine.snap(origins.assign(_id=origin_ids), mode="walk", id_column="_id")
+    walk_amenities = engine.snap(amenities, mode="walk", id_column="id")
+    reports = [
+        walk_origins.report.assign(layer="origins", mode="walk"),
+        walk_amenities.report.assign(layer=LayerKind.AMENITIES.value, mode="walk"),
+        engine.stop_snap.report.assign(layer=LayerKind.TRANSIT_STOPS.value, mode="walk"),
+    ]
+    minutes: dict[tuple[str, str], np.ndarray] = {}
+    walk = engine._leg_minutes(walk_origins, walk_amenities, mode="walk", cutoff=params.max_minutes)
+    if "walk" in modes:
+        _store(minutes, "walk", windows, walk)
+    if "ebike" in modes:
+        bike_origins = engine.snap(origins.assign(_id=origin_ids), mode="ebike", id_column="_id")
+        bike_amenities = engine.snap(amenities, mode="ebike", id_column="id")
+        reports += [
+            bike_origins.report.assign(layer="origins", mode="ebike"),
+            bike_amenities.report.assign(layer=LayerKind.AMENITIES.value, mode="ebike"),
+        ]
+        ebike = engine._leg_minutes(
+            bike_origins, bike_amenities, mode="ebike", cutoff=params.max_minutes
+        )
+        _store(minutes, "ebike", windows, ebike)
+    if "transit" in modes:
+        to_stops = engine._leg_minutes(
+            walk_origins, engine.stop_snap, mode="walk", cutoff=params.max_minutes
+        )
+        egress = engine._leg_minutes(
+            engine.stop_snap, walk_amenities, mode="walk", cutoff=params.max_minutes
+        )
+        belongs = origins["enterprise_id"].to_numpy(dtype=object)
+        for window in windows:
+            riding = engine._transit_minutes(
+                walk_origins,
+                walk_amenities,
+                window=window,
+                walk=walk,
+                to_stops=to_stops,
+                egress=egress,
+            )
+            # An enterprise's shuttle serves only its own employees and dormitory residents.
+            for enterprise in transit.restricted_enterprises:
+                rows = np.flatnonzero(belongs == enterprise)
+                if len(rows):
+                    riding[rows] = engine._transit_minutes(
+                        _subset(walk_origins, rows),
+                        walk_amenities,
+                        window=window,
+                        walk=walk[rows],
+                        to_stops=to_stops[rows],
+                        egress=egress,
+                        enterprise_id=enterprise,
+                    )
+            minutes[("transit", window.key)] = _read_only32(riding)
+    return TravelTimeResult(
+        origins=origins,
+        amenities=amenities,
+        windows=tuple(windows),
+        minutes=MappingProxyType(minutes),
+        open_minutes=_open_minutes(amenities, windows),
+        params=params,
+        approximate=network.approximate,
+        snap_report=pd.concat(reports, ignore_index=True)[["layer", "mode", "id", "distance_m"]],
+        notes=transit.notes,
+    )
+
+
+def _subset(points: SnappedPoints, rows: np.ndarray) -> SnappedPoints:
+    return SnappedPoints(
+        ids=points.ids[rows],
+        nodes=points.nodes[rows],
+        distance_metres=points.distance_metres[rows],
+        xy=points.xy[rows],
+        max_distance_metres=points.max_distance_metres,
+        approximate=points.approximate,
+    )
+
+
+def _layer(layers: Mapping[LayerKind, gpd.GeoDataFrame], kind: LayerKind) -> gpd.GeoDataFrame:
+    frame = layers.get(kind)
+    if frame is None:
+        return gpd.GeoDataFrame(geometry=[], crs=WGS84)
+    return frame
+
+
+def _store(
+    minutes: dict[tuple[str, str], np.ndarray],
+    mode: str,
+    windows: tuple[TimeWindow, ...],
+    values: np.ndarray,
+) -> None:
+    shared = _read_only32(values)
+    for window in windows:
+        minutes[(mode, window.key)] = shared
+
+
+def _read_only32(values: np.ndarray) -> np.ndarray:
+    result = values.astype(np.float32)
+    result.setflags(write=False)
+    return result
+
+
+def _open_minutes(amenities: pd.DataFrame, windows: tuple[TimeWindow, ...]) -> np.ndarray:
+    result = np.zeros((len(amenities), len(windows)), dtype=np.float32)
+    if "opening_hours" not in amenities.columns:
+        raise ValidationError(
+            "amenities layer has no 'opening_hours' column", column="opening_hours"
+        )
+    # Amenities share a few dozen opening-hours texts: parse and measure each text once.
+    by_text: dict[tuple[str, str], np.ndarray] = {}
+    for row, text in enumerate(amenities["opening_hours"].tolist()):
+        key = (type(text).__name__, text if isinstance(text, str) else repr(text))
+        if key not in by_text:
+            try:
+                hours = parse_opening_hours(text)
+            except ValidationError as error:
+                raise ValidationError(str(error), row=row + 1, column="opening_hours") from error
+            by_text[key] = np.array(
+                [
+                    hours.open_minutes(window.day, window.start_minute, window.end_minute)
+                    for window in windows
+                ],
+                dtype=np.float32,
+            )
+        result[row] = by_text[key]
+    result.setflags(write=False)
+    return result
+
+
+__all__ = [
+    "MODES",
+    "Mode",
+    "TravelTimeEngine",
+    "TravelTimeResult",
+    "travel_times_for_park",
+]

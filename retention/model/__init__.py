@@ -1,0 +1,1 @@
+"""Retention model: intent-to-leave model, survival, expected leavers, peer benchmarks."""

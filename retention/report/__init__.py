@@ -1,0 +1,1 @@
+"""Presentation without compute: maps, tables, summaries for pages and exports."""

@@ -1,0 +1,1 @@
+"""Where a park's data lives: uploads, survey waves, atomic files, the park bundle."""

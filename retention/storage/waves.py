@@ -1,0 +1,491 @@
+"""Embedded file store for a park's imported survey waves: the park's "current survey".
+
+Layout (``<data_dir>`` is ``$PARKLIFE_DATA_DIR``, default ``<repo>/data``)::
+
+    <data_dir>/parks/<park_id>/survey/manifest.json           the waves: id, label, file, counts
+    <data_dir>/parks/<park_id>/survey/waves/<wave_id>.parquet  the clean respondent table
+    <data_dir>/parks/<park_id>/survey/reports/<wave_id>.json   issue locations, mapping
+
+Only the clean, pseudonymised table (``retention.survey.schema.SURVEY_COLUMNS``) is stored: raw
+respondent ids never reach it, and personal-data columns (IP, phone, ID card) were dropped when
+the file was read. The stored report, offered to every later user of the park, keeps only where
+each issue is (data row, column) and what was expected, never an answer: one respondent's answers
+are a group of 1, below any k-anonymity threshold. Rejected rows stay downloadable only in the
+session that uploaded them (``SurveyImport.rejected``); the counts are in the manifest.
+
+As in ``retention.storage.uploads`` (both use ``retention.storage.files``), the manifest is the
+source of
+truth; every file is written to a temporary name and renamed over the old one, manifest last, so a
+crash leaves the previous consistent state; a lock file serialises writers. Waves are immutable (a
+corrected file is a new wave), so the manifest's bytes are a sufficient cache key
+(:meth:`SurveyStore.survey_version`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from retention.data.layers import LayerKind
+from retention.errors import ParkLifeError, ValidationError
+from retention.storage.files import (
+    atomic_write_bytes,
+    atomic_write_json,
+    folder_lock,
+    frame_from_json,
+    frame_to_json,
+    manifest_bytes,
+    read_json,
+    read_manifest_entries,
+    write_manifest,
+)
+from retention.storage.park import ParkData, default_geodata_dir
+from retention.storage.uploads import check_park_id, default_data_dir
+from retention.survey.importer import SurveyImport, import_survey, issues_frame, read_survey_file
+from retention.survey.schema import SURVEY_COLUMNS, empty_survey_frame, survey_dtypes
+
+SURVEY_MANIFEST_VERSION = 1
+DEMO_SURVEY_FILE = "survey_wjx.xlsx"
+"""The bundled synthetic demo survey of a demo park: ``geodata/<park_id>/survey_wjx.xlsx``."""
+DEMO_WAVE = "demo"
+ID_TARGETS = ("respondent_id", "response_number")
+"""Mapping targets whose raw values identify a person: never stored, not even in reports."""
+REPORT_ISSUE_COLUMNS = ("row", "column", "value", "expected", "rejected")
+"""Columns of a stored wave report's issue table (``value`` blank wherever a row is named)."""
+
+
+class UnknownWaveError(ParkLifeError, KeyError):
+    """A wave id is not in a park's survey manifest."""
+
+
+class DuplicateWaveError(ValidationError):
+    """A wave with the same label is already stored for the park."""
+
+
+@dataclass(frozen=True)
+class SurveyWaveRecord:
+    """One stored survey wave as listed in the park's survey manifest.
+
+    Parameters
+    ----------
+    wave_id
+        Unique id (``"w_"`` + 12 hex digits), also the name of its files.
+    park_id, wave, source_name
+        The park, the wave label (e.g. ``"2024-spring"``) and the user's file name.
+    imported_at
+        ISO 8601 UTC time the wave was stored.
+    mapping_signature
+        Hash of the file's headers (``ColumnMapping.signature``).
+    rows_read, valid_rows, rejected_rows, warning_count
+        Counts from the import.
+    encoding
+        Detected text encoding (``"xlsx"`` for workbooks).
+    """
+
+    wave_id: str
+    park_id: str
+    wave: str
+    source_name: str
+    imported_at: str
+    mapping_signature: str
+    rows_read: int
+    valid_rows: int
+    rejected_rows: int
+    warning_count: int
+    encoding: str
+
+
+@dataclass(frozen=True)
+class SurveyWaveReport:
+    """A wave's record with its issue locations and mapping, for download after the fact.
+
+    Holds no answer of any respondent (module docstring): ``issues`` has
+    ``REPORT_ISSUE_COLUMNS`` with ``value`` blank in every row-level issue.
+    """
+
+    record: SurveyWaveRecord
+    issues: pd.DataFrame
+    mapping: dict[str, str]
+
+
+class SurveyStore:
+    """Imported survey waves of every park, kept as files under ``data_dir`` (module docstring).
+
+    Parameters
+    ----------
+    data_dir
+        Root folder; created on first write. Defaults to
+        ``retention.storage.uploads.default_data_dir``.
+    """
+
+    def __init__(self, data_dir: Path | str | None = None) -> None:
+        self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+
+    # -- paths -----------------------------------------------------------------------------
+    def survey_dir(self, park_id: str) -> Path:
+        """Folder holding one park's survey waves."""
+        return self.data_dir / "parks" / check_park_id(park_id) / "survey"
+
+    def manifest_path(self, park_id: str) -> Path:
+        """The park's survey manifest (may not exist yet)."""
+        return self.survey_dir(park_id) / "manifest.json"
+
+    def wave_path(self, park_id: str, wave_id: str) -> Path:
+        """The Parquet file of one wave's clean respondent table."""
+        return self.survey_dir(park_id) / "waves" / f"{wave_id}.parquet"
+
+    def _report_path(self, park_id: str, wave_id: str) -> Path:
+        return self.survey_dir(park_id) / "reports" / f"{wave_id}.json"
+
+    # -- manifest --------------------------------------------------------------------------
+    def manifest_bytes(self, park_id: str) -> bytes:
+        """Return the survey manifest's bytes (``b""`` when the park has no stored survey)."""
+        return manifest_bytes(self.manifest_path(park_id))
+
+    def survey_version(self, park_id: str) -> str:
+        """Return a hash of the park's stored waves: equal versions mean equal survey data.
+
+        Use it as a cache key next to the park's ``data_version``.
+        """
+        return hashlib.sha256(b"survey\x1f" + self.manifest_bytes(park_id)).hexdigest()[:20]
+
+    def list_waves(self, park_id: str) -> list[SurveyWaveRecord]:
+        """Return the park's stored waves in the order they were stored."""
+        entries = read_manifest_entries(self.manifest_path(park_id), key="waves")
+        return [SurveyWaveRecord(**entry) for entry in entries]
+
+    def get_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
+        """Return one wave's record; ``UnknownWaveError`` if the park has no such wave."""
+        for record in self.list_waves(park_id):
+            if record.wave_id == wave_id:
+                return record
+        raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
+
+    def _write_manifest(self, park_id: str, records: Sequence[SurveyWaveRecord]) -> None:
+        write_manifest(
+            self.manifest_path(park_id), records, key="waves", version=SURVEY_MANIFEST_VERSION
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+    def save_wave(
+        self, park_id: str, survey_import: SurveyImport, *, source_name: str, wave: str
+    ) -> str:
+        """Store an imported survey's clean rows (and its report) as a wave of the park.
+
+        Assumes ``survey_import`` came from ``retention.survey.importer.import_survey`` for this
+        park (respondent ids already pseudonymised with the park's salt).
+
+        Parameters
+        ----------
+        park_id
+            The park the survey belongs to.
+        survey_import
+            The import result: valid rows, issues, rejected rows, mapping.
+        source_name
+            The user's file name.
+        wave
+            Wave label, unique within the park (e.g. ``"2024-spring"``).
+
+        Returns
+        -------
+        str
+            The new wave id.
+
+        Raises
+        ------
+        ValidationError
+            Empty wave label, no valid rows, or columns outside the canonical survey table.
+        DuplicateWaveError
+            A wave with the same label is already stored.
+        """
+        label = str(wave).strip()
+        if not label:
+            raise ValidationError("wave label is empty; expected e.g. '2024-spring'", column="wave")
+        clean = survey_import.survey
+        if clean.empty:
+            raise ValidationError(
+                "the import has no valid rows; expected at least one respondent to store",
+                file=source_name,
+            )
+        extra = [c for c in clean.columns if c not in SURVEY_COLUMNS]
+        if extra:
+            # Only the canonical, pseudonymised table may be stored (no raw ids, no IPs).
+            raise ValidationError(
+                f"survey has non-canonical column(s) {', '.join(map(str, extra))}; expected "
+                "only the clean survey columns (retention.survey.schema.SURVEY_COLUMNS)",
+                file=source_name,
+                column=str(extra[0]),
+            )
+        wave_id = f"w_{uuid.uuid4().hex[:12]}"
+        issues = issues_frame(survey_import.issues)
+        record = SurveyWaveRecord(
+            wave_id=wave_id,
+            park_id=check_park_id(park_id),
+            wave=label,
+            source_name=str(source_name),
+            imported_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            mapping_signature=survey_import.mapping.signature,
+            rows_read=int(survey_import.rows_read),
+            valid_rows=len(clean),
+            rejected_rows=len(survey_import.rejected),
+            warning_count=int((~issues["rejected"]).sum()),
+            encoding=survey_import.encoding,
+        )
+        id_columns = {
+            column
+            for target in ID_TARGETS
+            if (column := survey_import.mapping.column_for(target)) is not None
+        }
+        # No rejected rows and no answer values: this report is shown to every later user.
+        report = {
+            "issues": frame_to_json(_without_answers(issues)),
+            "mapping": {
+                column: target
+                for column, target in survey_import.mapping.as_dict().items()
+                if column not in id_columns
+            },
+        }
+        with folder_lock(self.survey_dir(park_id)):
+            records = self.list_waves(park_id)
+            same = [r for r in records if r.wave == label]
+            if same:
+                raise DuplicateWaveError(
+                    f"wave {label!r} is already stored (from {same[0].source_name}, "
+                    f"{same[0].imported_at}); expected a new wave label, or remove that wave "
+                    "first",
+                    file=source_name,
+                    column="wave",
+                )
+            atomic_write_bytes(self.wave_path(park_id, wave_id), _parquet_bytes(clean))
+            atomic_write_json(self._report_path(park_id, wave_id), report)
+            self._write_manifest(park_id, [*records, record])
+        return wave_id
+
+    def remove_wave(self, park_id: str, wave_id: str) -> None:
+        """Remove a wave (its rows, report and manifest entry).
+
+        The manifest is rewritten first, so a crash afterwards only leaves unlisted leftovers.
+        """
+        with folder_lock(self.survey_dir(park_id)):
+            records = self.list_waves(park_id)
+            if wave_id not in {r.wave_id for r in records}:
+                raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
+            self._write_manifest(park_id, [r for r in records if r.wave_id != wave_id])
+            self.wave_path(park_id, wave_id).unlink(missing_ok=True)
+            self._report_path(park_id, wave_id).unlink(missing_ok=True)
+
+    # -- reading ---------------------------------------------------------------------------
+    def load(self, park_id: str, *, waves: Sequence[str] | None = None) -> pd.DataFrame:
+        """Return the stored respondents of the chosen waves (default all), concatenated.
+
+        Parameters
+        ----------
+        park_id
+            The park.
+        waves
+            Wave ids to load, in the order given; ``None`` loads every stored wave in order.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The canonical survey table (``SURVEY_COLUMNS`` with ``survey_dtypes()``), an empty
+            one when the park has no stored wave.
+        """
+        records = self.list_waves(park_id)
+        if waves is None:
+            chosen = [r.wave_id for r in records]
+        else:
+            known = {r.wave_id for r in records}
+            for wave_id in waves:
+                if wave_id not in known:
+                    raise UnknownWaveError(
+                        f"park {park_id!r} has no stored survey wave {wave_id!r}"
+                    )
+            chosen = list(waves)
+        frames = [_read_parquet(self.wave_path(park_id, wave_id)) for wave_id in chosen]
+        if not frames:
+            return empty_survey_frame()
+        return _conform(pd.concat(frames, ignore_index=True))
+
+    def load_report(self, park_id: str, wave_id: str) -> SurveyWaveReport:
+        """Return a wave's record, issue locations and mapping (for re-download).
+
+        Reports stored before answers were left out also held rejected rows and issue values:
+        those are dropped here too, so no stored answer ever reaches a download.
+        """
+        record = self.get_wave(park_id, wave_id)
+        payload = read_json(self._report_path(park_id, wave_id))
+        return SurveyWaveReport(
+            record=record,
+            issues=_without_answers(frame_from_json(payload["issues"])),
+            mapping=dict(payload["mapping"]),
+        )
+
+
+def wave_report_xlsx(report: SurveyWaveReport) -> bytes:
+    """Return a stored wave's counts and issue locations as an XLSX workbook (two sheets)."""
+    record = report.record
+    counts = pd.DataFrame(
+        {
+            "count": ["rows_read", "valid_rows", "rejected_rows", "warning_count"],
+            "value": [
+                record.rows_read,
+                record.valid_rows,
+                record.rejected_rows,
+                record.warning_count,
+            ],
+        }
+    )
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        counts.to_excel(writer, sheet_name="counts", index=False)
+        report.issues.to_excel(writer, sheet_name="issues", index=False)
+    return buffer.getvalue()
+
+
+def _without_answers(issues: pd.DataFrame) -> pd.DataFrame:
+    """Return the issue table with ``REPORT_ISSUE_COLUMNS`` and no respondent's answer.
+
+    A row-level issue's value is a respondent's answer (or raw id), so it is blanked; an issue
+    with no row is about the file or a header and keeps its value.
+    """
+    out = issues.reindex(columns=list(REPORT_ISSUE_COLUMNS)).copy()
+    out["value"] = out["value"].astype("object").where(out["row"].isna(), "")
+    out["value"] = out["value"].fillna("")
+    return out.reset_index(drop=True)
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(_conform(frame)[list(SURVEY_COLUMNS)], preserve_index=False)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).to_pandas()
+
+
+def _conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with exactly the canonical columns and dtypes (reasons as lists)."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for column, dtype in survey_dtypes().items():
+        values = frame[column].reset_index(drop=True)
+        if column == "reasons":
+            out[column] = pd.Series(
+                [_reason_list(v) for v in values], index=out.index, dtype="object"
+            )
+        else:
+            out[column] = values.astype(dtype)
+    return out
+
+
+def _reason_list(value: object) -> list[str]:
+    if isinstance(value, list | tuple | np.ndarray):
+        return [str(v) for v in value]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# The park's current survey: stored waves, else the bundled synthetic demo survey
+# ---------------------------------------------------------------------------------------------
+
+SurveyOrigin = Literal["stored", "demo", "none"]
+
+
+@dataclass(frozen=True, eq=False)
+class CurrentSurvey:
+    """The survey every page of a park analyses.
+
+    Parameters
+    ----------
+    survey
+        The canonical survey table (empty when ``origin`` is ``"none"``).
+    origin
+        ``"stored"`` (the park's stored waves), ``"demo"`` (the bundled synthetic demo survey,
+        used only while the park has no stored wave) or ``"none"``.
+    version
+        :func:`current_survey_version` at load time: a cache key.
+    waves
+        The stored waves used (empty for the demo survey).
+    """
+
+    survey: pd.DataFrame
+    origin: SurveyOrigin
+    version: str
+    waves: tuple[SurveyWaveRecord, ...]
+
+
+def demo_survey_path(park_id: str, *, geodata_dir: Path | None = None) -> Path | None:
+    """Return the park's bundled demo survey workbook, or ``None`` when it has none."""
+    folder = geodata_dir if geodata_dir is not None else default_geodata_dir()
+    path = folder / check_park_id(park_id) / DEMO_SURVEY_FILE
+    return path if path.is_file() else None
+
+
+def current_survey_version(
+    park_id: str, *, store: SurveyStore, geodata_dir: Path | None = None
+) -> str:
+    """Return a cache key of the park's current survey (stored waves, else the demo file).
+
+    Cheap enough to call on every page run: it reads the survey manifest, or hashes the demo
+    workbook (a few hundred kB) when nothing is stored.
+    """
+    if store.list_waves(park_id):
+        return f"stored:{store.survey_version(park_id)}"
+    demo = demo_survey_path(park_id, geodata_dir=geodata_dir)
+    if demo is None:
+        return "none"
+    return f"demo:{hashlib.sha256(demo.read_bytes()).hexdigest()[:20]}"
+
+
+def load_current_survey(
+    park: ParkData, *, store: SurveyStore, salt: bytes, geodata_dir: Path | None = None
+) -> CurrentSurvey:
+    """Return the park's current survey: every stored wave, else its bundled demo survey.
+
+    Assumes the demo workbook (when used) is a Wenjuanxing-style export whose suggested column
+    mapping is right (it is generated that way, see ``geodata.demo_survey``).
+
+    Parameters
+    ----------
+    park
+        The park (its enterprises and residences link the demo survey's answers).
+    store
+        Where the park's waves are stored.
+    salt
+        The park's pseudonymisation key (``retention.survey.privacy.load_or_create_salt``) for the
+        demo.
+    geodata_dir
+        Where demo parks live (default ``<repo>/geodata``).
+    """
+    version = current_survey_version(park.park_id, store=store, geodata_dir=geodata_dir)
+    records = store.list_waves(park.park_id)
+    if records:
+        return CurrentSurvey(store.load(park.park_id), "stored", version, tuple(records))
+    demo = demo_survey_path(park.park_id, geodata_dir=geodata_dir)
+    if demo is None:
+        return CurrentSurvey(empty_survey_frame(), "none", version, ())
+    raw = read_survey_file(demo.read_bytes(), file_name=demo.name)
+    imported = import_survey(
+        raw,
+        enterprises=park.layer(LayerKind.ENTERPRISES),
+        residences=park.layers.get(LayerKind.RESIDENCES),
+        salt=salt,
+        wave=DEMO_WAVE,
+    )
+    return CurrentSurvey(imported.survey, "demo", version, ())

@@ -1,0 +1,2 @@
+"""Worker surveys: schema, import from survey platforms, mapping, linking, weighting, analysis,
+disclosure control."""
