@@ -32,6 +32,7 @@ from retention.park_parameters import (
     reset_park_parameters,
     save_park_parameters,
 )
+from retention.safe_cells import csv_bytes
 from ui import cached, cached_parameters, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
@@ -413,7 +414,7 @@ buttons[2].download_button(
 export = table.rename(columns={column: t(f"assumptions.col.{column}", lang) for column in table})
 buttons[3].download_button(
     t("assumptions.download_table", lang),
-    export.to_csv(index=False).encode("utf-8-sig"),
+    csv_bytes(export),
     file_name=f"{park.park_id}_parameters.csv",
     mime="text/csv",
     key="assumptions.download_table",

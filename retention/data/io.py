@@ -25,6 +25,7 @@ import pandas as pd
 import pyogrio
 
 from retention.errors import FileFormatError
+from retention.safe_cells import csv_bytes, xlsx_bytes
 
 _T = TypeVar("_T")
 
@@ -508,22 +509,21 @@ def dbf_encoding(dbf: bytes, *, file_name: str) -> str:
 
 
 def table_to_csv_bytes(table: pd.DataFrame) -> bytes:
-    """Return ``table`` as CSV bytes in UTF-8 with a BOM, so Excel shows Chinese correctly.
+    """Return ``table`` as formula-safe CSV bytes in UTF-8 with a BOM (Excel shows Chinese).
 
-    A geometry column, if any, is written as WKT text.
+    A geometry column, if any, is written as WKT text; text cells that a spreadsheet would run as
+    a formula are neutralised (``retention.safe_cells``).
     """
-    return _plain(table).to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(_plain(table))
 
 
 def table_to_xlsx_bytes(table: pd.DataFrame, *, sheet_name: str = "rows") -> bytes:
-    """Return ``table`` as an .xlsx workbook (one sheet) in memory.
+    """Return ``table`` as a formula-safe .xlsx workbook (one sheet) in memory.
 
-    A geometry column, if any, is written as WKT text.
+    A geometry column, if any, is written as WKT text; text cells that a spreadsheet would run as
+    a formula are neutralised (``retention.safe_cells``).
     """
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        _plain(table).to_excel(writer, sheet_name=sheet_name[:31], index=False)
-    return buffer.getvalue()
+    return xlsx_bytes({sheet_name: _plain(table)})
 
 
 def _plain(table: pd.DataFrame) -> pd.DataFrame:

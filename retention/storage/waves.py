@@ -37,6 +37,7 @@ import pandas as pd
 
 from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError, ValidationError
+from retention.safe_cells import xlsx_bytes
 from retention.storage.files import (
     atomic_write_bytes,
     atomic_write_json,
@@ -345,11 +346,7 @@ def wave_report_xlsx(report: SurveyWaveReport) -> bytes:
             ],
         }
     )
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        counts.to_excel(writer, sheet_name="counts", index=False)
-        report.issues.to_excel(writer, sheet_name="issues", index=False)
-    return buffer.getvalue()
+    return xlsx_bytes({"counts": counts, "issues": report.issues})
 
 
 def _without_answers(issues: pd.DataFrame) -> pd.DataFrame:

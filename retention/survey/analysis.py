@@ -20,7 +20,6 @@ Statistical choices:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -30,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from retention.errors import ParameterError, ValidationError
+from retention.safe_cells import csv_bytes, xlsx_bytes
 from retention.survey.privacy import SUPPRESSED_MARKER, PrivacyParameters, suppress_small_groups
 from retention.survey.schema import SURVEY_CATEGORIES, LeaveReason, imp_column, sat_column
 
@@ -592,20 +592,17 @@ def aggregates_xlsx(tables: Mapping[str, pd.DataFrame], *, note: str) -> bytes:
     ValidationError
         If a table did not pass ``suppress_small_groups``.
     """
-    buffer = io.BytesIO()
     notes = [note]
     for name, table in tables.items():
         _require_suppressed(table, name)
         rule = table.attrs["suppression"]
         notes.append(f"{name}: {rule['rule']}; {rule['suppressed_rows']} row(s) suppressed")
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        pd.DataFrame({"note": notes}).to_excel(writer, sheet_name="note", index=False)
-        for name, table in tables.items():
-            _with_marker(table).to_excel(writer, sheet_name=name[:31], index=False)
-    return buffer.getvalue()
+    sheets = {"note": pd.DataFrame({"note": notes})}
+    sheets.update({name: _with_marker(table) for name, table in tables.items()})
+    return xlsx_bytes(sheets)
 
 
 def aggregate_csv(table: pd.DataFrame, *, name: str = "table") -> bytes:
     """Return one k-anonymous aggregate table as UTF-8-BOM CSV (suppressed cells ``<k``)."""
     _require_suppressed(table, name)
-    return _with_marker(table).to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(_with_marker(table))

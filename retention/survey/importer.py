@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from retention.errors import FileFormatError, ValidationError
+from retention.safe_cells import csv_bytes, xlsx_bytes
 from retention.survey.link import LinkParameters, link_coordinates, link_names
 from retention.survey.mapping import (
     ColumnMapping,
@@ -667,13 +668,12 @@ def rejected_rows_csv(result: SurveyImport) -> bytes:
     These are the user's own uploaded rows handed back for correction, not an aggregate; the
     personal-data columns were already removed on reading.
     """
-    return result.rejected.to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(result.rejected)
 
 
 def rejected_rows_xlsx(result: SurveyImport) -> bytes:
-    """Return the rejected rows and the full issue list as an XLSX workbook (two sheets)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        result.rejected.to_excel(writer, sheet_name="rejected_rows", index=False)
-        issues_frame(result.issues).to_excel(writer, sheet_name="issues", index=False)
-    return buffer.getvalue()
+    """Return the rejected rows and the full issue list as an XLSX workbook (two sheets).
+
+    Cells a spreadsheet would run as a formula are neutralised (``retention.safe_cells``).
+    """
+    return xlsx_bytes({"rejected_rows": result.rejected, "issues": issues_frame(result.issues)})
