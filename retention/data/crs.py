@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from retention.errors import CoordinateSystemError
 from retention.data.layers import WGS84
+from retention.errors import CoordinateSystemError
 
 FloatArray = npt.NDArray[np.float64]
 

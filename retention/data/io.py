@@ -5,8 +5,8 @@ values, and says what it found (:class:`SourceInfo`). Checking the rows against 
 converting coordinate systems and mapping header aliases is ``retention.data.validate``'s job.
 
 Tables (CSV, XLSX) are read with every cell as text (CSV) or as Excel stored it (XLSX) and an empty
-geometry column: ``retention.data.validate`` finds the longitude/latitude columns and reports each bad
-value with its row, so nothing is coerced or dropped here.
+geometry column: ``retention.data.validate`` finds the longitude/latitude columns and reports each
+bad value with its row, so nothing is coerced or dropped here.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The ParkLife data model: layer kinds, their fields, and the amenity categories.
 
 Every layer is a GeoDataFrame in WGS84 (EPSG:4326) at rest. This module only *describes* layers;
-``retention.data.io`` reads files into them and ``retention.data.validate`` checks them against these specs.
+``retention.data.io`` reads files into them and ``retention.data.validate`` checks them against
+these specs.
 Field names are the canonical English names; ``aliases`` lists headers users already have
 (Chinese headers from Excel sheets, common English variants) that map onto them.
 """

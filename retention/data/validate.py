@@ -31,9 +31,9 @@ from retention.data.crs import (
     parse_coordinate_system,
     utm_crs_for,
 )
-from retention.errors import CoordinateSystemError, ValidationError
 from retention.data.hours import parse_opening_hours, parse_time_minutes
 from retention.data.layers import LAYER_SPECS, WGS84, FieldSpec, LayerKind, LayerSpec
+from retention.errors import CoordinateSystemError, ValidationError
 
 RESERVED_COLUMNS = ("source", "geometry")
 ISSUE_COLUMNS = ("file", "row", "column", "value", "expected", "message", "severity")
@@ -805,7 +805,8 @@ def _assemble_valid(
             series = series.where(series.notna(), np.nan)
         data[field_spec.name] = series.astype(canonical_dtype(field_spec))
     for extra in extras:
-        # "source" is set by retention.storage.park (demo or upload id); keep the user's under a new name.
+        # "source" is set by retention.storage.park (demo or upload id); keep the user's under a
+        # new name.
         name = f"{extra}_original" if extra in RESERVED_COLUMNS else extra
         if name not in data:
             data[name] = pd.Series([frame[extra].iloc[p] for p in keep], dtype="object")
