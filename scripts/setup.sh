@@ -13,10 +13,11 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 log() { printf '[setup] %s\n' "$*"; }
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
-# 1. Debian packages: a CJK font (Chinese labels in charts, PDFs and the browser) and, for tests,
-#    chromium (Playwright drives the system browser; nothing downloads a browser build).
-apt_pkgs=(fonts-wqy-microhei)
-[ "$target" = test ] && apt_pkgs+=(chromium)
+# 1. Debian packages: a CJK font (Chinese labels in charts, PDFs and the browser) and chromium
+#    (kaleido draws the snapshot charts with it; Playwright drives it in tests; nothing downloads
+#    a browser build); for tests, poppler-utils (pdftoppm renders snapshot PDF pages).
+apt_pkgs=(fonts-wqy-microhei chromium)
+[ "$target" = test ] && apt_pkgs+=(poppler-utils)
 missing=()
 for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
