@@ -22,7 +22,7 @@ from retention.report.pdf_report import snapshot_pdf
 from retention.report.slides import snapshot_pptx
 from retention.report.snapshot import Kpi, version_hash
 from retention.report.static_map import nice_scale_length_metres
-from retention.report.workbook import formula_safe, sheet_name, snapshot_xlsx
+from retention.report.workbook import sheet_name, snapshot_xlsx
 
 from .snapshot_fixtures import HOSTILE_NAME, small_snapshot
 
@@ -64,24 +64,6 @@ def test_scale_bar_length_is_round_and_at_most_a_fifth(width, expected):
 
 
 # -- XLSX --------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
-        ("+1", "'+1"),
-        ("-2+3", "'-2+3"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tcmd", "'\tcmd"),
-        ("\rcmd", "'\rcmd"),
-        ("一号宿舍", "一号宿舍"),
-        (-1.25, -1.25),
-        (7, 7),
-    ],
-)
-def test_formula_safe(value, expected):
-    assert formula_safe(value) == expected
 
 
 def test_sheet_names_are_valid_and_unique():

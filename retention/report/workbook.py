@@ -4,7 +4,8 @@ The first sheet says what the figures were computed from (park, date, scenario, 
 synthetic-data notice) and lists the key figures; then one sheet per table with a frozen, bold
 header row, number formats with thousands separators, and column widths that fit. Text from
 users (names of residences, amenities, enterprises) is written as text that cannot run:
-cells starting with = + - @ tab or CR are neutralised (``formula_safe``); numbers stay numbers.
+cells starting with = + - @ tab or CR are neutralised (``retention.safe_cells``); numbers stay
+numbers.
 """
 
 from __future__ import annotations
@@ -17,21 +18,9 @@ import pandas as pd
 import xlsxwriter
 
 from retention.report.snapshot import Snapshot, TableBlock
+from retention.safe_cells import neutralise_cell as formula_safe
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-
-
-def formula_safe(value: object) -> object:
-    """Return ``value`` unchanged unless it is text a spreadsheet would run as a formula.
-
-    OWASP's CSV-injection rule: text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
-    return gets a leading apostrophe, so Excel, WPS and LibreOffice show it as text. Numbers
-    (negative ones too) are returned as they are.
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def sheet_name(title: str, taken: Iterable[str]) -> str:
