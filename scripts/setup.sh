@@ -38,7 +38,16 @@ if ! stamp_ok .venv/.setup-stamp-$target "$want"; then
   echo "$want" > .venv/.setup-stamp-$target
 fi
 
-# 3. Front-end assets (Leaflet and the plugins folium uses) from the npm registry, served by the
+# 3. The project itself, editable, so that `.venv/bin/parklife` (the command line) runs this
+#    checkout's code; no dependencies here (step 2 pinned them).
+want_pkg="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)-$(pwd)"
+if [ ! -x .venv/bin/parklife ] || ! stamp_ok .venv/.setup-stamp-package "$want_pkg"; then
+  log "installing the parklife command"
+  .venv/bin/python -m pip install -q --no-deps -e .
+  echo "$want_pkg" > .venv/.setup-stamp-package
+fi
+
+# 4. Front-end assets (Leaflet and the plugins folium uses) from the npm registry, served by the
 #    app itself so that the map works on an intranet with no internet access.
 if [ -f static/package.json ]; then
   want_js="$(cat static/package.json static/package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)"

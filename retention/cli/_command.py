@@ -1,0 +1,139 @@
+"""What a sub-command is, what it is given, and how it reports a user's mistake.
+
+A sub-command module defines ``COMMAND = Command(...)``; :func:`discover_commands` imports every
+public module of ``retention.cli`` and collects them. Modules import their heavy dependencies
+(geopandas, the engine) inside ``run`` so that ``parklife --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import TextIO
+
+from retention.errors import ParkLifeError
+
+
+class ExitCode(IntEnum):
+    """Exit codes of ``parklife``; the same for every sub-command (listed in ``--help``)."""
+
+    OK = 0
+    REJECTED_ROWS = 1  # validate/import: some rows were rejected (import still adds the valid ones)
+    USAGE = 2  # missing or malformed arguments (argparse's convention)
+    UNKNOWN_PARK = 3
+    UNKNOWN_VALUE = 4  # unknown layer kind, coordinate system, time window, mode or format
+    INPUT = 5  # the input file is missing or cannot be read as a layer
+    OUTPUT = 6  # the output path cannot be written
+    DATA = 7  # the park's stored data or saved parameters are invalid
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+
+
+class CliError(ParkLifeError):
+    """A user error a sub-command reports as one message and an exit code, never a traceback.
+
+    Parameters
+    ----------
+    message
+        Already translated into the user's language; names the value and what was expected.
+    code
+        The exit code.
+    detail
+        The underlying error's own text (English), shown on a second line, if any.
+    """
+
+    def __init__(self, message: str, *, code: ExitCode, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a running sub-command is given besides its arguments.
+
+    Parameters
+    ----------
+    lang
+        ``"en"`` or ``"zh"``: every message is printed in it.
+    data_dir
+        The data directory (``--data-dir``, else ``$PARKLIFE_DATA_DIR``, else ``<repo>/data``).
+    stdout, stderr
+        Where results and messages/progress go.
+    show_progress
+        Whether long work draws a progress bar on ``stderr`` (a terminal and no ``--quiet``).
+    """
+
+    lang: str
+    data_dir: Path
+    stdout: TextIO
+    stderr: TextIO
+    show_progress: bool
+
+    def say(self, text: str) -> None:
+        """Print ``text`` (a result) on standard output."""
+        print(text, file=self.stdout)
+
+    def note(self, text: str) -> None:
+        """Print ``text`` (a remark about the work, not a result) on standard error."""
+        print(text, file=self.stderr)
+
+
+Configure = Callable[[argparse.ArgumentParser, str], None]
+Run = Callable[[argparse.Namespace, Context], int]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``parklife`` sub-command.
+
+    Parameters
+    ----------
+    name
+        What the user types (``"parks"``). Its texts are the catalogue entries
+        ``cli.<name>.help`` (one line for the command list) and ``cli.<name>.description``.
+    configure
+        Adds the sub-command's arguments to its parser, with help texts in the given language.
+    run
+        Does the work; returns an :class:`ExitCode` (or raises :class:`CliError`).
+    order
+        Position in the command list of ``parklife --help`` (lower first, then by name).
+    """
+
+    name: str
+    configure: Configure
+    run: Run
+    order: int = 100
+
+
+def discover_commands(package: str = "retention.cli") -> list[Command]:
+    """Return the ``COMMAND`` of every public module of ``package``, in help order.
+
+    Raises
+    ------
+    TypeError
+        If a public module defines no ``COMMAND`` of type :class:`Command`.
+    ValueError
+        If two modules register the same command name.
+    """
+    module = importlib.import_module(package)
+    found: dict[str, Command] = {}
+    for info in pkgutil.iter_modules(module.__path__):
+        if info.name.startswith("_"):
+            continue
+        submodule = importlib.import_module(f"{package}.{info.name}")
+        command = getattr(submodule, "COMMAND", None)
+        if not isinstance(command, Command):
+            raise TypeError(
+                f"{package}.{info.name} is a public module of the CLI package but defines no "
+                "COMMAND = Command(...); make it private (_name.py) or register a sub-command"
+            )
+        if command.name in found:
+            raise ValueError(f"two CLI modules register the sub-command {command.name!r}")
+        found[command.name] = command
+    return sorted(found.values(), key=lambda command: (command.order, command.name))
