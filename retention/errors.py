@@ -63,3 +63,7 @@ class ParameterError(ValidationError):
 
 class UnknownParkError(ParkLifeError, KeyError):
     """A park id is not in the data directory or the bundled demo data."""
+
+
+class ScenarioError(ValidationError):
+    """A scenario modification is invalid for the park (the scenario is left unchanged)."""

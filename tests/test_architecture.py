@@ -83,6 +83,7 @@ ALLOWED_STAGE_IMPORTS: dict[str, frozenset[str]] = {
     "access": frozenset({"data", "storage"}),
     "model": frozenset({"data", "survey", "access"}),
     "report": frozenset({"data", "survey", "access", "model"}),
+    "scenario": frozenset({"data", "survey", "storage", "access", "model"}),
 }
 
 

@@ -1,0 +1,1 @@
+"""What-if scenarios: modifications over the baseline, shuttle operations, evaluation, siting."""
