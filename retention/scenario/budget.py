@@ -83,8 +83,8 @@ def best_packages(
 ) -> list[Package]:
     """Return the best package within ``budget`` and up to ``count - 1`` runners-up, best first.
 
-    Interventions with a benefit of 0 or less are never chosen (they cannot help); a negative
-    cost (a saving) frees budget for others.
+    An intervention with no benefit is chosen only when it saves money (a negative cost) that
+    funds others.
 
     Parameters
     ----------
@@ -112,7 +112,8 @@ def best_packages(
         constraints = [LinearConstraint(c[None, :], -np.inf, budget)]
         if cuts_a:
             constraints.append(LinearConstraint(np.vstack(cuts_a), -np.inf, np.array(cuts_ub)))
-        upper = np.where(b > 0, 1.0, 0.0)  # x_i = 0 for interventions that cannot help
+        # An intervention that neither helps nor saves money can only waste budget.
+        upper = np.where((b > 0) | (c < 0), 1.0, 0.0)
         result = milp(
             -b,
             constraints=constraints,
