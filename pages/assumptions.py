@@ -15,6 +15,7 @@ import streamlit as st
 from retention.access.parameters import DAY_TYPES
 from retention.data.layers import CAPACITY_UNITS, AmenityCategory
 from retention.errors import ParameterError
+from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.park_parameters import (
     DECAY_KINDS,
@@ -148,7 +149,7 @@ if flash:
 try:
     saved = cached_parameters.saved_parameters(park.park_id)
 except ParameterError as error:
-    st.error(t("assumptions.file_error", lang, message=str(error)))
+    st.error(t("assumptions.file_error", lang, message=markdown_text(error)))
     saved = ParkParameters()
 version = cached_parameters.parameters_version(park.park_id)
 loaded = (park.park_id, version)
@@ -342,7 +343,10 @@ elif decay_kind == "gaussian":
             key=DECAY_BANDWIDTH,
         )
     )
-st.caption(f"{t('assumptions.col.source', lang)}: {saved.decay.source or defaults.decay.source}")
+st.caption(
+    f"{t('assumptions.col.source', lang)}: "
+    + markdown_text(saved.decay.source or defaults.decay.source)
+)
 document["decay"] = decay
 
 # --- retention conversion & cost; privacy ----------------------------------------------------
@@ -363,7 +367,7 @@ try:
     candidate = park_parameters_from_document(document)
 except ParameterError as error:
     candidate = None
-    st.error(t("assumptions.invalid", lang, message=str(error)))
+    st.error(t("assumptions.invalid", lang, message=markdown_text(error)))
 shown = candidate or saved
 table = parameter_table(shown, lang)
 changed = table[table["changed"]]
@@ -373,7 +377,9 @@ if len(changed):
             "assumptions.changed_note",
             lang,
             count=len(changed),
-            names="; ".join(f"{row.name} = {row.value}" for row in changed.itertuples()),
+            names=markdown_text(
+                "; ".join(f"{row.name} = {row.value}" for row in changed.itertuples())
+            ),
         )
     )
 else:
@@ -431,13 +437,17 @@ if uploaded is not None:
             uploaded.getvalue().decode("utf-8"), file=uploaded.name
         )
     except (ParameterError, UnicodeDecodeError) as error:
-        st.error(t("assumptions.upload_error", lang, message=str(error)))
+        st.error(t("assumptions.upload_error", lang, message=markdown_text(error)))
     else:
         differs = int(parameter_table(restored, lang)["changed"].sum())
-        st.info(t("assumptions.upload_ready", lang, file=uploaded.name, count=differs))
+        st.info(
+            t("assumptions.upload_ready", lang, file=markdown_text(uploaded.name), count=differs)
+        )
         if st.button(t("assumptions.restore", lang), key=RESTORE):
             save_park_parameters(restored, park.park_id, data_dir=state.data_dir())
-            st.session_state[FLASH] = t("assumptions.restored", lang, file=uploaded.name)
+            st.session_state[FLASH] = t(
+                "assumptions.restored", lang, file=markdown_text(uploaded.name)
+            )
             st.rerun()
 
 # --- every parameter ---------------------------------------------------------------------------

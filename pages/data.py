@@ -9,6 +9,7 @@ from retention.data.crs import CoordinateSystem
 from retention.data.io import table_to_csv_bytes, table_to_xlsx_bytes
 from retention.data.layers import LayerKind
 from retention.errors import ValidationError
+from retention.escaping import markdown_text
 from retention.i18n import label, t
 from ui import cached, state
 from ui.entry import require_app_navigation
@@ -74,11 +75,11 @@ if uploaded is not None:
             park=park,
         )
     except ValidationError as error:
-        st.error(f"{t('data.file_error', lang)} {error}", icon=":material/error:")
+        st.error(f"{t('data.file_error', lang)} {markdown_text(error)}", icon=":material/error:")
         validation = None
 
     if validation is not None:
-        st.subheader(t("data.report", lang, file=uploaded.name))
+        st.subheader(t("data.report", lang, file=markdown_text(uploaded.name)))
         warnings = (
             int((validation.issues["severity"] == "warning").sum())
             if "severity" in validation.issues
@@ -121,7 +122,7 @@ if uploaded is not None:
         if validation.valid.empty:
             st.info(t("data.nothing_to_add", lang))
         elif st.button(
-            t("data.add", lang, count=len(validation.valid), park=park_name),
+            t("data.add", lang, count=len(validation.valid), park=markdown_text(park_name)),
             key="data.add",
             type="primary",
         ):
@@ -136,7 +137,7 @@ if uploaded is not None:
                 "data.added",
                 lang,
                 count=len(validation.valid),
-                file=uploaded.name,
+                file=markdown_text(uploaded.name),
                 upload_id=upload_id,
             )
             st.rerun()
@@ -154,7 +155,7 @@ for record in records:
             "data.upload_line",
             lang,
             layer=label("layer", record.kind, lang),
-            file=record.source_name,
+            file=markdown_text(record.source_name),
             system=record.coordinate_system.upper(),
             valid=record.valid_rows,
             rejected=record.rejected_rows,

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from retention.data.layers import LayerKind
+from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.model.peer_benchmark import BenchmarkParameters, peer_benchmark
 from retention.report.enterprise_tables import (
@@ -61,7 +62,7 @@ else:
         t(
             "enterprise.survey_stored",
             lang,
-            waves=", ".join(inputs.survey_waves),
+            waves=markdown_text(", ".join(inputs.survey_waves)),
             n=f"{len(inputs.features):,}",
         )
     )
@@ -183,7 +184,7 @@ st.caption(t("enterprise.workforce.caption", lang))
 
 model = inputs.model
 if model is None:
-    st.error(t("enterprise.model_error", lang, error=inputs.error))
+    st.error(t("enterprise.model_error", lang, error=markdown_text(inputs.error)))
     st.stop()
 
 result = cached_model.enterprise(

@@ -10,6 +10,7 @@ from retention.access.indicators import DEMAND_SETS, INDICATORS
 from retention.access.travel_times import MODES
 from retention.data.layers import AmenityCategory, LayerKind, ZoneLevel
 from retention.errors import ValidationError
+from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.gap_map import build_gap_map, nearest_origin_id
 from retention.report.gap_tables import (
@@ -136,13 +137,13 @@ try:
             weights=None if gap_weights.weights is None else dict(gap_weights.weights),
         )
 except ValidationError as error:
-    st.error(t("gaps.error", lang, message=str(error)))
+    st.error(t("gaps.error", lang, message=markdown_text(error)))
     st.stop()
 if weights_method != "equal":
     if gap_weights.origin == "none":
         st.info(t("gaps.weights_no_survey", lang))
     elif gap_weights.error:
-        st.warning(t("gaps.weights_error", lang, error=gap_weights.error))
+        st.warning(t("gaps.weights_error", lang, error=markdown_text(gap_weights.error)))
     elif gap_weights.origin == "demo":
         st.warning(t("gaps.weights_synthetic", lang), icon=":material/science:")
 

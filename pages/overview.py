@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from retention.data.layers import AmenityCategory
+from retention.escaping import markdown_text
 from retention.i18n import label, t
 from ui import cached, state
 from ui.entry import require_app_navigation
@@ -22,7 +23,7 @@ if park is None:
     st.info(t("overview.no_park", lang))
     st.stop()
 
-st.subheader(park.name(lang))
+st.subheader(markdown_text(park.name(lang)))
 synthetic_notice(park)
 if park.synthetic and park.boundary is not None and not park.boundary.empty:
     st.caption(t("overview.boundary_source", lang, source=cached.boundary_source(park, lang)))

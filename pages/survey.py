@@ -12,6 +12,7 @@ import streamlit as st
 
 from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError
+from retention.escaping import markdown_text
 from retention.i18n import t
 from retention.report.survey_tables import (
     cohort_table,
@@ -74,23 +75,26 @@ def _show_error(message: str, detail: str) -> None:
     # The exception text is English and technical: the user's language leads, it only follows.
     st.error(message)
     if detail:
-        st.caption(t("survey.error_detail", lang, error=detail))
+        st.caption(t("survey.error_detail", lang, error=markdown_text(detail)))
 
 
 def _save(result: SurveyImport, source_name: str, wave_label: str) -> None:
     try:
         store.save_wave(park.park_id, result, source_name=source_name, wave=wave_label)
     except ParkLifeError as exc:
-        message = t("survey.save_error", lang, wave=wave_label.strip())
+        message = t("survey.save_error", lang, wave=markdown_text(wave_label.strip()))
         st.session_state[FLASH] = ("error", message, str(exc))
     else:
-        message = t("survey.saved", lang, wave=wave_label.strip(), n=len(result.survey))
+        message = t(
+            "survey.saved", lang, wave=markdown_text(wave_label.strip()), n=len(result.survey)
+        )
         st.session_state[FLASH] = ("success", message, "")
 
 
 def _remove(wave_id: str, wave_label: str) -> None:
     store.remove_wave(park.park_id, wave_id)
-    st.session_state[FLASH] = ("success", t("survey.removed", lang, wave=wave_label), "")
+    message = t("survey.removed", lang, wave=markdown_text(wave_label))
+    st.session_state[FLASH] = ("success", message, "")
 
 
 # --- the park's stored survey ------------------------------------------------------------------
@@ -120,8 +124,8 @@ else:
             t(
                 "survey.stored_wave",
                 lang,
-                wave=record.wave,
-                file=record.source_name,
+                wave=markdown_text(record.wave),
+                file=markdown_text(record.source_name),
                 valid=f"{record.valid_rows:,}",
                 rejected=f"{record.rejected_rows:,}",
                 time=record.imported_at.replace("T", " ")[:16],
@@ -168,7 +172,8 @@ except ParkLifeError as exc:
     _show_error(t("survey.read_error", lang), str(exc))
     st.stop()
 if raw.dropped_columns:
-    st.info(t("survey.dropped_columns", lang, columns="、".join(raw.dropped_columns)))
+    dropped = "、".join(markdown_text(column) for column in raw.dropped_columns)
+    st.info(t("survey.dropped_columns", lang, columns=dropped))
 
 # --- mapping ---------------------------------------------------------------------------------
 st.subheader(t("survey.mapping", lang))
@@ -263,7 +268,7 @@ if len(to_confirm):
 # --- add to the park -----------------------------------------------------------------------------
 if source == "upload":
     st.button(
-        t("survey.save", lang, wave=wave.strip(), n=f"{len(result.survey):,}"),
+        t("survey.save", lang, wave=markdown_text(wave.strip()), n=f"{len(result.survey):,}"),
         key="survey.save",
         type="primary",
         help=t("survey.save_help", lang),

@@ -23,6 +23,7 @@ from retention.park_parameters import (
 from retention.storage.park import load_park
 from retention.storage.waves import SurveyStore, load_current_survey
 from retention.survey.privacy import PrivacyParameters, load_or_create_salt
+from tests.markdown_shown import shown
 from ui import cached_model, state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,7 +97,7 @@ def test_an_invalid_combination_is_reported_and_not_saved(data_dir: Path) -> Non
     # 0.9 is a probability, but outside the sensitivity range [0.30, 0.57] of the same section
     at.number_input(key="assumptions.conversion.p_leave_given_intent").set_value(0.9).run()
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert any("column 'conversion'" in e and "[0.3, 0.57]" in e for e in errors), errors
     assert at.button(key="assumptions.save").disabled
 
@@ -119,7 +120,7 @@ def test_an_invalid_upload_names_the_file_and_key(data_dir: Path) -> None:
     bad = b"[travel]\nwalk_speed_m_per_min = 500.0\n"
     at.file_uploader(key="assumptions.upload").upload("bad.toml", bad, "application/toml")
     at.run()
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert any("'bad.toml'" in e and "travel.walk_speed_m_per_min" in e for e in errors), errors
     assert "assumptions.restore" not in [button.key for button in at.button]
     assert not park_parameters_path("jinshan", data_dir=data_dir).exists()

@@ -15,6 +15,7 @@ from retention.data.layers import LayerKind
 from retention.i18n import t
 from retention.storage.park import load_park
 from retention.storage.uploads import UploadStore
+from tests.markdown_shown import shown
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,7 +106,7 @@ def test_file_level_error_is_shown_specifically(data_dir: Path) -> None:
     no_coordinates = "编号,名称,类别,容量,营业时间\nU1,测试食堂,canteen,120,24/7\n".encode()
     at = _upload(_data_page(), "bad.csv", no_coordinates, kind="amenities", system="wgs84")
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert len(errors) == 1
     assert "bad.csv" in errors[0] and "longitude" in errors[0]
     assert UploadStore(data_dir).list_uploads("jinshan") == []

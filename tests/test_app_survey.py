@@ -11,6 +11,7 @@ from retention.errors import ValidationError
 from retention.i18n import t
 from retention.park_parameters import ParkParameters, save_park_parameters
 from retention.survey.privacy import PrivacyParameters
+from tests.markdown_shown import shown
 from ui import cached_survey, state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,4 +99,4 @@ def test_an_error_is_told_in_the_users_language_with_the_detail_below(
     at = _survey_page("zh")
     assert not at.exception, [e.value for e in at.exception]
     assert [e.value for e in at.error] == [t("survey.weights_error", "zh")]
-    assert any(c.value.startswith("技术详情") and detail in c.value for c in at.caption)
+    assert any(c.value.startswith("技术详情") and detail in shown(c.value) for c in at.caption)

@@ -12,6 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from retention.errors import ParameterError
+from retention.escaping import markdown_text
 from retention.i18n import t
 from retention.park_parameters import (
     ParkParameters,
@@ -53,5 +54,5 @@ def current_parameters(park: ParkData) -> ParkParameters:
     try:
         return saved_parameters(park.park_id)
     except ParameterError as error:
-        st.error(t("assumptions.file_error_elsewhere", state.lang(), message=str(error)))
+        st.error(t("assumptions.file_error_elsewhere", state.lang(), message=markdown_text(error)))
         return ParkParameters()

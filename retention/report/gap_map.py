@@ -8,7 +8,6 @@ streamlit-folium links d3 from a CDN for them, which fails offline. Like every m
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Mapping
@@ -23,6 +22,7 @@ import pandas as pd
 
 from retention.access.origins import h3_cell_polygons
 from retention.errors import ParameterError
+from retention.escaping import html_lines, html_text
 from retention.i18n import t
 from retention.report.gap_tables import LOWER_IS_BETTER, format_value
 from retention.report.maps import (
@@ -176,7 +176,7 @@ def gap_legend_html(
     str
         HTML fragment (escaped text, inline styles only).
     """
-    esc = html.escape
+    esc = html_text
     swatch = (
         '<span class="pl-swatch" style="background:{colour};border:1px solid {outline}"></span>'
     )
@@ -227,7 +227,7 @@ def _check_aligned(origins: pd.DataFrame, values: pd.Series) -> None:
 
 
 def _tip(*parts: object) -> str:
-    return html.escape(" · ".join(str(part) for part in parts if part not in (None, "")))
+    return html_lines(*parts, separator=" · ")
 
 
 def _add_filled_polygons(
@@ -267,7 +267,7 @@ def _add_hexagons(
     cell_values = values.loc[cells.index].to_numpy(dtype=float)
     polygons["fill"] = [scale.colour(value) for value in cell_values]
     polygons["tip"] = [
-        html.escape(
+        html_text(
             t(
                 "gaps.tooltip.hexagon",
                 lang,
@@ -304,7 +304,7 @@ def _add_origin_points(
     )
     frame["stroke"] = _RESIDENCE_OUTLINE if residences else frame["fill"]
     frame["tip"] = [
-        html.escape(
+        html_text(
             t(
                 "gaps.tooltip.point",
                 lang,
@@ -338,7 +338,7 @@ def _add_amenities(
     frame = display_frame(amenities[["geometry"]], tiles=tiles)
     # Amenity polygons are small: a point inside each is accurate enough for a marker.
     frame["geometry"] = frame.geometry.representative_point()
-    frame["tip"] = [html.escape(str(value)) for value in amenities["name"]]
+    frame["tip"] = [html_text(str(value)) for value in amenities["name"]]
     group = folium.FeatureGroup(name=name)
     folium.GeoJson(
         frame[["tip", "geometry"]],
@@ -366,7 +366,7 @@ def _add_isochrones(
     fallback = ISOCHRONE_COLOURS[10.0]
     frame["fill"] = [ISOCHRONE_COLOURS.get(float(v), fallback) for v in shown["minutes"]]
     frame["tip"] = [
-        html.escape(t("gaps.tooltip.isochrone", lang, minutes=f"{float(v):g}"))
+        html_text(t("gaps.tooltip.isochrone", lang, minutes=f"{float(v):g}"))
         for v in shown["minutes"]
     ]
     _add_filled_polygons(

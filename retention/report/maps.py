@@ -9,7 +9,6 @@ base URL is a parameter.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
@@ -33,6 +32,7 @@ from retention.data.layers import (
     TransitKind,
     ZoneLevel,
 )
+from retention.escaping import html_lines, html_text, map_tooltip
 from retention.i18n import label, t
 
 DEFAULT_ASSET_BASE_URL = "/app/static/vendor"
@@ -346,10 +346,6 @@ def _name(row: Mapping[str, object], lang: str) -> str:
     return str(row.get("id", row.get("route_id", "")))
 
 
-def _tooltip(*parts: object) -> str:
-    return "<br>".join(html.escape(str(part)) for part in parts if part not in (None, ""))
-
-
 def _icon(fa_name: str, colour: str, *, square: bool = False) -> folium.DivIcon:
     shape = " pl-icon-square" if square else ""
     return folium.DivIcon(
@@ -390,7 +386,7 @@ def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, lang: str) -> None:
             "fillOpacity": 0.0,
             "dashArray": "10 6",
         },
-        tooltip=t("map.tooltip.district_boundary", lang),
+        tooltip=map_tooltip(t("map.tooltip.district_boundary", lang)),
     ).add_to(group)
     group.add_to(m)
 
@@ -402,7 +398,7 @@ def _add_zones(m: folium.Map, zones: gpd.GeoDataFrame, lang: str) -> None:
             continue
         frame = subset[["geometry"]].copy()
         frame["tip"] = [
-            _tooltip(_name(row, lang), label("zone_level", level.value, lang))
+            html_lines(_name(row, lang), label("zone_level", level.value, lang))
             for row in subset.to_dict("records")
         ]
         style = dict(_ZONE_STYLE[level])
@@ -460,7 +456,7 @@ def _add_transit(
                     "opacity": 0.85,
                     "dashArray": _TRANSIT_DASH.get(kind),
                 },
-                tooltip=_tooltip(_name(row, lang), kind_label),
+                tooltip=map_tooltip(_name(row, lang), kind_label),
             ).add_to(group)
     if stops is not None:
         for row, lat, lon in _points(stops):
@@ -473,7 +469,9 @@ def _add_transit(
                 fill=True,
                 fill_color="#ffffff",
                 fill_opacity=1.0,
-                tooltip=_tooltip(_name(row, lang), t("map.tooltip.stop_of", lang, route=route_id)),
+                tooltip=map_tooltip(
+                    _name(row, lang), t("map.tooltip.stop_of", lang, route=route_id)
+                ),
             ).add_to(group)
     group.add_to(m)
 
@@ -491,7 +489,7 @@ def _add_enterprises(
         folium.Marker(
             location=(lat, lon),
             icon=_icon("industry", _ENTERPRISE_COLOUR, square=True),
-            tooltip=_tooltip(
+            tooltip=map_tooltip(
                 _name(row, lang),
                 _in_language(row, "industry", lang),
                 t("map.tooltip.employees", lang, count=_int(row.get("employees"))),
@@ -515,7 +513,7 @@ def _add_residences(m: folium.Map, residences: gpd.GeoDataFrame, lang: str) -> N
             fill=True,
             fill_color=colour,
             fill_opacity=0.85,
-            tooltip=_tooltip(
+            tooltip=map_tooltip(
                 _name(row, lang),
                 kind_label,
                 t(
@@ -561,7 +559,7 @@ def _add_amenities(
             folium.Marker(
                 location=(lat, lon),
                 icon=_icon(fa_name, colour),
-                tooltip=_tooltip(_name(row, lang), name, row.get("opening_hours")),
+                tooltip=map_tooltip(_name(row, lang), name, row.get("opening_hours")),
             ).add_to(group)
         group.add_to(m)
     return shown
@@ -589,7 +587,7 @@ def legend_html(
     str
         HTML fragment (escaped text).
     """
-    esc = html.escape
+    esc = html_text
     parts = [f"<h4>{esc(t('map.legend.title', lang))}</h4>"]
     if synthetic:
         parts.append(f'<div class="pl-note">{esc(t("map.legend.synthetic", lang))}</div>')
