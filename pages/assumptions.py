@@ -357,6 +357,9 @@ _scalar_inputs("replacement_cost")
 st.header(t("assumptions.section.privacy", lang))
 st.caption(t("assumptions.section.privacy_caption", lang))
 _scalar_inputs("privacy")
+st.header(t("assumptions.section.shuttle", lang))
+st.caption(t("assumptions.section.shuttle_caption", lang))
+_scalar_inputs("shuttle")
 
 for spec in SCALARS:
     document[spec.section][spec.key] = st.session_state[_scalar_key(spec)]

@@ -46,11 +46,19 @@ from retention.data.layers import CAPACITY_UNITS, AmenityCategory
 from retention.errors import ParameterError
 from retention.i18n import label, t
 from retention.model.leavers import ConversionParameters, ReplacementCost
+from retention.scenario.shuttle import SHUTTLE_RANGES, SHUTTLE_SOURCES, ShuttleParameters
 from retention.storage.files import atomic_write_bytes
 from retention.storage.uploads import check_park_id
 from retention.survey.privacy import PrivacyParameters
 
-_P = TypeVar("_P", TravelParameters, ConversionParameters, ReplacementCost, PrivacyParameters)
+_P = TypeVar(
+    "_P",
+    TravelParameters,
+    ConversionParameters,
+    ReplacementCost,
+    PrivacyParameters,
+    ShuttleParameters,
+)
 
 PARAMETERS_FILE = "parameters.toml"
 DEFAULT_VERSION = "default"
@@ -129,6 +137,20 @@ _ITEM6 = (
     "consistent with 7,500-8,000 CNY 返费 plus training and ramp-up"
 )
 
+_SHUTTLE_UNITS: Mapping[str, str] = MappingProxyType(
+    {
+        "cost_cny_per_vehicle_hour": "cny_per_vehicle_hour",
+        "cost_cny_per_vehicle_km": "cny_per_vehicle_km",
+        "dwell_minutes_per_stop": "minutes",
+        "layover_minutes": "minutes",
+        "mode_shift_share": "probability",
+        "peak_factor": "ratio",
+        "discount_rate": "probability",
+        "asset_life_years": "years",
+        "min_gain_minutes": "minutes",
+    }
+)
+
 SCALARS: tuple[ScalarSpec, ...] = (
     *(
         ScalarSpec("travel", name, _TRAVEL_UNITS[name], low, high, SOURCES[name])
@@ -182,10 +204,20 @@ SCALARS: tuple[ScalarSpec, ...] = (
         "and floor",
         integer=True,
     ),
+    *(
+        ScalarSpec("shuttle", name, _SHUTTLE_UNITS[name], low, high, SHUTTLE_SOURCES[name])
+        for name, (low, high) in SHUTTLE_RANGES.items()
+    ),
 )
 """Every scalar parameter, in the order the page and the file list them."""
 
-SCALAR_SECTIONS: tuple[str, ...] = ("travel", "conversion", "replacement_cost", "privacy")
+SCALAR_SECTIONS: tuple[str, ...] = (
+    "travel",
+    "conversion",
+    "replacement_cost",
+    "privacy",
+    "shuttle",
+)
 
 WINDOW_SOURCES: Mapping[str, str] = MappingProxyType(
     {
@@ -255,6 +287,9 @@ class ParkParameters:
         Cost of replacing one frontline leaver.
     privacy
         Anonymity threshold k (at least :data:`MIN_ANONYMITY_K`).
+    shuttle
+        Operating-cost rates, rider and capital assumptions of scenario interventions
+        (``retention.scenario.shuttle``).
     """
 
     travel: TravelParameters = field(default_factory=TravelParameters)
@@ -266,6 +301,7 @@ class ParkParameters:
     conversion: ConversionParameters = field(default_factory=ConversionParameters)
     replacement_cost: ReplacementCost = field(default_factory=ReplacementCost)
     privacy: PrivacyParameters = field(default_factory=PrivacyParameters)
+    shuttle: ShuttleParameters = field(default_factory=ShuttleParameters)
 
     def __post_init__(self) -> None:
         keys = [window.key for window in self.time_windows]
@@ -390,6 +426,7 @@ def park_parameters_to_document(params: ParkParameters) -> dict[str, Any]:
         ("conversion", params.conversion),
         ("replacement_cost", params.replacement_cost),
         ("privacy", params.privacy),
+        ("shuttle", params.shuttle),
     ):
         document[section] = {s.key: getattr(value, s.key) for s in _specs(section)}
     return document
@@ -435,6 +472,7 @@ def park_parameters_from_document(
     conversion = _build(defaults.conversion, scalars["conversion"], "conversion", file)
     cost = _build(defaults.replacement_cost, scalars["replacement_cost"], "replacement_cost", file)
     privacy = _build(defaults.privacy, scalars["privacy"], "privacy", file)
+    shuttle = _build(defaults.shuttle, scalars["shuttle"], "shuttle", file)
     windows = _windows(document.get("time_windows"), file=file)
     living_circle = _living_circle(document.get("living_circle", {}), defaults, file=file)
     living_circle, gap, norms = _categories(
@@ -452,6 +490,7 @@ def park_parameters_from_document(
             conversion=conversion,
             replacement_cost=cost,
             privacy=privacy,
+            shuttle=shuttle,
         )
     except ParameterError as error:
         raise ParameterError(_bare(error), file=file, column=error.column) from error
@@ -777,6 +816,7 @@ def park_parameters_to_toml(params: ParkParameters) -> str:
     scalars("conversion")
     scalars("replacement_cost")
     scalars("privacy")
+    scalars("shuttle")
     return "\n".join(lines) + "\n"
 
 
@@ -938,7 +978,7 @@ def parameter_table(params: ParkParameters, lang: str) -> pd.DataFrame:
         if spec.section == "travel":
             group, current, base = "travel", params.travel, defaults.travel
         else:
-            group = "retention" if spec.section != "privacy" else "privacy"
+            group = {"privacy": "privacy", "shuttle": "shuttle"}.get(spec.section, "retention")
             current = getattr(params, spec.section)
             base = getattr(defaults, spec.section)
         add(

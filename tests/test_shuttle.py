@@ -139,3 +139,25 @@ def test_capital_is_annualised_with_the_capital_recovery_factor():
 def test_parameters_out_of_range_are_refused(field, value):
     with pytest.raises(ParameterError, match=f"{field} is"):
         ShuttleParameters(**{field: value})
+
+
+def test_shuttle_defaults_are_park_parameters_with_their_sources():
+    from retention.park_parameters import (
+        ParkParameters,
+        parameter_table,
+        park_parameters_from_document,
+        park_parameters_from_toml,
+        park_parameters_to_toml,
+    )
+
+    edited = ParkParameters(shuttle=ShuttleParameters(mode_shift_share=0.5, layover_minutes=8.0))
+    text = park_parameters_to_toml(edited)
+    assert "[shuttle]" in text and "PARAMETERS.md item 12" in text
+    assert park_parameters_from_toml(text) == edited
+    table = parameter_table(edited, "en").set_index("key")
+    row = table.loc["shuttle.cost_cny_per_vehicle_hour"]
+    assert row["value"] == "120" and "item 12" in row["source"]
+    assert bool(table.loc["shuttle.mode_shift_share", "changed"])
+    with pytest.raises(ParameterError, match=r"1\.5") as raised:
+        park_parameters_from_document({"shuttle": {"mode_shift_share": 1.5}}, file="p.toml")
+    assert raised.value.column == "shuttle.mode_shift_share"
