@@ -49,6 +49,29 @@ class ValidationError(ParkLifeError, ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class MissingColumnsError(ValidationError):
+    """A file lacks columns its layer requires; ``fields`` names every one of them.
+
+    Parameters
+    ----------
+    message
+        Human-readable explanation naming the fields and the headers accepted for each.
+    file
+        Name of the file.
+    kind
+        The layer (or ``"survey"``) the file was read as.
+    fields
+        Canonical names of the missing fields, in spec order.
+    """
+
+    def __init__(
+        self, message: str, *, file: str | None = None, kind: str, fields: tuple[str, ...]
+    ) -> None:
+        self.kind = kind
+        self.fields = fields
+        super().__init__(message, file=file, column=", ".join(fields))
+
+
 class FileFormatError(ValidationError):
     """A file cannot be read at all: unknown format, wrong encoding, empty or corrupt."""
 

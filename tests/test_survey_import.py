@@ -217,12 +217,26 @@ def test_duplicate_respondent_is_rejected_first_kept() -> None:
         raise AssertionError(_issue_text(result))
 
 
-def test_out_of_range_likert_names_row_column_value() -> None:
+def test_out_of_range_optional_likert_is_blanked_with_a_warning_naming_row_column_value() -> None:
     rows = [list(r) for r in GOOD_ROWS]
     rows[1][14] = "7"
     result = _import(_csv(rows))
-    assert len(result.survey) == 2
+    # An optional question never rejects the row: the answer becomes missing, with a warning.
+    assert len(result.survey) == 3 and result.rejected.empty
+    assert pd.isna(result.survey.loc[1, "sat_canteen"])
     assert "row 2 | 9、您对以下设施的满意度:(食堂与餐饮) | 7 | an integer from 1 to 5" in (
+        _issue_text(result)
+    )
+    warning = next(i for i in result.issues if i.value == "7")
+    assert not warning.rejected and "left blank, row kept" in warning.expected
+
+
+def test_out_of_range_required_intent_rejects_the_row() -> None:
+    rows = [list(r) for r in GOOD_ROWS]
+    rows[1][19] = "7"
+    result = _import(_csv(rows))
+    assert len(result.survey) == 2
+    assert "row 2 | 12、未来12个月内您离职的可能性: | 7 | an integer from 1 to 5" in (
         _issue_text(result)
     )
     assert "an integer from 1 to 5" in result.rejected.loc[0, "reasons"]
@@ -239,12 +253,14 @@ def test_unknown_enterprise_is_rejected_with_closest_candidate() -> None:
 def test_blank_rows_are_reported_and_skipped_row_numbers_kept() -> None:
     blank = [""] * len(HEADERS)
     rows = [GOOD_ROWS[0], blank, GOOD_ROWS[1], blank, list(GOOD_ROWS[2])]
-    rows[4][14] = "9"
+    rows[4][19] = "9"
     result = _import(_csv(rows))
     assert len(result.survey) == 2
+    assert result.blank_rows == 2
+    assert len(result.survey) + len(result.rejected) + result.blank_rows == len(rows)
     text = _issue_text(result)
     assert "row 2 |  |  | a response (blank row skipped)" in text
-    assert "row 5 | 9、您对以下设施的满意度:(食堂与餐饮) | 9" in text
+    assert "row 5 | 12、未来12个月内您离职的可能性: | 9" in text
 
 
 def test_two_header_rows_are_detected_and_merged() -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from retention.errors import ValidationError
+from retention.storage.mappings import MappingStore
 from retention.survey.mapping import (
     CellError,
     ColumnMapping,
-    load_mapping,
     match_label,
     parse_age_band,
     parse_amount,
@@ -18,7 +18,6 @@ from retention.survey.mapping import (
     parse_likert,
     parse_reason_list,
     parse_wage_band,
-    save_mapping,
     suggest_mapping,
 )
 from retention.survey.schema import INTENT_TEXT, SATISFACTION_TEXT
@@ -69,11 +68,12 @@ def test_saved_mapping_is_reused_for_same_headers_only(tmp_path: Path) -> None:
     edited = suggest_mapping(HEADERS).to_frame()
     edited.loc[edited["column"] == "3、您的年龄段:", "target"] = "ignore"
     mapping = ColumnMapping.from_frame(edited)
-    save_mapping(mapping, park_id="jinshan", data_dir=tmp_path)
-    again = load_mapping(HEADERS, park_id="jinshan", data_dir=tmp_path)
+    store = MappingStore(tmp_path)
+    store.save_survey_mapping("jinshan", mapping)
+    again = store.load_survey_mapping("jinshan", HEADERS)
     assert again is not None and again.as_dict() == mapping.as_dict()
-    assert load_mapping((*HEADERS, "extra"), park_id="jinshan", data_dir=tmp_path) is None
-    assert load_mapping(HEADERS, park_id="other", data_dir=tmp_path) is None
+    assert store.load_survey_mapping("jinshan", (*HEADERS, "extra")) is None
+    assert store.load_survey_mapping("other", HEADERS) is None
 
 
 def test_mapping_refuses_a_target_twice_and_unknown_targets() -> None:

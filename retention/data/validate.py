@@ -24,6 +24,19 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from retention.data.columns import (
+    CLOSES,
+    FIELD_DEFAULTS,
+    LATITUDE,
+    LONGITUDE,
+    OPENS,
+    LayerColumnMapping,
+    choice_code,
+    generated_id,
+    normalise_header,
+    normalise_hours,
+    suggest_layer_mapping,
+)
 from retention.data.crs import (
     CoordinateSystem,
     frame_to_wgs84,
@@ -33,7 +46,7 @@ from retention.data.crs import (
 )
 from retention.data.hours import parse_opening_hours, parse_time_minutes
 from retention.data.layers import LAYER_SPECS, WGS84, FieldSpec, LayerKind, LayerSpec
-from retention.errors import CoordinateSystemError, ValidationError
+from retention.errors import CoordinateSystemError, MissingColumnsError, ValidationError
 
 RESERVED_COLUMNS = ("source", "geometry")
 ISSUE_COLUMNS = ("file", "row", "column", "value", "expected", "message", "severity")
@@ -53,8 +66,6 @@ WKT_HEADERS = ("wkt", "geometry", "geom", "几何", "shape")
 _TRUE = ("true", "1", "yes", "y", "t", "是", "对", "可", "可以")
 _FALSE = ("false", "0", "no", "n", "f", "否", "不", "不可", "不可以")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,，]\d{3})+(\.\d+)?$")
-_PARENTHESES = re.compile(r"[（(\[【].*?[)）\]】]")
-_CHOICE_SEPARATORS = re.compile(r"[\s\-]+")
 _CLOCK_WITH_SECONDS = re.compile(r"^\d{1,2}:\d{2}:00$")
 
 
@@ -94,12 +105,6 @@ def layer_kind(kind: LayerKind | str) -> LayerKind:
         raise ValidationError(
             f"unknown layer kind {kind!r}; expected one of: {kinds}", column="kind"
         ) from None
-
-
-def normalise_header(header: object) -> str:
-    """Return ``header`` stripped, case-folded, without a parenthesised unit like ``(人)``."""
-    text = _PARENTHESES.sub("", str(header)).strip().casefold()
-    return " ".join(text.split())
 
 
 def map_headers(columns: Iterable[object], spec: LayerSpec, *, source_name: str) -> dict[str, str]:
@@ -253,16 +258,21 @@ def _expected(field_spec: FieldSpec) -> str:
     return base
 
 
-def _convert_value(value: object, field_spec: FieldSpec) -> object:
-    """Return the canonical value of one cell; raise ``ValueError`` with a user message."""
+def _convert_value(
+    value: object, field_spec: FieldSpec, *, values: dict[str, str] | None = None
+) -> object:
+    """Return the canonical value of one cell; raise ``ValueError`` with a user message.
+
+    ``values`` is the user's value map of a choice field (text as in the file → code).
+    """
     dtype = field_spec.dtype
     if dtype == "str":
         text = _text(value)
         if field_spec.choices:
-            key = _CHOICE_SEPARATORS.sub("_", text.casefold())
-            if key not in field_spec.choices:
+            code = choice_code(field_spec.name, text, field_spec.choices, values=values or {})
+            if code is None:
                 raise ValueError(f"{text!r} is not an allowed value")
-            return key
+            return code
         return text
     if dtype in ("int", "float"):
         try:
@@ -289,7 +299,7 @@ def _convert_value(value: object, field_spec: FieldSpec) -> object:
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
     if dtype == "hours":
         try:
-            return parse_opening_hours(_text(value)).text
+            return parse_opening_hours(normalise_hours(_text(value))).text
         except ValidationError as err:
             raise ValueError(str(err)) from None
     raise ValueError(f"field type {dtype!r} is unknown")  # a LayerSpec error, not user input
@@ -329,6 +339,20 @@ class _Rows:
             self.errors.setdefault(position, []).append(
                 f"{column}: {message}" if column else message
             )
+
+    def note(self, column: str, expected: str, message: str) -> None:
+        """Record a file-level warning (no row): a default or generated value was used."""
+        self.records.append(
+            {
+                "file": self.source_name,
+                "row": None,
+                "column": column,
+                "value": "",
+                "expected": expected,
+                "message": message,
+                "severity": WARNING,
+            }
+        )
 
     def rejected(self, position: int) -> bool:
         return position in self.errors
@@ -541,6 +565,7 @@ def validate_layer(
     park_boundary: gpd.GeoDataFrame | gpd.GeoSeries | BaseGeometry | None = None,
     max_outside_metres: float = DEFAULT_MAX_OUTSIDE_METRES,
     existing_keys: Collection[tuple[object, ...]] = (),
+    mapping: LayerColumnMapping | None = None,
 ) -> LayerValidation:
     """Validate a raw layer and split it into valid rows (canonical, WGS84) and rejected rows.
 
@@ -566,6 +591,12 @@ def validate_layer(
     existing_keys
         Key tuples (``LayerSpec.key_fields``, as strings) already in the park's layer — demo rows
         and earlier uploads. A row repeating one is rejected, so ids stay unique in the park.
+    mapping
+        Target field of each column and the choice value map
+        (``retention.data.columns.LayerColumnMapping``); ``None`` uses
+        ``suggest_layer_mapping`` of the headers. A field without a column takes a generated
+        id, its ``FIELD_DEFAULTS`` value or (amenity hours) the ``opens``/``closes`` columns,
+        each with one file-level warning (row empty).
 
     Returns
     -------
@@ -574,9 +605,11 @@ def validate_layer(
 
     Raises
     ------
+    MissingColumnsError
+        Required fields without a column (every one named at once).
     ValidationError
-        When the file as a whole cannot be used: a required column is missing, a table has no
-        coordinate columns, or two headers claim one field.
+        When the file as a whole cannot be used otherwise: a table has no coordinate columns,
+        or the mapping names a column the file does not have.
     """
     spec = LAYER_SPECS[layer_kind(kind)]
     system = parse_coordinate_system(coordinate_system)
@@ -585,12 +618,14 @@ def validate_layer(
             f"max_outside_metres must be >= 0, got {max_outside_metres!r}",
             column="max_outside_metres",
         )
-    frame = pd.DataFrame(gdf).reset_index(drop=True)
+    original = pd.DataFrame(gdf).reset_index(drop=True)
     geometry_name = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
-    attribute_columns = [c for c in frame.columns if c != geometry_name]
-    header_map = map_headers(attribute_columns, spec, source_name=source_name)
+    attribute_columns = [c for c in original.columns if c != geometry_name]
+    if mapping is None:
+        mapping = suggest_layer_mapping(attribute_columns, spec.kind)
     rows = _Rows(source_name)
-    _reject_blank_rows(frame, attribute_columns, geometry_name, rows)
+    frame, header_map = _apply_layer_mapping(original, attribute_columns, spec, mapping, rows)
+    _reject_blank_rows(original, attribute_columns, geometry_name, rows)
 
     raw_geometries: list[BaseGeometry | None]
     if geometry_name is not None and frame[geometry_name].notna().any():
@@ -601,8 +636,13 @@ def validate_layer(
         geographic = crs is None or crs.is_geographic
     else:
         claimed = set(header_map.values())
-        free = [c for c in attribute_columns if c not in claimed]
-        coordinates = find_coordinate_columns(free)
+        free = [c for c in attribute_columns if c not in claimed and c not in mapping.targets]
+        mapped_lon, mapped_lat = mapping.header_for(LONGITUDE), mapping.header_for(LATITUDE)
+        coordinates = (
+            (mapped_lon, mapped_lat)
+            if mapped_lon is not None and mapped_lat is not None
+            else find_coordinate_columns(free)
+        )
         wkt_column = _find_header(free, WKT_HEADERS)
         crs = None
         geographic = True
@@ -633,7 +673,8 @@ def validate_layer(
     geometries = _check_geometry(
         raw_geometries, spec, rows, geographic=geographic, column=geometry_column
     )
-    values = _convert_fields(frame, spec, header_map, rows)
+    value_maps = {f.name: mapping.value_map(f.name) for f in spec.fields if f.choices}
+    values = _convert_fields(frame, spec, header_map, rows, value_maps)
     try:
         wgs84 = _to_wgs84(geometries, crs, system)
     except CoordinateSystemError as err:
@@ -641,21 +682,130 @@ def validate_layer(
     _check_boundary(wgs84, park_boundary, max_outside_metres, rows, geometry_column)
     _check_duplicates(values, spec, header_map, rows, existing_keys=existing_keys)
 
+    consumed = {mapping.header_for(OPENS), mapping.header_for(CLOSES)}
     extras = [
         c
         for c in attribute_columns
-        if c not in set(header_map.values()) and c not in used_columns and c not in header_map
+        if c not in set(header_map.values())
+        and c not in used_columns
+        and c not in header_map
+        and c not in consumed
     ]
     keep = [p for p in range(len(frame)) if not rows.rejected(p)]
     valid = _assemble_valid(frame, spec, values, wgs84, extras, keep)
-    rejected = _assemble_rejected(frame, geometry_name, rows)
-    # A report reads top to bottom like the file: by row, checks in the order they ran.
+    rejected = _assemble_rejected(original, geometry_name, rows)
+    # A report reads top to bottom like the file: file-level notes first, then by row, checks
+    # in the order they ran.
     issues = (
         pd.DataFrame(rows.records, columns=list(ISSUE_COLUMNS))
-        .sort_values("row", kind="stable")
+        .astype({"row": "Int64"})
+        .sort_values("row", kind="stable", na_position="first")
         .reset_index(drop=True)
     )
     return LayerValidation(valid=valid, issues=issues, rejected=rejected)
+
+
+def _apply_layer_mapping(
+    frame: pd.DataFrame,
+    attribute_columns: list[str],
+    spec: LayerSpec,
+    mapping: LayerColumnMapping,
+    rows: _Rows,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Return the frame with columns for fields filled without a column, and field -> header.
+
+    A generated id, a default value or hours built from opening and closing times go into a
+    new column named in brackets (``"(generated id)"``, ``"开门/关门"``) so that every issue
+    still names a column; ``rows`` gets one file-level warning for each.
+
+    Raises
+    ------
+    ValidationError
+        The mapping is for another layer kind or names a column the file does not have.
+    MissingColumnsError
+        Required fields with no column, no default and no way to build them, all at once.
+    """
+    if mapping.kind != spec.kind.value:
+        raise ValidationError(
+            f"the column mapping is for layer {mapping.kind!r}, not {spec.kind.value!r}",
+            file=rows.source_name,
+        )
+    absent = [c for c in mapping.columns if c not in attribute_columns and c in mapping.field_headers().values()]
+    if absent:
+        raise ValidationError(
+            f"mapped column(s) {', '.join(map(repr, absent))} are not in the file; expected the "
+            "file's headers to match the mapping",
+            file=rows.source_name,
+            column=", ".join(absent),
+        )
+    fields = {f.name for f in spec.fields}
+    header_map = {t: h for t, h in mapping.field_headers().items() if t in fields}
+    out = frame.copy()
+    missing: list[FieldSpec] = []
+    opens, closes = mapping.header_for(OPENS), mapping.header_for(CLOSES)
+    for field_spec in spec.fields:
+        name = field_spec.name
+        if name in header_map:
+            continue
+        if name == spec.id_field:
+            column = "(generated id)"
+            out[column] = [
+                generated_id(spec.kind, cells)
+                for cells in frame[attribute_columns].itertuples(index=False, name=None)
+            ]
+            rows.note(
+                column,
+                f"an id column ({', '.join((name, *field_spec.aliases))})",
+                "no id column: each row got a stable id made from its content (the same row "
+                "gets the same id on every upload)",
+            )
+        elif name == "opening_hours" and opens is not None and closes is not None:
+            column = f"{opens}/{closes}"
+            out[column] = [
+                None if _is_missing(a) or _is_missing(b) else f"{_clock(a)}-{_clock(b)}"
+                for a, b in zip(frame[opens].tolist(), frame[closes].tolist(), strict=True)
+            ]
+            rows.note(
+                column,
+                "an opening-hours column",
+                f"opening hours read as every day from {opens!r} to {closes!r}",
+            )
+        elif (spec.kind.value, name) in FIELD_DEFAULTS:
+            default, why = FIELD_DEFAULTS[(spec.kind.value, name)]
+            column = f"({name} default)"
+            out[column] = [default] * len(frame)
+            rows.note(
+                column,
+                f"a {name} column",
+                f"no {name} column: every row takes the default {default!r} ({why})",
+            )
+        elif field_spec.required:
+            missing.append(field_spec)
+            continue
+        else:
+            continue
+        header_map[name] = column
+    if missing:
+        described = "; ".join(
+            f"{f.name!r} (a header named one of: {', '.join((f.name, *f.aliases))})"
+            for f in missing
+        )
+        raise MissingColumnsError(
+            f"missing required column{'s' if len(missing) > 1 else ''} for layer "
+            f"{spec.kind.value!r}: {described}",
+            file=rows.source_name,
+            kind=spec.kind.value,
+            fields=tuple(f.name for f in missing),
+        )
+    return out, header_map
+
+
+def _clock(value: object) -> str:
+    """Return an opening or closing time as ``H:MM`` (Excel gives times as time objects)."""
+    if isinstance(value, dt.time | dt.datetime):
+        return f"{value.hour:02d}:{value.minute:02d}"
+    text = _text(value)
+    return text.rsplit(":", 1)[0] if _CLOCK_WITH_SECONDS.match(text) else text
 
 
 def _reject_blank_rows(
@@ -675,6 +825,7 @@ def _convert_fields(
     spec: LayerSpec,
     header_map: dict[str, str],
     rows: _Rows,
+    value_maps: dict[str, dict[str, str]],
 ) -> dict[str, list[object]]:
     values: dict[str, list[object]] = {}
     for field_spec in spec.fields:
@@ -694,9 +845,21 @@ def _convert_fields(
                 converted.append(None)
                 continue
             try:
-                converted.append(_convert_value(raw, field_spec))
+                converted.append(
+                    _convert_value(raw, field_spec, values=value_maps.get(field_spec.name))
+                )
             except ValueError as err:
-                rows.add(position, header, raw, expected, f"{err}; expected {expected}")
+                if field_spec.required:
+                    rows.add(position, header, raw, expected, f"{err}; expected {expected}")
+                else:
+                    rows.add(
+                        position,
+                        header,
+                        raw,
+                        expected,
+                        f"{err}; expected {expected} (optional field: left blank, row kept)",
+                        severity=WARNING,
+                    )
                 converted.append(None)
         values[field_spec.name] = converted
     return values

@@ -33,8 +33,13 @@ import pandas as pd
 
 from retention.errors import FileFormatError, ValidationError
 from retention.safe_cells import csv_bytes, xlsx_bytes
+from retention.survey.answers import ValueMap
+from retention.survey.layouts import SurveyLayout, detect_layout, layout_hint
 from retention.survey.link import LinkParameters, link_coordinates, link_names
 from retention.survey.mapping import (
+    IGNORE,
+    MAPPING_TARGETS,
+    REQUIRED_TARGETS,
     ColumnMapping,
     apply_mapping,
     parse_header,
@@ -52,7 +57,8 @@ PERSONAL_HEADER_PATTERN = re.compile(
     # trip minutes" survive; "来自IP", "IP地址", "Source IP" and "ip_address" do not.
     r"(?<![a-z])(?:ip(?:v[46])?|e-?mail|phone|mobile|full ?name|real ?name)(?![a-z])"
     # Chinese labels of personal fields; 微信 alone would also hit questions about WeChat use.
-    r"|手机|电话|身份证|姓名|邮箱|电子邮件|昵称|微信(?:号|名|账号|open ?id|union ?id)",
+    r"|手机|电话|身份证|姓名|邮箱|电子邮件|昵称|提交人|填写人"
+    r"|微信(?:号|名|账号|open ?id|union ?id)",
     re.IGNORECASE,
 )
 """Headers of personal-data columns dropped as soon as a file is read.
@@ -61,6 +67,29 @@ IP address, phone, ID card, name, WeChat account or nickname, e-mail. English "n
 matched: "enterprise name" is an answer the survey needs.
 """
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a 50 MB survey is ~200k responses; larger is a mistake
+
+
+@dataclass(frozen=True)
+class RaggedRow:
+    """A CSV row whose cell count differs from the header's.
+
+    Parameters
+    ----------
+    row
+        1-based data row (header rows excluded, blank rows counted).
+    line
+        Line of the file the row starts on.
+    cell_count
+        Cells the row has.
+    cells
+        Its cells as read, in the order of ``RawSurvey.frame``'s columns (personal-data
+        columns left out), then any cells beyond the header's width.
+    """
+
+    row: int
+    line: int
+    cell_count: int
+    cells: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -84,6 +113,14 @@ class RawSurvey:
         Detected text encoding (``"xlsx"`` for workbooks).
     header_rows
         1 or 2.
+    ragged
+        CSV rows whose cell count differs from the header's (rejected on import).
+    blank_rows
+        Blank data rows skipped (each reported in ``issues``).
+    layout
+        The export layout told from the headers (``retention.survey.layouts``).
+    template_targets
+        The ParkLife template's English target per column of ``frame`` (empty otherwise).
     """
 
     file_name: str
@@ -93,6 +130,10 @@ class RawSurvey:
     dropped_columns: tuple[str, ...]
     encoding: str
     header_rows: int
+    ragged: tuple[RaggedRow, ...] = ()
+    blank_rows: int = 0
+    layout: SurveyLayout = field(default_factory=lambda: SurveyLayout("unknown"))
+    template_targets: tuple[str, ...] = ()
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -123,6 +164,13 @@ class SurveyImport:
         As read (``RawSurvey``).
     notes
         One line per personal-data column dropped on reading, naming it.
+    blank_rows
+        Blank data rows skipped: ``len(survey) + len(rejected) + blank_rows`` is every data
+        row of the file.
+    layout
+        The export layout told from the headers.
+    values
+        The value map used.
     """
 
     survey: pd.DataFrame
@@ -134,6 +182,9 @@ class SurveyImport:
     header_rows: int = 1
     encoding: str = ""
     notes: tuple[str, ...] = field(default=())
+    blank_rows: int = 0
+    layout: SurveyLayout = field(default_factory=lambda: SurveyLayout("unknown"))
+    values: ValueMap = field(default_factory=ValueMap)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,14 +253,25 @@ def decode_text(data: bytes, *, file_name: str) -> tuple[str, str]:
         ) from exc
 
 
-def _csv_rows(text: str, *, file_name: str) -> list[list[str]]:
+def _csv_rows(text: str, *, file_name: str) -> tuple[list[list[str]], list[int]]:
+    """Return the CSV's rows and the line each starts on (a quoted cell may span lines)."""
     sample = text[:4096]
     first_line = sample.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    previous = 0
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        for row in reader:
+            rows.append(list(row))
+            lines.append(previous + 1)
+            previous = reader.line_num
     except csv.Error as exc:
-        raise FileFormatError(f"not a readable CSV file ({exc})", file=file_name) from exc
+        raise FileFormatError(
+            f"line {reader.line_num}: not a readable CSV file ({exc})", file=file_name
+        ) from exc
+    return rows, lines
 
 
 def _cell_text(value: object) -> str:
@@ -290,6 +352,7 @@ def read_survey_file(data: bytes, *, file_name: str) -> RawSurvey:
         )
     if data.startswith(_ZIP_MAGIC):
         rows, encoding = _xlsx_rows(data, file_name=file_name), "xlsx"
+        lines = None
     else:
         if b"\x00" in data:
             nul_offset = data.index(b"\x00")
@@ -299,8 +362,9 @@ def read_survey_file(data: bytes, *, file_name: str) -> RawSurvey:
                 file=file_name,
             )
         text, encoding = decode_text(data, file_name=file_name)
-        rows = _csv_rows(text, file_name=file_name)
-    return _table_from_rows(rows, file_name=file_name, encoding=encoding)
+        rows, csv_lines = _csv_rows(text, file_name=file_name)
+        lines = csv_lines
+    return _table_from_rows(rows, file_name=file_name, encoding=encoding, lines=lines)
 
 
 def _is_blank(row: Sequence[str]) -> bool:
@@ -327,17 +391,49 @@ def _second_header(header: list[str], candidate: list[str]) -> bool:
     return bool(under_blank) and not any(_looks_numeric(candidate[i]) for i in under_blank)
 
 
-def _table_from_rows(rows: list[list[str]], *, file_name: str, encoding: str) -> RawSurvey:
+def _template_row(candidate: list[str]) -> bool:
+    """Return whether the row under the header is the ParkLife template's English targets."""
+    cells = [c.strip() for c in candidate if c.strip()]
+    return bool(cells) and all(c in MAPPING_TARGETS for c in cells) and len(cells) >= 2
+
+
+def _table_from_rows(
+    rows: list[list[str]], *, file_name: str, encoding: str, lines: list[int] | None = None
+) -> RawSurvey:
+    """Turn rows of cells into a ``RawSurvey``.
+
+    ``lines`` (CSV only) is the file line each row starts on; a CSV row whose cell count differs
+    from the header's is rejected and reported with that line, never padded or cut. Workbook
+    rows have the sheet's width and are padded.
+    """
     issues: list[SurveyIssue] = []
+    line_of = list(lines) if lines is not None else list(range(1, len(rows) + 1))
     while rows and _is_blank(rows[0]):
-        rows = rows[1:]
+        rows, line_of = rows[1:], line_of[1:]
     if not rows:
         raise FileFormatError("file has no header row; expected question headers", file=file_name)
-    width = max(len(r) for r in rows)
-    rows = [[str(c) for c in r] + [""] * (width - len(r)) for r in rows]
+    header_width = len(rows[0])
+    width = header_width if lines is not None else max(len(r) for r in rows)
+    cells_read = [len(r) for r in rows]
+    original = [[str(c) for c in r] for r in rows]
+    rows = [[str(c) for c in r][:width] + [""] * (width - len(r)) for r in rows]
     header = [h.strip() for h in rows[0]]
     header_rows = 1
-    if len(rows) > 1 and _second_header(header, rows[1]):
+    template_targets: tuple[str, ...] = ()
+    if len(rows) > 1 and _template_row(rows[1]):
+        template_targets = tuple(c.strip() or IGNORE for c in rows[1])
+        header_rows = 2
+        issues.append(
+            SurveyIssue(
+                file_name,
+                None,
+                "",
+                "",
+                "ParkLife template: the second header row (English targets) sets the mapping",
+                rejected=False,
+            )
+        )
+    elif len(rows) > 1 and _second_header(header, rows[1]):
         header = _merge_headers(header, rows[1])
         header_rows = 2
         issues.append(
@@ -351,15 +447,41 @@ def _table_from_rows(rows: list[list[str]], *, file_name: str, encoding: str) ->
                 rejected=False,
             )
         )
+    layout = detect_layout(header, header_rows=header_rows, template=bool(template_targets))
     header = _unique_headers(header)
     body = rows[header_rows:]
+    body_cells = cells_read[header_rows:]
+    body_lines = line_of[header_rows:]
     keep_rows: list[list[str]] = []
     numbers: list[int] = []
-    for number, row in enumerate(body, start=1):
-        if _is_blank(row):
+    ragged: list[RaggedRow] = []
+    for index, row in enumerate(body):
+        number = index + 1
+        if _is_blank(row) and (lines is None or body_cells[index] <= header_width):
             issues.append(
                 SurveyIssue(
                     file_name, number, "", "", "a response (blank row skipped)", rejected=False
+                )
+            )
+            continue
+        if lines is not None and body_cells[index] != header_width:
+            ragged.append(
+                RaggedRow(
+                    number,
+                    body_lines[index],
+                    body_cells[index],
+                    tuple(original[header_rows + index]),
+                )
+            )
+            issues.append(
+                SurveyIssue(
+                    file_name,
+                    number,
+                    "",
+                    f"{body_cells[index]} cells",
+                    f"{header_width} cells on line {body_lines[index]}, as many as the header "
+                    "has (a cell with an unquoted comma or a lost cell shifts every answer "
+                    "after it); row rejected",
                 )
             )
             continue
@@ -379,6 +501,21 @@ def _table_from_rows(rows: list[list[str]], *, file_name: str, encoding: str) ->
     if frame.empty and not len(frame.columns):
         frame = pd.DataFrame(columns=[header[i] for i in used], dtype="object")
     dropped = tuple(c for c in frame.columns if PERSONAL_HEADER_PATTERN.search(str(c)))
+    # A ragged row's cells are lined up with the columns kept (personal columns left out) and
+    # its cells beyond the header's width follow them.
+    kept_positions = [i for i in used if header[i] not in dropped]
+    ragged = [
+        RaggedRow(
+            r.row,
+            r.line,
+            r.cell_count,
+            (
+                *(r.cells[i] for i in kept_positions if i < len(r.cells)),
+                *r.cells[header_width:],
+            ),
+        )
+        for r in ragged
+    ]
     if dropped:
         frame = frame.drop(columns=list(dropped))
         issues.append(
@@ -399,6 +536,14 @@ def _table_from_rows(rows: list[list[str]], *, file_name: str, encoding: str) ->
         dropped_columns=dropped,
         encoding=encoding,
         header_rows=header_rows,
+        ragged=tuple(ragged),
+        blank_rows=len(body) - len(keep_rows) - len(ragged),
+        layout=layout,
+        template_targets=tuple(
+            t for t, h in zip(template_targets, header, strict=False) if h in set(frame.columns)
+        )
+        if template_targets
+        else (),
     )
 
 
@@ -438,6 +583,24 @@ def _unique_headers(header: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
+def suggest_for(raw: RawSurvey) -> ColumnMapping:
+    """Return the mapping to propose for a file: its template row's targets, else a suggestion.
+
+    A ParkLife template names each column's target in its second header row; those are taken
+    as they are (score 100, unknown names as ``ignore``). Any other file gets
+    ``retention.survey.mapping.suggest_mapping`` of its headers.
+    """
+    if raw.template_targets:
+        targets = [t if t in MAPPING_TARGETS else IGNORE for t in raw.template_targets]
+        seen: set[str] = set()
+        unique = []
+        for target in targets:
+            unique.append(IGNORE if target in seen and target != IGNORE else target)
+            seen.add(target)
+        return ColumnMapping(raw.headers, tuple(unique), tuple(100.0 for _ in unique))
+    return suggest_mapping(raw.headers)
+
+
 def import_survey(
     raw: RawSurvey,
     mapping: ColumnMapping | None = None,
@@ -449,6 +612,7 @@ def import_survey(
     link_parameters: LinkParameters | None = None,
     enterprise_overrides: Mapping[str, str] | None = None,
     residence_overrides: Mapping[str, str] | None = None,
+    values: ValueMap | None = None,
 ) -> SurveyImport:
     """Convert, pseudonymise, link and validate a survey file; keep the valid rows.
 
@@ -473,6 +637,9 @@ def import_survey(
         Fuzzy-match threshold and residence distance (default ``LinkParameters()``).
     enterprise_overrides, residence_overrides
         User confirmations from the link table: answer → id (``""`` = unmatched).
+    values
+        The user's codes for answer texts (``retention.survey.coding``); ``None`` reads
+        answers with the built-in dictionaries only.
 
     Returns
     -------
@@ -486,10 +653,21 @@ def import_survey(
     """
     if not str(wave).strip():
         raise ValidationError("wave label is empty; expected e.g. '2024-spring'", column="wave")
-    mapping = mapping if mapping is not None else suggest_mapping(raw.headers)
+    mapping = mapping if mapping is not None else suggest_for(raw)
     link_parameters = link_parameters if link_parameters is not None else LinkParameters()
     file = raw.file_name
-    mapped = apply_mapping(raw.frame, mapping, file=file, source_rows=raw.source_rows)
+    unmapped = [t for t in REQUIRED_TARGETS if mapping.column_for(t) is None]
+    if unmapped:
+        raise ValidationError(
+            f"required question{'s' if len(unmapped) > 1 else ''} "
+            f"{'; '.join(REQUIRED_TARGETS[t] for t in unmapped)} not found: no column is mapped "
+            f"to {', '.join(repr(t) for t in unmapped)}; {layout_hint(raw.layout)}",
+            file=file,
+            column=", ".join(unmapped),
+        )
+    mapped = apply_mapping(
+        raw.frame, mapping, file=file, source_rows=raw.source_rows, values=values
+    )
     frame = mapped.frame.copy()
     issues = list(mapped.issues)
     bad = set(mapped.bad_rows)
@@ -624,12 +802,15 @@ def import_survey(
     all_issues = sorted([*raw.issues, *issues], key=lambda i: i.row if i.row is not None else 0)
     rejected = _rejected_table(raw, sorted(bad), all_issues)
     return SurveyImport(
+        blank_rows=raw.blank_rows,
+        layout=raw.layout,
+        values=values if values is not None else ValueMap(),
         survey=survey,
         issues=tuple(all_issues),
         rejected=rejected,
         links=links.reset_index(drop=True),
         mapping=mapping,
-        rows_read=len(raw.frame),
+        rows_read=len(raw.frame) + len(raw.ragged),
         header_rows=raw.header_rows,
         encoding=raw.encoding,
         notes=tuple(
@@ -651,6 +832,24 @@ def _rejected_table(
     table = raw.frame.iloc[list(positions)].copy()
     table.insert(0, "reasons", ["; ".join(reasons.get(r, [])) for r in rows])
     table.insert(0, "row", rows)
+    if raw.ragged:
+        # Cells of a ragged row go under the headers in order; cells beyond the header's
+        # width are kept, joined, in extra_cells, so nothing the user uploaded is lost.
+        columns = list(raw.frame.columns)
+        extra = []
+        for ragged in raw.ragged:
+            record: dict[str, object] = dict(
+                zip(columns, ragged.cells[: len(columns)], strict=False)
+            )
+            record["row"] = ragged.row
+            record["reasons"] = "; ".join(reasons.get(ragged.row, []))
+            record["extra_cells"] = " | ".join(ragged.cells[len(columns) :])
+            extra.append(record)
+        table["extra_cells"] = ""
+        table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
+        table = table.sort_values("row", kind="stable")
+        table = table[["row", "reasons", *columns, "extra_cells"]].fillna("")
+        table["row"] = table["row"].astype("int64")
     return table.reset_index(drop=True)
 
 

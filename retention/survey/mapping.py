@@ -25,28 +25,31 @@ Targets (``MAPPING_TARGETS``):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from retention.data.columns import headers_signature
 from retention.errors import ValidationError
+from retention.survey.answers import (
+    MISSING,
+    ValueMap,
+    is_skipped,
+    likert_text_map,
+    value_group,
+)
 from retention.survey.schema import (
     AGE_BAND_LABELS_ZH,
-    IMPORTANCE_TEXT,
-    INTENT_TEXT,
     LIKERT_MAX,
     LIKERT_MIN,
     REASON_LABELS_ZH,
-    SATISFACTION_TEXT,
     SURVEY_CATEGORIES,
     AgeBand,
     CommuteMode,
@@ -96,16 +99,36 @@ REQUIRED_TARGETS: Mapping[str, str] = MappingProxyType(
 )
 """Questions every survey file must answer, with the question text shown in errors."""
 
-SKIP_TEXTS = frozenset({"(跳过)", "（跳过）", "跳过", "(空)", "（空）", "-3", "-2", "-3.0", "-2.0"})
-"""Wenjuanxing's markers for a skipped (-3, 跳过) or unanswered (-2, 空) question."""
-
 MULTI_SELECT_SEPARATORS = r"[┋|;；,，、/]"
+
+META_IGNORED: tuple[str, ...] = (
+    "所用时间",
+    "来源详情",
+    "来源渠道",
+    "来源",
+    "答题时长",
+    "总分",
+    "开始答题时间",
+    "起答时间",
+    "修改时间",
+    "更新时间",
+    "填写设备",
+    "操作系统",
+    "浏览器",
+    "填写地区",
+    "地理位置",
+    "用户标识",
+    "用户类型",
+    "渠道",
+)
+"""Headers of the survey tools' own columns (time taken, device, channel) that are not answers."""
+SUBMITTED_HEADERS = ("提交答卷时间", "提交时间", "填写时间", "结束答题时间", "答题时间")
 
 # Keywords that identify a question (searched in the question stem without its number).
 _KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "respondent_id": ("工号", "员工编号", "员工号", "respondent_id", "respondent"),
-        "response_number": ("序号", "答卷编号", "答卷序号"),
+        "response_number": ("序号", "答卷编号", "答卷序号", "编号"),
         "enterprise": ("企业", "公司", "单位", "厂", "enterprise", "company", "employer"),
         "residence": ("居住", "住在", "宿舍", "住处", "住址", "residence", "dorm"),
         "longitude": ("经度", "longitude", "lon", "lng"),
@@ -134,9 +157,9 @@ _KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "overall_satisfaction": ("总体满意", "整体满意", "总体", "整体", "总的来说", "overall"),
         "intent_to_leave": ("离职的可能", "离职意向", "打算离职", "离开本企业", "intent"),
         "reasons": ("离职的原因", "离职原因", "原因", "reasons"),
-        "submitted_at": ("提交答卷时间", "提交时间", "填写时间", "submitted"),
+        "submitted_at": ("提交答卷时间", "提交时间", "填写时间", "结束答题时间", "submitted"),
         "wave": ("批次", "调查轮次", "wave"),
-        IGNORE: ("所用时间", "来源详情", "来源", "答题时长", "总分"),
+        IGNORE: META_IGNORED,
     }
 )
 
@@ -190,10 +213,15 @@ _COMMUTE_WORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 _HEADER = re.compile(
-    r"^\s*(?:(?:第\s*(?P<num2>\d+)\s*题)|(?:(?P<num>\d+)\s*[、.．:：]))?\s*(?P<body>.*?)\s*$",
+    r"^\s*(?:(?:第\s*(?P<num2>\d+)\s*题)|(?:[QqＱ]?\s*(?P<num>\d+)\s*[、.．:：]))?\s*(?P<body>.*?)\s*$",
     re.DOTALL,
 )
 _OPTION = re.compile(r"^(?P<stem>.*?)[:：]?\s*[(（](?P<option>[^()（）]*)[)）]\s*$", re.DOTALL)
+# Wenjuanxing's one-header layout ("8、您对以下设施的满意度:—食堂/餐饮") and Tencent Survey's
+# option columns ("您考虑离职的原因—工资待遇"): the option follows a dash.
+_DASH_OPTION = re.compile(
+    r"^(?P<stem>.+?)[:：]?\s*(?:[—–]{1,2}|[:：]-)\s*(?P<option>[^—–]+?)\s*$", re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -209,13 +237,15 @@ def parse_header(header: str) -> HeaderParts:
     """Split a Wenjuanxing header into its question number, stem and option.
 
     ``"8、您考虑离职的原因:(工资待遇)"`` becomes ``(8, "您考虑离职的原因", "工资待遇")``;
-    ``"第10题(食堂)"`` becomes ``(10, "", "食堂")``; a header without a trailing bracket has
-    an empty option.
+    ``"第10题(食堂)"`` becomes ``(10, "", "食堂")``; the one-header layout's
+    ``"8、您对以下设施的满意度:—食堂/餐饮"`` becomes ``(8, "您对以下设施的满意度", "食堂/餐饮")``
+    and Tencent Survey's ``"Q3.原因—工资"`` ``(3, "原因", "工资")``; a header without a
+    trailing bracket or dash has an empty option.
     """
     match = _HEADER.match(str(header))
     number_text = (match.group("num") or match.group("num2")) if match else None
     body = match.group("body") if match else str(header)
-    option_match = _OPTION.match(body)
+    option_match = _OPTION.match(body) or _DASH_OPTION.match(body)
     if option_match:
         stem, option = option_match.group("stem"), option_match.group("option")
     else:
@@ -329,12 +359,6 @@ class ColumnMapping:
         return cls(columns, targets, tuple(100.0 for _ in columns))
 
 
-def headers_signature(headers: Sequence[str]) -> str:
-    """Return a short hash identifying a list of headers (order matters)."""
-    joined = "\x1f".join(str(h) for h in headers)
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
-
-
 def _keyword_score(text: str, keywords: Sequence[str]) -> float:
     lowered = text.lower()
     hits = [len(k) for k in keywords if k.lower() in lowered]
@@ -396,6 +420,9 @@ def suggest_mapping(headers: Sequence[str]) -> ColumnMapping:
     numbers = [p.number for p in parts]
     # Columns sharing a question number with another column are options of one question.
     grouped = {n for n in numbers if n is not None and numbers.count(n) > 1}
+    # Exports without question numbers (Jinshuju, Tencent) group option columns by their stem.
+    option_stems = [p.stem for p in parts if p.option and p.stem]
+    grouped_stems = {stem for stem in option_stems if option_stems.count(stem) > 1}
     stems: dict[int, str] = {}
     for part in parts:
         if part.number is not None and part.stem and part.number not in stems:
@@ -403,7 +430,9 @@ def suggest_mapping(headers: Sequence[str]) -> ColumnMapping:
     candidates: list[tuple[str, float]] = []
     for header, part in zip(headers, parts, strict=True):
         stem = part.stem or (stems.get(part.number, "") if part.number is not None else "")
-        is_option = bool(part.option) and (part.number in grouped or not part.stem)
+        is_option = bool(part.option) and (
+            part.number in grouped or part.stem in grouped_stems or not part.stem
+        )
         candidates.append(_suggest_one(str(header), stem, part.option if is_option else ""))
     # One column per target: keep the best score, the rest become "ignore".
     best: dict[str, int] = {}
@@ -430,11 +459,11 @@ def suggest_mapping(headers: Sequence[str]) -> ColumnMapping:
 def _suggest_one(header: str, stem: str, option: str) -> tuple[str, float]:
     text = stem or header
     meta = header.strip()
-    if meta in ("序号", "答卷编号"):
+    if meta in ("序号", "答卷编号", "编号"):
         return "response_number", 100.0
-    if meta in ("提交答卷时间", "提交时间"):
+    if meta in SUBMITTED_HEADERS:
         return "submitted_at", 100.0
-    if meta in ("所用时间", "来源", "来源详情", "答题时长", "总分"):
+    if meta in META_IGNORED or re.sub(r"[(（].*", "", meta) in META_IGNORED:
         return IGNORE, 100.0
     if option:
         if "满意" in text or "重要" in text:
@@ -463,69 +492,12 @@ def _suggest_one(header: str, stem: str, option: str) -> tuple[str, float]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Storage of saved mappings (one JSON file per park: signature -> mapping).
-# ---------------------------------------------------------------------------------------------
-
-_MAPPINGS_FILE = "survey_mappings.json"
-
-
-def save_mapping(mapping: ColumnMapping, *, park_id: str, data_dir: Path) -> Path:
-    """Store ``mapping`` for ``park_id`` so that files with the same headers reuse it.
-
-    Returns
-    -------
-    pathlib.Path
-        The JSON file written.
-    """
-    path = Path(data_dir) / park_id / _MAPPINGS_FILE
-    stored = _read_store(path)
-    stored[mapping.signature] = json.loads(mapping.to_json())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(stored, ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
-
-
-def load_mapping(headers: Sequence[str], *, park_id: str, data_dir: Path) -> ColumnMapping | None:
-    """Return the saved mapping for exactly these headers, or ``None`` if there is none."""
-    path = Path(data_dir) / park_id / _MAPPINGS_FILE
-    entry = _read_store(path).get(headers_signature(headers))
-    if entry is None:
-        return None
-    mapping = ColumnMapping.from_json(json.dumps(entry))
-    if mapping.columns != tuple(str(h) for h in headers):
-        return None
-    return mapping
-
-
-def _read_store(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"saved mappings are not valid JSON ({exc})", file=str(path)) from exc
-    if not isinstance(data, dict):
-        raise ValidationError("saved mappings must be a JSON object", file=str(path))
-    return data
-
-
-# ---------------------------------------------------------------------------------------------
 # Reading values
 # ---------------------------------------------------------------------------------------------
 
 
 class CellError(ValueError):
     """A cell cannot be read; carries what was expected (internal to ``apply_mapping``)."""
-
-
-def is_skipped(value: object) -> bool:
-    """Return whether a cell is empty or one of Wenjuanxing's skip markers."""
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    text = str(value).strip()
-    return not text or text in SKIP_TEXTS or text.lower() in ("nan", "none", "n/a", "na")
 
 
 def _number(text: str) -> float | None:
@@ -554,13 +526,26 @@ def parse_likert(value: str, text_map: Mapping[str, int]) -> int:
 _RANGE = re.compile(r"(\d+(?:\.\d+)?)")
 
 
-def parse_amount(value: str, *, unit_words: Mapping[str, float], default_factor: float) -> float:
-    """Read a number or a band such as ``"10-20分钟"``, ``"3年以上"``, ``"不满3个月"``.
+def read_amount(
+    value: str, *, unit_words: Mapping[str, float], default_factor: float
+) -> tuple[float, str]:
+    """Read a number or a band and say how a band was read.
 
-    Bands become their midpoint; an open upper band (``以上``) becomes 1.25 × its bound and an
-    open lower band (``以下``, ``不满``, ``以内``) half its bound — a documented approximation.
+    ``"10-20分钟"`` gives ``(15.0, "the midpoint of 10-20")``; a plain number gives an empty
+    explanation. Bands become their midpoint; an open upper band (``以上``) becomes 1.25 × its
+    bound and an open lower band (``以下``, ``不满``, ``以内``) half its bound; a number with
+    words around it (``"1小时左右"``) is taken at that number — documented approximations the
+    caller reports as warnings.
+
+    Raises
+    ------
+    CellError
+        No number in the text, or a negative one.
     """
     text = str(value).strip().replace("～", "-").replace("~", "-").replace("至", "-")
+    text = text.replace("—", "-").replace("–", "-").replace("－", "-")
+    if text.startswith("-"):
+        raise CellError("a number >= 0")
     factor = default_factor
     for word, unit_factor in unit_words.items():
         if word in text:
@@ -571,15 +556,23 @@ def parse_amount(value: str, *, unit_words: Mapping[str, float], default_factor:
         raise CellError("a number or a band such as 10-20")
     if len(numbers) >= 2:
         amount = (numbers[0] + numbers[1]) / 2
+        how = f"the midpoint of {numbers[0]:g}-{numbers[1]:g}"
     elif any(w in text for w in ("以上", "超过", "多于", ">")):
-        amount = numbers[0] * 1.25
+        amount, how = numbers[0] * 1.25, f"1.25 × the open band's bound {numbers[0]:g}"
     elif any(w in text for w in ("以下", "不满", "不到", "以内", "少于", "<")):
-        amount = numbers[0] / 2
+        amount, how = numbers[0] / 2, f"half the open band's bound {numbers[0]:g}"
     else:
         amount = numbers[0]
-    if text.startswith("-"):
-        raise CellError("a number >= 0")
-    return amount * factor
+        how = "" if _number(text) is not None else f"the number {numbers[0]:g} in the answer"
+    return amount * factor, how
+
+
+def parse_amount(value: str, *, unit_words: Mapping[str, float], default_factor: float) -> float:
+    """Read a number or a band such as ``"10-20分钟"``, ``"3年以上"``, ``"不满3个月"``.
+
+    The amount of ``read_amount`` without its explanation.
+    """
+    return read_amount(value, unit_words=unit_words, default_factor=default_factor)[0]
 
 
 def parse_age_band(value: str) -> str:
@@ -693,10 +686,39 @@ def parse_reason_list(value: str) -> list[str]:
 
 _TENURE_UNITS = MappingProxyType({"年": 12.0, "个月": 1.0, "月": 1.0})
 _MINUTE_UNITS = MappingProxyType({"小时": 60.0, "分钟": 1.0, "分": 1.0})
+# target -> (unit words, default factor, unit of the stored value)
+_AMOUNTS: Mapping[str, tuple[Mapping[str, float], float, str]] = MappingProxyType(
+    {
+        "tenure_months": (_TENURE_UNITS, 1.0, "months"),
+        "tenure_years": (_TENURE_UNITS, 12.0, "months"),
+        "commute_minutes": (_MINUTE_UNITS, 1.0, "minutes"),
+    }
+)
+REQUIRED_READ_TARGETS = frozenset(
+    {"enterprise", "intent_to_leave", "respondent_id", "response_number"}
+)
+"""Targets whose unreadable answer rejects the row; any other unreadable answer is left blank."""
 
 
-def read_cell(target: str, value: object, *, option_text: str = "") -> Any:
+def _coded_value(target: str, code: str) -> Any:
+    """Return the canonical value of a value-map code for ``target``."""
+    if code == MISSING:
+        return None
+    if value_group(target) in ("satisfaction", "importance", "intent_to_leave"):
+        number = _number(code)
+        if number is None or not number.is_integer() or not LIKERT_MIN <= number <= LIKERT_MAX:
+            raise CellError(f"a value-map code from {LIKERT_MIN} to {LIKERT_MAX}")
+        return int(number)
+    return code
+
+
+def read_cell(
+    target: str, value: object, *, option_text: str = "", values: ValueMap | None = None
+) -> Any:
     """Convert one raw cell for ``target``; ``None`` for a skipped answer.
+
+    A ``values`` map (the user's value-mapping decisions) is consulted first for ordinal and
+    categorical targets; otherwise the built-in dictionaries (``retention.survey.answers``).
 
     Raises
     ------
@@ -710,28 +732,38 @@ def read_cell(target: str, value: object, *, option_text: str = "") -> Any:
     if is_skipped(value):
         return None
     text = str(value).strip()
+    group = value_group(target)
+    if values is not None and group is not None:
+        code = values.code(group, text)
+        if code is not None:
+            return _coded_value(target, code)
+    if target in _AMOUNTS:
+        units, factor, _ = _AMOUNTS[target]
+        return parse_amount(text, unit_words=units, default_factor=factor)
     parsers: dict[str, Any] = {
         "age_band": parse_age_band,
         "wage_band": parse_wage_band,
         "shift": parse_shift,
         "commute_mode": parse_commute_mode,
         "reasons": parse_reason_list,
-        "tenure_months": lambda v: parse_amount(v, unit_words=_TENURE_UNITS, default_factor=1.0),
-        "tenure_years": lambda v: parse_amount(v, unit_words=_TENURE_UNITS, default_factor=12.0),
-        "commute_minutes": lambda v: parse_amount(v, unit_words=_MINUTE_UNITS, default_factor=1.0),
-        "overall_satisfaction": lambda v: parse_likert(v, SATISFACTION_TEXT),
-        "intent_to_leave": lambda v: parse_likert(v, INTENT_TEXT),
         "longitude": _parse_coordinate,
         "latitude": _parse_coordinate,
         "submitted_at": _parse_time,
     }
-    if target.startswith("sat_"):
-        return parse_likert(text, SATISFACTION_TEXT)
-    if target.startswith("imp_"):
-        return parse_likert(text, IMPORTANCE_TEXT)
+    if group in ("satisfaction", "importance", "intent_to_leave"):
+        return parse_likert(text, likert_text_map(group))
     if target in parsers:
         return parsers[target](text)
     return text  # ids, names, wave: kept as text
+
+
+def amount_note(target: str, value: object) -> str:
+    """Return how a band or approximate answer for an amount target was read, else ``""``."""
+    if target not in _AMOUNTS or is_skipped(value):
+        return ""
+    units, factor, unit = _AMOUNTS[target]
+    amount, how = read_amount(str(value), unit_words=units, default_factor=factor)
+    return f"read as {amount:g} {unit} ({how})" if how else ""
 
 
 def _parse_coordinate(text: str) -> float:
@@ -769,6 +801,7 @@ def apply_mapping(
     *,
     file: str = "",
     source_rows: Sequence[int] | None = None,
+    values: ValueMap | None = None,
 ) -> MappedSurvey:
     """Convert raw text answers into canonical values using ``mapping``.
 
@@ -785,11 +818,17 @@ def apply_mapping(
         File name for issues.
     source_rows
         1-based data-row number of each row (default position + 1).
+    values
+        The user's codes for answer texts (value-mapping step); ``None`` uses the built-in
+        dictionaries only.
 
     Returns
     -------
     MappedSurvey
-        Converted frame, one issue per unreadable cell, and the positions of bad rows.
+        Converted frame, one issue per unreadable cell, and the positions of bad rows. Only an
+        unreadable answer to a required question (``REQUIRED_READ_TARGETS``) makes a row bad;
+        any other is left blank with a warning, and so is a band or approximate amount
+        (``"10-20"``, ``"1小时左右"``), with a warning saying how it was read.
 
     Raises
     ------
@@ -807,13 +846,15 @@ def apply_mapping(
                 column=column,
             )
     targets = set(mapped.values())
-    for target, question in REQUIRED_TARGETS.items():
-        if target not in targets:
-            raise ValidationError(
-                f"required question {question} is missing: no column is mapped to {target!r}",
-                file=file or None,
-                column=target,
-            )
+    missing = [target for target in REQUIRED_TARGETS if target not in targets]
+    if missing:
+        raise ValidationError(
+            f"required question{'s' if len(missing) > 1 else ''} "
+            f"{'; '.join(REQUIRED_TARGETS[t] for t in missing)} missing: no column is mapped to "
+            f"{', '.join(repr(t) for t in missing)}",
+            file=file or None,
+            column=", ".join(missing),
+        )
     if "respondent_id" not in targets and "response_number" not in targets:
         raise ValidationError(
             "no column identifies respondents: map a respondent id (工号) or the response "
@@ -830,26 +871,38 @@ def apply_mapping(
         if target == IGNORE:
             continue
         option = parse_header(column).option
-        values: list[Any] = []
+        converted: list[Any] = []
         for position, value in enumerate(raw[column].tolist()):
+            text = "" if value is None else str(value)
             try:
-                values.append(read_cell(target, value, option_text=option))
+                converted.append(read_cell(target, value, option_text=option, values=values))
             except CellError as exc:
-                values.append(None)
-                bad.add(position)
-                issues.append(
-                    SurveyIssue(
-                        file, rows[position], column, "" if value is None else str(value), str(exc)
+                converted.append(None)
+                if target in REQUIRED_READ_TARGETS:
+                    bad.add(position)
+                    issues.append(SurveyIssue(file, rows[position], column, text, str(exc)))
+                else:
+                    issues.append(
+                        SurveyIssue(
+                            file,
+                            rows[position],
+                            column,
+                            text,
+                            f"{exc} (optional question: left blank, row kept)",
+                            rejected=False,
+                        )
                     )
-                )
+                continue
+            if converted[-1] is not None and (note := amount_note(target, value)):
+                issues.append(SurveyIssue(file, rows[position], column, text, note, rejected=False))
         if target.startswith(REASON_PREFIX):
-            reason_columns[target[len(REASON_PREFIX) :]] = values
+            reason_columns[target[len(REASON_PREFIX) :]] = converted
         elif target == "tenure_years":
-            out["tenure_months"] = values
+            out["tenure_months"] = converted
         elif target in ("respondent_id", "response_number"):
-            out[f"_{target}"] = values
+            out[f"_{target}"] = converted
         else:
-            out[target] = values
+            out[target] = converted
     frame = pd.DataFrame(out, index=range(len(raw)))
     # A persistent id (工号) links waves; a per-wave response number (序号) must not.
     per_wave = "_respondent_id" not in frame.columns
