@@ -21,6 +21,7 @@ from retention.report.survey_tables import (
     reason_bars,
     suppressed_rows,
 )
+from retention.report.templates import survey_template_xlsx
 from retention.storage.waves import demo_survey_path, wave_report_xlsx
 from retention.survey.analysis import (
     AnalysisParameters,
@@ -31,20 +32,17 @@ from retention.survey.analysis import (
     weighting_table,
     with_zone,
 )
+from retention.survey.answers import ValueMap
+from retention.survey.coding import CODE_OPTIONS, unknown_answers, value_map_from_table
 from retention.survey.importer import (
     SurveyImport,
     issues_frame,
     rejected_rows_csv,
     rejected_rows_xlsx,
+    suggest_for,
 )
 from retention.survey.link import LinkParameters
-from retention.survey.mapping import (
-    MAPPING_TARGETS,
-    ColumnMapping,
-    load_mapping,
-    save_mapping,
-    suggest_mapping,
-)
+from retention.survey.mapping import MAPPING_TARGETS, ColumnMapping, with_known_targets
 from retention.survey.privacy import PrivacyParameters
 from retention.survey.schema import AgeBand
 from retention.survey.weighting import WeightingParameters, enterprise_headcounts
@@ -154,6 +152,13 @@ source = st.radio(
     horizontal=True,
     format_func=lambda value: t(f"survey.source.{value}", lang),
 )
+st.download_button(
+    t("import.survey.template", lang),
+    survey_template_xlsx(),
+    file_name="parklife_survey_template.xlsx",
+    key="survey.template",
+    help=t("import.survey.template_help", lang),
+)
 if source == "demo":
     data, file_name = cached_survey.demo_survey_bytes(), cached_survey.DEMO_SURVEY.name
     st.warning(t("survey.synthetic_survey", lang), icon=":material/science:")
@@ -178,10 +183,18 @@ if raw.dropped_columns:
 # --- mapping ---------------------------------------------------------------------------------
 st.subheader(t("survey.mapping", lang))
 st.caption(t("survey.mapping_help", lang))
-saved = load_mapping(raw.headers, park_id=park.park_id, data_dir=state.data_dir())
+st.caption(
+    t("import.survey.layout", lang, layout=t(f"import.layout.{raw.layout.name}", lang))
+)
+mappings = cached_survey.mapping_store()
+saved = mappings.load_survey_mapping(park.park_id, raw.headers)
 if saved is not None:
     st.info(t("survey.mapping_saved_found", lang))
-proposal = saved if saved is not None else suggest_mapping(raw.headers)
+proposal = (
+    saved
+    if saved is not None
+    else with_known_targets(suggest_for(raw), mappings.known_survey_targets(park.park_id))
+)
 edited = st.data_editor(
     proposal.to_frame(),
     key="survey.mapping_editor",
@@ -201,9 +214,51 @@ except ParkLifeError as exc:
     _show_error(t("survey.mapping_error", lang), str(exc))
     st.stop()
 
+# --- values: every answer of the coded questions, its count and its code ------------------------
+st.subheader(t("import.values.title", lang))
+st.caption(t("import.values.help", lang))
+saved_values = mappings.load_value_map(park.park_id)
+answers = cached_survey.answers(data, file_name, mapping, saved_values)
+edited_values = st.data_editor(
+    answers.assign(
+        group=[t(f"import.group.{g}", lang) for g in answers["group"]],
+        source=[t(f"import.source.{s}", lang) for s in answers["source"]],
+    ),
+    key="survey.values_editor",
+    hide_index=True,
+    disabled=["group", "answer", "count", "columns", "source"],
+    column_config={
+        "group": st.column_config.TextColumn(t("import.values.col.group", lang)),
+        "answer": st.column_config.TextColumn(t("import.values.col.answer", lang)),
+        "count": st.column_config.NumberColumn(t("import.values.col.count", lang)),
+        "columns": st.column_config.NumberColumn(t("import.values.col.columns", lang)),
+        "code": st.column_config.SelectboxColumn(
+            t("import.values.col.code", lang), options=list(CODE_OPTIONS)
+        ),
+        "source": st.column_config.TextColumn(t("import.values.col.source", lang)),
+    },
+)
+# The editor shows translated labels; decisions are read back against the untranslated table.
+decided = answers.assign(code=edited_values["code"].to_numpy())
+try:
+    values = value_map_from_table(decided)
+except ParkLifeError as exc:
+    _show_error(t("survey.mapping_error", lang), str(exc))
+    st.stop()
+undecided = unknown_answers(decided)
+if len(undecided):
+    st.warning(
+        t(
+            "import.values.unknown",
+            lang,
+            n=len(undecided),
+            answers="、".join(undecided["answer"].head(8)),
+        )
+    )
 
-def _save_mapping(chosen: ColumnMapping) -> None:
-    save_mapping(chosen, park_id=park.park_id, data_dir=state.data_dir())
+
+def _save_mapping(chosen: ColumnMapping, chosen_values: ValueMap) -> None:
+    mappings.save_survey_mapping(park.park_id, chosen, values=chosen_values)
     st.session_state[MAPPING_FLASH] = True
 
 
@@ -211,14 +266,14 @@ st.button(
     t("survey.save_mapping", lang),
     key="survey.save_mapping",
     on_click=_save_mapping,
-    args=(mapping,),
+    args=(mapping, values),
 )
 if st.session_state.pop(MAPPING_FLASH, False):
     st.success(t("survey.mapping_saved", lang))
 
 try:
     result = cached_survey.imported_survey(
-        data, file_name, mapping, park, wave=wave, link_parameters=LinkParameters()
+        data, file_name, mapping, park, wave=wave, link_parameters=LinkParameters(), values=values
     )
 except ParkLifeError as exc:
     _show_error(t("survey.mapping_error", lang), str(exc))
@@ -226,10 +281,11 @@ except ParkLifeError as exc:
 
 # --- validation report -------------------------------------------------------------------------
 st.subheader(t("survey.validation", lang))
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 c1.metric(t("survey.rows_read", lang), result.rows_read)
 c2.metric(t("survey.rows_kept", lang), len(result.survey))
 c3.metric(t("survey.rows_rejected", lang), len(result.rejected))
+c4.metric(t("import.survey.blank_rows", lang), result.blank_rows)
 issues = issues_frame(result.issues)
 if issues.empty:
     st.success(t("survey.no_issues", lang))

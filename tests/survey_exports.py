@@ -73,9 +73,10 @@ def respondent(number: int, defect: str = "good") -> Respondent:
     )
 
 
-def _answers(r: Respondent) -> dict[str, str]:
+def _answers(r: Respondent, names: list[str] | None = None) -> dict[str, str]:
+    known = names if names is not None else list(ENTERPRISES["name"])
     enterprise = (
-        "不存在的公司XYZ" if r.defect == "unknown_enterprise" else ENTERPRISES["name"][r.enterprise]
+        "不存在的公司XYZ" if r.defect == "unknown_enterprise" else known[r.enterprise % len(known)]
     )
     return {
         "enterprise": enterprise,
@@ -99,7 +100,9 @@ QUESTIONS = {
 _SCALARS = ("enterprise", "age", "shift", "commute")
 
 
-def _wjx(respondents: list[Respondent], *, two_rows: bool) -> list[list[str]]:
+def _wjx(
+    respondents: list[Respondent], *, two_rows: bool, names: list[str] | None = None
+) -> list[list[str]]:
     top: list[str] = ["序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP"]
     sub: list[str] = [""] * len(top)
     number = 0
@@ -128,7 +131,7 @@ def _wjx(respondents: list[Respondent], *, two_rows: bool) -> list[list[str]]:
     question("reasons", list(REASONS.values()))
     rows = [top, sub] if two_rows else [top]
     for r in respondents:
-        a = _answers(r)
+        a = _answers(r, names)
         rows.append(
             [
                 str(r.number),
@@ -147,7 +150,7 @@ def _wjx(respondents: list[Respondent], *, two_rows: bool) -> list[list[str]]:
     return rows
 
 
-def _tencent(respondents: list[Respondent]) -> list[list[str]]:
+def _tencent(respondents: list[Respondent], names: list[str] | None = None) -> list[list[str]]:
     header = ["编号", "开始答题时间", "结束答题时间", "答题时长"]
     header += [f"Q{i + 1}.{QUESTIONS[k]}" for i, k in enumerate(_SCALARS)]
     header += [f"Q5.{QUESTIONS['sat']}—{c}" for c in CATEGORIES.values()]
@@ -155,7 +158,7 @@ def _tencent(respondents: list[Respondent]) -> list[list[str]]:
     header += [f"Q7.{QUESTIONS['intent']}", f"Q8.{QUESTIONS['reasons']}"]
     rows = [header]
     for r in respondents:
-        a = _answers(r)
+        a = _answers(r, names)
         rows.append(
             [
                 str(1000 + r.number),
@@ -172,7 +175,7 @@ def _tencent(respondents: list[Respondent]) -> list[list[str]]:
     return rows
 
 
-def _jinshuju(respondents: list[Respondent]) -> list[list[str]]:
+def _jinshuju(respondents: list[Respondent], names: list[str] | None = None) -> list[list[str]]:
     header = ["序号", *(QUESTIONS[k] for k in _SCALARS)]
     header += [f"{QUESTIONS['sat']}({c})" for c in CATEGORIES.values()]
     header += [f"{QUESTIONS['imp']}({c})" for c in CATEGORIES.values()]
@@ -180,7 +183,7 @@ def _jinshuju(respondents: list[Respondent]) -> list[list[str]]:
     header += ["提交人", "提交时间", "修改时间", "填写设备", "操作系统", "浏览器", "填写地区", "IP"]
     rows = [header]
     for r in respondents:
-        a = _answers(r)
+        a = _answers(r, names)
         rows.append(
             [
                 str(r.number),
@@ -202,16 +205,19 @@ def _jinshuju(respondents: list[Respondent]) -> list[list[str]]:
     return rows
 
 
-def export_rows(layout: str, respondents: list[Respondent]) -> tuple[list[list[str]], int]:
+def export_rows(
+    layout: str, respondents: list[Respondent], *, names: list[str] | None = None
+) -> tuple[list[list[str]], int]:
     """Return the export's rows (header rows first) and its number of header rows.
 
-    A ``blank`` respondent's row is all empty; a ``ragged`` one loses its last cell.
+    A ``blank`` respondent's row is all empty; a ``ragged`` one loses its last cell. ``names``
+    replaces the enterprise names answered (default ``ENTERPRISES``).
     """
     builders = {
-        "wjx_two": lambda rs: _wjx(rs, two_rows=True),
-        "wjx_one": lambda rs: _wjx(rs, two_rows=False),
-        "tencent": _tencent,
-        "jinshuju": _jinshuju,
+        "wjx_two": lambda rs: _wjx(rs, two_rows=True, names=names),
+        "wjx_one": lambda rs: _wjx(rs, two_rows=False, names=names),
+        "tencent": lambda rs: _tencent(rs, names),
+        "jinshuju": lambda rs: _jinshuju(rs, names),
     }
     rows = builders[layout](respondents)
     header_rows = 2 if layout == "wjx_two" else 1
@@ -234,9 +240,11 @@ def _csv_text(rows: list[list[str]]) -> str:
     return buffer.getvalue()
 
 
-def export_bytes(layout: str, respondents: list[Respondent], fmt: str) -> tuple[bytes, str]:
+def export_bytes(
+    layout: str, respondents: list[Respondent], fmt: str, *, names: list[str] | None = None
+) -> tuple[bytes, str]:
     """Return the export as bytes in ``fmt`` (``xlsx``, ``utf8`` CSV with BOM, ``gbk`` CSV)."""
-    rows, _ = export_rows(layout, respondents)
+    rows, _ = export_rows(layout, respondents, names=names)
     if fmt == "xlsx":
         buffer = io.BytesIO()
         book = xlsxwriter.Workbook(buffer, {"in_memory": True})

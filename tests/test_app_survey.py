@@ -100,3 +100,33 @@ def test_an_error_is_told_in_the_users_language_with_the_detail_below(
     assert not at.exception, [e.value for e in at.exception]
     assert [e.value for e in at.error] == [t("survey.weights_error", "zh")]
     assert any(c.value.startswith("技术详情") and detail in shown(c.value) for c in at.caption)
+
+
+@pytest.mark.slow
+def test_an_uploaded_tencent_export_shows_its_layout_answer_codes_and_unknown_answers(
+    data_dir: Path,
+) -> None:
+    from retention.storage.park import load_park
+    from tests.survey_exports import export_bytes, respondent
+
+    names = list(load_park("jinshan", data_dir=data_dir).layer("enterprises")["name"][:3])
+    rows = [respondent(i, "bad_intent" if i == 2 else "good") for i in range(1, 9)]
+    content, name = export_bytes("tencent", rows, "gbk", names=names)
+    at = _survey_page("zh")
+    at.radio(key="survey.source").set_value("upload").run()
+    at.file_uploader(key="survey.file").upload(name, content, "text/csv")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = [c.value for c in at.caption]
+    assert t("import.survey.layout", "zh", layout=t("import.layout.tencent", "zh")) in captions
+    # The likelihood wordings were coded from the dictionary; 想走就走 awaits a decision.
+    warnings = [w.value for w in at.warning]
+    assert t("import.values.unknown", "zh", n=1, answers="想走就走") in warnings
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[t("survey.rows_kept", "zh")] == "7"
+    assert metrics[t("survey.rows_rejected", "zh")] == "1"
+    assert metrics[t("import.survey.blank_rows", "zh")] == "0"
+    labels = [b.label for b in at.get("download_button")]
+    assert t("import.survey.template", "zh") in labels
+    at.button(key="survey.save_mapping").click().run()
+    assert (data_dir / "jinshan" / "survey_values.json").exists()

@@ -21,6 +21,7 @@ import streamlit as st
 
 from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError
+from retention.storage.mappings import MappingStore
 from retention.storage.park import ParkData
 from retention.storage.waves import (
     CurrentSurvey,
@@ -29,6 +30,8 @@ from retention.storage.waves import (
     load_current_survey,
 )
 from retention.survey.analysis import AnalysisParameters, importance_weight_table
+from retention.survey.answers import ValueMap
+from retention.survey.coding import answer_table
 from retention.survey.importer import RawSurvey, SurveyImport, import_survey, read_survey_file
 from retention.survey.link import LinkParameters
 from retention.survey.mapping import ColumnMapping
@@ -75,6 +78,7 @@ def _imported(
     data_version: str,
     wave: str,
     link_parameters: LinkParameters,
+    values: ValueMap,
     _data: bytes,
     _park: ParkData,
 ) -> SurveyImport:
@@ -88,6 +92,7 @@ def _imported(
         salt=salt,
         wave=wave,
         link_parameters=link_parameters,
+        values=values,
     )
 
 
@@ -99,8 +104,9 @@ def imported_survey(
     *,
     wave: str,
     link_parameters: LinkParameters,
+    values: ValueMap | None = None,
 ) -> SurveyImport:
-    """Return the imported survey (pseudonymised, linked, validated)."""
+    """Return the imported survey (pseudonymised, linked, validated; answers coded by values)."""
     return _imported(
         digest(data),
         file_name,
@@ -109,9 +115,29 @@ def imported_survey(
         park.data_version,
         wave,
         link_parameters,
+        values if values is not None else ValueMap(),
         data,
         park,
     )
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _answers(
+    key: str, file_name: str, mapping: ColumnMapping, saved: ValueMap, _data: bytes
+) -> pd.DataFrame:
+    return answer_table(_raw(key, file_name, _data).frame, mapping, saved=saved)
+
+
+def answers(
+    data: bytes, file_name: str, mapping: ColumnMapping, saved: ValueMap
+) -> pd.DataFrame:
+    """Return the value-mapping table of the file (``retention.survey.coding.answer_table``)."""
+    return _answers(digest(data), file_name, mapping, saved, data).copy()
+
+
+def mapping_store() -> MappingStore:
+    """Return the store of the parks' saved column and value mappings."""
+    return MappingStore(state.data_dir())
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -33,6 +33,7 @@ from retention.data.columns import (
     LayerColumnMapping,
     choice_code,
     generated_id,
+    layer_targets,
     normalise_header,
     normalise_hours,
     suggest_layer_mapping,
@@ -624,6 +625,15 @@ def validate_layer(
     if mapping is None:
         mapping = suggest_layer_mapping(attribute_columns, spec.kind)
     rows = _Rows(source_name)
+    if len(original) and _english_header_row(original.iloc[0], attribute_columns, spec.kind):
+        # ParkLife's templates put the English field names under the Chinese headers.
+        original = original.iloc[1:].reset_index(drop=True)
+        rows.note(
+            "",
+            "data rows",
+            "second header row (English field names, as in the ParkLife template) skipped; "
+            "row 1 is the first row under it",
+        )
     frame, header_map = _apply_layer_mapping(original, attribute_columns, spec, mapping, rows)
     _reject_blank_rows(original, attribute_columns, geometry_name, rows)
 
@@ -636,7 +646,7 @@ def validate_layer(
         geographic = crs is None or crs.is_geographic
     else:
         claimed = set(header_map.values())
-        free = [c for c in attribute_columns if c not in claimed and c not in mapping.targets]
+        free = [c for c in attribute_columns if c not in claimed]
         mapped_lon, mapped_lat = mapping.header_for(LONGITUDE), mapping.header_for(LATITUDE)
         coordinates = (
             (mapped_lon, mapped_lat)
@@ -730,7 +740,8 @@ def _apply_layer_mapping(
             f"the column mapping is for layer {mapping.kind!r}, not {spec.kind.value!r}",
             file=rows.source_name,
         )
-    absent = [c for c in mapping.columns if c not in attribute_columns and c in mapping.field_headers().values()]
+    mapped_headers = set(mapping.field_headers().values())
+    absent = [c for c in mapping.columns if c in mapped_headers and c not in attribute_columns]
     if absent:
         raise ValidationError(
             f"mapped column(s) {', '.join(map(repr, absent))} are not in the file; expected the "
@@ -798,6 +809,13 @@ def _apply_layer_mapping(
             fields=tuple(f.name for f in missing),
         )
     return out, header_map
+
+
+def _english_header_row(row: pd.Series, columns: list[str], kind: LayerKind) -> bool:
+    """Return whether a first data row holds only field names (a template's English row)."""
+    names = {*layer_targets(kind), "wkt"}
+    cells = [str(row[c]).strip() for c in columns if not _is_missing(row[c])]
+    return len(cells) >= 2 and all(cell in names for cell in cells)
 
 
 def _clock(value: object) -> str:

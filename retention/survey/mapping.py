@@ -456,6 +456,25 @@ def suggest_mapping(headers: Sequence[str]) -> ColumnMapping:
     return ColumnMapping(tuple(str(h) for h in headers), tuple(targets), tuple(scores))
 
 
+def with_known_targets(mapping: ColumnMapping, known: Mapping[str, str]) -> ColumnMapping:
+    """Return ``mapping`` with the targets the park gave these headers in earlier layouts.
+
+    ``known`` is ``{header: target}`` from the park's saved mappings; a header found there takes
+    that target (score 100) and any other header suggested for the same target is ignored.
+    """
+    targets = list(mapping.targets)
+    scores = list(mapping.scores)
+    for index, column in enumerate(mapping.columns):
+        target = known.get(column)
+        if target is None or target not in MAPPING_TARGETS:
+            continue
+        for other, current in enumerate(targets):
+            if current == target and other != index:
+                targets[other], scores[other] = IGNORE, 0.0
+        targets[index], scores[index] = target, 100.0
+    return ColumnMapping(mapping.columns, tuple(targets), tuple(scores))
+
+
 def _suggest_one(header: str, stem: str, option: str) -> tuple[str, float]:
     text = stem or header
     meta = header.strip()
