@@ -252,7 +252,7 @@ if len(undecided):
             "import.values.unknown",
             lang,
             n=len(undecided),
-            answers="、".join(undecided["answer"].head(8)),
+            answers=markdown_text("、".join(undecided["answer"].head(8))),
         )
     )
 
