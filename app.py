@@ -38,6 +38,7 @@ PAGES = [
 ]
 # fmt: on
 
-page = st.navigation(PAGES)
-render_sidebar()
+# Hidden: ui.sidebar draws the menu itself (translated titles from the first paint, DESIGN.md).
+page = st.navigation(PAGES, position="hidden")
+render_sidebar(PAGES)
 page.run()

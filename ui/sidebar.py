@@ -1,6 +1,13 @@
-"""The shared sidebar: park, language, map background, and the synthetic-data badge."""
+"""The shared sidebar: the app's navigation, park, language, map background, synthetic badge.
+
+The navigation is drawn here with ``st.page_link`` (translated page titles), not by Streamlit:
+``client.showSidebarNavigation = false`` (.streamlit/config.toml) hides Streamlit's automatic
+menu, which on a fresh server lists the ``pages/`` file names until ``app.py`` first runs.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import streamlit as st
 
@@ -13,10 +20,24 @@ def _park_name(park_id: str, lang: str) -> str:
     return cached.park(park_id).name(lang) or park_id
 
 
-def render_sidebar() -> None:
-    """Render the sidebar every page shares; the widgets write straight into ``ui.state`` keys."""
+NAVIGATION_KEY = "app_nav"
+"""Key of the navigation's container (CSS class ``st-key-app_nav``; browser tests find it)."""
+
+
+def render_sidebar(pages: Sequence[st.Page]) -> None:
+    """Render the sidebar every page shares; the widgets write straight into ``ui.state`` keys.
+
+    Parameters
+    ----------
+    pages
+        The app's pages in menu order (``app.py``'s ``PAGES``), linked by their titles.
+    """
     lang = state.lang()
     with st.sidebar:
+        with st.container(key=NAVIGATION_KEY):
+            for page in pages:
+                st.page_link(page)
+        st.divider()
         st.markdown(f"### {t('common.app_title', lang)}")
         st.caption(t("common.app_subtitle", lang))
         park_ids = cached.park_ids(str(state.data_dir()))

@@ -175,15 +175,22 @@ def wait_until_idle(page: object, *, settle_ms: int = 300) -> None:
     running.wait_for(state="hidden", timeout=60_000)
 
 
+def app_nav(page: object) -> object:
+    """Return the app's own navigation menu in the sidebar (``ui.sidebar``)."""
+    from ui.sidebar import NAVIGATION_KEY
+
+    return page.locator(f".st-key-{NAVIGATION_KEY}")  # type: ignore[attr-defined]
+
+
 def open_page(page: object, app_url: str, nav_label: str, heading: str) -> None:
     """Open the app at its root, then go to a page through the sidebar navigation."""
     page.goto(app_url, wait_until="domcontentloaded")  # type: ignore[attr-defined]
-    nav = page.get_by_test_id("stSidebarNav")  # type: ignore[attr-defined]
-    nav.wait_for(timeout=60_000)
+    nav = app_nav(page)
+    nav.wait_for(timeout=60_000)  # type: ignore[attr-defined]
     # Let the root page finish its first run (a fresh server reruns it once, ui/entry.py) so the
     # navigation click is not overtaken by that rerun.
     page.locator("h1").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
-    nav.get_by_role("link", name=nav_label, exact=True).click()
+    nav.get_by_role("link", name=nav_label, exact=True).click()  # type: ignore[attr-defined]
     page.get_by_role("heading", name=heading).wait_for(timeout=60_000)  # type: ignore[attr-defined]
     wait_until_idle(page)
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from retention.i18n import t
 
-from .conftest import new_offline_page, wait_until_idle
+from .conftest import app_nav, new_offline_page, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,7 +24,7 @@ def test_gaps_map_renders_offline_and_a_click_selects_a_residence(
 ) -> None:
     page, log = new_offline_page(browser, locale="en-US")
     page.goto(app_url, wait_until="domcontentloaded")
-    nav = page.get_by_test_id("stSidebarNav")
+    nav = app_nav(page)
     nav.wait_for(timeout=60_000)
     page.locator("h1").first.wait_for(timeout=60_000)
     # No tiles before the first map is drawn, so nothing at all may leave the machine.

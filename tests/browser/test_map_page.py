@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from retention.data.layers import AmenityCategory
 from retention.i18n import label
 
-from .conftest import new_offline_page, open_page, wait_until_idle
+from .conftest import app_nav, new_offline_page, open_page, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -63,7 +63,7 @@ def test_map_without_tiles_requests_nothing_off_machine(app_url: str, browser) -
     # Choose no tiles on the first page, before any map is drawn: the map page's cached map
     # appears at once, and with OSM tiles it would request some before the switch.
     page.goto(app_url, wait_until="domcontentloaded")
-    nav = page.get_by_test_id("stSidebarNav")
+    nav = app_nav(page)
     nav.wait_for(timeout=60_000)
     page.locator("h1").first.wait_for(timeout=60_000)
     page.get_by_role("combobox", name="Map background").click()
