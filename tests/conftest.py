@@ -140,3 +140,12 @@ def make_tiny_park():
 def tiny_park_layers() -> dict[str, gpd.GeoDataFrame]:
     """Fresh copies of the tiny park's canonical demo layers, keyed by layer kind value."""
     return tiny_layers()
+
+
+@pytest.fixture(autouse=True)
+def private_secrets_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test keeps pseudonymisation keys in its own folder, never in the user's home."""
+    directory = tmp_path_factory.mktemp("secrets")
+    monkeypatch.setenv("PARKLIFE_SECRETS_DIR", str(directory))
+    monkeypatch.delenv("PARKLIFE_PSEUDONYM_KEY", raising=False)
+    return directory

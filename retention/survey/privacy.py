@@ -3,9 +3,10 @@
 Two rules from DESIGN.md ("Rules of the house"):
 
 * raw respondent ids never enter the clean survey table: they are replaced on import by a keyed
-  hash (HMAC-SHA256) whose key — the *salt* — is kept per park in the data directory, so the same
-  person gets the same pseudonym in the next wave (waves can be linked) but the pseudonym cannot
-  be reversed without the salt;
+  hash (HMAC-SHA256) whose key — the *salt* — is kept per park outside the data directory
+  (``retention.survey.pseudonym_key``, which also says what is kept and why), so the same person
+  gets the same pseudonym in the next wave (waves can be linked) but the pseudonym cannot be
+  reversed without the key;
 * no group with fewer than ``k`` respondents (default 5) is shown or exported. Every aggregate the
   survey modules return passes through ``suppress_small_groups``, which blanks the statistics of
   small groups, marks them, and — where a published total would let a reader subtract the others
@@ -20,17 +21,18 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from retention.errors import ParameterError
 
+# Re-exported: callers ask this module for the park's key.
+from retention.survey.pseudonym_key import load_or_create_salt as load_or_create_salt
+
 DEFAULT_MIN_GROUP_SIZE = 5  # DESIGN.md "Rules of the house": anonymity threshold, default 5
 SUPPRESSED_MARKER = "<k"  # shown in place of a suppressed statistic; the page says what k is
 SALT_BYTES = 32
-_SALT_FILE = "survey_salt.hex"
 
 
 @dataclass(frozen=True)
@@ -62,45 +64,6 @@ class PrivacyParameters:
 def new_salt() -> bytes:
     """Return a fresh random salt (cryptographically strong)."""
     return secrets.token_bytes(SALT_BYTES)
-
-
-def load_or_create_salt(park_id: str, *, data_dir: Path) -> bytes:
-    """Return the park's pseudonymisation salt, creating and storing it on first use.
-
-    Assumes ``data_dir`` is private to the deployment (it is git-ignored); losing the salt only
-    means the next wave's pseudonyms no longer match this wave's.
-
-    Parameters
-    ----------
-    park_id
-        Park whose salt to read; one salt per park so parks cannot be cross-linked.
-    data_dir
-        The ParkLife data directory (``PARKLIFE_DATA_DIR``).
-
-    Returns
-    -------
-    bytes
-        The salt.
-    """
-    path = Path(data_dir) / park_id / _SALT_FILE
-    if path.exists():
-        text = path.read_text(encoding="ascii").strip()
-        try:
-            salt = bytes.fromhex(text)
-        except ValueError as exc:
-            raise ParameterError(
-                f"salt file is not hexadecimal; delete it to start a new pseudonym series ({exc})",
-                file=str(path),
-            ) from exc
-        if len(salt) < 16:
-            raise ParameterError(
-                f"salt file holds {len(salt)} bytes; expected at least 16", file=str(path)
-            )
-        return salt
-    path.parent.mkdir(parents=True, exist_ok=True)
-    salt = new_salt()
-    path.write_text(salt.hex(), encoding="ascii")
-    return salt
 
 
 def pseudonymise_ids(raw_ids: Iterable[object], *, salt: bytes) -> list[str]:

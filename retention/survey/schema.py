@@ -25,7 +25,7 @@ overall_satisfaction Int64           overall satisfaction with life in the park,
 intent_to_leave    Int64             1 = definitely staying … 5 = definitely leaving within
                                      12 months (required)
 reasons            object            list of ``LeaveReason`` values (empty list when none)
-submitted_at       datetime64[ns]    submission time (nullable)
+submitted_at       datetime64[ns]    submission day, time of day dropped (nullable)
 wave               string            survey wave label, e.g. ``"2024-spring"`` (required)
 ================== ================= ===========================================================
 """
@@ -458,7 +458,9 @@ def _coerce(column: str, value: object, position: int, flag: Any) -> Any:
             return None
         if stamp.tzinfo is not None:
             stamp = stamp.tz_localize(None)
-        return stamp
+        # Day precision only: a submission second is nearly unique and would link a row back to
+        # the survey platform's export, which holds IP addresses (retention.survey.privacy).
+        return stamp.normalize()
     raise ValidationError(f"no coercion rule for survey column {column!r}", column=column)
 
 
@@ -500,7 +502,7 @@ def _cast(frame: pd.DataFrame) -> pd.DataFrame:
         if column == "reasons":
             result[column] = pd.Series([list(v) for v in values], index=frame.index, dtype="object")
         elif column == "submitted_at":
-            result[column] = pd.to_datetime(values, errors="raise").astype(dtype)
+            result[column] = pd.to_datetime(values, errors="raise").dt.normalize().astype(dtype)
         else:
             result[column] = values.astype("object").where(values.notna(), None).astype(dtype)
     return result
