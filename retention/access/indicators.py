@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 from pyproj import Transformer
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from retention.access.gaps import DEFAULT_GAP_PARAMETERS, GapParameters, gap_index
@@ -31,7 +32,7 @@ from retention.access.measures import (
     effective_minutes,
     nearest_minutes,
 )
-from retention.access.network import NetworkMode, StreetNetwork
+from retention.access.network import NetworkMode, SnappedPoints, StreetNetwork
 from retention.access.standards import GB50180_2018, LivingCircleTable
 from retention.data.layers import WGS84, AmenityCategory
 from retention.errors import ParameterError
@@ -335,12 +336,39 @@ def isochrones(
     snapped = network.snap(point, mode=network_mode, max_distance_metres=max_snap_distance_metres)
     if not snapped.usable[0] or snapped.nodes[0] < 0:
         return nothing
-    access_minutes = float(snapped.distance_metres[0]) / walk_speed_m_per_min
     graph = network.graph_minutes(mode=network_mode, speed_m_per_min=speed_m_per_min)
+    return isochrones_on_graph(
+        network,
+        graph,
+        snapped,
+        walk_speed_m_per_min=walk_speed_m_per_min,
+        thresholds_minutes=thresholds_minutes,
+        resolution=resolution,
+    )
+
+
+def isochrones_on_graph(
+    network: StreetNetwork,
+    graph: csr_matrix,
+    snapped: SnappedPoints,
+    *,
+    walk_speed_m_per_min: float,
+    thresholds_minutes: tuple[float, ...] = (5.0, 10.0, 15.0),
+    resolution: int = 10,
+) -> gpd.GeoDataFrame:
+    """Return the areas reachable within each budget from the first of ``snapped`` points, on
+    an already built symmetric ``graph`` of edge minutes over ``network``'s nodes (so an
+    engine's graph is searched, not a new one); see :func:`isochrones`."""
+    nothing = reachable_areas(
+        [], [], [], thresholds_minutes=thresholds_minutes, resolution=resolution
+    )
+    if network.approximate or not snapped.usable[0] or snapped.nodes[0] < 0:
+        return nothing
+    access_minutes = float(snapped.distance_metres[0]) / walk_speed_m_per_min
     budget = max(thresholds_minutes) - access_minutes
     if budget < 0:
         return nothing
-    times = dijkstra(graph, directed=False, indices=int(snapped.nodes[0]), limit=budget)
+    times = dijkstra(graph, directed=True, indices=int(snapped.nodes[0]), limit=budget)
     node_lon, node_lat = Transformer.from_crs(network.crs, WGS84, always_xy=True).transform(
         network.node_xy[:, 0], network.node_xy[:, 1]
     )

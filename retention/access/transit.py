@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,69 @@ class TransitModel:
     def restricted_enterprises(self) -> tuple[str, ...]:
         """Enterprises that run routes only their own people may ride, sorted."""
         return tuple(sorted({route.enterprise_id for route in self.routes if route.enterprise_id}))
+
+    def with_routes(
+        self,
+        routes: Sequence[TransitRoute],
+        *,
+        stops: gpd.GeoDataFrame | None = None,
+    ) -> TransitModel:
+        """Return a copy with ``routes`` added (a route with a known ``route_id`` replaces it).
+
+        Scenario use: a new shuttle, or a changed headway, span or stop list
+        (``dataclasses.replace`` on a route). Existing stops keep their order; new ones are
+        appended, so an engine can reuse everything it knew about the old stops.
+
+        Parameters
+        ----------
+        routes
+            The new or changed routes.
+        stops
+            Positions of stops the model does not know yet: points with a ``stop_id`` column
+            and a CRS. A known stop id listed again must be at the same place.
+
+        Returns
+        -------
+        TransitModel
+        """
+        lon, lat, ids = list(self.stop_lon), list(self.stop_lat), list(self.stop_ids)
+        if stops is not None and len(stops):
+            if "stop_id" not in stops.columns:
+                raise ValidationError("new stops have no 'stop_id' column", column="stop_id")
+            if stops.crs is None:
+                raise ValidationError("new stops have no coordinate reference system")
+            where = stops.geometry.to_crs(WGS84)
+            known = dict(
+                zip(self.stop_ids, zip(self.stop_lon, self.stop_lat, strict=True), strict=True)
+            )
+            for row, (stop_id, point) in enumerate(
+                zip(stops["stop_id"].astype(str), where, strict=True), start=1
+            ):
+                place = (float(point.x), float(point.y))
+                if stop_id in known:
+                    if not np.allclose(known[stop_id], place, atol=1e-7):
+                        raise ValidationError(
+                            f"stop {stop_id!r} is already at {known[stop_id]}, not {place}; "
+                            "expected a new stop_id for a new place",
+                            row=row,
+                            column="stop_id",
+                        )
+                    continue
+                known[stop_id] = place
+                ids.append(stop_id)
+                lon.append(place[0])
+                lat.append(place[1])
+        changed = {route.route_id: route for route in routes}
+        if len(changed) != len(routes):
+            raise ValidationError("the new routes repeat a route_id; expected one row per route")
+        kept = tuple(changed.pop(route.route_id, route) for route in self.routes)
+        return replace(
+            self,
+            routes=kept + tuple(changed.values()),
+            stop_ids=tuple(ids),
+            stop_lon=tuple(lon),
+            stop_lat=tuple(lat),
+        )
 
     def without_route(self, route_id: str) -> TransitModel:
         """Return a copy without route ``route_id`` (scenario: a line is withdrawn)."""

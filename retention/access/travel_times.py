@@ -29,12 +29,10 @@ from retention.access.network import (
     NetworkMode,
     SnappedPoints,
     StreetNetwork,
-    approximate_network,
     contract_chains,
-    network_from_roads,
 )
 from retention.access.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
-from retention.access.transit import TransitModel, empty_transit_model, transit_model_from_layers
+from retention.access.transit import TransitModel, empty_transit_model
 from retention.data.hours import parse_opening_hours
 from retention.data.layers import WGS84, LayerKind
 from retention.errors import ValidationError
@@ -68,6 +66,14 @@ class TravelTimeEngine:
         Travel parameters.
     """
 
+    _params: TravelParameters
+    _networks: Mapping[Mode, StreetNetwork]
+    _graphs: Mapping[Mode, csr_matrix]
+    _transit: TransitModel
+    _stops: SnappedPoints
+    _stop_walk_minutes: np.ndarray
+    _transfer_minutes: np.ndarray
+
     def __init__(
         self,
         walk_network: StreetNetwork,
@@ -77,10 +83,10 @@ class TravelTimeEngine:
         params: TravelParameters,
     ) -> None:
         self._params = params
-        self._networks: Mapping[Mode, StreetNetwork] = MappingProxyType(
+        self._networks = MappingProxyType(
             {"walk": walk_network, "ebike": bike_network or walk_network}
         )
-        self._graphs: Mapping[Mode, csr_matrix] = MappingProxyType(
+        self._graphs = MappingProxyType(
             {
                 "walk": _frozen(
                     walk_network.graph_minutes(
@@ -94,11 +100,37 @@ class TravelTimeEngine:
                 ),
             }
         )
-        self._transit = transit or empty_transit_model()
-        self._stops = self.snap(self._transit.stops_frame(), mode="walk", id_column="stop_id")
-        between_stops = self._leg_minutes(
-            self._stops, self._stops, mode="walk", cutoff=params.max_minutes
-        )
+        self._set_transit(transit or empty_transit_model(), previous=None)
+
+    def _set_transit(self, transit: TransitModel, *, previous: TravelTimeEngine | None) -> None:
+        """Snap the stops and compute the walks between them (reusing ``previous``'s where the
+        stops are the same: its stops a prefix of these, at the same places)."""
+        params = self._params
+        self._transit = transit
+        self._stops = self.snap(transit.stops_frame(), mode="walk", id_column="stop_id")
+        kept = _same_stop_prefix(previous._stops, self._stops) if previous is not None else 0
+        if previous is not None and kept == len(self._stops.ids) == len(previous._stops.ids):
+            self._stop_walk_minutes = previous._stop_walk_minutes
+            self._transfer_minutes = previous._transfer_minutes
+            return
+        if previous is not None and kept:
+            new = np.arange(kept, len(self._stops.ids))
+            old = np.arange(kept)
+            between_stops = np.empty((len(self._stops.ids),) * 2)
+            between_stops[:kept, :kept] = previous._stop_walk_minutes[:kept, :kept]
+            between_stops[kept:, :] = self._leg_minutes(
+                _subset(self._stops, new), self._stops, mode="walk", cutoff=params.max_minutes
+            )
+            between_stops[:kept, kept:] = self._leg_minutes(
+                _subset(self._stops, old),
+                _subset(self._stops, new),
+                mode="walk",
+                cutoff=params.max_minutes,
+            )
+        else:
+            between_stops = self._leg_minutes(
+                self._stops, self._stops, mode="walk", cutoff=params.max_minutes
+            )
         between_stops.setflags(write=False)
         self._stop_walk_minutes = between_stops
         # A transfer walk is a short one: the same minutes as a search cut at the access limit.
@@ -110,6 +142,25 @@ class TravelTimeEngine:
         np.fill_diagonal(transfer, 0.0)  # changing routes at the same stop needs no walk
         transfer.setflags(write=False)
         self._transfer_minutes = transfer
+
+    def with_transit(self, transit: TransitModel) -> TravelTimeEngine:
+        """Return an engine on the same street graphs with another transit model.
+
+        The graphs are shared (never rebuilt); the walks between stops are reused for the stops
+        this engine already has (``transit``'s stops must start with them, at the same places,
+        as ``TransitModel.with_routes`` keeps them) and computed only for new ones. ``self`` is
+        not changed.
+        """
+        clone = object.__new__(TravelTimeEngine)
+        clone._params = self._params
+        clone._networks = self._networks
+        clone._graphs = self._graphs
+        clone._set_transit(transit, previous=self)
+        return clone
+
+    def graph(self, mode: Mode) -> csr_matrix:
+        """The read-only graph of edge minutes ``mode`` searches (transit walks on ``walk``)."""
+        return self._graphs["walk" if mode == "transit" else _check_mode(mode)]
 
     @property
     def params(self) -> TravelParameters:
@@ -446,7 +497,7 @@ class TravelTimeEngine:
             result = walk.copy()
             everything = len(origins) == n_origins and len(targets) == n_destinations
             block = result if everything else result[np.ix_(origins, targets)]
-            _walk_then_ride(access[origins], from_stop, best=block)
+            _walk_then_ride(access[origins], from_stop, best=block, cutoff=params.max_minutes)
             if not everything:
                 result[np.ix_(origins, targets)] = block
             result[result > params.max_minutes] = np.inf
@@ -478,12 +529,20 @@ def _ride_then_walk(
     return result
 
 
-def _walk_then_ride(access: np.ndarray, from_stop: np.ndarray, *, best: np.ndarray) -> None:
-    """Lower ``best`` (origins x destinations) to walk to a stop b + minutes from boarding at b."""
+def _walk_then_ride(
+    access: np.ndarray, from_stop: np.ndarray, *, best: np.ndarray, cutoff: float
+) -> None:
+    """Lower ``best`` (origins x destinations) to walk to a stop b + minutes from boarding at b.
+
+    Trips longer than ``cutoff`` are dropped in float64 before they meet ``best``, so a float32
+    ``best`` ends exactly as the float64 minimum cast to float32 (rounding is monotonic).
+    """
     for board in np.flatnonzero(np.isfinite(from_stop).any(axis=1)):
         rows = np.flatnonzero(np.isfinite(access[:, board]))
         if len(rows):
-            best[rows] = np.minimum(best[rows], access[rows, board, None] + from_stop[board])
+            trips = access[rows, board, None] + from_stop[board]
+            trips[trips > cutoff] = np.inf
+            best[rows] = np.minimum(best[rows], trips)
 
 
 def _check_mode(mode: str) -> Mode:
@@ -710,6 +769,9 @@ def travel_times_for_park(
 ) -> TravelTimeResult:
     """Compute minutes from every origin (residences, enterprises, H3 cells) to every amenity.
 
+    The result of ``retention.access.engine.ParkEngine.build`` on the park's layers; build the
+    engine itself to ask what-if questions without a full rebuild.
+
     Assumptions: ``park`` is a ``retention.storage.park.ParkData`` (anything with a ``layers``
     mapping
     of ``LayerKind`` to WGS84 GeoDataFrames); without roads the straight-line × circuity
@@ -732,94 +794,26 @@ def travel_times_for_park(
     -------
     TravelTimeResult
     """
-    from retention.access.origins import origin_points
+    from retention.access.engine import ParkEngine
 
-    layers: Mapping[LayerKind, gpd.GeoDataFrame] = park.layers
-    amenities = _layer(layers, LayerKind.AMENITIES).reset_index(drop=True)
-    origins = origin_points(layers, h3_resolution=h3_resolution)
-    roads = _layer(layers, LayerKind.ROADS)
-    if len(roads):
-        network = network_from_roads(roads)
-    else:
-        everything = pd.concat(
-            [frame.geometry.to_crs(WGS84) for frame in layers.values() if len(frame)]
-        )
-        from retention.data.crs import utm_crs_for_frame
+    return ParkEngine.build(
+        park.layers, params=params, windows=windows, modes=modes, h3_resolution=h3_resolution
+    ).result
 
-        crs = utm_crs_for_frame(gpd.GeoDataFrame(geometry=everything, crs=WGS84))
-        network = approximate_network(crs=crs, circuity_factor=params.circuity_factor)
-    transit = transit_model_from_layers(
-        _layer(layers, LayerKind.TRANSIT_ROUTES),
-        _layer(layers, LayerKind.TRANSIT_STOPS),
-        windows=windows,
-        params=params,
+
+def _same_stop_prefix(before: SnappedPoints, after: SnappedPoints) -> int:
+    """How many leading stops ``after`` shares with ``before`` (same id, node and distance)."""
+    count = min(len(before.ids), len(after.ids))
+    same = (
+        (before.ids[:count] == after.ids[:count])
+        & (before.nodes[:count] == after.nodes[:count])
+        & (
+            (before.distance_metres[:count] == after.distance_metres[:count])
+            | (np.isnan(before.distance_metres[:count]) & np.isnan(after.distance_metres[:count]))
+        )
+        & ((before.xy[:count] == after.xy[:count]) | np.isnan(after.xy[:count])).all(axis=1)
     )
-    engine = TravelTimeEngine(network, transit=transit, params=params)
-    origin_ids = (origins["origin_set"] + ":" + origins["origin_id"].astype(str)).to_numpy()
-    walk_origins = engine.snap(origins.assign(_id=origin_ids), mode="walk", id_column="_id")
-    walk_amenities = engine.snap(amenities, mode="walk", id_column="id")
-    reports = [
-        walk_origins.report.assign(layer="origins", mode="walk"),
-        walk_amenities.report.assign(layer=LayerKind.AMENITIES.value, mode="walk"),
-        engine.stop_snap.report.assign(layer=LayerKind.TRANSIT_STOPS.value, mode="walk"),
-    ]
-    minutes: dict[tuple[str, str], np.ndarray] = {}
-    walk = engine._leg_minutes(walk_origins, walk_amenities, mode="walk", cutoff=params.max_minutes)
-    if "walk" in modes:
-        _store(minutes, "walk", windows, walk)
-    if "ebike" in modes:
-        bike_origins = engine.snap(origins.assign(_id=origin_ids), mode="ebike", id_column="_id")
-        bike_amenities = engine.snap(amenities, mode="ebike", id_column="id")
-        reports += [
-            bike_origins.report.assign(layer="origins", mode="ebike"),
-            bike_amenities.report.assign(layer=LayerKind.AMENITIES.value, mode="ebike"),
-        ]
-        ebike = engine._leg_minutes(
-            bike_origins, bike_amenities, mode="ebike", cutoff=params.max_minutes
-        )
-        _store(minutes, "ebike", windows, ebike)
-    if "transit" in modes:
-        to_stops = engine._leg_minutes(
-            walk_origins, engine.stop_snap, mode="walk", cutoff=params.max_minutes
-        )
-        egress = engine._leg_minutes(
-            engine.stop_snap, walk_amenities, mode="walk", cutoff=params.max_minutes
-        )
-        belongs = origins["enterprise_id"].to_numpy(dtype=object)
-        for window in windows:
-            riding = engine._transit_minutes(
-                walk_origins,
-                walk_amenities,
-                window=window,
-                walk=walk,
-                to_stops=to_stops,
-                egress=egress,
-            )
-            # An enterprise's shuttle serves only its own employees and dormitory residents.
-            for enterprise in transit.restricted_enterprises:
-                rows = np.flatnonzero(belongs == enterprise)
-                if len(rows):
-                    riding[rows] = engine._transit_minutes(
-                        _subset(walk_origins, rows),
-                        walk_amenities,
-                        window=window,
-                        walk=walk[rows],
-                        to_stops=to_stops[rows],
-                        egress=egress,
-                        enterprise_id=enterprise,
-                    )
-            minutes[("transit", window.key)] = _read_only32(riding)
-    return TravelTimeResult(
-        origins=origins,
-        amenities=amenities,
-        windows=tuple(windows),
-        minutes=MappingProxyType(minutes),
-        open_minutes=_open_minutes(amenities, windows),
-        params=params,
-        approximate=network.approximate,
-        snap_report=pd.concat(reports, ignore_index=True)[["layer", "mode", "id", "distance_m"]],
-        notes=transit.notes,
-    )
+    return int(np.argmin(same)) if not same.all() else count
 
 
 def _subset(points: SnappedPoints, rows: np.ndarray) -> SnappedPoints:
