@@ -90,3 +90,14 @@ class UnknownParkError(ParkLifeError, KeyError):
 
 class ScenarioError(ValidationError):
     """A scenario modification is invalid for the park (the scenario is left unchanged)."""
+
+
+class AccessDeniedError(ParkLifeError, PermissionError):
+    """The signed-in user's role or enterprise scope does not allow what was asked.
+
+    The message names the user, their role and the action or enterprise refused.
+    """
+
+
+class AuthenticationError(ParkLifeError):
+    """A sign-in failed: unknown user or wrong password (the message does not say which)."""

@@ -73,11 +73,13 @@ def test_importing_every_module_does_not_load_streamlit():
 
 # The stages of the pipeline, each allowed to import only the stages listed for it (and the
 # shared foundation: ``retention.errors``, ``retention.i18n``, ``retention.safe_cells``, the
-# formula-safe CSV/XLSX writer, and ``retention.escaping`` for user text in HTML, JS and markdown).
-# Top-level modules of the package (``park_parameters``, ...) and the joining sub-packages in
-# JOINERS may import any stage.
-FOUNDATION = frozenset({"errors", "i18n", "safe_cells", "escaping"})
+# formula-safe CSV/XLSX writer, ``retention.escaping`` for user text in HTML, JS and markdown,
+# and ``retention.auth``: roles, accounts and audit, importing only the foundation, so that every
+# stage may read a user's scope). Top-level modules of the package (``park_parameters``, ...) and
+# the joining sub-packages in JOINERS may import any stage.
+FOUNDATION = frozenset({"errors", "i18n", "safe_cells", "escaping", "auth"})
 ALLOWED_STAGE_IMPORTS: dict[str, frozenset[str]] = {
+    "auth": frozenset(),
     "data": frozenset(),
     "survey": frozenset({"data"}),
     "storage": frozenset({"data", "survey"}),

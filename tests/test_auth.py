@@ -1,0 +1,136 @@
+"""Accounts, roles and the audit log: hashed passwords, mode 0600, scopes, append-only events."""
+
+from __future__ import annotations
+
+import json
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from retention.auth import accounts, audit
+from retention.auth.__main__ import main as users_main
+from retention.auth.roles import Permission, Role, UserScope, parse_role
+from retention.errors import AccessDeniedError, AuthenticationError, ValidationError
+
+PASSWORD = "correct horse battery"
+
+
+def test_password_hash_is_salted_scrypt_and_verifies() -> None:
+    first, second = accounts.hash_password(PASSWORD), accounts.hash_password(PASSWORD)
+    assert first.startswith("scrypt$16384$8$1$")
+    assert first != second  # a fresh salt each time
+    assert PASSWORD not in first
+    assert accounts.verify_password(PASSWORD, first)
+    assert not accounts.verify_password(PASSWORD + "x", first)
+    assert not accounts.verify_password(PASSWORD, "plain-text")
+
+
+def test_accounts_file_is_written_0600_and_authenticates(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.json"
+    accounts.add_user(path, "hr-e1", PASSWORD, role=Role.HR, enterprise_ids=["E2", "E1"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert PASSWORD not in path.read_text()
+    scope = accounts.authenticate(path, "hr-e1", PASSWORD)
+    assert scope == UserScope("hr-e1", Role.HR, ("E1", "E2"))
+    with pytest.raises(AuthenticationError, match="unknown user or wrong password"):
+        accounts.authenticate(path, "hr-e1", "wrong password!")
+    with pytest.raises(AuthenticationError, match="unknown user or wrong password"):
+        accounts.authenticate(path, "nobody", PASSWORD)
+
+
+def test_accounts_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.json"
+    accounts.add_user(path, "ana", PASSWORD, role=Role.ADMIN)
+    path.chmod(0o644)
+    with pytest.raises(ValidationError, match=r"mode 0644.*expected mode 0600"):
+        accounts.authenticate(path, "ana", PASSWORD)
+
+
+def test_account_rules(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.json"
+    with pytest.raises(ValidationError, match="at least 10"):
+        accounts.add_user(path, "ana", "short", role=Role.ADMIN)
+    with pytest.raises(ValidationError, match="no enterprise ids"):
+        accounts.add_user(path, "hr", PASSWORD, role=Role.HR)
+    with pytest.raises(ValidationError, match="not valid"):
+        accounts.add_user(path, "Ana Smith", PASSWORD, role=Role.ADMIN)
+    accounts.add_user(path, "ana", PASSWORD, role=Role.ADMIN)
+    with pytest.raises(ValidationError, match="already exists"):
+        accounts.add_user(path, "ana", PASSWORD, role=Role.VIEWER)
+    with pytest.raises(ValidationError, match="last admin"):
+        accounts.remove_user(path, "ana")
+    with pytest.raises(ValidationError, match="unknown role 'boss'"):
+        parse_role("boss")
+
+
+def test_role_permissions_and_enterprise_scope() -> None:
+    admin = UserScope("a", Role.ADMIN)
+    planner = UserScope("p", Role.PLANNER)
+    hr = UserScope("h", Role.HR, ("E1",))
+    viewer = UserScope("v", Role.VIEWER)
+    assert admin.can(Permission.DELETE_WAVE) and not planner.can(Permission.DELETE_WAVE)
+    assert planner.can(Permission.ADD_WAVE)
+    assert not hr.can(Permission.ADD_WAVE) and not viewer.can(Permission.ADD_WAVE)
+    assert not viewer.can(Permission.SURVEY_DETAIL) and not viewer.can(Permission.EXPORT)
+    with pytest.raises(AccessDeniedError, match=r"'p' \(role planner\) may not delete_wave"):
+        planner.require(Permission.DELETE_WAVE)
+    assert hr.visible_enterprises(["E1", "E2", "E3"]) == ["E1"]
+    assert viewer.visible_enterprises(["E1"]) == []
+    assert planner.visible_enterprises(["E1", "E2"]) == ["E1", "E2"]
+    with pytest.raises(AccessDeniedError, match="may not see enterprise 'E2'"):
+        hr.require_enterprise("E2")
+    assert {s.canonical() for s in (admin, planner)} == {"all"}
+    assert hr.canonical() == "hr:E1" and viewer.canonical() == "viewer"
+    with pytest.raises(ValidationError, match="only hr users"):
+        UserScope("p", Role.PLANNER, ("E1",))
+
+
+def test_cli_creates_first_admin_and_records_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(accounts.ACCOUNTS_ENV, raising=False)
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(PASSWORD + "\n"))
+    code = users_main(
+        ["--data-dir", str(tmp_path), "users", "add", "ana", "--role", "admin", "--password-stdin"]
+    )
+    assert code == 0
+    assert accounts.authenticate(tmp_path / "accounts.json", "ana", PASSWORD).role is Role.ADMIN
+    events, bad = audit.read_events(tmp_path)
+    assert bad == 0 and [e.action for e in events] == ["user_add"]
+    assert events[0].detail["name"] == "ana" and events[0].user == "cli"
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("short\n"))
+    code = users_main(
+        ["--data-dir", str(tmp_path), "users", "add", "bo", "--role", "viewer", "--password-stdin"]
+    )
+    assert code == 2 and "at least 10" in capsys.readouterr().err
+
+
+def test_audit_log_appends_every_event_from_concurrent_writers(tmp_path: Path) -> None:
+    scope = UserScope("p", Role.PLANNER)
+
+    def write(worker: int) -> None:
+        for i in range(25):
+            audit.record(
+                tmp_path, scope, audit.AuditAction.EXPORT, park_id="jinshan",
+                detail={"worker": worker, "i": i},
+            )  # fmt: skip
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    events, bad = audit.read_events(tmp_path)
+    assert bad == 0 and len(events) == 100
+    assert {(e.detail["worker"], e.detail["i"]) for e in events} == {
+        (w, i) for w in range(4) for i in range(25)
+    }
+    assert stat.S_IMODE(audit.audit_path(tmp_path).stat().st_mode) == 0o600
+    # A crash mid-line leaves one bad last line: counted, the rest still read.
+    with audit.audit_path(tmp_path).open("a") as handle:
+        handle.write('{"time_utc": "2026-')
+    events, bad = audit.read_events(tmp_path)
+    assert (len(events), bad) == (100, 1)
+    assert json.loads(audit.audit_path(tmp_path).read_text().splitlines()[0])["user"] == "p"
