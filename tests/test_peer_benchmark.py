@@ -32,12 +32,15 @@ def _respondents(sizes: dict[str, int], values: dict[str, float]) -> pd.DataFram
 
 def test_benchmark_known_answer() -> None:
     frame = _respondents(
-        {"A": 6, "B": 5, "C": 5, "D": 5, "E": 2},
-        {"A": 4.0, "B": 2.0, "C": 3.0, "D": 5.0, "E": 1.0},
+        {"A": 6, "B": 5, "C": 5, "D": 5, "E": 2, "F": 3},
+        {"A": 4.0, "B": 2.0, "C": 3.0, "D": 5.0, "E": 1.0, "F": 1.0},
     )
     table = peer_benchmark(frame, "A", ["sat_canteen"]).iloc[0]
     assert (table["n"], table["mean"]) == (6, 4.0)
-    assert table["park_mean"] == pytest.approx((24 + 10 + 15 + 25 + 2) / 23)
+    # E and F (under k, together 5 >= k, so no complement) count in no figure, the park mean
+    # included: it is the mean of A-D only.
+    assert table["park_mean"] == pytest.approx((24 + 10 + 15 + 25) / 21)
+    assert table["park_n"] == 21
     # Peers B, C, D clear k = 5 (E does not): band = 25th/75th percentile of 2, 3, 5.
     assert table["n_peers"] == 3
     assert (table["peer_low"], table["peer_high"]) == pytest.approx((2.5, 4.0))
@@ -49,7 +52,9 @@ def test_small_enterprise_is_blanked_and_band_needs_enough_peers() -> None:
     table = peer_benchmark(frame, "A", ["sat_canteen"]).iloc[0]
     assert table["suppressed"]
     assert np.isnan(table["mean"]) and np.isnan(table["n"])
-    assert table["n_peers"] == 2 < MIN_PEERS
+    # A (4) is left out; 4 < k left out alone would be the park total minus B and C, so the
+    # smallest counted enterprise (B) is left out too (complement rule): one peer remains.
+    assert table["n_peers"] == 1 < MIN_PEERS
     assert np.isnan(table["peer_low"]) and np.isnan(table["peer_high"])
     strict = peer_benchmark(
         _respondents({"A": 6, "B": 6}, {"A": 1.0, "B": 2.0}),

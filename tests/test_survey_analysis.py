@@ -131,5 +131,5 @@ def test_group_summary_and_csv_marker() -> None:
 
 
 def test_export_refuses_tables_that_skipped_suppression() -> None:
-    with pytest.raises(ValidationError, match=r"has not passed retention\.survey\.privacy"):
+    with pytest.raises(ValidationError, match=r"has not passed retention\.survey\.disclosure"):
         aggregate_csv(pd.DataFrame({"group": ["A"], "n": [1]}), name="raw")

@@ -314,3 +314,29 @@ def test_manifest_is_plain_json_listing_every_wave(tmp_path: Path, imported) -> 
     assert manifest["version"] == 1
     assert [w["wave_id"] for w in manifest["waves"]] == [wave_id]
     assert store.manifest_path(PARK) == tmp_path / "parks" / PARK / "survey" / "manifest.json"
+
+
+def test_only_planners_add_and_only_admins_remove_waves_each_audited(
+    tmp_path: Path, imported
+) -> None:
+    from retention.auth import audit
+    from retention.auth.roles import Role, UserScope
+    from retention.errors import AccessDeniedError
+
+    store = SurveyStore(tmp_path)
+    for refused in (UserScope("h", Role.HR, ("E01",)), UserScope("v", Role.VIEWER)):
+        with pytest.raises(AccessDeniedError, match="may not add_wave"):
+            store.save_wave(PARK, imported, source_name="s.csv", wave="w", scope=refused)
+    planner, admin = UserScope("p", Role.PLANNER), UserScope("a", Role.ADMIN)
+    wave_id = store.save_wave(PARK, imported, source_name="s.csv", wave="w", scope=planner)
+    with pytest.raises(AccessDeniedError, match="may not delete_wave"):
+        store.remove_wave(PARK, wave_id, scope=planner)
+    assert len(store.list_waves(PARK)) == 1
+    store.remove_wave(PARK, wave_id, scope=admin)
+    assert store.list_waves(PARK) == []
+    events, _ = audit.read_events(tmp_path)
+    assert [(e.user, e.action, e.detail["wave"]) for e in events] == [
+        ("p", "wave_add", "w"),
+        ("a", "wave_delete", "w"),
+    ]
+    assert events[0].detail["rows"] == 3 and events[0].park_id == PARK

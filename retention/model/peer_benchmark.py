@@ -1,11 +1,14 @@
 """One enterprise against anonymised park peers: access, satisfaction, intent and its drivers.
 
 What an HR manager sees of their own workforce, next to the park mean and the band of peer
-enterprises (25th–75th percentile of enterprise means). Other enterprises are never named. Every
-statistic computed from respondents passes through
-``retention.survey.privacy.suppress_small_groups``: an enterprise with fewer than k respondents
-gets no figures at all, and a peer band needs at least
-``MIN_PEERS`` peer enterprises that themselves clear k, so that it cannot reveal one firm.
+enterprises (25th–75th percentile of enterprise means). Other enterprises are never named.
+Every statistic counts only the answers ``retention.survey.disclosure.releasable`` releases
+(enterprise-waves with at least k answers, complement per wave): the park mean leaves out exactly
+the enterprises whose own figures are suppressed, so park mean, peers and headcounts never give
+a suppressed firm's answers. An enterprise without k released answers gets no figures at all
+(``retention.survey.privacy.suppress_small_groups``); a peer band needs at least ``MIN_PEERS``
+peer enterprises that themselves clear k, so that it cannot reveal one firm; a user sees only
+the enterprises their scope allows (``retention.auth.roles.UserScope``).
 
 Also builds the model's feature table: survey respondents joined with access minutes per
 residence from the travel-time engine.
@@ -21,6 +24,7 @@ import pandas as pd
 
 from retention.access.gaps import aggregate_by_group
 from retention.access.measures import nearest_minutes
+from retention.auth.roles import UserScope
 from retention.data.layers import AmenityCategory
 from retention.errors import ValidationError
 from retention.model.intent import FittedRetentionModel, access_column, merge_access
@@ -30,6 +34,7 @@ from retention.model.leavers import (
     ReplacementCost,
     leavers_by_enterprise,
 )
+from retention.survey.disclosure import mark_released, releasable
 from retention.survey.privacy import PrivacyParameters, suppress_small_groups
 from retention.survey.schema import sat_column
 
@@ -144,10 +149,12 @@ def peer_benchmark(
     columns: Sequence[str],
     *,
     parameters: BenchmarkParameters | None = None,
+    scope: UserScope | None = None,
 ) -> pd.DataFrame:
     """Compare one enterprise's mean of each column with the park mean and the peer band.
 
-    Assumes one row per respondent with ``enterprise_id`` and optionally ``weight``.
+    Assumes one row per respondent with ``enterprise_id``, optionally ``wave`` and ``weight``.
+    Every mean counts released answers only (module docstring).
 
     Parameters
     ----------
@@ -159,6 +166,9 @@ def peer_benchmark(
         Numeric columns to compare (e.g. ``sat_<category>`` or access minutes).
     parameters
         Privacy threshold and band.
+    scope
+        The signed-in user (``None``: the server operator); ``AccessDeniedError`` if they may
+        not see ``enterprise_id``.
 
     Returns
     -------
@@ -169,25 +179,37 @@ def peer_benchmark(
         peers at or above k.
     """
     parameters = BenchmarkParameters() if parameters is None else parameters
+    if scope is not None:
+        scope.require_enterprise(enterprise_id)
     k = parameters.privacy.min_group_size
     if "enterprise_id" not in frame.columns:
         raise ValidationError("respondents lack 'enterprise_id'", column="enterprise_id")
+    columns = list(columns)
+    values_of = {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in columns}
+    answered = pd.DataFrame({c: ~np.isnan(v) for c, v in values_of.items()}, index=frame.index)
+    # Enterprise means and peers: enterprise cells; park mean: the park as one cell. Both count
+    # released answers only, so the park mean leaves out exactly the suppressed enterprises.
+    by_enterprise = releasable(frame, answered, by="enterprise_id", parameters=parameters.privacy)
+    park_level = releasable(frame, answered, parameters=parameters.privacy)
+    released = frame.copy()
+    for column in columns:
+        released[column] = np.where(by_enterprise[column], values_of[column], np.nan)
     weights = (
         pd.to_numeric(frame[WEIGHT_COLUMN], errors="coerce").fillna(1.0).to_numpy(dtype=float)
         if WEIGHT_COLUMN in frame.columns
         else np.ones(len(frame))
     )
-    means = _group_means(frame, columns, weights)
+    means = _group_means(released, columns, weights)
     rows = []
     for column in columns:
         of_item = means.loc[means["item"] == column]
         own = of_item.loc[of_item["enterprise_id"] == str(enterprise_id)]
         peers = of_item.loc[(of_item["enterprise_id"] != str(enterprise_id)) & (of_item["n"] >= k)]
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        answered = ~np.isnan(values)
-        park_n = int(answered.sum())
+        values = values_of[column]
+        counted = park_level[column].to_numpy()
+        park_n = int(counted.sum())
         park_mean = (
-            float(np.average(values[answered], weights=weights[answered])) if park_n else np.nan
+            float(np.average(values[counted], weights=weights[counted])) if park_n else np.nan
         )
         band = (
             np.percentile(peers["mean"].to_numpy(), parameters.band)
@@ -207,10 +229,12 @@ def peer_benchmark(
             }
         )
     table = pd.DataFrame(rows)
-    # Park means cover every respondent (this enterprise included), so no complement is needed:
-    # the blanked cell is one enterprise's own figure, not a part of a published breakdown.
-    return suppress_small_groups(
-        table, value_columns=["mean"], parameters=parameters.privacy, complementary=False
+    # The park mean counts released answers only, so no complement is needed: the blanked cell
+    # is one enterprise's own figure, and its answers are in no other published figure.
+    return mark_released(
+        suppress_small_groups(
+            table, value_columns=["mean"], parameters=parameters.privacy, complementary=False
+        )
     )
 
 
@@ -255,17 +279,23 @@ def enterprise_retention(
     privacy: PrivacyParameters | None = None,
     n_draws: int = 1000,
     seed: int = 0,
+    scope: UserScope | None = None,
 ) -> EnterpriseRetention:
     """Return one enterprise's predicted intent share, leavers per year with cost, and drivers.
 
     Assumes ``features`` is the park's model feature table (``model_features``). The drivers
     compare the enterprise with the park average the model was fitted on.
 
+    ``scope`` is the signed-in user (``None``: the server operator); ``AccessDeniedError`` if
+    they may not see ``enterprise_id``.
+
     Returns
     -------
     EnterpriseRetention
         Suppressed (no figures) when fewer than k of its respondents have every predictor.
     """
+    if scope is not None:
+        scope.require_enterprise(enterprise_id)
     privacy = PrivacyParameters() if privacy is None else privacy
     own = features.loc[features["enterprise_id"].astype(str) == str(enterprise_id)]
     _, complete = model.design(own)

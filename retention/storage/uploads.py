@@ -28,6 +28,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from retention.auth import audit
+from retention.auth.roles import Permission, UserScope
 from retention.data.crs import CoordinateSystem, parse_coordinate_system
 from retention.data.layers import LAYER_SPECS, WGS84, LayerKind
 from retention.data.validate import LayerValidation, conform_layer, empty_layer
@@ -173,6 +175,7 @@ class UploadStore:
         *,
         source_name: str,
         coordinate_system: CoordinateSystem | str,
+        scope: UserScope | None = None,
     ) -> str:
         """Store a validated upload (valid rows, issues, rejected rows) and return its id.
 
@@ -188,12 +191,17 @@ class UploadStore:
             The user's file name.
         coordinate_system
             The system the user said the file was in.
+        scope
+            Who adds it: must be allowed to add uploads (planner, admin), and is named in the
+            audit log. ``None``: the server operator (no check, no audit line).
 
         Returns
         -------
         str
             The new upload id (``"u_"`` + 12 hex digits).
         """
+        if scope is not None:
+            scope.require(Permission.ADD_UPLOAD)
         layer_kind = LayerKind(kind)
         system = parse_coordinate_system(coordinate_system)
         upload_id = f"u_{uuid.uuid4().hex[:12]}"
@@ -218,6 +226,19 @@ class UploadStore:
             if len(validation.valid):
                 self._write_layer(park_id, upload_id, _for_storage(validation.valid))
             self._write_manifest(park_id, [*records, record])
+        if scope is not None:
+            audit.record(
+                self.data_dir,
+                scope,
+                audit.AuditAction.UPLOAD_ADD,
+                park_id=park_id,
+                detail={
+                    "upload_id": upload_id,
+                    "kind": layer_kind.value,
+                    "file": str(source_name),
+                    "rows": record.valid_rows,
+                },
+            )
         return upload_id
 
     def _write_layer(self, park_id: str, upload_id: str, frame: gpd.GeoDataFrame) -> None:
@@ -227,11 +248,17 @@ class UploadStore:
                 shutil.copyfile(target, tmp)
             pyogrio.write_dataframe(frame, tmp, layer=upload_id, driver="GPKG")
 
-    def remove_upload(self, park_id: str, upload_id: str) -> None:
+    def remove_upload(
+        self, park_id: str, upload_id: str, *, scope: UserScope | None = None
+    ) -> None:
         """Remove an upload (its rows, report and manifest entry).
 
         The manifest is rewritten first, so a crash afterwards only leaves unlisted leftovers.
+        ``scope`` must be allowed to delete uploads (admin) and is named in the audit log
+        (``None``: the server operator).
         """
+        if scope is not None:
+            scope.require(Permission.DELETE_UPLOAD)
         with folder_lock(self.park_dir(park_id)):
             records = self.list_uploads(park_id)
             if upload_id not in {r.upload_id for r in records}:
@@ -240,6 +267,15 @@ class UploadStore:
             self._write_manifest(park_id, remaining)
             self._rebuild_gpkg(park_id, [r.upload_id for r in remaining if r.valid_rows])
             self._report_path(park_id, upload_id).unlink(missing_ok=True)
+        if scope is not None:
+            removed = next(r for r in records if r.upload_id == upload_id)
+            audit.record(
+                self.data_dir,
+                scope,
+                audit.AuditAction.UPLOAD_DELETE,
+                park_id=park_id,
+                detail={"upload_id": upload_id, "kind": removed.kind, "file": removed.source_name},
+            )
 
     def _rebuild_gpkg(self, park_id: str, upload_ids: list[str]) -> None:
         # pyogrio cannot drop a layer, so the GeoPackage is rewritten with the layers that remain.

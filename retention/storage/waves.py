@@ -35,6 +35,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from retention.auth import audit
+from retention.auth.roles import Permission, UserScope
 from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError, ValidationError
 from retention.safe_cells import xlsx_bytes
@@ -178,7 +180,13 @@ class SurveyStore:
 
     # -- writing ---------------------------------------------------------------------------
     def save_wave(
-        self, park_id: str, survey_import: SurveyImport, *, source_name: str, wave: str
+        self,
+        park_id: str,
+        survey_import: SurveyImport,
+        *,
+        source_name: str,
+        wave: str,
+        scope: UserScope | None = None,
     ) -> str:
         """Store an imported survey's clean rows (and its report) as a wave of the park.
 
@@ -195,6 +203,9 @@ class SurveyStore:
             The user's file name.
         wave
             Wave label, unique within the park (e.g. ``"2024-spring"``).
+        scope
+            Who stores it: must be allowed to add waves (planner, admin), and is named in the
+            audit log. ``None``: the server operator (no check, no audit line).
 
         Returns
         -------
@@ -208,6 +219,8 @@ class SurveyStore:
         DuplicateWaveError
             A wave with the same label is already stored.
         """
+        if scope is not None:
+            scope.require(Permission.ADD_WAVE)
         label = str(wave).strip()
         if not label:
             raise ValidationError("wave label is empty; expected e.g. '2024-spring'", column="wave")
@@ -269,13 +282,30 @@ class SurveyStore:
             atomic_write_bytes(self.wave_path(park_id, wave_id), _parquet_bytes(clean))
             atomic_write_json(self._report_path(park_id, wave_id), report)
             self._write_manifest(park_id, [*records, record])
+        if scope is not None:
+            audit.record(
+                self.data_dir,
+                scope,
+                audit.AuditAction.WAVE_ADD,
+                park_id=park_id,
+                detail={
+                    "wave_id": wave_id,
+                    "wave": label,
+                    "file": str(source_name),
+                    "rows": len(clean),
+                },
+            )
         return wave_id
 
-    def remove_wave(self, park_id: str, wave_id: str) -> None:
+    def remove_wave(self, park_id: str, wave_id: str, *, scope: UserScope | None = None) -> None:
         """Remove a wave (its rows, report and manifest entry).
 
         The manifest is rewritten first, so a crash afterwards only leaves unlisted leftovers.
+        ``scope`` must be allowed to delete waves (admin) and is named in the audit log
+        (``None``: the server operator).
         """
+        if scope is not None:
+            scope.require(Permission.DELETE_WAVE)
         with folder_lock(self.survey_dir(park_id)):
             records = self.list_waves(park_id)
             if wave_id not in {r.wave_id for r in records}:
@@ -283,6 +313,15 @@ class SurveyStore:
             self._write_manifest(park_id, [r for r in records if r.wave_id != wave_id])
             self.wave_path(park_id, wave_id).unlink(missing_ok=True)
             self._report_path(park_id, wave_id).unlink(missing_ok=True)
+        if scope is not None:
+            label = next(r.wave for r in records if r.wave_id == wave_id)
+            audit.record(
+                self.data_dir,
+                scope,
+                audit.AuditAction.WAVE_DELETE,
+                park_id=park_id,
+                detail={"wave_id": wave_id, "wave": label},
+            )
 
     # -- reading ---------------------------------------------------------------------------
     def load(self, park_id: str, *, waves: Sequence[str] | None = None) -> pd.DataFrame:

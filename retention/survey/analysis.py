@@ -1,8 +1,11 @@
 """Survey statistics: weighted means with intervals, IPA, reasons for leaving, category weights.
 
-Every table returned here has passed ``retention.survey.privacy.suppress_small_groups``: groups with
-fewer than k respondents are blanked and marked, with complementary suppression where a total
-would reveal them. Weights come from ``retention.survey.weighting`` (``None`` = unweighted).
+Every table returned here counts only the answers ``retention.survey.disclosure.releasable``
+lets through (release unit, cells per wave, complement per wave: see that module) and has passed
+``retention.survey.privacy.suppress_small_groups`` (cells without k released answers are blanked
+and marked); by-enterprise tables hold only the enterprises the user's scope may see
+(``retention.survey.disclosure.restrict_groups``). Weights come from
+``retention.survey.weighting`` (``None`` = unweighted).
 
 Statistical choices:
 
@@ -28,8 +31,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from retention.auth.roles import UserScope
 from retention.errors import ParameterError, ValidationError
 from retention.safe_cells import csv_bytes, xlsx_bytes
+from retention.survey.disclosure import mark_released, releasable, restrict_groups
 from retention.survey.privacy import SUPPRESSED_MARKER, PrivacyParameters, suppress_small_groups
 from retention.survey.schema import SURVEY_CATEGORIES, LeaveReason, imp_column, sat_column
 
@@ -87,6 +92,14 @@ def _weights(survey: pd.DataFrame, weights: pd.Series | None) -> pd.Series:
     if (values < 0).any() or values.isna().any():
         raise ValidationError("weights must be non-negative numbers", column="weight")
     return values
+
+
+def _numeric(survey: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(survey[column], errors="coerce").to_numpy(dtype=float)
+
+
+def _everyone(survey: pd.DataFrame) -> pd.Series:
+    return pd.Series(True, index=survey.index)
 
 
 def weighted_mean_ci(
@@ -153,11 +166,14 @@ def category_means(
     by: str | None = None,
     categories: Sequence[str] | None = None,
     parameters: AnalysisParameters | None = None,
+    scope: UserScope | None = None,
 ) -> pd.DataFrame:
     """Return weighted mean satisfaction (or importance) per category and group, with 95 % CIs.
 
     Assumes the canonical survey table; ``by`` is a column such as ``age_band``,
-    ``enterprise_id``, ``residence_id`` or ``zone_id`` (see ``with_zone``).
+    ``enterprise_id``, ``residence_id`` or ``zone_id`` (see ``with_zone``). ``scope`` is the
+    signed-in user (``None``: the server operator): it decides which breakdowns and enterprises
+    may be returned.
 
     Returns
     -------
@@ -170,10 +186,17 @@ def category_means(
         raise ParameterError(f"measure must be 'sat' or 'imp', got {measure!r}", column="measure")
     column_of = sat_column if measure == "sat" else imp_column
     w = _weights(survey, weights).to_numpy()
+    chosen = _categories(categories)
+    values_of = {c: _numeric(survey, column_of(c)) for c in chosen}
+    released = releasable(
+        survey,
+        pd.DataFrame({c: ~np.isnan(v) for c, v in values_of.items()}, index=survey.index),
+        by=by,
+        parameters=parameters.privacy,
+    )
     rows = []
-    for category in _categories(categories):
-        column = column_of(category)
-        values = pd.to_numeric(survey[column], errors="coerce").to_numpy(dtype=float)
+    for category in chosen:
+        values = np.where(released[category].to_numpy(), values_of[category], np.nan)
         for label, positions in _groups(survey, by):
             mean, low, high, n, n_eff = weighted_mean_ci(
                 values[positions], w[positions], level=parameters.level
@@ -182,13 +205,14 @@ def category_means(
     table = pd.DataFrame(
         rows, columns=["group", "category", "mean", "ci_low", "ci_high", "n", "n_eff"]
     )
-    return suppress_small_groups(
+    table = suppress_small_groups(
         table,
         value_columns=["mean", "ci_low", "ci_high", "n_eff"],
         partition_columns=["category"],
         parameters=parameters.privacy,
-        complementary=by is not None,
+        complementary=False,  # the complement rule of retention.survey.disclosure applied above
     )
+    return restrict_groups(mark_released(table), scope, by=by)
 
 
 def group_summary(
@@ -197,8 +221,11 @@ def group_summary(
     *,
     by: str,
     parameters: AnalysisParameters | None = None,
+    scope: UserScope | None = None,
 ) -> pd.DataFrame:
     """Return respondents, overall satisfaction and the share intending to leave per group.
+
+    ``n`` counts released respondents; each figure counts only released answers.
 
     Returns
     -------
@@ -208,9 +235,21 @@ def group_summary(
     """
     parameters = parameters if parameters is not None else AnalysisParameters()
     w = _weights(survey, weights).to_numpy()
-    overall = pd.to_numeric(survey["overall_satisfaction"], errors="coerce").to_numpy(float)
-    intent = pd.to_numeric(survey["intent_to_leave"], errors="coerce").to_numpy(float)
+    overall = _numeric(survey, "overall_satisfaction")
+    intent = _numeric(survey, "intent_to_leave")
     leaving = np.where(np.isnan(intent), np.nan, (intent >= INTENT_THRESHOLD).astype(float))
+    released = releasable(
+        survey,
+        pd.DataFrame(
+            {"n": True, "overall": ~np.isnan(overall), "leaving": ~np.isnan(leaving)},
+            index=survey.index,
+        ),
+        by=by,
+        parameters=parameters.privacy,
+    )
+    overall = np.where(released["overall"].to_numpy(), overall, np.nan)
+    leaving = np.where(released["leaving"].to_numpy(), leaving, np.nan)
+    counted = released["n"].to_numpy()
     rows = []
     for label, positions in _groups(survey, by):
         mean, low, high, _, _ = weighted_mean_ci(
@@ -219,7 +258,8 @@ def group_summary(
         share, s_low, s_high, _, n_eff = _weighted_share_ci(
             leaving[positions], w[positions], level=parameters.level
         )
-        rows.append((label, len(positions), n_eff, mean, low, high, share, s_low, s_high))
+        n = int(counted[positions].sum())
+        rows.append((label, n, n_eff, mean, low, high, share, s_low, s_high))
     table = pd.DataFrame(
         rows,
         columns=[
@@ -234,11 +274,13 @@ def group_summary(
             "intent_ci_high",
         ],
     )
-    return suppress_small_groups(
+    table = suppress_small_groups(
         table,
         value_columns=[c for c in table.columns if c not in ("group", "n")],
         parameters=parameters.privacy,
+        complementary=False,  # the complement rule of retention.survey.disclosure applied above
     )
+    return restrict_groups(mark_released(table), scope, by=by)
 
 
 def _weighted_corr(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
@@ -311,39 +353,60 @@ def ipa(
             f"importance must be stated, derived_overall or derived_intent, got {importance!r}",
             column="importance",
         )
-    w_all = _weights(survey, weights)
+    w = _weights(survey, weights).to_numpy(dtype=float)
     if group_column is not None:
         if group_column not in survey.columns:
             raise ValidationError(f"survey has no column {group_column!r}", column=group_column)
-        mask = survey[group_column].astype("string").eq(str(group)).fillna(False).to_numpy()
-        subset, w_sub = survey.loc[mask], w_all.loc[mask]
+        inside = survey[group_column].astype("string").eq(str(group)).fillna(False).to_numpy()
     else:
-        subset, w_sub = survey, w_all
-    w = w_sub.to_numpy(dtype=float)
-    overall = pd.to_numeric(subset["overall_satisfaction"], errors="coerce").to_numpy(float)
-    staying = 6.0 - pd.to_numeric(subset["intent_to_leave"], errors="coerce").to_numpy(float)
+        inside = np.ones(len(survey), dtype=bool)
+    overall = _numeric(survey, "overall_satisfaction")
+    staying = 6.0 - _numeric(survey, "intent_to_leave")
+    other = overall if importance == "derived_overall" else staying
+    chosen = _categories(categories)
+    # Released answers per item, in the breakdown the chart belongs to (the park or one cohort
+    # of group_column): performance counts released satisfaction answers, importance the
+    # released importance answers (stated) or released (satisfaction, other) pairs (derived).
+    sat_of = {c: _numeric(survey, sat_column(c)) for c in chosen}
+    imp_of = {
+        c: _numeric(survey, imp_column(c)) if importance == "stated" else other for c in chosen
+    }
+    flags = {f"sat:{c}": ~np.isnan(sat_of[c]) for c in chosen}
+    for c in chosen:
+        imp_answered = ~np.isnan(imp_of[c])
+        flags[f"imp:{c}"] = (
+            imp_answered if importance == "stated" else imp_answered & flags[f"sat:{c}"]
+        )
+    released = releasable(
+        survey,
+        pd.DataFrame(flags, index=survey.index),
+        by=group_column,
+        parameters=parameters.privacy,
+    )
     rows = []
-    for category in _categories(categories):
-        sat = pd.to_numeric(subset[sat_column(category)], errors="coerce").to_numpy(float)
+    for category in chosen:
+        sat_mask = released[f"sat:{category}"].to_numpy() & inside
+        imp_mask = released[f"imp:{category}"].to_numpy() & inside
+        sat = np.where(sat_mask, sat_of[category], np.nan)
         performance, _, _, n, _ = weighted_mean_ci(sat, w)
         if importance == "stated":
-            imp = pd.to_numeric(subset[imp_column(category)], errors="coerce").to_numpy(float)
-            value = weighted_mean_ci(imp, w)[0]
-        elif importance == "derived_overall":
-            value = _weighted_corr(sat, overall, w)
+            value = weighted_mean_ci(np.where(imp_mask, imp_of[category], np.nan), w)[0]
         else:
-            value = _weighted_corr(sat, staying, w)
+            pair_sat = np.where(imp_mask, sat_of[category], np.nan)
+            value = _weighted_corr(pair_sat, np.where(imp_mask, imp_of[category], np.nan), w)
         rows.append((category, value, performance, n))
     points = pd.DataFrame(rows, columns=["category", "importance", "performance", "n"])
     k = parameters.privacy.min_group_size
-    whole_suppressed = len(subset) < k
+    whole_suppressed = (int(points["n"].max()) if len(points) else 0) < k
     if whole_suppressed:
         points["n"] = 0  # the group's size itself must not show
-    points = suppress_small_groups(
-        points,
-        value_columns=["importance", "performance"],
-        parameters=parameters.privacy,
-        complementary=False,
+    points = mark_released(
+        suppress_small_groups(
+            points,
+            value_columns=["importance", "performance"],
+            parameters=parameters.privacy,
+            complementary=False,
+        )
     )
     shown = points.loc[~points["suppressed"]].dropna(subset=["importance", "performance"])
     imp_mean = float(shown["importance"].mean()) if len(shown) else np.nan
@@ -370,6 +433,7 @@ def reason_shares(
     by: str | None = None,
     only_intending: bool = False,
     parameters: AnalysisParameters | None = None,
+    scope: UserScope | None = None,
 ) -> pd.DataFrame:
     """Return the weighted share of respondents naming each reason, with Wilson intervals.
 
@@ -388,15 +452,23 @@ def reason_shares(
     """
     parameters = parameters if parameters is not None else AnalysisParameters()
     w_all = _weights(survey, weights)
-    data = survey
+    split = None
     if only_intending:
         intent = pd.to_numeric(survey["intent_to_leave"], errors="coerce")
-        keep = (intent >= INTENT_THRESHOLD).fillna(False).to_numpy()
-        data, w_all = survey.loc[keep], w_all.loc[keep]
+        split = (intent >= INTENT_THRESHOLD).fillna(False)
+    # Intending respondents are a cell nested in each group (disclosure rule 3), so the shares
+    # of everyone and of those intending to leave never differ by fewer than k people.
+    keep = releasable(survey, _everyone(survey), by=by, split=split, parameters=parameters.privacy)[
+        "item"
+    ].to_numpy()
     w = w_all.to_numpy(dtype=float)
-    reasons = [set(r) if isinstance(r, list | tuple) else set() for r in data["reasons"]]
+    reasons = [set(r) if isinstance(r, list | tuple) else set() for r in survey["reasons"]]
+    # Every group of the survey is listed, also with only_intending: whether a group appears
+    # must not tell whether any of its respondents intends to leave. Each group's figures count
+    # its released respondents only.
     rows = []
-    for label, positions in _groups(data, by):
+    for label, all_positions in _groups(survey, by):
+        positions = all_positions[keep[all_positions]]
         for reason in LeaveReason:
             chosen = np.array([reason.value in reasons[p] for p in positions], dtype=float)
             share, low, high, n, n_eff = _weighted_share_ci(
@@ -406,13 +478,14 @@ def reason_shares(
     table = pd.DataFrame(
         rows, columns=["group", "reason", "share", "ci_low", "ci_high", "n", "n_eff"]
     )
-    return suppress_small_groups(
+    table = suppress_small_groups(
         table,
         value_columns=["share", "ci_low", "ci_high", "n_eff"],
         partition_columns=["reason"],
         parameters=parameters.privacy,
-        complementary=by is not None,
+        complementary=False,  # the complement rule of retention.survey.disclosure applied above
     )
+    return restrict_groups(mark_released(table), scope, by=by)
 
 
 def importance_weights(
@@ -486,17 +559,20 @@ def importance_weight_table(
     raw = importance_weights(
         survey, weights, categories=chosen, method=method, parameters=parameters
     )
-    counts = []
+    flags = {}
     for category in chosen:
         if method == "stated":
-            answered = survey[imp_column(category)].notna()
+            flags[category] = survey[imp_column(category)].notna()
         else:
             other = "overall_satisfaction" if method == "derived_overall" else "intent_to_leave"
-            answered = survey[sat_column(category)].notna() & survey[other].notna()
-        counts.append(int(answered.sum()))
+            flags[category] = survey[sat_column(category)].notna() & survey[other].notna()
+    released = releasable(survey, pd.DataFrame(flags), parameters=parameters.privacy)
+    counts = [int(released[c].sum()) for c in chosen]
     table = pd.DataFrame({"category": chosen, "weight": [raw[c] for c in chosen], "n": counts})
-    table = suppress_small_groups(
-        table, value_columns=["weight"], parameters=parameters.privacy, complementary=False
+    table = mark_released(
+        suppress_small_groups(
+            table, value_columns=["weight"], parameters=parameters.privacy, complementary=False
+        )
     )
     total = float(table["weight"].sum(skipna=True))
     if not total > 0:
@@ -528,44 +604,50 @@ def weighting_table(
     headcounts: Mapping[str, float],
     *,
     parameters: AnalysisParameters | None = None,
+    scope: UserScope | None = None,
 ) -> pd.DataFrame:
-    """Return per-enterprise respondents, headcount, response rate and mean weight.
+    """Return per-enterprise released respondents, headcount and response rate.
+
+    ``n`` counts released respondents (``retention.survey.disclosure``), so the sheet's counts
+    add up to what the other tables count and no total minus the shown rows isolates fewer
+    than k people. The weights themselves are not shown: post-stratification weights are
+    headcount / respondents and would give away each enterprise's full respondent count.
 
     Returns
     -------
     pandas.DataFrame
-        ``group`` (enterprise id), ``employees``, ``n``, ``response_rate``, ``mean_weight``,
-        ``suppressed``; enterprises with fewer than k respondents show only their headcount.
+        ``group`` (enterprise id), ``employees``, ``n``, ``response_rate``, ``suppressed``;
+        enterprises without k released respondents show only their (public) headcount.
     """
     parameters = parameters if parameters is not None else AnalysisParameters()
-    w = _weights(survey, weights).to_numpy(dtype=float)
+    _weights(survey, weights)  # the same alignment check as every other table
+    released = releasable(
+        survey, _everyone(survey), by="enterprise_id", parameters=parameters.privacy
+    )["item"].to_numpy()
     counts = survey["enterprise_id"].astype("string")
     rows = []
     for enterprise_id, employees in sorted(headcounts.items()):
-        mask = counts.eq(str(enterprise_id)).fillna(False).to_numpy()
-        n = int(mask.sum())
+        n = int((counts.eq(str(enterprise_id)).fillna(False).to_numpy() & released).sum())
         rows.append(
-            (
-                str(enterprise_id),
-                float(employees),
-                n,
-                n / employees if employees > 0 else np.nan,
-                float(w[mask].mean()) if n else np.nan,
-            )
+            (str(enterprise_id), float(employees), n, n / employees if employees > 0 else np.nan)
         )
-    table = pd.DataFrame(rows, columns=["group", "employees", "n", "response_rate", "mean_weight"])
-    return suppress_small_groups(
+    table = pd.DataFrame(rows, columns=["group", "employees", "n", "response_rate"])
+    table = suppress_small_groups(
         table,
-        value_columns=["response_rate", "mean_weight"],
+        value_columns=["response_rate"],
         parameters=parameters.privacy,
+        complementary=False,  # the complement rule of retention.survey.disclosure applied above
     )
+    return restrict_groups(mark_released(table), scope, by="enterprise_id")
 
 
 def _require_suppressed(table: pd.DataFrame, name: str) -> None:
-    if "suppression" not in table.attrs or "suppressed" not in table.columns:
+    rule = table.attrs.get("suppression", {})
+    if not rule.get("disclosure") or "suppressed" not in table.columns:
         raise ValidationError(
-            f"table {name!r} has not passed retention.survey.privacy.suppress_small_groups; "
-            "expected every exported aggregate to be k-anonymous",
+            f"table {name!r} has not passed retention.survey.disclosure (released answers) and "
+            "retention.survey.privacy.suppress_small_groups; expected every exported aggregate "
+            "to be k-anonymous",
             column=name,
         )
 
