@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import stat
 import threading
@@ -10,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from retention.auth import accounts, audit
-from retention.auth.__main__ import main as users_main
 from retention.auth.roles import Permission, Role, UserScope, parse_role
+from retention.cli import main as cli_main
 from retention.errors import AccessDeniedError, AuthenticationError, ValidationError
 
 PASSWORD = "correct horse battery"
@@ -88,23 +89,30 @@ def test_role_permissions_and_enterprise_scope() -> None:
 
 
 def test_cli_creates_first_admin_and_records_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(accounts.ACCOUNTS_ENV, raising=False)
-    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(PASSWORD + "\n"))
-    code = users_main(
-        ["--data-dir", str(tmp_path), "users", "add", "ana", "--role", "admin", "--password-stdin"]
-    )
-    assert code == 0
+
+    def users(*args: str, password: str) -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+        out, err = io.StringIO(), io.StringIO()
+        code = cli_main(
+            ["--data-dir", str(tmp_path), "--lang", "en", "users", *args], stdout=out, stderr=err
+        )
+        return code, out.getvalue(), err.getvalue()
+
+    code, out, _ = users("add", "ana", "--role", "admin", "--password-stdin", password=PASSWORD)
+    assert code == 0 and "ana: admin, saved in" in out
     assert accounts.authenticate(tmp_path / "accounts.json", "ana", PASSWORD).role is Role.ADMIN
     events, bad = audit.read_events(tmp_path)
     assert bad == 0 and [e.action for e in events] == ["user_add"]
     assert events[0].detail["name"] == "ana" and events[0].user == "cli"
-    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("short\n"))
-    code = users_main(
-        ["--data-dir", str(tmp_path), "users", "add", "bo", "--role", "viewer", "--password-stdin"]
-    )
-    assert code == 2 and "at least 10" in capsys.readouterr().err
+    code, _, err = users("add", "bo", "--role", "viewer", "--password-stdin", password="short")
+    assert code == 7 and "at least 10" in err
+    code, _, err = users("add", "bo", "--role", "boss", "--password-stdin", password=PASSWORD)
+    assert code == 2 and "boss" in err
+    code, out, _ = users("list", password="")
+    assert "ana" in out and "admin" in out and "scrypt" not in out
 
 
 def test_audit_log_appends_every_event_from_concurrent_writers(tmp_path: Path) -> None:
