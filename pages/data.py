@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
+from retention.data.columns import (
+    IGNORE,
+    LayerColumnMapping,
+    layer_targets,
+    suggest_layer_mapping,
+    values_from_choice_table,
+)
 from retention.data.crs import CoordinateSystem
-from retention.data.io import table_to_csv_bytes, table_to_xlsx_bytes
-from retention.data.layers import LayerKind
-from retention.errors import ValidationError
+from retention.data.io import RawLayer, table_to_csv_bytes, table_to_xlsx_bytes
+from retention.data.layers import LAYER_SPECS, LayerKind
+from retention.errors import MissingColumnsError, ValidationError
 from retention.escaping import markdown_text
 from retention.i18n import label, t
 from ui import cached, state
@@ -19,7 +28,8 @@ require_app_navigation()
 
 FILE_TYPES = ["gpkg", "geojson", "json", "zip", "csv", "xlsx"]
 UPLOADABLE = [kind.value for kind in LayerKind]
-FLASH = "data.flash"  # message to show once after a rerun (added / removed)
+FLASH = "data.flash"  # message to show once after a rerun (removed)
+ADDED = "data.added"  # what the last "add" stored: shown instead of validating that file again
 ISSUE_COLUMNS = ("file", "row", "column", "value", "expected", "message", "severity")
 
 lang = state.lang()
@@ -52,6 +62,13 @@ system = right.radio(
     format_func=lambda value: t(f"common.crs.{value}", lang),
     help=t("data.crs_help", lang),
 )
+left.download_button(
+    t("import.data.template", lang, layer=label("layer", kind, lang)),
+    cached.layer_template(kind),
+    file_name=f"parklife_{kind}_template.xlsx",
+    key="data.template",
+    help=t("import.data.template_help", lang),
+)
 
 
 def _issues_table(issues: pd.DataFrame) -> pd.DataFrame:
@@ -59,24 +76,138 @@ def _issues_table(issues: pd.DataFrame) -> pd.DataFrame:
     return shown.rename(columns={c: t(f"data.col.{c}", lang) for c in ISSUE_COLUMNS})
 
 
-if uploaded is not None:
-    data = uploaded.getvalue()
+def _mapping_step(raw: RawLayer, file_key: str) -> LayerColumnMapping | None:
+    """Show the column mapping and the choice value map; return the mapping (None if invalid)."""
+    headers = cached.layer_headers(raw)
+    mappings = cached.mapping_store()
+    saved = mappings.load_layer_mapping(park.park_id, kind, headers)
+    proposal = saved if saved is not None else suggest_layer_mapping(headers, kind)
+    st.subheader(t("import.data.mapping", lang))
+    st.caption(t("import.data.mapping_help", lang))
+    if saved is not None:
+        st.info(t("import.data.mapping_saved_found", lang))
+    edited = st.data_editor(
+        pd.DataFrame({"column": list(proposal.columns), "target": list(proposal.targets)}),
+        key=f"data.mapping_editor.{file_key}",
+        hide_index=True,
+        disabled=["column"],
+        column_config={
+            "column": st.column_config.TextColumn(t("import.data.col.column", lang)),
+            "target": st.column_config.SelectboxColumn(
+                t("import.data.col.target", lang), options=list(layer_targets(kind)), required=True
+            ),
+        },
+    )
     try:
-        names = cached.layer_names(data, uploaded.name)
-        layer = None
-        if len(names) > 1:
-            layer = st.selectbox(t("data.layer", lang), names, key="data.layer")
-        validation = cached.validated_upload(
-            data,
-            file_name=uploaded.name,
-            kind=kind,
-            coordinate_system=system,
-            layer=layer,
-            park=park,
+        mapping = LayerColumnMapping(
+            kind,
+            tuple(str(c) for c in edited["column"]),
+            tuple(str(v) if isinstance(v, str) and v else IGNORE for v in edited["target"]),
+            proposal.values,
         )
     except ValidationError as error:
+        st.error(f"{t('import.data.mapping_error', lang)} {markdown_text(error)}")
+        return None
+    choices = cached.choice_values(data, uploaded.name, layer, mapping)
+    if not choices.empty:
+        st.markdown(f"**{t('import.data.values', lang)}**")
+        st.caption(t("import.data.values_help", lang))
+        options = sorted(
+            {c for f in choices["field"] for c in LAYER_SPECS[LayerKind(kind)].field(f).choices}
+        )
+        edited_choices = st.data_editor(
+            choices.assign(source=[t(f"import.data.source.{s}", lang) for s in choices["source"]]),
+            key=f"data.values_editor.{file_key}",
+            hide_index=True,
+            disabled=["field", "value", "count", "source"],
+            column_config={
+                "field": st.column_config.TextColumn(t("import.data.col.field", lang)),
+                "value": st.column_config.TextColumn(t("import.data.col.value", lang)),
+                "count": st.column_config.NumberColumn(t("import.data.col.count", lang)),
+                "code": st.column_config.SelectboxColumn(
+                    t("import.data.col.code", lang), options=options
+                ),
+                "source": st.column_config.TextColumn(t("import.data.col.source", lang)),
+            },
+        )
+        try:
+            values = values_from_choice_table(
+                choices.assign(code=edited_choices["code"].to_numpy()), kind
+            )
+        except ValidationError as error:
+            st.error(f"{t('import.data.mapping_error', lang)} {markdown_text(error)}")
+            return None
+        mapping = mapping.with_values(values)
+    if st.button(t("import.data.save_mapping", lang), key="data.save_mapping"):
+        mappings.save_layer_mapping(park.park_id, mapping)
+        st.success(t("import.data.mapping_saved", lang))
+    return mapping
+
+
+def _show_file_error(error: ValidationError) -> None:
+    if isinstance(error, MissingColumnsError):
+        fields = "、".join(t(f"import.field.{f}", lang) for f in error.fields)
+        st.error(
+            t("import.data.missing_columns", lang, n=len(error.fields), fields=fields),
+            icon=":material/error:",
+        )
+        st.caption(t("import.data.error_detail", lang, error=markdown_text(error)))
+    else:
         st.error(f"{t('data.file_error', lang)} {markdown_text(error)}", icon=":material/error:")
-        validation = None
+
+
+def _show_added(added: dict[str, object]) -> None:
+    """What the last "add" stored, and where to go next (the file is not validated again)."""
+    st.success(
+        t(
+            "import.data.added",
+            lang,
+            count=added["count"],
+            layer=label("layer", str(added["kind"]), lang),
+            file=markdown_text(added["file"]),
+            upload_id=added["upload_id"],
+        )
+    )
+    if added.get("warnings"):
+        st.caption(t("import.data.added_warnings", lang, n=added["warnings"]))
+    st.markdown(f"**{t('import.data.next', lang)}**")
+    links = st.columns(3)
+    links[0].page_link("pages/map.py", label=t("import.data.next_map", lang), icon=":material/map:")
+    links[1].page_link(
+        "pages/gaps.py", label=t("import.data.next_gaps", lang), icon=":material/insights:"
+    )
+    links[2].caption(t("import.data.next_upload", lang))
+
+
+if uploaded is not None:
+    data = uploaded.getvalue()
+    file_key = hashlib.sha256(data).hexdigest()[:16]
+    added = st.session_state.get(ADDED)
+    if added is not None and added.get("file_key") == file_key and added.get("kind") == kind:
+        _show_added(added)
+    validation = None
+    if added is None or added.get("file_key") != file_key or added.get("kind") != kind:
+        st.session_state.pop(ADDED, None)
+        try:
+            names = cached.layer_names(data, uploaded.name)
+            layer = None
+            if len(names) > 1:
+                layer = st.selectbox(t("data.layer", lang), names, key="data.layer")
+            raw = cached.raw_layer(data, uploaded.name, layer)
+            mapping = _mapping_step(raw, file_key)
+            if mapping is not None:
+                validation = cached.validated_upload(
+                    data,
+                    file_name=uploaded.name,
+                    kind=kind,
+                    coordinate_system=system,
+                    layer=layer,
+                    park=park,
+                    mapping=mapping,
+                )
+        except ValidationError as error:
+            _show_file_error(error)
+            validation = None
 
     if validation is not None:
         st.subheader(t("data.report", lang, file=markdown_text(uploaded.name)))
@@ -133,13 +264,16 @@ if uploaded is not None:
                 source_name=uploaded.name,
                 coordinate_system=system,
             )
-            st.session_state[FLASH] = t(
-                "data.added",
-                lang,
-                count=len(validation.valid),
-                file=markdown_text(uploaded.name),
-                upload_id=upload_id,
-            )
+            # The mapping that read the file is kept for the park's next file of this layout.
+            cached.mapping_store().save_layer_mapping(park.park_id, mapping)
+            st.session_state[ADDED] = {
+                "file_key": file_key,
+                "kind": kind,
+                "file": uploaded.name,
+                "count": len(validation.valid),
+                "warnings": warnings,
+                "upload_id": upload_id,
+            }
             st.rerun()
 
 st.divider()

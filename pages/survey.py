@@ -21,7 +21,6 @@ from retention.report.survey_tables import (
     reason_bars,
     suppressed_rows,
 )
-from retention.report.templates import survey_template_xlsx
 from retention.storage.waves import demo_survey_path, wave_report_xlsx
 from retention.survey.analysis import (
     AnalysisParameters,
@@ -154,7 +153,7 @@ source = st.radio(
 )
 st.download_button(
     t("import.survey.template", lang),
-    survey_template_xlsx(),
+    cached.survey_template(),
     file_name="parklife_survey_template.xlsx",
     key="survey.template",
     help=t("import.survey.template_help", lang),
@@ -186,7 +185,7 @@ st.caption(t("survey.mapping_help", lang))
 st.caption(
     t("import.survey.layout", lang, layout=t(f"import.layout.{raw.layout.name}", lang))
 )
-mappings = cached_survey.mapping_store()
+mappings = cached.mapping_store()
 saved = mappings.load_survey_mapping(park.park_id, raw.headers)
 if saved is not None:
     st.info(t("survey.mapping_saved_found", lang))

@@ -46,6 +46,12 @@ def _data_page(lang: str = "en") -> AppTest:
     return at
 
 
+def _issues(at: AppTest):
+    """Return the validation report's table (the page also shows the mapping editors)."""
+    (table,) = [d for d in at.dataframe if not (d.key or "").startswith("data.")]
+    return table.value
+
+
 def _upload(at: AppTest, name: str, content: bytes, *, kind: str, system: str) -> AppTest:
     at.selectbox(key="data.kind").set_value(kind)
     at.radio(key="data.crs").set_value(system)
@@ -60,7 +66,7 @@ def test_upload_validate_add_and_remove(data_dir: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[t("data.valid_rows", "en")] == "2"
     assert metrics[t("data.rejected_rows", "en")] == "1"
-    issues = at.dataframe[0].value  # the only table on the page
+    issues = _issues(at)
     rejected = issues[issues[t("data.col.severity", "en")] == "error"]
     assert rejected[t("data.col.row", "en")].tolist() == [3]
     assert rejected[t("data.col.column", "en")].tolist() == ["类别"]
@@ -120,7 +126,7 @@ def test_rows_reusing_an_id_from_the_demo_or_an_earlier_upload_are_rejected(
     clash = AMENITIES_CSV.replace(b"U2,", f"{demo_id},".encode())
     at = _upload(_data_page(), "clash.csv", clash, kind="amenities", system="wgs84")
     assert not at.exception, [e.value for e in at.exception]
-    issues = at.dataframe[0].value
+    issues = _issues(at)
     rejected = issues[issues[t("data.col.severity", "en")] == "error"]
     assert rejected[t("data.col.row", "en")].tolist() == [2, 3]
     assert "already in the park" in rejected[t("data.col.message", "en")].iloc[0]
@@ -130,3 +136,61 @@ def test_rows_reusing_an_id_from_the_demo_or_an_earlier_upload_are_rejected(
     again = _upload(_data_page(), "again.csv", AMENITIES_CSV, kind="amenities", system="wgs84")
     valid = {m.label: m.value for m in again.metric}[t("data.valid_rows", "en")]
     assert valid == "1"
+
+
+# A park office's amenity sheet: Chinese headers and categories, 开门/关门, no id column.
+CHINESE_AMENITIES_CSV = (
+    "名称,类型,开门,关门,经度,纬度\n"
+    "测试篮球场,篮球场,6:00,22:00,113.2356,27.9184\n"
+    "测试食堂,食堂,06:30,20:30,113.2400,27.9200\n"
+    "测试超市,超市,7:00,23:00,113.2380,27.9190\n"
+).encode("gbk")
+
+
+@pytest.mark.slow
+def test_chinese_file_imports_fully_and_add_shows_what_was_added_not_a_new_report(
+    data_dir: Path,
+) -> None:
+    at = _upload(
+        _data_page("zh"), "设施.csv", CHINESE_AMENITIES_CSV, kind="amenities", system="wgs84"
+    )
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[t("data.valid_rows", "zh")] == "3"
+    assert metrics[t("data.rejected_rows", "zh")] == "0"
+    labels = [b.label for b in at.get("download_button")]
+    assert t("import.data.template", "zh", layer=t("common.layer.amenities", "zh")) in labels
+
+    at.button(key="data.add").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (record,) = UploadStore(data_dir).list_uploads("jinshan")
+    added = t(
+        "import.data.added",
+        "zh",
+        count=3,
+        layer=t("common.layer.amenities", "zh"),
+        file="设施.csv",
+        upload_id=record.upload_id,
+    )
+    assert added in [s.value for s in at.success]
+    # The same file is not validated again: no report, no second "add" button.
+    assert not at.metric
+    assert not [b for b in at.button if b.key == "data.add"]
+    assert t("import.data.next", "zh") in " ".join(m.value for m in at.markdown)
+    park = load_park("jinshan", data_dir=data_dir)
+    amenities = park.layers[LayerKind.AMENITIES]
+    added_rows = amenities[amenities["name"].str.startswith("测试")]
+    assert sorted(added_rows["category"]) == ["canteen", "grocery", "sports_court"]
+    # The mapping that read the file is saved for the park's next file with these headers.
+    assert (data_dir / "jinshan" / "layer_mappings.json").exists()
+
+
+@pytest.mark.slow
+def test_missing_required_columns_are_all_named_in_chinese(data_dir: Path) -> None:
+    residences = "名称,经度,纬度\n一号宿舍,113.2356,27.9184\n".encode()
+    at = _upload(_data_page("zh"), "宿舍.csv", residences, kind="residences", system="wgs84")
+    assert not at.exception
+    fields = "、".join(t(f"import.field.{f}", "zh") for f in ("kind", "beds", "residents"))
+    assert [e.value for e in at.error] == [
+        t("import.data.missing_columns", "zh", n=3, fields=fields)
+    ]

@@ -12,14 +12,18 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
+from retention.data.columns import LayerColumnMapping, choice_table
 from retention.data.crs import CoordinateSystem
-from retention.data.io import list_layers, read_layer
+from retention.data.io import RawLayer, list_layers, read_layer
 from retention.data.layers import LayerKind
 from retention.data.validate import LayerValidation, validate_layer
 from retention.i18n import t
 from retention.report.summary import ParkSummary, summarise_park
+from retention.report.templates import layer_template_xlsx, survey_template_xlsx
+from retention.storage.mappings import MappingStore
 from retention.storage.park import ParkData, list_parks, load_park, park_data_version, park_outline
 from retention.storage.uploads import UploadStore
 from ui import state
@@ -80,6 +84,25 @@ def layer_names(data: bytes, file_name: str) -> list[str]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
+def raw_layer(data: bytes, file_name: str, layer: str | None) -> RawLayer:
+    """Return an uploaded file's rows as read (``retention.data.io.read_layer``), cached."""
+    return read_layer(data, file_name=file_name, layer=layer)
+
+
+def layer_headers(raw: RawLayer) -> list[str]:
+    """Return the attribute headers of a read file (its geometry column left out)."""
+    return [str(c) for c in raw.frame.columns if c != raw.frame.geometry.name]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def choice_values(
+    data: bytes, file_name: str, layer: str | None, mapping: LayerColumnMapping
+) -> pd.DataFrame:
+    """Return the file's choice-field values with counts and codes (``choice_table``)."""
+    return choice_table(raw_layer(data, file_name, layer).frame, mapping)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def _validated_upload(
     data: bytes,
     file_name: str,
@@ -88,10 +111,11 @@ def _validated_upload(
     layer: str | None,
     park_id: str,
     data_version: str,
+    mapping: LayerColumnMapping | None,
     _boundary: gpd.GeoDataFrame | None,
     _existing_keys: frozenset[tuple[str, ...]],
 ) -> LayerValidation:
-    raw = read_layer(data, file_name=file_name, layer=layer)
+    raw = raw_layer(data, file_name, layer)
     return validate_layer(
         raw.frame,
         kind,
@@ -99,6 +123,7 @@ def _validated_upload(
         coordinate_system=coordinate_system,
         park_boundary=_boundary,
         existing_keys=_existing_keys,
+        mapping=mapping,
     )
 
 
@@ -110,8 +135,11 @@ def validated_upload(
     coordinate_system: CoordinateSystem | str,
     layer: str | None,
     park: ParkData,
+    mapping: LayerColumnMapping | None = None,
 ) -> LayerValidation:
     """Read an uploaded file and validate it as a layer of ``park``, cached on the file's bytes.
+
+    ``mapping`` is the user's column mapping and value map (``None``: suggested from headers).
 
     Rows farther than the validator's tolerance from the park are rejected; the park's extent is
     its park-level zones, else its district boundary, else no check. Rows whose id is already in
@@ -131,6 +159,7 @@ def validated_upload(
         layer,
         park.park_id,
         park.data_version,
+        mapping,
         _park_extent(park),
         park.layer_keys(kind),
     )
@@ -143,6 +172,23 @@ def _park_extent(park: ParkData) -> gpd.GeoDataFrame | None:
     if park.boundary is not None and not park.boundary.empty:
         return park.boundary[["geometry"]]
     return None
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def layer_template(kind: str) -> bytes:
+    """Return the XLSX template of a layer kind (``retention.report.templates``)."""
+    return layer_template_xlsx(kind)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def survey_template() -> bytes:
+    """Return the XLSX survey template (``retention.report.templates``)."""
+    return survey_template_xlsx()
+
+
+def mapping_store() -> MappingStore:
+    """Return the store of the parks' saved column and value mappings."""
+    return MappingStore(state.data_dir())
 
 
 def upload_store() -> UploadStore:

@@ -21,7 +21,6 @@ import streamlit as st
 
 from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError
-from retention.storage.mappings import MappingStore
 from retention.storage.park import ParkData
 from retention.storage.waves import (
     CurrentSurvey,
@@ -133,11 +132,6 @@ def answers(
 ) -> pd.DataFrame:
     """Return the value-mapping table of the file (``retention.survey.coding.answer_table``)."""
     return _answers(digest(data), file_name, mapping, saved, data).copy()
-
-
-def mapping_store() -> MappingStore:
-    """Return the store of the parks' saved column and value mappings."""
-    return MappingStore(state.data_dir())
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

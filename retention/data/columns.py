@@ -412,3 +412,72 @@ def normalise_hours(text: str) -> str:
     if stripped.replace(" ", "") in {t.replace(" ", "") for t in ALL_DAY_TEXTS}:
         return "24/7"
     return stripped.replace("至", "-").replace("到", "-")
+
+
+CHOICE_TABLE_COLUMNS = ("field", "value", "count", "code", "source")
+
+
+def choice_table(frame: Any, mapping: LayerColumnMapping) -> Any:
+    """List every distinct value of the mapped choice fields with its count and code.
+
+    Parameters
+    ----------
+    frame
+        The file's rows (``RawLayer.frame``).
+    mapping
+        Column targets and the value map saved so far.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``CHOICE_TABLE_COLUMNS``: ``source`` is ``saved`` (the mapping's value map), ``code``
+        (already a code), ``synonym`` (a Chinese or OSM word) or ``unknown`` (``code`` empty: the
+        row will be rejected until the user picks one).
+    """
+    import pandas as pd
+
+    spec = LAYER_SPECS[LayerKind(mapping.kind)]
+    records = []
+    for field_spec in spec.fields:
+        header = mapping.header_for(field_spec.name)
+        if not field_spec.choices or header is None or header not in frame.columns:
+            continue
+        saved = mapping.value_map(field_spec.name)
+        texts = [str(v).strip() for v in frame[header].tolist() if v is not None and str(v).strip()]
+        texts = [t for t in texts if t.lower() != "nan"]
+        for text, count in pd.Series(texts, dtype="object").value_counts(sort=True).items():
+            key = re.sub(r"[\s\-]+", "_", str(text).casefold())
+            if text in saved:
+                code, source = saved[text], "saved"
+            elif key in field_spec.choices:
+                code, source = key, "code"
+            else:
+                found = choice_code(field_spec.name, str(text), field_spec.choices, values={})
+                code, source = (found, "synonym") if found else ("", "unknown")
+            records.append((field_spec.name, str(text), int(count), code, source))
+    return pd.DataFrame(records, columns=list(CHOICE_TABLE_COLUMNS))
+
+
+def values_from_choice_table(table: Any, kind: LayerKind | str) -> tuple[tuple[str, str, str], ...]:
+    """Return the value-map triples of an (edited) choice table; codes are checked.
+
+    Raises
+    ------
+    ValidationError
+        A code the field does not accept, naming the value, the code and the codes allowed.
+    """
+    spec = LAYER_SPECS[LayerKind(kind)]
+    out = []
+    for row in table.itertuples(index=False):
+        code = "" if row.code is None or str(row.code) == "nan" else str(row.code).strip()
+        if not code:
+            continue
+        choices = spec.field(str(row.field)).choices
+        if code not in choices:
+            raise ValidationError(
+                f"code {code!r} for value {row.value!r} is not allowed in {row.field}; expected "
+                f"one of {', '.join(choices)}",
+                column=str(row.field),
+            )
+        out.append((str(row.field), str(row.value), code))
+    return tuple(sorted(out))
