@@ -114,8 +114,8 @@ def test_a_public_module_without_command_is_refused(tmp_path: Path, monkeypatch)
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_command_has_help_texts_in_both_languages(lang: str) -> None:
     for command in discover_commands():
-        assert t(f"cli.{command.name}.help", lang)
-        assert t(f"cli.{command.name}.description", lang)
+        assert t(command.help_key, lang)
+        assert t(command.description_key, lang)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -95,20 +95,35 @@ class Command:
     Parameters
     ----------
     name
-        What the user types (``"parks"``). Its texts are the catalogue entries
-        ``cli.<name>.help`` (one line for the command list) and ``cli.<name>.description``.
+        What the user types (``"parks"``).
     configure
         Adds the sub-command's arguments to its parser, with help texts in the given language.
     run
         Does the work; returns an :class:`ExitCode` (or raises :class:`CliError`).
     order
         Position in the command list of ``parklife --help`` (lower first, then by name).
+    texts
+        Catalogue namespace of the command's texts: ``<texts>.<name>.help`` (one line for the
+        command list) and ``<texts>.<name>.description``. A sub-command added later keeps its
+        texts in its own file (``locales/cli_users.json`` with ``texts="cli_users"``), so that
+        parallel work never edits the same catalogue.
     """
 
     name: str
     configure: Configure
     run: Run
     order: int = 100
+    texts: str = "cli"
+
+    @property
+    def help_key(self) -> str:
+        """Catalogue key of the one-line help."""
+        return f"{self.texts}.{self.name}.help"
+
+    @property
+    def description_key(self) -> str:
+        """Catalogue key of the description shown by ``parklife <name> --help``."""
+        return f"{self.texts}.{self.name}.description"
 
 
 def discover_commands(package: str = "retention.cli") -> list[Command]:

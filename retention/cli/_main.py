@@ -198,8 +198,8 @@ def build_parser(
     for command in commands:
         sub = subparsers.add_parser(
             command.name,
-            help=t(f"cli.{command.name}.help", lang),
-            description=t(f"cli.{command.name}.description", lang),
+            help=t(command.help_key, lang),
+            description=t(command.description_key, lang),
             epilog=_exit_codes_epilog(lang),
             parents=[cast(_Parser, common)],  # typeshed wants the sub-parser class; any works
             lang=lang,
