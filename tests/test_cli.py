@@ -462,3 +462,32 @@ def test_console_script_points_at_main() -> None:
     assert (module, attribute) == ("retention.cli", "main")
     assert project["build-system"]["build-backend"] == "setuptools.build_meta"
     assert "locales/*.json" in project["tool"]["setuptools"]["package-data"]["retention"]
+
+
+def test_validate_uses_the_column_mapping_saved_on_the_data_page(
+    tmp_path: Path, data_dir: Path, demo_amenity: tuple[float, float]
+) -> None:
+    from retention.data.columns import LayerColumnMapping
+    from retention.storage.mappings import MappingStore
+
+    lon, lat = demo_amenity
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        "id,name,what,capacity,opening_hours,lon,lat\n"
+        f"m1,篮球场A,sports_court,2,06:00-22:00,{lon},{lat}\n",
+        encoding="utf-8",
+    )
+    args = ("validate", str(path), "--kind", "amenities", "--crs", "gcj02", "--park", "jinshan",
+            "--data-dir", str(data_dir))  # fmt: skip
+    code, _, err = run(*args)
+    assert code == ExitCode.INPUT  # "what" is no known name for the category column
+    assert "category" in err
+    headers = ("id", "name", "what", "capacity", "opening_hours", "lon", "lat")
+    targets = ("id", "name", "category", "capacity", "opening_hours", "longitude", "latitude")
+    MappingStore(data_dir).save_layer_mapping(
+        "jinshan", LayerColumnMapping("amenities", headers, targets)
+    )
+    code, out, err = run(*args)
+    assert code == ExitCode.OK, err
+    assert t("cli.validate.saved_mapping", "en") in err
+    assert "1 valid rows, 0 rejected" in out

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from retention.data.columns import LayerColumnMapping
     from retention.data.crs import CoordinateSystem
     from retention.data.layers import LayerKind
     from retention.data.validate import LayerValidation
@@ -51,6 +52,22 @@ def _park_extent(park: ParkData) -> gpd.GeoDataFrame | None:
     if park.boundary is not None and not park.boundary.empty:
         return park.boundary[["geometry"]]
     return None
+
+
+def _saved_mapping(
+    park: ParkData, kind: LayerKind, frame: gpd.GeoDataFrame, context: Context
+) -> LayerColumnMapping | None:
+    """Return the column mapping saved on the Data page for this file layout, if any.
+
+    ``None`` lets the validator suggest one from the headers, as the Data page does.
+    """
+    from retention.storage.mappings import MappingStore
+
+    headers = [str(column) for column in frame.columns if column != frame.geometry.name]
+    saved = MappingStore(context.data_dir).load_layer_mapping(park.park_id, kind.value, headers)
+    if saved is not None:
+        context.note(t("cli.validate.saved_mapping", context.lang))
+    return saved
 
 
 def _park_or_new(park_id: str, context: Context, *, allow_new: bool) -> ParkData | None:
@@ -100,6 +117,7 @@ def check_file(
             coordinate_system=system,
             park_boundary=None if park is None else _park_extent(park),
             existing_keys=() if park is None else park.layer_keys(kind),
+            mapping=None if park is None else _saved_mapping(park, kind, raw.frame, context),
         )
     except ValidationError as error:
         raise CliError(
