@@ -31,6 +31,7 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
+from retention.data.limits import check_csv_rows, check_upload_size, check_xlsx
 from retention.errors import FileFormatError, ValidationError
 from retention.safe_cells import csv_bytes, xlsx_bytes
 from retention.survey.answers import ValueMap
@@ -66,7 +67,6 @@ PERSONAL_HEADER_PATTERN = re.compile(
 IP address, phone, ID card, name, WeChat account or nickname, e-mail. English "name" alone is not
 matched: "enterprise name" is an answer the survey needs.
 """
-MAX_FILE_BYTES = 50 * 1024 * 1024  # a 50 MB survey is ~200k responses; larger is a mistake
 
 
 @dataclass(frozen=True)
@@ -339,11 +339,8 @@ def read_survey_file(data: bytes, *, file_name: str) -> RawSurvey:
     """
     if not data or not data.strip():
         raise FileFormatError("file is empty; expected a survey export", file=file_name)
-    if len(data) > MAX_FILE_BYTES:
-        raise FileFormatError(
-            f"file is {len(data) / 1e6:.0f} MB; expected at most {MAX_FILE_BYTES // 10**6} MB",
-            file=file_name,
-        )
+    # Size, and below XLSX extents / CSV rows, are checked before anything is parsed.
+    check_upload_size(data, file_name=file_name)
     if data.startswith(_OLE_MAGIC):
         raise FileFormatError(
             "old Excel .xls workbook; expected .xlsx or CSV — open it in Excel/WPS and save as "
@@ -351,6 +348,7 @@ def read_survey_file(data: bytes, *, file_name: str) -> RawSurvey:
             file=file_name,
         )
     if data.startswith(_ZIP_MAGIC):
+        check_xlsx(data, file_name=file_name)
         rows, encoding = _xlsx_rows(data, file_name=file_name), "xlsx"
         lines = None
     else:
@@ -361,6 +359,7 @@ def read_survey_file(data: bytes, *, file_name: str) -> RawSurvey:
                 "expected a text CSV (UTF-16 files must be re-saved as UTF-8)",
                 file=file_name,
             )
+        check_csv_rows(data, file_name=file_name)
         text, encoding = decode_text(data, file_name=file_name)
         rows, csv_lines = _csv_rows(text, file_name=file_name)
         lines = csv_lines
