@@ -13,11 +13,29 @@ import streamlit as st
 
 from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from retention.report.maps import TileSource
+from retention.scenario.records import ScenarioStore
 from ui import cached, state
 
 
 def _park_name(park_id: str, lang: str) -> str:
     return cached.park(park_id).name(lang) or park_id
+
+
+def _scenario_choice(park_id: str, lang: str) -> None:
+    """The saved scenario the pages show instead of the baseline (``""``: the baseline)."""
+    records = {r.scenario_id: r.name for r in ScenarioStore(state.data_dir()).list(park_id)}
+    if state.scenario_id() not in records:
+        state.set_scenario_id("")
+    state.bind_widget(state.WIDGET_SCENARIO, state.SCENARIO)
+    st.selectbox(
+        t("scenario.sidebar.scenario", lang),
+        ["", *records],
+        key=state.WIDGET_SCENARIO,
+        on_change=state.copy_widget,
+        args=(state.WIDGET_SCENARIO, state.SCENARIO),
+        format_func=lambda sid: records.get(sid, "") or t("scenario.sidebar.baseline", lang),
+        help=t("scenario.sidebar.scenario_help", lang),
+    )
 
 
 NAVIGATION_KEY = "app_nav"
@@ -63,6 +81,7 @@ def render_sidebar(pages: Sequence[st.Page]) -> None:
                     color="orange",
                 )
             st.caption(t("common.sidebar.data_version", lang, version=park.data_version[:12]))
+            _scenario_choice(park.park_id, lang)
         state.bind_widget(state.WIDGET_LANG, state.LANG)
         st.radio(
             t("common.sidebar.language", lang),

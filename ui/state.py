@@ -24,6 +24,15 @@ PARK = "app.park"
 TILES = "app.tiles"
 """Map background tile source, a ``TileSource`` value; also the sidebar tile widget's key."""
 
+SCENARIO = "app.scenario"
+"""Saved scenario id shown by the pages instead of the baseline (``""``: the baseline); also the
+sidebar scenario selector's key."""
+SCENARIO_DRAFT = "scenario.draft"
+"""This session's working scenario on the Scenario page, as scenario JSON text (small, and each
+session has its own: two planners editing scenarios never see each other's drafts)."""
+SCENARIO_EDITING = "scenario.editing"
+"""Id of the saved scenario the draft was opened from (``""``: a new one)."""
+
 LEGACY_RERUN_DONE = "app.legacy_rerun_done"
 """Set once this session has rerun out of Streamlit's legacy pages-folder mode (``ui.entry``)."""
 
@@ -33,6 +42,8 @@ WIDGET_PARK = "sidebar.park"
 """Key of the sidebar's park selector (bound to ``PARK``)."""
 WIDGET_TILES = "sidebar.tiles"
 """Key of the sidebar's map background selector (bound to ``TILES``)."""
+WIDGET_SCENARIO = "sidebar.scenario"
+"""Key of the sidebar's scenario selector (bound to ``SCENARIO``)."""
 
 DEFAULT_TILES = TileSource.OSM
 """OSM tiles by default; without internet they fail quietly and every layer still shows."""
@@ -85,6 +96,32 @@ def tiles() -> TileSource:
 def set_tiles(value: TileSource | str) -> None:
     """Choose the background tile source (``"osm"``, ``"amap"`` or ``"none"``)."""
     st.session_state[TILES] = TileSource(value).value
+
+
+def scenario_id() -> str:
+    """Return the saved scenario the pages show (``""``: the baseline)."""
+    return str(st.session_state.get(SCENARIO, ""))
+
+
+def set_scenario_id(value: str) -> None:
+    """Show a saved scenario on the pages (``""``: the baseline)."""
+    st.session_state[SCENARIO] = value
+
+
+def scenario_draft() -> str | None:
+    """Return this session's working scenario as JSON text, or ``None`` before one is started."""
+    return st.session_state.get(SCENARIO_DRAFT)
+
+
+def set_scenario_draft(text: str, *, editing: str = "") -> None:
+    """Keep ``text`` (scenario JSON) as this session's working scenario."""
+    st.session_state[SCENARIO_DRAFT] = text
+    st.session_state[SCENARIO_EDITING] = editing
+
+
+def scenario_editing() -> str:
+    """Return the id of the saved scenario the draft came from (``""``: new)."""
+    return str(st.session_state.get(SCENARIO_EDITING, ""))
 
 
 def bind_widget(widget_key: str, state_key: str) -> None:

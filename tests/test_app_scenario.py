@@ -1,0 +1,135 @@
+"""AppTests of the Scenario page: it runs in both languages, a shuttle and an amenity change the
+KPI table, bad input gives a specific error, save/reload works, and sessions stay isolated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from retention.escaping import markdown_text
+from retention.i18n import t
+from retention.scenario.records import ScenarioStore
+from ui import state
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+PAGE = "pages/scenario.py"
+TIMEOUT_SECONDS = 300  # cold run: demo park, travel times, survey import and the model fit
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "data"
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(directory))
+    return directory
+
+
+def _page(lang: str = "en") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.session_state[state.LANG] = lang
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _draft(at: AppTest) -> dict:
+    return json.loads(at.session_state[state.SCENARIO_DRAFT])
+
+
+def _kpis(at: AppTest):
+    kpi = t("scenario.col.kpi", "en")
+    (table,) = [frame.value for frame in at.dataframe if kpi in frame.value.columns]
+    return table
+
+
+def _submit(at: AppTest, label_key: str, lang: str = "en") -> AppTest:
+    for button in at.button:
+        if button.label == t(label_key, lang):
+            button.click()
+            return at.run()
+    raise AssertionError(f"no button {label_key}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_scenario_page_runs_in_both_languages(lang: str) -> None:
+    at = _page(lang)
+    assert at.title[0].value == t("scenario.title", lang)
+    assert t("common.synthetic_notice", lang) in [w.value for w in at.warning]
+    assert t("scenario.caution", lang) in [w.value for w in at.warning]
+    assert t("scenario.empty", lang) in [i.value for i in at.info]
+
+
+@pytest.mark.slow
+def test_adding_a_clinic_fills_the_kpi_table_and_saving_keeps_it() -> None:
+    at = _page()
+    at.selectbox(key="scenario.amenity.category").set_value("clinic")
+    at.text_input(key="scenario.amenity.name").set_value("Night clinic")
+    at.number_input(key="scenario.amenity.capacity").set_value(200.0)
+    at.number_input(key="scenario.amenity.annual").set_value(300_000.0)
+    _submit(at, "scenario.amenity.add")
+    assert not at.exception, [e.value for e in at.exception]
+    draft = _draft(at)
+    assert [m["op"] for m in draft["modifications"]] == ["add_amenity"]
+    table = _kpis(at)
+    names = table[t("scenario.col.kpi", "en")].tolist()
+    assert t("scenario.kpi.annual_cost_cny", "en") in names
+    cost_row = table[table[t("scenario.col.kpi", "en")] == t("scenario.kpi.annual_cost_cny", "en")]
+    assert cost_row[draft["name"]].iloc[0] == "300,000"
+    at.text_input(key="scenario.author").set_value("Planner Wang")
+    at.run()
+    _submit(at, "scenario.save")
+    assert not at.exception, [e.value for e in at.exception]
+    records = ScenarioStore(state.data_dir()).list("jinshan")
+    assert len(records) == 1 and records[0].author == "Planner Wang"
+    assert records[0].scenario.modifications[0].name == "Night clinic"
+
+
+@pytest.mark.slow
+def test_a_route_with_one_stop_is_refused_and_the_draft_unchanged() -> None:
+    at = _page()
+    stops = at.multiselect(key="scenario.route.stops")
+    stops.select(stops.options[0])
+    _submit(at, "scenario.route.add")
+    errors = [e.value for e in at.error]
+    expected = markdown_text("route has 1 stop(s); expected at least 2")
+    assert any(expected in e for e in errors), errors
+    assert _draft(at)["modifications"] == []
+
+
+@pytest.mark.slow
+def test_two_sessions_edit_their_own_scenarios() -> None:
+    first, second = _page(), _page()
+    first.selectbox(key="scenario.amenity.category").set_value("gym")
+    _submit(first, "scenario.amenity.add")
+    second.selectbox(key="scenario.amenity.category").set_value("canteen")
+    _submit(second, "scenario.amenity.add")
+    assert [m["category"] for m in _draft(first)["modifications"]] == ["gym"]
+    assert [m["category"] for m in _draft(second)["modifications"]] == ["canteen"]
+    # The baseline both compare with is the same, unmodified park.
+    base_first = _kpis(first)[t("scenario.col.baseline", "en")]
+    base_second = _kpis(second)[t("scenario.col.baseline", "en")]
+    assert base_first.tolist()[:10] == base_second.tolist()[:10]
+
+
+@pytest.mark.slow
+def test_an_evening_shuttle_shows_its_operations_and_people_reached() -> None:
+    at = _page()
+    stops = at.multiselect(key="scenario.route.stops")
+    residence = next(o for o in stops.options if o.startswith(t("scenario.place.residence", "en")))
+    park = next(o for o in stops.options if "Lake Park" in o)
+    stops.select(residence).select(park)
+    at.number_input(key="scenario.headway").set_value(10.0)
+    _submit(at, "scenario.route.add")
+    assert not at.exception, [e.value for e in at.exception]
+    (route,) = _draft(at)["modifications"]
+    assert route["op"] == "add_route" and route["service"][0]["headway_minutes"] == 10.0
+    summaries = [m.value for m in at.markdown if "vehicle-hours" in m.value]
+    assert len(summaries) == 1, summaries
+    table = _kpis(at)
+    reached = table[table[t("scenario.col.kpi", "en")] == t("scenario.kpi.people_reached", "en")]
+    assert float(reached[_draft(at)["name"]].iloc[0].replace(",", "")) > 0

@@ -1,0 +1,278 @@
+"""Cached wrappers for the scenario lab: the baseline, scenario results, siting and packages.
+
+The baseline reuses the Gaps page's cached travel times and indicators. A scenario result is
+keyed on the park id and data version, the scenario's content (its JSON text), the saved
+parameters and the survey version; it is computed once and shared by every session showing the
+same scenario (``st.cache_resource`` with ``max_entries``: never mutate it). A scenario's park
+copy has a data version of its own, so the other pages' caches key it apart from the baseline.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from retention.access.network import StreetNetwork
+from retention.data.layers import LayerKind
+from retention.errors import ScenarioError
+from retention.escaping import markdown_text
+from retention.i18n import t
+from retention.model.intent import DEFAULT_MODEL_CATEGORIES
+from retention.park_parameters import ParkParameters
+from retention.scenario.budget import intervention_table
+from retention.scenario.evaluate import (
+    Evaluation,
+    EvaluationOptions,
+    RetentionBasis,
+    ScenarioResult,
+    evaluate_scenario,
+)
+from retention.scenario.layers import AppliedScenario, apply_scenario
+from retention.scenario.model import (
+    ParkContext,
+    Scenario,
+    park_context,
+    scenario_from_json,
+    scenario_to_json,
+)
+from retention.scenario.records import ScenarioRecord, ScenarioStore
+from retention.scenario.siting import candidate_sites, suggest_sites
+from retention.storage.park import ParkData
+from ui import cached_access, cached_model, cached_survey, state
+from ui.cached_parameters import current_parameters
+
+OPTIONS = EvaluationOptions()
+"""How the lab measures: walk or ride, weekday evening (the model's window)."""
+
+
+def store() -> ScenarioStore:
+    """The scenarios saved under the data directory."""
+    return ScenarioStore(state.data_dir())
+
+
+def saved(park: ParkData) -> list[ScenarioRecord]:
+    """The park's saved scenarios (read from disk on every call: small files)."""
+    return store().list(park.park_id)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _context(
+    park_id: str, data_version: str, windows: tuple[str, ...], _park: ParkData
+) -> ParkContext:
+    return park_context(_park.layers, window_keys=windows)
+
+
+def context(park: ParkData) -> ParkContext:
+    """What a scenario of the park may refer to (ids, residents, windows, area), cached."""
+    windows = tuple(w.key for w in current_parameters(park).time_windows)
+    return _context(park.park_id, park.data_version, windows, park)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _network(park_id: str, data_version: str, _park: ParkData) -> StreetNetwork | None:
+    from retention.access.network import network_from_roads
+
+    roads = _park.layers.get(LayerKind.ROADS)
+    return None if roads is None or roads.empty else network_from_roads(roads)
+
+
+def baseline(park: ParkData) -> Evaluation:
+    """The baseline as the lab measures it, from the Gaps page's cached travel times."""
+    travel = cached_access.travel_times(park)
+    indicators = cached_access.indicators(park, mode=OPTIONS.mode, window=OPTIONS.window)
+    return Evaluation(park=park, travel=travel, indicators=indicators, options=OPTIONS)
+
+
+def retention_basis(park: ParkData) -> RetentionBasis | None:
+    """The fitted intent model and its respondents, or ``None`` without a survey or a fit."""
+    if not cached_model.has_survey(park):
+        return None
+    inputs = cached_model.retention_inputs(park)
+    if inputs.model is None:
+        return None
+    return RetentionBasis(
+        model=inputs.model,
+        features=inputs.features,
+        headcounts=inputs.headcounts,
+        model_categories=tuple(c.value for c in DEFAULT_MODEL_CATEGORIES),
+    )
+
+
+def _survey_key(park: ParkData) -> str:
+    return cached_survey.survey_version(park) if cached_model.has_survey(park) else ""
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _result(
+    park_id: str,
+    data_version: str,
+    scenario_text: str,
+    parameters: ParkParameters,
+    survey_key: str,
+    _park: ParkData,
+) -> ScenarioResult:
+    scenario = scenario_from_json(scenario_text)
+    return evaluate_scenario(
+        baseline(_park),
+        scenario,
+        indicator_parameters=parameters.indicator_parameters(),
+        retention=retention_basis(_park),
+        shuttle=parameters.shuttle,
+        conversion=parameters.conversion,
+        cost=parameters.replacement_cost,
+        network=_network(park_id, data_version, _park),
+    )
+
+
+def result(park: ParkData, scenario_text: str) -> ScenarioResult:
+    """The scenario (JSON text) measured against the baseline, cached per content."""
+    return _result(
+        park.park_id,
+        park.data_version,
+        scenario_text,
+        current_parameters(park),
+        _survey_key(park),
+        park,
+    )
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _applied(
+    park_id: str, data_version: str, scenario_text: str, parameters: ParkParameters, _park: ParkData
+) -> AppliedScenario:
+    return apply_scenario(
+        _park,
+        scenario_from_json(scenario_text),
+        params=parameters.travel,
+        windows=parameters.time_windows,
+        shuttle=parameters.shuttle,
+        network=_network(park_id, data_version, _park),
+    )
+
+
+def shown_park(park: ParkData) -> ParkData:
+    """The park the pages show: the baseline, or the sidebar's saved scenario applied to it.
+
+    A scenario that no longer fits the park (an id it uses was removed by an upload) is reported
+    and the baseline is shown.
+    """
+    scenario_id = state.scenario_id()
+    if not scenario_id:
+        return park
+    try:
+        record = store().load(park.park_id, scenario_id)
+        text = _json(record.scenario)
+        scenario_from_json(text, context=context(park))
+    except ScenarioError as error:
+        st.error(t("scenario.shown_error", state.lang(), message=markdown_text(error)))
+        return park
+    return _applied(park.park_id, park.data_version, text, current_parameters(park), park).park
+
+
+def _json(scenario: Scenario) -> str:
+    return scenario_to_json(scenario)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _sites(
+    park_id: str,
+    data_version: str,
+    category: str,
+    threshold_minutes: float,
+    k: int,
+    demand: str,
+    capacity_people: float | None,
+    windows: tuple[str, ...],
+    _park: ParkData,
+) -> pd.DataFrame:
+    network = _network(park_id, data_version, _park)
+    if network is None:
+        return pd.DataFrame(columns=["candidate_id", "lon", "lat", "newly_covered"])
+    candidates: gpd.GeoDataFrame = candidate_sites(
+        network, _context(park_id, data_version, windows, _park)
+    )
+    return suggest_sites(
+        baseline(_park),
+        candidates,
+        category=category,
+        threshold_minutes=threshold_minutes,
+        k=k,
+        demand=demand,
+        capacity_people=capacity_people,
+    )
+
+
+def sites(
+    park: ParkData,
+    *,
+    category: str,
+    threshold_minutes: float,
+    k: int,
+    demand: str,
+    capacity_people: float | None,
+) -> pd.DataFrame:
+    """Suggested sites for a category (``retention.scenario.siting.suggest_sites``), cached."""
+    windows = tuple(w.key for w in current_parameters(park).time_windows)
+    return _sites(
+        park.park_id,
+        park.data_version,
+        category,
+        float(threshold_minutes),
+        int(k),
+        demand,
+        capacity_people,
+        windows,
+        park,
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _interventions(
+    park_id: str,
+    data_version: str,
+    scenario_text: str,
+    objective: str,
+    parameters: ParkParameters,
+    survey_key: str,
+    _park: ParkData,
+) -> pd.DataFrame:
+    scenario = scenario_from_json(scenario_text)
+    return intervention_table(
+        baseline(_park),
+        scenario.modifications,
+        context(_park),
+        objective=objective,
+        indicator_parameters=parameters.indicator_parameters(),
+        retention=retention_basis(_park),
+        shuttle=parameters.shuttle,
+        conversion=parameters.conversion,
+        cost=parameters.replacement_cost,
+    )
+
+
+def interventions(park: ParkData, scenario_text: str, objective: str) -> pd.DataFrame:
+    """Each modification of the scenario measured alone (cost and benefit), cached."""
+    return _interventions(
+        park.park_id,
+        park.data_version,
+        scenario_text,
+        objective,
+        current_parameters(park),
+        _survey_key(park),
+        park,
+    )
+
+
+__all__ = [
+    "OPTIONS",
+    "baseline",
+    "context",
+    "interventions",
+    "result",
+    "retention_basis",
+    "saved",
+    "shown_park",
+    "sites",
+    "store",
+]
