@@ -20,6 +20,7 @@ from retention.data.layers import LAYER_SPECS, LayerKind
 from retention.errors import MissingColumnsError, ValidationError
 from retention.escaping import markdown_text
 from retention.i18n import label, t
+from retention.report.issue_text import translated_issues
 from ui import cached, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
@@ -73,6 +74,8 @@ left.download_button(
 
 def _issues_table(issues: pd.DataFrame) -> pd.DataFrame:
     shown = issues[[c for c in ISSUE_COLUMNS if c in issues]].copy()
+    shown = translated_issues(shown, lang, columns=("message", "expected"))
+    shown["severity"] = [t(f"import.severity.{s}", lang) for s in shown["severity"]]
     return shown.rename(columns={c: t(f"data.col.{c}", lang) for c in ISSUE_COLUMNS})
 
 

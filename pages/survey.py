@@ -14,6 +14,7 @@ from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError
 from retention.escaping import markdown_text
 from retention.i18n import t
+from retention.report.issue_text import translated_issues
 from retention.report.survey_tables import (
     cohort_table,
     ipa_points,
@@ -289,6 +290,7 @@ issues = issues_frame(result.issues)
 if issues.empty:
     st.success(t("survey.no_issues", lang))
 else:
+    issues = translated_issues(issues, lang, columns=("expected",))
     st.dataframe(
         issues.rename(columns={c: t(f"survey.issue.{c}", lang) for c in issues.columns}),
         hide_index=True,

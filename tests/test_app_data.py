@@ -67,7 +67,7 @@ def test_upload_validate_add_and_remove(data_dir: Path) -> None:
     assert metrics[t("data.valid_rows", "en")] == "2"
     assert metrics[t("data.rejected_rows", "en")] == "1"
     issues = _issues(at)
-    rejected = issues[issues[t("data.col.severity", "en")] == "error"]
+    rejected = issues[issues[t("data.col.severity", "en")] == t("import.severity.error", "en")]
     assert rejected[t("data.col.row", "en")].tolist() == [3]
     assert rejected[t("data.col.column", "en")].tolist() == ["类别"]
     assert rejected[t("data.col.file", "en")].tolist() == ["amenities.csv"]
@@ -127,7 +127,7 @@ def test_rows_reusing_an_id_from_the_demo_or_an_earlier_upload_are_rejected(
     at = _upload(_data_page(), "clash.csv", clash, kind="amenities", system="wgs84")
     assert not at.exception, [e.value for e in at.exception]
     issues = _issues(at)
-    rejected = issues[issues[t("data.col.severity", "en")] == "error"]
+    rejected = issues[issues[t("data.col.severity", "en")] == t("import.severity.error", "en")]
     assert rejected[t("data.col.row", "en")].tolist() == [2, 3]
     assert "already in the park" in rejected[t("data.col.message", "en")].iloc[0]
     at.button(key="data.add").click().run()
@@ -194,3 +194,13 @@ def test_missing_required_columns_are_all_named_in_chinese(data_dir: Path) -> No
     assert [e.value for e in at.error] == [
         t("import.data.missing_columns", "zh", n=3, fields=fields)
     ]
+
+
+@pytest.mark.slow
+def test_the_chinese_interface_shows_chinese_validation_messages(data_dir: Path) -> None:
+    at = _upload(_data_page("zh"), "amenities.csv", AMENITIES_CSV, kind="amenities", system="wgs84")
+    assert not at.exception, [e.value for e in at.exception]
+    issues = _issues(at)
+    (message,) = issues[t("data.col.message", "zh")]
+    assert message.startswith("'karaoke' 不是允许的取值；应为 以下之一：")
+    assert issues[t("data.col.severity", "zh")].tolist() == [t("import.severity.error", "zh")]
