@@ -46,54 +46,36 @@ def _csv(rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode("gbk")
 
 
+def _issues_of(rows: list[list[str]], kind: LayerKind, **kwargs: object) -> pd.DataFrame:
+    raw = read_layer(_csv(rows), file_name="f.csv")
+    return validate_layer(
+        raw.frame, kind, source_name="f.csv", coordinate_system="wgs84", **kwargs
+    ).issues
+
+
 def _layer_issues() -> pd.DataFrame:
     from shapely.geometry import box
 
-    raw = read_layer(_csv(BAD_AMENITIES), file_name="设施.csv")
-    boundary = box(113.10, 27.80, 113.20, 27.90)
-    frames = [
-        validate_layer(
-            raw.frame,
-            LayerKind.AMENITIES,
-            source_name="设施.csv",
-            coordinate_system="wgs84",
-            park_boundary=boundary,
-            existing_keys={("A12",)},
-        ).issues
-    ]
     no_ids = [
         ["名称", "类型", "开门", "关门", "经度", "纬度"],
         ["馆", "图书馆", "9:00", "x", "113.15", "27.85"],
     ]
-    frames.append(
-        validate_layer(
-            read_layer(_csv(no_ids), file_name="n.csv").frame,
-            LayerKind.AMENITIES,
-            source_name="n.csv",
-            coordinate_system="wgs84",
-        ).issues
-    )
     roads = [["名称", "wkt"], ["路", "LINESTRING (113.15 27.85, 113.16 27.85)"], ["坏", "LINE"]]
-    frames.append(
-        validate_layer(
-            read_layer(_csv(roads), file_name="r.csv").frame,
-            LayerKind.ROADS,
-            source_name="r.csv",
-            coordinate_system="wgs84",
-        ).issues
-    )
     enterprises = [
         ["名称", "员工数", "月租金", "经度", "纬度"],
         ["厂", "1.5", "x", "113.15", "27.85"],
     ]
-    frames.append(
-        validate_layer(
-            read_layer(_csv(enterprises), file_name="e.csv").frame,
-            LayerKind.ENTERPRISES,
-            source_name="e.csv",
-            coordinate_system="wgs84",
-        ).issues
-    )
+    frames = [
+        _issues_of(
+            BAD_AMENITIES,
+            LayerKind.AMENITIES,
+            park_boundary=box(113.10, 27.80, 113.20, 27.90),
+            existing_keys={("A12",)},
+        ),
+        _issues_of(no_ids, LayerKind.AMENITIES),
+        _issues_of(roads, LayerKind.ROADS),
+        _issues_of(enterprises, LayerKind.ENTERPRISES),
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
