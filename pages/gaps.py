@@ -25,7 +25,7 @@ from retention.report.gap_tables import (
     zone_ranking,
 )
 from retention.report.maps import layers_bounds
-from ui import cached, cached_access, cached_survey, state
+from ui import cached, cached_access, cached_scenario, cached_survey, state
 from ui.cached_parameters import current_parameters
 from ui.cached_survey import GAP_WEIGHT_METHODS
 from ui.entry import require_app_navigation
@@ -56,6 +56,7 @@ if park is None:
     st.info(t("gaps.no_park", lang))
     st.stop()
 synthetic_notice(park)
+park = cached_scenario.shown_park(park)  # the sidebar's scenario, if one is chosen
 st.caption(t("gaps.caption", lang))
 
 # The park's saved parameters (Assumptions page): windows, decay, targets, living circles, k.

@@ -6,7 +6,7 @@ import streamlit as st
 
 from retention.i18n import t
 from retention.report.maps import TileSource
-from ui import cached, cached_maps, state
+from ui import cached, cached_maps, cached_scenario, state
 from ui.entry import require_app_navigation
 from ui.map_view import show_map_page
 from ui.notices import synthetic_notice
@@ -22,6 +22,7 @@ if park is None:
     st.stop()
 
 synthetic_notice(park)
+park = cached_scenario.shown_park(park)  # the sidebar's scenario, if one is chosen
 st.caption(t("map.caption", lang))
 if tiles is TileSource.AMAP:
     st.info(t("map.amap_note", lang), icon=":material/info:")

@@ -133,3 +133,27 @@ def test_an_evening_shuttle_shows_its_operations_and_people_reached() -> None:
     table = _kpis(at)
     reached = table[table[t("scenario.col.kpi", "en")] == t("scenario.kpi.people_reached", "en")]
     assert float(reached[_draft(at)["name"]].iloc[0].replace(",", "")) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", ["pages/gaps.py", "pages/map.py"])
+def test_gaps_and_map_show_the_scenario_chosen_in_the_sidebar(page: str) -> None:
+    from retention.scenario.model import AddAmenity, Scenario
+
+    record = ScenarioStore(state.data_dir()).save(
+        "jinshan",
+        Scenario("Lake clinic", (AddAmenity("X1", "Lake clinic", "clinic", 113.24, 27.92, 50.0),)),
+        author="test",
+    )
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.session_state[state.LANG] = "en"
+    at.run()
+    assert at.selectbox(key=state.WIDGET_SCENARIO).options[-1] == "Lake clinic"
+    at.selectbox(key=state.WIDGET_SCENARIO).set_value(record.scenario_id).run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = t("scenario.shown", "en", name="Lake clinic")
+    assert shown in [i.value for i in at.info]
+    at.session_state[state.SCENARIO] = ""  # back to the baseline
+    at.run()
+    assert shown not in [i.value for i in at.info]

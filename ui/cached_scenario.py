@@ -167,6 +167,7 @@ def shown_park(park: ParkData) -> ParkData:
     except ScenarioError as error:
         st.error(t("scenario.shown_error", state.lang(), message=markdown_text(error)))
         return park
+    st.info(t("scenario.shown", state.lang(), name=markdown_text(record.name)))
     return _applied(park.park_id, park.data_version, text, current_parameters(park), park).park
 
 
