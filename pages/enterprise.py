@@ -17,7 +17,6 @@ import streamlit as st
 from retention.data.layers import LayerKind
 from retention.escaping import markdown_text
 from retention.i18n import label, t
-from retention.model.peer_benchmark import BenchmarkParameters, peer_benchmark
 from retention.report.enterprise_tables import (
     calibration_points,
     enterprise_names,
@@ -150,13 +149,7 @@ def _benchmark_chart(table: pd.DataFrame, axis_key: str, chart_key: str) -> None
     st.plotly_chart(figure, key=chart_key)
 
 
-benchmark_parameters = BenchmarkParameters(privacy=privacy)
-access_table = peer_benchmark(
-    inputs.features, enterprise_id, inputs.access_columns, parameters=benchmark_parameters
-)
-sat_table = peer_benchmark(
-    inputs.features, enterprise_id, inputs.sat_columns, parameters=benchmark_parameters
-)
+access_table, sat_table = cached_model.peer_bands(park, inputs, enterprise_id)
 left, right = st.columns(2)
 with left:
     st.subheader(t("enterprise.access.title", lang))
@@ -187,9 +180,7 @@ if model is None:
     st.error(t("enterprise.model_error", lang, error=markdown_text(inputs.error)))
     st.stop()
 
-result = cached_model.enterprise(
-    park, inputs, enterprise_id, conversion=conversion, cost=cost, privacy=privacy
-)
+result = cached_model.enterprise(park, inputs, enterprise_id, conversion=conversion, cost=cost)
 if result.suppressed:
     st.info(t("enterprise.suppressed", lang, k=k))
 else:

@@ -125,7 +125,6 @@ weights_method = st.radio(
     key=WEIGHTS,
 )
 
-parameters = park_parameters.indicator_parameters(threshold_minutes=float(threshold), demand=demand)
 try:
     with st.spinner(t("gaps.computing", lang)):
         result = cached_access.travel_times(park)
@@ -134,7 +133,8 @@ try:
             park,
             mode=mode,
             window=window_key,
-            parameters=parameters,
+            threshold_minutes=float(threshold),
+            demand=demand,
             weights=None if gap_weights.weights is None else dict(gap_weights.weights),
         )
 except ValidationError as error:

@@ -45,6 +45,7 @@ from retention.access.standards import GB50180_2018, LivingCircleRequirement, Li
 from retention.data.layers import CAPACITY_UNITS, AmenityCategory
 from retention.errors import ParameterError
 from retention.i18n import label, t
+from retention.model.intent import ACCESS_WINDOW
 from retention.model.leavers import ConversionParameters, ReplacementCost
 from retention.scenario.shuttle import SHUTTLE_RANGES, SHUTTLE_SOURCES, ShuttleParameters
 from retention.storage.files import atomic_write_bytes
@@ -64,7 +65,7 @@ PARAMETERS_FILE = "parameters.toml"
 DEFAULT_VERSION = "default"
 """Version of a park without a parameters file (a cache key, like a file's hash)."""
 
-REQUIRED_WINDOW_KEYS: tuple[str, ...] = ("weekday_evening",)
+REQUIRED_WINDOW_KEYS: tuple[str, ...] = (ACCESS_WINDOW,)
 """Windows every park must keep: the retention model's access terms are named for this window
 (``retention.model.intent``: ``walk_weekday_evening_minutes_<category>``)."""
 

@@ -20,11 +20,12 @@ from retention.park_parameters import (
     park_parameters_path,
     park_parameters_to_toml,
 )
+from retention.pipeline import stages as pipeline_stages
 from retention.storage.park import load_park
 from retention.storage.waves import SurveyStore, load_current_survey
 from retention.survey.privacy import PrivacyParameters, load_or_create_salt
 from tests.markdown_shown import shown
-from ui import cached_model, state
+from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -228,13 +229,13 @@ def test_a_new_walking_speed_refits_the_enterprise_figures(
     monkeypatch: pytest.MonkeyPatch, engine_calls: list[str]
 ) -> None:
     fits: list[tuple[str, object]] = []
-    compute = cached_model.enterprise_retention
+    compute = pipeline_stages.enterprise_retention
 
     def counted(model, features, enterprise_id, *args, **kwargs):
         fits.append((str(enterprise_id), model))
         return compute(model, features, enterprise_id, *args, **kwargs)
 
-    monkeypatch.setattr(cached_model, "enterprise_retention", counted)
+    monkeypatch.setattr(pipeline_stages, "enterprise_retention", counted)
     at = _page()
     at.switch_page("pages/enterprise.py").run()
     assert not at.exception, [e.value for e in at.exception]

@@ -1,9 +1,10 @@
-"""Cached wrappers around ``retention.*`` for the pages.
+"""Cached wrappers around ``retention.*`` for the pages, and the park's run key.
 
-Keys are ids, ``data_version`` strings and frozen parameter objects, never GeoDataFrames
-(arguments starting with ``_`` are not hashed by Streamlit; each such wrapper is keyed by the
-park id and data version passed next to it). Cached objects are shared by every session: callers
-must never mutate them (copy first).
+Keys are run keys (``retention.pipeline.RunKey``, narrowed to the stage a wrapper computes), ids,
+version strings and frozen parameter objects, never GeoDataFrames (arguments starting with ``_``
+are not hashed by Streamlit; each such wrapper is keyed by the run key or the park id and data
+version passed next to it). Cached objects are shared by every session: callers must never
+mutate them (copy first).
 """
 
 from __future__ import annotations
@@ -21,17 +22,20 @@ from retention.data.io import RawLayer, list_layers, read_layer
 from retention.data.layers import LayerKind
 from retention.data.validate import LayerValidation, validate_layer
 from retention.i18n import t
+from retention.pipeline import RunKey, park_extent, park_inputs, park_key
+from retention.pipeline import run_key as pipeline_run_key
 from retention.report.summary import ParkSummary, summarise_park
 from retention.report.templates import layer_template_xlsx, survey_template_xlsx
 from retention.storage.mappings import MappingStore
-from retention.storage.park import ParkData, list_parks, load_park, park_data_version, park_outline
+from retention.storage.park import ParkData, list_parks
 from retention.storage.uploads import UploadStore
 from ui import state
+from ui.cached_parameters import current_parameters
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _park(park_id: str, data_dir: str, data_version: str) -> ParkData:
-    return load_park(park_id, data_dir=Path(data_dir))
+def _park(key: RunKey, data_dir: str) -> ParkData:
+    return park_inputs(key, data_dir=Path(data_dir))
 
 
 def park(park_id: str) -> ParkData:
@@ -52,7 +56,21 @@ def park(park_id: str) -> ParkData:
         Shared and read-only: never mutate its layers.
     """
     data_dir = state.data_dir()
-    return _park(park_id, str(data_dir), park_data_version(park_id, data_dir=data_dir))
+    return _park(park_key(park_id, data_dir=data_dir), str(data_dir))
+
+
+def run_key(park: ParkData) -> RunKey:
+    """Return the park's run key: its data version, saved parameters and current survey version.
+
+    Recomputed on every call (cheap: a few small files are read or hashed), so a parameter saved
+    or a wave stored by any session changes the key of every session's next rerun.
+    """
+    return pipeline_run_key(
+        park.park_id,
+        data_dir=state.data_dir(),
+        parameters=current_parameters(park),
+        data_version=park.data_version,
+    )
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -160,18 +178,9 @@ def validated_upload(
         park.park_id,
         park.data_version,
         mapping,
-        _park_extent(park),
+        park_extent(park),
         park.layer_keys(kind),
     )
-
-
-def _park_extent(park: ParkData) -> gpd.GeoDataFrame | None:
-    outline = park_outline(park)
-    if outline is not None:
-        return outline[["geometry"]]
-    if park.boundary is not None and not park.boundary.empty:
-        return park.boundary[["geometry"]]
-    return None
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

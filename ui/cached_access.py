@@ -1,12 +1,11 @@
-"""Cached wrappers for travel times, access indicators and isochrones.
+"""Cached wrappers for travel times, access indicators and isochrones (``retention.pipeline``).
 
-Travel times are computed once per park id + data version + travel parameters and time windows
-(``st.cache_resource``: one shared, read-only result); indicators per mode, window and indicator
-options (``st.cache_data``). Parameters not passed are the park's saved ones
-(``ui.cached_parameters``): saving a new walking speed changes the key and recomputes, while
-choosing another indicator, category or display never recomputes travel times. Keys are ids,
-version strings and frozen parameter objects; the park itself is passed as ``_park`` (not hashed).
-Cached objects are shared by every session: never mutate them.
+Each wrapper is keyed on the park's run key narrowed to its stage (``RunKey.for_stage``) plus the
+page's display choices; the park is passed unhashed as ``_park`` (the key names its version).
+Travel times: once per park version, travel parameters and time windows (``st.cache_resource``:
+one shared, read-only result), so choosing another indicator, category or display never
+recomputes them while a newly saved walking speed does. Cached objects are shared by every
+session: never mutate them.
 """
 
 from __future__ import annotations
@@ -16,62 +15,47 @@ from collections.abc import Mapping
 import geopandas as gpd
 import streamlit as st
 
-from retention.access import travel_times as travel_times_module
-from retention.access.indicators import IndicatorParameters, ParkIndicators, indicators_for_window
-from retention.access.indicators import isochrones as isochrones_from_point
-from retention.access.network import StreetNetwork, network_from_roads
-from retention.access.parameters import TimeWindow, TravelParameters
-from retention.data.layers import LayerKind
+from retention import pipeline
+from retention.access.indicators import ParkIndicators
+from retention.access.network import StreetNetwork
+from retention.access.travel_times import TravelTimeResult
+from retention.pipeline import RunKey, Stage
 from retention.storage.park import ParkData
-from ui.cached_parameters import current_parameters
+from ui.cached import run_key
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _travel_times(
-    park_id: str,
-    data_version: str,
-    params: TravelParameters,
-    windows: tuple[TimeWindow, ...],
-    _park: ParkData,
-) -> travel_times_module.TravelTimeResult:
-    # Looked up on the module at call time so tests can count calls of the engine.
-    return travel_times_module.travel_times_for_park(_park, params=params, windows=windows)
+def _travel_times(key: RunKey, _park: ParkData) -> TravelTimeResult:
+    return pipeline.travel_times(_park, key)
 
 
-def travel_times(
-    park: ParkData,
-    *,
-    params: TravelParameters | None = None,
-    windows: tuple[TimeWindow, ...] | None = None,
-) -> travel_times_module.TravelTimeResult:
-    """Return the park's travel times (every mode and window), computed once per version.
+def travel_times(park: ParkData, *, key: RunKey | None = None) -> TravelTimeResult:
+    """Return the park's travel times (every mode and window), computed once per run key.
 
-    ``params`` and ``windows`` default to the park's saved ones.
+    ``key`` defaults to the park's run key with its saved parameters (``ui.cached.run_key``).
     """
-    saved = current_parameters(park)
-    params = saved.travel if params is None else params
-    windows = saved.time_windows if windows is None else windows
-    return _travel_times(park.park_id, park.data_version, params, windows, park)
+    key = run_key(park) if key is None else key
+    return _travel_times(key.for_stage(Stage.TRAVEL_TIMES), park)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _indicators(
-    park_id: str,
-    data_version: str,
-    params: TravelParameters,
-    windows: tuple[TimeWindow, ...],
+    key: RunKey,
     mode: str,
     window: str,
-    parameters: IndicatorParameters,
+    threshold_minutes: float,
+    demand: str,
     weights: tuple[tuple[str, float], ...] | None,
     _park: ParkData,
 ) -> ParkIndicators:
-    result = _travel_times(park_id, data_version, params, windows, _park)
-    return indicators_for_window(
-        result,
+    travel = _travel_times(key.for_stage(Stage.TRAVEL_TIMES), _park)
+    return pipeline.indicators(
+        travel,
+        key,
         mode=mode,
         window=window,
-        parameters=parameters,
+        threshold_minutes=threshold_minutes,
+        demand=demand,
         weights=None if weights is None else dict(weights),
     )
 
@@ -81,66 +65,48 @@ def indicators(
     *,
     mode: str,
     window: str,
-    parameters: IndicatorParameters | None = None,
+    threshold_minutes: float = 15.0,
+    demand: str = "residence",
     weights: Mapping[str, float] | None = None,
-    params: TravelParameters | None = None,
-    windows: tuple[TimeWindow, ...] | None = None,
+    key: RunKey | None = None,
 ) -> ParkIndicators:
-    """Return every indicator for one mode and window (``retention.access.indicators``), cached.
+    """Return every indicator for one mode and window (``retention.pipeline.indicators``).
 
-    ``parameters`` (decay, gap targets, living circles), ``params`` and ``windows`` default to
-    the park's saved ones.
+    ``threshold_minutes``, ``demand`` and ``weights`` are the Gaps page's display choices;
+    decay, gap targets and living circles come from the run key (the park's saved parameters).
     """
-    saved = current_parameters(park)
-    parameters = saved.indicator_parameters() if parameters is None else parameters
-    params = saved.travel if params is None else params
-    windows = saved.time_windows if windows is None else windows
-    key = None if weights is None else tuple(sorted((str(k), float(v)) for k, v in weights.items()))
+    key = run_key(park) if key is None else key
+    pairs = (
+        None if weights is None else tuple(sorted((str(k), float(v)) for k, v in weights.items()))
+    )
     return _indicators(
-        park.park_id, park.data_version, params, windows, mode, window, parameters, key, park
+        key.for_stage(Stage.INDICATORS),
+        mode,
+        window,
+        float(threshold_minutes),
+        demand,
+        pairs,
+        park,
     )
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _network(park_id: str, data_version: str, _park: ParkData) -> StreetNetwork | None:
-    roads = _park.layers.get(LayerKind.ROADS)
-    return None if roads is None or roads.empty else network_from_roads(roads)
+def _network(key: RunKey, _park: ParkData) -> StreetNetwork | None:
+    return pipeline.street_network(_park, key)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _isochrones(
-    park_id: str,
-    data_version: str,
-    lon: float,
-    lat: float,
-    mode: str,
-    params: TravelParameters,
-    _park: ParkData,
+    key: RunKey, lon: float, lat: float, mode: str, _park: ParkData
 ) -> gpd.GeoDataFrame | None:
-    network = _network(park_id, data_version, _park)
-    if network is None:
-        return None
-    bike = mode == "ebike"
-    return isochrones_from_point(
-        network,
-        lon,
-        lat,
-        network_mode="bike" if bike else "walk",
-        speed_m_per_min=params.ebike_speed_m_per_min if bike else params.walk_speed_m_per_min,
-        walk_speed_m_per_min=params.walk_speed_m_per_min,
-        max_snap_distance_metres=params.max_snap_distance_metres,
-    )
+    network = _network(key.for_stage(Stage.PARK), _park)
+    return None if network is None else pipeline.isochrones(network, key, lon, lat, mode=mode)
 
 
 def isochrones(
-    park: ParkData,
-    lon: float,
-    lat: float,
-    *,
-    mode: str,
-    params: TravelParameters | None = None,
+    park: ParkData, lon: float, lat: float, *, mode: str, key: RunKey | None = None
 ) -> gpd.GeoDataFrame | None:
     """Return 5/10/15-minute street isochrones from a point (walk or e-bike), or ``None``
-    when the park has no roads layer; ``params`` default to the park's saved ones."""
-    params = current_parameters(park).travel if params is None else params
-    return _isochrones(park.park_id, park.data_version, lon, lat, mode, params, park)
+    when the park has no roads layer; speeds from the run key (the park's saved ones)."""
+    key = run_key(park) if key is None else key
+    return _isochrones(key.for_stage(Stage.TRAVEL_TIMES), lon, lat, mode, park)

@@ -4,37 +4,30 @@ Keys are a hash of the file bytes, the park id and data version, and frozen para
 the park itself and the bytes are passed as unhashed ``_`` arguments next to their keys.
 Returned objects are shared between sessions: never mutate them.
 
-The park's *current survey* (``retention.storage.waves``: its stored waves, else the bundled
-synthetic demo survey) is cached on park id + ``data_version`` + the survey's version, so a wave
-saved or removed by any session shows up on every session's next rerun.
+The park's *current survey* (``retention.pipeline.current_survey``: its stored waves, else the
+bundled synthetic demo survey) is cached on the park's run key, which holds the survey's version,
+so a wave saved or removed by any session shows up on every session's next rerun.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
 import pandas as pd
 import streamlit as st
 
+from retention import pipeline
 from retention.data.layers import LayerKind
-from retention.errors import ParkLifeError
+from retention.pipeline import GAP_WEIGHT_METHODS, GapWeights, RunKey, Stage
 from retention.storage.park import ParkData
-from retention.storage.waves import (
-    CurrentSurvey,
-    SurveyStore,
-    current_survey_version,
-    load_current_survey,
-)
-from retention.survey.analysis import AnalysisParameters, importance_weight_table
+from retention.storage.waves import CurrentSurvey, SurveyStore, current_survey_version
 from retention.survey.answers import ValueMap
 from retention.survey.coding import answer_table
 from retention.survey.importer import RawSurvey, SurveyImport, import_survey, read_survey_file
 from retention.survey.link import LinkParameters
 from retention.survey.mapping import ColumnMapping
-from retention.survey.privacy import PrivacyParameters, load_or_create_salt
+from retention.survey.privacy import load_or_create_salt
 from retention.survey.weighting import (
     WeightingParameters,
     WeightingResult,
@@ -42,7 +35,7 @@ from retention.survey.weighting import (
     survey_weights,
 )
 from ui import state
-from ui.cached_parameters import current_parameters
+from ui.cached import run_key
 
 DEMO_SURVEY = state.REPO / "geodata" / "jinshan" / "survey_wjx.xlsx"
 
@@ -171,12 +164,8 @@ def weights(
 
 
 # ---------------------------------------------------------------------------------------------
-# The park's current survey and the gap-index weights it gives
+# The park's current survey and the gap-index weights it gives (``retention.pipeline``)
 # ---------------------------------------------------------------------------------------------
-
-GAP_WEIGHT_METHODS: tuple[str, ...] = ("equal", "stated", "derived")
-"""Gap-index weight choices: equal, survey stated importance, survey derived importance."""
-_IMPORTANCE_KIND = MappingProxyType({"stated": "stated", "derived": "derived_intent"})
 
 
 def survey_store() -> SurveyStore:
@@ -190,101 +179,29 @@ def survey_version(park: ParkData) -> str:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _current(
-    park_id: str, data_version: str, version: str, data_dir: str, _park: ParkData
-) -> CurrentSurvey:
-    directory = Path(data_dir)
-    return load_current_survey(
-        _park,
-        store=SurveyStore(directory),
-        salt=load_or_create_salt(park_id, data_dir=directory),
-    )
+def _current(key: RunKey, data_dir: str, _park: ParkData) -> CurrentSurvey:
+    return pipeline.current_survey(_park, key, data_dir=Path(data_dir))
 
 
-def current_survey(park: ParkData) -> CurrentSurvey:
-    """Return the park's current survey, loaded once per park and survey version."""
-    return _current(
-        park.park_id, park.data_version, survey_version(park), str(state.data_dir()), park
-    )
-
-
-@dataclass(frozen=True)
-class GapWeights:
-    """Category weights for the gap index and the table that explains them.
-
-    Attributes
-    ----------
-    method
-        One of ``GAP_WEIGHT_METHODS``.
-    weights
-        ``(category, weight)`` pairs (a hashable cache key); ``None`` for equal weights.
-    table
-        ``category``, ``weight``, ``n``, ``suppressed`` (k-anonymous; empty for equal weights).
-    respondents
-        Respondents the weights rest on (0 for equal weights).
-    origin
-        Where the survey came from: ``stored``, ``demo`` or ``none``.
-    error
-        Why survey weights could not be derived (then ``weights`` is ``None``).
-    """
-
-    method: str
-    weights: tuple[tuple[str, float], ...] | None
-    table: pd.DataFrame
-    respondents: int
-    origin: str
-    error: str = ""
+def current_survey(park: ParkData, *, key: RunKey | None = None) -> CurrentSurvey:
+    """Return the park's current survey (stored waves, else the demo workbook), once per key."""
+    key = run_key(park) if key is None else key
+    return _current(key.for_stage(Stage.SURVEY), str(state.data_dir()), park)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _gap_weights(
-    park_id: str,
-    data_version: str,
-    version: str,
-    method: str,
-    data_dir: str,
-    privacy: PrivacyParameters,
-    _park: ParkData,
-) -> GapWeights:
-    empty = pd.DataFrame(columns=["category", "weight", "n", "suppressed"])
-    if method == "equal":
-        return GapWeights(method, None, empty, 0, "")
-    current = _current(park_id, data_version, version, data_dir, _park)
-    if current.survey.empty:
-        return GapWeights(method, None, empty, 0, current.origin, error="no survey")
-    try:
-        headcounts = enterprise_headcounts(_park.layers[LayerKind.ENTERPRISES])
-        survey_w = survey_weights(current.survey, headcounts).weights
-        table = importance_weight_table(
-            current.survey,
-            survey_w,
-            method=_IMPORTANCE_KIND[method],  # type: ignore[arg-type]
-            parameters=AnalysisParameters(privacy=privacy),
-        )
-    except ParkLifeError as exc:
-        return GapWeights(method, None, empty, len(current.survey), current.origin, str(exc))
-    used = table.loc[~table["suppressed"]]
-    pairs = tuple((str(c), float(w)) for c, w in zip(used["category"], used["weight"], strict=True))
-    return GapWeights(method, pairs, table, len(current.survey), current.origin)
+def _gap_weights(key: RunKey, method: str, data_dir: str, _park: ParkData) -> GapWeights:
+    survey = None if method == "equal" else _current(key, data_dir, _park)
+    return pipeline.gap_weights(_park, survey, key, method=method)
 
 
-def gap_weights(park: ParkData, method: str) -> GapWeights:
-    """Return gap-index weights: equal, or survey importance weighted to enterprise headcounts.
+def gap_weights(park: ParkData, method: str, *, key: RunKey | None = None) -> GapWeights:
+    """Return gap-index weights: equal, or survey importance (``retention.pipeline.gap_weights``).
 
-    Survey importance comes from the park's current survey
-    (``retention.survey.analysis.importance_weight_table`` with weights from
-    ``retention.survey.weighting.survey_weights``); derived importance is the correlation of each
-    category's satisfaction with intending to stay. Categories with fewer than the park's k
-    answers (``ui.cached_parameters``) are hidden and weigh 0.
+    Survey importance comes from the park's current survey weighted to enterprise headcounts;
+    categories with fewer than the park's k answers are hidden and weigh 0.
     """
     if method not in GAP_WEIGHT_METHODS:
         raise ValueError(f"unknown weights {method!r}; expected one of {GAP_WEIGHT_METHODS}")
-    return _gap_weights(
-        park.park_id,
-        park.data_version,
-        survey_version(park),
-        method,
-        str(state.data_dir()),
-        current_parameters(park).privacy,
-        park,
-    )
+    key = run_key(park) if key is None else key
+    return _gap_weights(key.for_stage(Stage.SURVEY), method, str(state.data_dir()), park)

@@ -31,7 +31,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -192,8 +192,15 @@ class RetentionModelSpec(DesignSpec):
             raise ParameterError(f"predictor columns repeat: {duplicated}", column=duplicated[0])
 
 
+ACCESS_MODE: Final = "walk"
+"""Mode of the model's access features: walking minutes from a respondent's residence."""
+ACCESS_WINDOW: Final = "weekday_evening"
+"""Time window of the model's access features (evening after a day shift, DESIGN.md); the
+parameters file must keep a window with this key (``retention.park_parameters``)."""
+
+
 def access_column(
-    category: AmenityCategory | str, *, mode: str = "walk", window: str = "weekday_evening"
+    category: AmenityCategory | str, *, mode: str = ACCESS_MODE, window: str = ACCESS_WINDOW
 ) -> str:
     """Return the feature column of minutes to the nearest ``category``.
 
@@ -216,8 +223,8 @@ DEFAULT_MODEL_CATEGORIES: tuple[AmenityCategory, ...] = (
 def default_spec(
     *,
     categories: Sequence[AmenityCategory | str] = DEFAULT_MODEL_CATEGORIES,
-    access_mode: str = "walk",
-    access_window: str = "weekday_evening",
+    access_mode: str = ACCESS_MODE,
+    access_window: str = ACCESS_WINDOW,
     include_satisfaction: bool = True,
     weight: str | None = None,
     cov_type: CovType = "cluster",

@@ -27,7 +27,13 @@ from retention.access.measures import nearest_minutes
 from retention.auth.roles import UserScope
 from retention.data.layers import AmenityCategory
 from retention.errors import ValidationError
-from retention.model.intent import FittedRetentionModel, access_column, merge_access
+from retention.model.intent import (
+    ACCESS_MODE,
+    ACCESS_WINDOW,
+    FittedRetentionModel,
+    access_column,
+    merge_access,
+)
 from retention.model.leavers import (
     ConversionParameters,
     LeaversEstimate,
@@ -50,8 +56,8 @@ def residence_access(
     origins: pd.DataFrame,
     *,
     available: np.ndarray | None = None,
-    mode: str = "walk",
-    window: str = "weekday_evening",
+    mode: str = ACCESS_MODE,
+    window: str = ACCESS_WINDOW,
     model_categories: Sequence[AmenityCategory | str],
     cap_minutes: float = CAP_MINUTES,
 ) -> pd.DataFrame:
