@@ -24,6 +24,7 @@ from retention.cli._command import Command, ExitCode, discover_commands
 from retention.cli._output import display_width, format_table, wrap
 from retention.data.crs import wgs84_to_gcj02
 from retention.i18n import LANGUAGES, catalogue, t
+from retention.report.issue_text import translate_issue_text
 from retention.storage.park import load_park
 
 REPO = Path(__file__).resolve().parent.parent
@@ -209,6 +210,9 @@ def test_validate_reports_rows_like_the_data_page(lang: str, data_dir: Path, mix
     assert issues[0].startswith("  " + t("cli.severity.error", lang) + " · ")
     assert t("cli.issue.row", lang, row=3) in issues[0] and "bowling" in issues[0]
     assert t("cli.issue.row", lang, row=4) in issues[1] and "a00001" in issues[1]
+    if lang == "zh":  # the validator's messages too, as on the Data page
+        assert "is not an allowed value" not in issues[0]
+        assert translate_issue_text("'bowling' is not an allowed value", "zh") in issues[0]
     assert not (data_dir / "parks").exists()  # validate stores nothing
 
 

@@ -120,10 +120,12 @@ def check_file(
             mapping=None if park is None else _saved_mapping(park, kind, raw.frame, context),
         )
     except ValidationError as error:
+        from retention.report.issue_text import translate_issue_text
+
         raise CliError(
             t("cli.error.file", context.lang, path=str(args.file)),
             code=ExitCode.INPUT,
-            detail=str(error),
+            detail=translate_issue_text(str(error), context.lang),
         ) from None
     return CheckedFile(args.file, kind, system, park, validation)
 
@@ -162,7 +164,8 @@ def _write_table(table: pd.DataFrame, path: Path, context: Context, *, sheet: st
 
 
 def issue_line(issue: dict[str, object], lang: str) -> str:
-    """Return one issue as one line: severity, row, column and the validator's message."""
+    """Return one issue as one line: severity, row, column and the message, in ``lang``."""
+    from retention.report.issue_text import translate_issue_text
 
     def present(value: object) -> bool:
         return value is not None and value == value and str(value) != ""
@@ -172,7 +175,8 @@ def issue_line(issue: dict[str, object], lang: str) -> str:
         parts.append(t("cli.issue.row", lang, row=int(issue["row"])))  # type: ignore[call-overload]
     if present(issue.get("column")):
         parts.append(t("cli.issue.column", lang, column=issue["column"]))
-    return "  " + " · ".join(parts) + t("cli.issue.colon", lang) + str(issue.get("message", ""))
+    message = translate_issue_text(str(issue.get("message", "")), lang)
+    return "  " + " · ".join(parts) + t("cli.issue.colon", lang) + message
 
 
 def print_report(checked: CheckedFile, args: argparse.Namespace, context: Context) -> None:
