@@ -43,17 +43,6 @@ class CheckedFile:
         return int((issues["severity"] == "warning").sum()) if "severity" in issues else 0
 
 
-def _park_extent(park: ParkData) -> gpd.GeoDataFrame | None:
-    from retention.storage.park import park_outline
-
-    outline = park_outline(park)
-    if outline is not None:
-        return outline[["geometry"]]
-    if park.boundary is not None and not park.boundary.empty:
-        return park.boundary[["geometry"]]
-    return None
-
-
 def _saved_mapping(
     park: ParkData, kind: LayerKind, frame: gpd.GeoDataFrame, context: Context
 ) -> LayerColumnMapping | None:
@@ -103,6 +92,7 @@ def check_file(
     """
     from retention.data.io import read_layer
     from retention.data.validate import validate_layer
+    from retention.pipeline import park_extent
 
     kind = layer_kind(args.kind, context)
     system = coordinate_system(args.crs, context)
@@ -115,7 +105,7 @@ def check_file(
             kind,
             source_name=args.file.name,
             coordinate_system=system,
-            park_boundary=None if park is None else _park_extent(park),
+            park_boundary=None if park is None else park_extent(park),
             existing_keys=() if park is None else park.layer_keys(kind),
             mapping=None if park is None else _saved_mapping(park, kind, raw.frame, context),
         )
