@@ -37,6 +37,7 @@ BAD_AMENITIES = [
     ["A1", "重复", "canteen", "100", "全天", "", "113.15", "27.85"],  # duplicate id
     ["", "", "", "", "", "", "", ""],  # empty row
     ["A13", "远处", "canteen", "100", "全天", "", "113.60", "27.85"],  # outside the park
+    ["A14", "短行", "canteen"],  # ragged
 ]
 
 

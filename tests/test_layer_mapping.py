@@ -235,3 +235,29 @@ def test_generated_ids_depend_only_on_the_row() -> None:
     assert LayerColumnMapping.from_json(
         suggest_layer_mapping(["名称"], "amenities").to_json()
     ).targets == ("name",)
+
+
+def test_ragged_csv_rows_are_rejected_with_line_and_counts_never_padded() -> None:
+    text = (
+        "编号,名称,类别,容量,营业时间,经度,纬度\n"
+        "A1,食堂,canteen,100,6:00-22:00,113.15,27.85\n"
+        "A2,超市,grocery,50,6:00-22:00,113.15\n"  # one cell short
+        "A3,球场,sports_court,2,6:00-22:00,113.15,27.85,多余\n"  # one cell too many
+        "A4,诊所,clinic,5,全天,113.15,27.85\n"
+    )
+    raw = read_layer(text.encode("gbk"), file_name="设施.csv")
+    result = validate_layer(
+        raw.frame, LayerKind.AMENITIES, source_name="设施.csv", coordinate_system="wgs84"
+    )
+    assert result.valid["id"].tolist() == ["A1", "A4"]
+    assert result.rejected["row"].tolist() == [2, 3]
+    ragged = result.issues[result.issues["column"] == ""]
+    assert ragged["message"].tolist() == [
+        "line 3 has 6 cells (a cell with an unquoted comma or a lost cell shifts every value "
+        "after it); the row is rejected, not padded or cut",
+        "line 4 has 8 cells (a cell with an unquoted comma or a lost cell shifts every value "
+        "after it); the row is rejected, not padded or cut",
+    ]
+    assert set(ragged["expected"]) == {"7 cells, as many as the header has"}
+    assert result.rejected["extra_cells"].tolist() == ["", "多余"]
+    assert len(result.valid) + len(result.rejected) == 4

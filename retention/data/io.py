@@ -15,7 +15,7 @@ import csv
 import io
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
@@ -47,6 +47,9 @@ SUPPORTED_EXTENSIONS = (".gpkg", ".geojson", ".json", ".zip", ".shp", ".csv", ".
 TRIED_ENCODINGS = ("utf-8-sig", "gb18030")
 _CSV_DELIMITERS = (",", "\t", ";", "|")
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
+RAGGED_ROWS_ATTR = "parklife_ragged_rows"
+"""``frame.attrs`` key of a CSV's rows whose cell count differs from the header's:
+``{position: (line, cell count, cells beyond the header)}``; ``validate_layer`` rejects them."""
 
 
 @dataclass(frozen=True)
@@ -348,21 +351,76 @@ def _read_csv(data: bytes, name: str) -> RawLayer:
     delimiter = max(_CSV_DELIMITERS, key=first_line.count)
     # Blank lines inside the data stay rows (validate reports them) so that row numbers match
     # what the user sees in a spreadsheet; trailing blank lines are only the file's end.
-    text = text.rstrip("\r\n\t ") + "\n"
+    text = text.lstrip("\ufeff").rstrip("\r\n\t ") + "\n"
+    records = csv_records(text, delimiter=delimiter, file_name=name)
+    while records and not any(cell.strip() for cell in records[0][1]):
+        records.pop(0)
+    if not records:
+        raise FileFormatError("the file is empty (no header row)", file=name)
+    header = unique_headers([cell.strip() for cell in records[0][1]])
+    width = len(header)
+    cells: list[list[str]] = []
+    ragged: dict[int, tuple[int, int, tuple[str, ...]]] = {}
+    for position, (line, row) in enumerate(records[1:]):
+        if row and len(row) != width:
+            # Never padded or cut silently: validate rejects the row, naming line and counts.
+            ragged[position] = (line, len(row), tuple(row[width:]))
+        cells.append((row + [""] * width)[:width])
+    frame = pd.DataFrame(cells, columns=header, dtype=object)
+    raw = _raw(frame, name, "csv", layer=None, encoding=encoding)
+    raw.frame.attrs[RAGGED_ROWS_ATTR] = ragged
+    return raw
+
+
+def unique_headers(
+    header: Sequence[str], *, repeat: str = "{name}.{repeats}", blank: str = "{name}"
+) -> list[str]:
+    """Return headers with repeats renamed, so every column has its own name.
+
+    Parameters
+    ----------
+    header
+        The header cells.
+    repeat
+        Template of a repeated name: ``{name}``, ``{repeats}`` (earlier occurrences, 1 for the
+        first repeat) and ``{occurrence}`` (2 for the first repeat). The default numbers
+        repeats ``name.1``, ``name.2`` as pandas does.
+    blank
+        Template of an empty header: ``{name}`` (itself, empty) or e.g. ``_column_{position}``.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for position, name in enumerate(header, start=1):
+        name = name or blank.format(name=name, position=position)
+        if name in seen:
+            seen[name] += 1
+            out.append(repeat.format(name=name, repeats=seen[name], occurrence=seen[name] + 1))
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out
+
+
+def csv_records(text: str, *, delimiter: str, file_name: str) -> list[tuple[int, list[str]]]:
+    """Return every CSV record with the file line it starts on (a quoted cell may span lines).
+
+    Raises
+    ------
+    FileFormatError
+        The text is not CSV, naming the line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[tuple[int, list[str]]] = []
+    previous = 0
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise FileFormatError(f"the CSV cannot be parsed: {err}", file=name) from err
-    frame = frame.fillna("")  # a blank line gives missing cells; other empty cells are ""
-    frame.columns = [str(column).strip() for column in frame.columns]
-    return _raw(frame, name, "csv", layer=None, encoding=encoding)
+        for row in reader:
+            records.append((previous + 1, row))
+            previous = reader.line_num
+    except csv.Error as err:
+        raise FileFormatError(
+            f"the CSV cannot be parsed at line {reader.line_num}: {err}", file=file_name
+        ) from err
+    return records
 
 
 def _excel_file(data: bytes, name: str) -> pd.ExcelFile:

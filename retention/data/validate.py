@@ -46,6 +46,7 @@ from retention.data.crs import (
     utm_crs_for,
 )
 from retention.data.hours import parse_opening_hours, parse_time_minutes
+from retention.data.io import RAGGED_ROWS_ATTR
 from retention.data.layers import LAYER_SPECS, WGS84, FieldSpec, LayerKind, LayerSpec
 from retention.errors import CoordinateSystemError, MissingColumnsError, ValidationError
 
@@ -619,15 +620,18 @@ def validate_layer(
             f"max_outside_metres must be >= 0, got {max_outside_metres!r}",
             column="max_outside_metres",
         )
+    ragged = dict(gdf.attrs.get(RAGGED_ROWS_ATTR, {}))
     original = pd.DataFrame(gdf).reset_index(drop=True)
     geometry_name = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
     attribute_columns = [c for c in original.columns if c != geometry_name]
     if mapping is None:
         mapping = suggest_layer_mapping(attribute_columns, spec.kind)
     rows = _Rows(source_name)
+    skipped = 0
     if len(original) and _english_header_row(original.iloc[0], attribute_columns, spec.kind):
         # ParkLife's templates put the English field names under the Chinese headers.
         original = original.iloc[1:].reset_index(drop=True)
+        skipped = 1
         rows.note(
             "",
             "data rows",
@@ -636,6 +640,15 @@ def validate_layer(
         )
     frame, header_map = _apply_layer_mapping(original, attribute_columns, spec, mapping, rows)
     _reject_blank_rows(original, attribute_columns, geometry_name, rows)
+    for position, (line, count, _) in sorted(ragged.items()):
+        rows.add(
+            position - skipped,
+            "",
+            f"{count} cells",
+            f"{len(attribute_columns)} cells, as many as the header has",
+            f"line {line} has {count} cells (a cell with an unquoted comma or a lost cell shifts "
+            "every value after it); the row is rejected, not padded or cut",
+        )
 
     raw_geometries: list[BaseGeometry | None]
     if geometry_name is not None and frame[geometry_name].notna().any():
@@ -704,6 +717,13 @@ def validate_layer(
     keep = [p for p in range(len(frame)) if not rows.rejected(p)]
     valid = _assemble_valid(frame, spec, values, wgs84, extras, keep)
     rejected = _assemble_rejected(original, geometry_name, rows)
+    if ragged:
+        extra = {p - skipped + 1: " | ".join(cells) for p, (_, _, cells) in ragged.items()}
+        rejected.insert(
+            len(rejected.columns) - 1,
+            "extra_cells",
+            [extra.get(int(row), "") for row in rejected["row"]],
+        )
     # A report reads top to bottom like the file: file-level notes first, then by row, checks
     # in the order they ran.
     issues = (

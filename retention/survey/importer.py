@@ -21,7 +21,6 @@ question cells; blank rows.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -31,6 +30,7 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
+from retention.data.io import csv_records, unique_headers
 from retention.data.limits import check_csv_rows, check_upload_size, check_xlsx
 from retention.errors import FileFormatError, ValidationError
 from retention.safe_cells import csv_bytes, xlsx_bytes
@@ -258,20 +258,8 @@ def _csv_rows(text: str, *, file_name: str) -> tuple[list[list[str]], list[int]]
     sample = text[:4096]
     first_line = sample.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    previous = 0
-    try:
-        for row in reader:
-            rows.append(list(row))
-            lines.append(previous + 1)
-            previous = reader.line_num
-    except csv.Error as exc:
-        raise FileFormatError(
-            f"line {reader.line_num}: not a readable CSV file ({exc})", file=file_name
-        ) from exc
-    return rows, lines
+    records = csv_records(text, delimiter=delimiter, file_name=file_name)
+    return [row for _, row in records], [line for line, _ in records]
 
 
 def _cell_text(value: object) -> str:
@@ -564,17 +552,7 @@ def _merge_headers(first: list[str], second: list[str]) -> list[str]:
 
 
 def _unique_headers(header: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for index, name in enumerate(header):
-        name = name or f"_column_{index + 1}"
-        if name in seen:
-            seen[name] += 1
-            out.append(f"{name} [{seen[name]}]")
-        else:
-            seen[name] = 1
-            out.append(name)
-    return out
+    return unique_headers(header, repeat="{name} [{occurrence}]", blank="_column_{position}")
 
 
 # ---------------------------------------------------------------------------------------------
