@@ -234,3 +234,37 @@ def test_score_gives_the_numbers_the_gaps_page_shows(
     assert compared >= 3 * (10 + 10 + 5)
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_score_with_a_hand_broken_parameters_file_names_it(lang: str, tmp_path: Path) -> None:
+    from retention.park_parameters import park_parameters_path
+
+    data_dir = tmp_path / "data"
+    path = park_parameters_path(PARK, data_dir=data_dir)
+    path.parent.mkdir(parents=True)
+    path.write_text("[travel]\nwalk_speed_m_per_min = -3\n", encoding="utf-8")
+    code, _, err = run(
+        "score", "--park", PARK, "--window", WINDOW, "--out", str(tmp_path / "s.csv"),
+        "--data-dir", str(data_dir), "--lang", lang,
+    )  # fmt: skip
+    assert code == ExitCode.DATA
+    assert t("cli.error.parameters", lang) in err
+    assert "walk_speed_m_per_min" in err and "Traceback" not in err
+
+
+def test_ctrl_c_is_reported_with_its_exit_code(tmp_path: Path, monkeypatch) -> None:
+    from retention.access import travel_times
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(travel_times, "travel_times_for_park", interrupted)
+    out = tmp_path / "s.gpkg"
+    code, _, err = run(
+        "score", "--park", PARK, "--window", WINDOW, "--out", str(out),
+        "--data-dir", str(tmp_path / "data"),
+    )  # fmt: skip
+    assert code == ExitCode.INTERRUPTED == 130
+    assert t("cli.interrupted", "en") in err
+    assert not out.exists() and not list(tmp_path.glob(".*tmp*"))
