@@ -14,6 +14,7 @@ import streamlit as st
 from retention.i18n import t
 from ui import state
 from ui.entry import require_app_navigation
+from ui.errors import run_reporting_errors
 from ui.sidebar import render_sidebar
 
 require_app_navigation()
@@ -42,4 +43,5 @@ PAGES = [
 # Hidden: ui.sidebar draws the menu itself (translated titles from the first paint, DESIGN.md).
 page = st.navigation(PAGES, position="hidden")
 render_sidebar(PAGES)
-page.run()
+# An error no page handled: the user sees a reference id, the server log the traceback.
+run_reporting_errors(page.run, where=page.url_path)

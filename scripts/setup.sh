@@ -48,14 +48,22 @@ if [ ! -x .venv/bin/parklife ] || ! stamp_ok .venv/.setup-stamp-package "$want_p
 fi
 
 # 4. Front-end assets (Leaflet and the plugins folium uses) from the npm registry, served by the
-#    app itself so that the map works on an intranet with no internet access.
-if [ -f static/package.json ]; then
-  want_js="$(cat static/package.json static/package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)"
-  if ! stamp_ok static/vendor/.setup-stamp "$want_js"; then
+#    app itself so that the map works on an intranet with no internet access. npm installs into
+#    frontend/ (Streamlit serves static/ whole, so node_modules must not be there); only the files
+#    the maps load are copied into static/vendor. The stamp lives outside static/ (not served).
+# A node_modules left in static/ by the earlier layout would be served whole: remove it.
+if [ -d static/node_modules ] && [ ! -L static/node_modules ]; then
+  log "removing static/node_modules (npm now installs into frontend/)"
+  rm -rf static/node_modules static/package.json static/package-lock.json
+fi
+if [ -f frontend/package.json ]; then
+  want_js="$(cat frontend/package.json frontend/package-lock.json scripts/vendor_assets.py 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  if ! stamp_ok .venv/.setup-stamp-frontend "$want_js" || [ ! -f static/vendor/leaflet/leaflet.js ]; then
     log "installing front-end assets with npm"
-    (cd static && npm ci --no-audit --no-fund --loglevel=error)
+    (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
     .venv/bin/python scripts/vendor_assets.py
-    echo "$want_js" > static/vendor/.setup-stamp
+    rm -f static/vendor/.setup-stamp  # from the earlier layout, where it was served
+    echo "$want_js" > .venv/.setup-stamp-frontend
   fi
 fi
 log "ready ($target)"

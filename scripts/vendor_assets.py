@@ -1,10 +1,12 @@
-"""Copy the front-end files folium needs from static/node_modules into static/vendor.
+"""Copy the front-end files folium needs from frontend/node_modules into static/vendor.
 
-Run after ``npm ci`` in ``static/`` (scripts/setup.sh does both). Streamlit serves ``static/`` at
-``/app/static/`` and ``retention.report.maps`` links the copies there, so maps work without internet
-access. The script then checks that every asset ``retention.report.maps.VENDORED_ASSETS`` names
-exists and
-that every ``url(...)`` a copied style sheet refers to (fonts, marker images) resolves to a file.
+Run after ``npm ci`` in ``frontend/`` (scripts/setup.sh does both). Streamlit serves ``static/``
+at ``/app/static/``, every file in it, so ``node_modules`` lives outside it and only the files the
+maps load are copied in: each asset ``retention.report.maps.VENDORED_ASSETS`` names, the images
+and fonts their style sheets refer to (``url(...)``), Leaflet's marker images, and each package's
+licence — no source maps, no unminified sources, no package metadata. Files left in the vendor
+directory from an earlier copy are removed. The script then checks that every asset and every
+``url(...)`` resolves to a file.
 
 Usage: ``.venv/bin/python scripts/vendor_assets.py [--node-modules DIR] [--dest DIR]``
 """
@@ -12,10 +14,11 @@ Usage: ``.venv/bin/python scripts/vendor_assets.py [--node-modules DIR] [--dest 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script: make the repository's package importable
@@ -23,58 +26,96 @@ if str(REPO) not in sys.path:  # run as a script: make the repository's package 
 
 from retention.report.maps import VENDORED_ASSETS  # noqa: E402
 
-# (path under node_modules, path under vendor). Directories are copied whole so that images and
-# fonts referenced by the style sheets come along.
-COPIES: tuple[tuple[str, str], ...] = (
-    ("leaflet/dist", "leaflet"),
+# Vendor folder -> its package folder under node_modules (the files the app links live there).
+SOURCES: tuple[tuple[str, str], ...] = (
+    ("leaflet/", "leaflet/dist/"),
+    ("jquery/", "jquery/dist/"),
+    ("bootstrap/", "bootstrap/dist/"),
+    ("fontawesome/", "@fortawesome/fontawesome-free/"),
+    ("leaflet.awesome-markers/", "leaflet.awesome-markers/dist/"),
+    ("leaflet.markercluster/", "leaflet.markercluster/dist/"),
+)
+# Copied besides the linked assets and their url() references: Leaflet's default marker images
+# (its JavaScript derives their names from the CSS one) and each package's licence.
+EXTRA: tuple[tuple[str, str], ...] = (
+    ("leaflet/dist/images/marker-icon-2x.png", "leaflet/images/marker-icon-2x.png"),
+    ("leaflet/dist/images/marker-shadow.png", "leaflet/images/marker-shadow.png"),
     ("leaflet/LICENSE", "leaflet/LICENSE"),
-    ("jquery/dist/jquery.min.js", "jquery/jquery.min.js"),
     ("jquery/LICENSE.txt", "jquery/LICENSE.txt"),
-    ("bootstrap/dist/js/bootstrap.bundle.min.js", "bootstrap/js/bootstrap.bundle.min.js"),
-    ("bootstrap/dist/css/bootstrap.min.css", "bootstrap/css/bootstrap.min.css"),
     ("bootstrap/LICENSE", "bootstrap/LICENSE"),
-    ("@fortawesome/fontawesome-free/css/all.min.css", "fontawesome/css/all.min.css"),
-    ("@fortawesome/fontawesome-free/webfonts", "fontawesome/webfonts"),
     ("@fortawesome/fontawesome-free/LICENSE.txt", "fontawesome/LICENSE.txt"),
-    ("leaflet.awesome-markers/dist", "leaflet.awesome-markers"),
     ("leaflet.awesome-markers/LICENSE", "leaflet.awesome-markers/LICENSE"),
-    ("leaflet.markercluster/dist", "leaflet.markercluster"),
     ("leaflet.markercluster/MIT-LICENCE.txt", "leaflet.markercluster/MIT-LICENCE.txt"),
 )
 
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+?)['\"]?\s*\)")
 
 
+def _source_of(vendor_path: str) -> str:
+    for vendor_prefix, source_prefix in SOURCES:
+        if vendor_path.startswith(vendor_prefix):
+            return source_prefix + vendor_path[len(vendor_prefix) :]
+    raise ValueError(f"no package folder is known for vendored path {vendor_path!r}")
+
+
+def _css_references(sheet: Path) -> list[str]:
+    references = []
+    for reference in _CSS_URL.findall(sheet.read_text(encoding="utf-8")):
+        if reference.startswith(("data:", "#", "http:", "https:", "//")):
+            continue
+        references.append(reference.split("?")[0].split("#")[0])
+    return references
+
+
 def copy_assets(node_modules: Path, dest: Path) -> list[Path]:
-    """Copy ``COPIES`` from ``node_modules`` to ``dest``; return the files written.
+    """Copy the files the maps load from ``node_modules`` to ``dest``; return the files written.
 
     Parameters
     ----------
     node_modules
-        ``static/node_modules`` after ``npm ci``.
+        ``frontend/node_modules`` after ``npm ci``.
     dest
-        The vendor directory; replaced entry by entry (other files are left alone).
+        The vendor directory; afterwards it holds exactly the returned files.
 
     Returns
     -------
     list of Path
-        Every file now under ``dest`` that came from ``node_modules``.
+        Every file now under ``dest``.
     """
-    written: list[Path] = []
-    for source_rel, target_rel in COPIES:
-        source = node_modules / source_rel
-        target = dest / target_rel
-        if not source.exists():
-            raise FileNotFoundError(
-                f"{source} is missing: run `npm ci` in static/ (scripts/setup.sh does)"
+    wanted: dict[str, str] = {}  # vendor path -> node_modules path
+    for vendor_path in VENDORED_ASSETS.values():
+        wanted[vendor_path] = _source_of(vendor_path)
+    for source_rel, vendor_path in EXTRA:
+        wanted[vendor_path] = source_rel
+    for vendor_path, source_rel in list(wanted.items()):
+        if not vendor_path.endswith(".css"):
+            continue
+        sheet = node_modules / source_rel
+        if not sheet.is_file():
+            continue  # reported below
+        for reference in _css_references(sheet):
+            referenced = (PurePosixPath(vendor_path).parent / reference).as_posix()
+            target = os.path.normpath(referenced)
+            wanted[target] = os.path.normpath(
+                (PurePosixPath(source_rel).parent / reference).as_posix()
             )
+    written: list[Path] = []
+    for vendor_path, source_rel in sorted(wanted.items()):
+        source = node_modules / source_rel
+        if not source.is_file():
+            raise FileNotFoundError(
+                f"{source} is missing: run `npm ci` in frontend/ (scripts/setup.sh does)"
+            )
+        target = dest / vendor_path
         target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
-            written.extend(path for path in target.rglob("*") if path.is_file())
-        else:
-            shutil.copy2(source, target)
-            written.append(target)
+        shutil.copy2(source, target)
+        written.append(target)
+    keep = {path.resolve() for path in written}
+    for path in sorted(dest.rglob("*"), reverse=True):  # files first, then emptied folders
+        if path.is_file() and path.resolve() not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
     return written
 
 
@@ -112,7 +153,7 @@ def missing_references(dest: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Copy and check the assets; return the process exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--node-modules", type=Path, default=REPO / "static" / "node_modules")
+    parser.add_argument("--node-modules", type=Path, default=REPO / "frontend" / "node_modules")
     parser.add_argument("--dest", type=Path, default=REPO / "static" / "vendor")
     args = parser.parse_args(argv)
     written = copy_assets(args.node_modules, args.dest)

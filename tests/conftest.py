@@ -7,11 +7,16 @@ worked by hand: 0.001 degree of latitude is about 111 m.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, box
+
+# AppTests must see a page's exception as an exception (``at.exception``), not as the reference
+# id production users get (.streamlit/config.toml showErrorDetails = "none", ui/errors.py).
+os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
 
 PARK_CENTRE = (113.15, 27.85)
 # The tiny park: a 0.02 x 0.02 degree box (~2 km x 2.2 km) around PARK_CENTRE.

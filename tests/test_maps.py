@@ -195,8 +195,8 @@ def test_vendored_names_cover_folium_defaults() -> None:
 
 
 def test_npm_versions_match_folium_cdn_versions() -> None:
-    """static/package.json pins the versions folium's CDN links name (cross-check)."""
-    package = json.loads((REPO / "static" / "package.json").read_text(encoding="utf-8"))
+    """frontend/package.json pins the versions folium's CDN links name (cross-check)."""
+    package = json.loads((REPO / "frontend" / "package.json").read_text(encoding="utf-8"))
     deps = package["dependencies"]
     urls = dict(folium.Map.default_js + folium.Map.default_css)
     urls |= dict(folium.plugins.MarkerCluster.default_js)
@@ -316,8 +316,8 @@ def test_district_boundary_layer(layers) -> None:
 
 
 @pytest.mark.skipif(
-    not (REPO / "static" / "node_modules").is_dir(),
-    reason="static/node_modules absent: run `npm ci` in static/ (scripts/setup.sh does)",
+    not (REPO / "frontend" / "node_modules").is_dir(),
+    reason="frontend/node_modules absent: run `npm ci` in frontend/ (scripts/setup.sh does)",
 )
 def test_vendor_script_copies_every_asset_and_css_reference(tmp_path: Path) -> None:
     result = subprocess.run(
