@@ -3,8 +3,8 @@
 Measures, on the demo park (with its synthetic survey and fitted model) and on the Beilun-scale
 generated park (no survey: access only), how long ``retention.scenario.evaluate.evaluate_scenario``
 takes for one modification (apply to layer copies, travel times, indicators, riders, leavers),
-next to ``evaluate_park`` on the baseline (travel times and indicators from scratch). Every
-scenario path here is the full recomputation; the engine's delta operations are not used yet.
+by full recomputation and through the engine's delta operations (``ParkEngine``), next to
+``evaluate_park`` on the baseline (travel times and indicators from scratch).
 
 Run::
 
@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # cases.py imports measure, peers
 
 from benchmarks.cases import _park_for
+from retention.access.engine import ParkEngine
 from retention.access.indicators import IndicatorParameters
 from retention.access.network import network_from_roads
 from retention.access.parameters import DEFAULT_TIME_WINDOWS, TravelParameters
@@ -131,6 +132,7 @@ def run(which: str, *, repeats: int) -> list[str]:
         )
 
     base = baseline()
+    engine = ParkEngine.build(park.layers, params=params, windows=DEFAULT_TIME_WINDOWS)
     retention = _retention(park, base.travel) if which == "demo" else None
     base_best, base_median = _timed(baseline, repeats)
     rows = [
@@ -149,13 +151,25 @@ def run(which: str, *, repeats: int) -> list[str]:
                 network=network,
             )
 
-        one()  # warm-up
-        best, median = _timed(one, repeats)
-        rows.append(
-            f"| {which} | {label} (full recomputation{', leavers' if retention else ''}) | "
-            f"{best:.2f} | {median:.2f} | {median / base_median:.2f} |"
-        )
-        print(rows[-1], flush=True)
+        def delta(scenario: Scenario = scenario) -> object:
+            return evaluate_scenario(
+                base,
+                scenario,
+                indicator_parameters=indicator_parameters,
+                retention=retention,
+                network=network,
+                engine=engine,
+            )
+
+        leavers = ", leavers" if retention else ""
+        for path, call in (("full recomputation", one), ("engine deltas", delta)):
+            call()  # warm-up
+            best, median = _timed(call, repeats)
+            rows.append(
+                f"| {which} | {label} ({path}{leavers}) | "
+                f"{best:.2f} | {median:.2f} | {median / base_median:.2f} |"
+            )
+            print(rows[-1], flush=True)
     return rows
 
 

@@ -13,7 +13,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from retention.access.engine import ParkEngine
 from retention.access.network import StreetNetwork
+from retention.access.parameters import TimeWindow, TravelParameters
 from retention.data.layers import LayerKind
 from retention.errors import ScenarioError
 from retention.escaping import markdown_text
@@ -77,6 +79,25 @@ def _network(park_id: str, data_version: str, _park: ParkData) -> StreetNetwork 
     return None if roads is None or roads.empty else network_from_roads(roads)
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _engine(
+    park_id: str,
+    data_version: str,
+    params: TravelParameters,
+    windows: tuple[TimeWindow, ...],
+    _park: ParkData,
+) -> ParkEngine:
+    return ParkEngine.build(_park.layers, params=params, windows=windows)
+
+
+def engine(park: ParkData) -> ParkEngine:
+    """The baseline park's travel-time engine (scenarios use its delta operations), cached."""
+    parameters = current_parameters(park)
+    return _engine(
+        park.park_id, park.data_version, parameters.travel, parameters.time_windows, park
+    )
+
+
 def baseline(park: ParkData) -> Evaluation:
     """The baseline as the lab measures it, from the Gaps page's cached travel times."""
     travel = cached_access.travel_times(park)
@@ -122,6 +143,7 @@ def _result(
         conversion=parameters.conversion,
         cost=parameters.replacement_cost,
         network=_network(park_id, data_version, _park),
+        engine=engine(_park),
     )
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import sparse, special
 
 from retention.errors import ParameterError, ValidationError
 from retention.model.intent import FittedRetentionModel
@@ -233,23 +233,28 @@ def _shares(
     """Return point shares, share draws ``(enterprises, n_draws)`` and complete counts."""
     design, _ = model.design(frame)
     weights = _row_weights(model, frame)
-    point = np.full(len(enterprises), np.nan)
-    sampled = np.full((len(enterprises), draws.coefficients.shape[0]), np.nan)
-    counts = np.zeros(len(enterprises), dtype=int)
     x = design[use]
     p_hat = special.expit((x * model.coefficients).sum(axis=1))
     p_draws = special.expit(x @ draws.coefficients.T)
     w = weights[use]
     g = draws.resampling[use]
-    ids = enterprise_ids[use]
-    for position, enterprise in enumerate(enterprises):
-        members = ids == enterprise
-        counts[position] = int(members.sum())
-        if not counts[position]:
-            continue
-        point[position] = np.average(p_hat[members], weights=w[members])
-        wg = w[members, None] * g[members]
-        sampled[position] = (wg * p_draws[members]).sum(axis=0) / wg.sum(axis=0)
+    # One grouped sum per quantity (a sparse enterprise x row indicator) instead of a loop over
+    # enterprises: the scenario lab calls this twice per scenario for hundreds of enterprises.
+    position = pd.Index(enterprises).get_indexer(enterprise_ids[use])
+    mine = position >= 0
+    rows = np.flatnonzero(mine)
+    group = sparse.csr_matrix(
+        (np.ones(len(rows)), (position[mine], np.arange(len(rows)))),
+        shape=(len(enterprises), len(rows)),
+    )
+    counts = np.bincount(position[mine], minlength=len(enterprises)).astype(int)
+    estimated = counts > 0
+    w_rows = w[rows]
+    point = np.full(len(enterprises), np.nan)
+    point[estimated] = (group @ (w_rows * p_hat[rows]))[estimated] / (group @ w_rows)[estimated]
+    wg = w_rows[:, None] * g[rows]
+    sampled = np.full((len(enterprises), draws.coefficients.shape[0]), np.nan)
+    sampled[estimated] = (group @ (wg * p_draws[rows]))[estimated] / (group @ wg)[estimated]
     return point, sampled, counts
 
 

@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from retention.access.engine import ParkEngine
 from retention.access.indicators import IndicatorParameters, ParkIndicators, indicators_for_window
 from retention.access.measures import nearest_minutes
 from retention.access.network import StreetNetwork, network_from_roads, project_points
@@ -39,6 +40,7 @@ from retention.model.leavers import (
     scenario_delta,
 )
 from retention.model.peer_benchmark import residence_access
+from retention.scenario.incremental import IncrementalUnsupported, scenario_travel_times
 from retention.scenario.layers import AppliedScenario, apply_scenario
 from retention.scenario.model import (
     AddAmenity,
@@ -143,6 +145,10 @@ class Evaluation:
     travel: TravelTimeResult
     indicators: ParkIndicators
     options: EvaluationOptions
+    # Nearest minutes per (mode, window), filled on first use: a cache, never an input.
+    _nearest: dict[tuple[str, str], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,6 +205,19 @@ def evaluate_park(
 ) -> Evaluation:
     """Compute travel times and indicators of a park (baseline or a scenario's copy)."""
     travel = travel_times_for_park(park, params=params, windows=windows)
+    return evaluation_from_travel(
+        park, travel, indicator_parameters=indicator_parameters, options=options
+    )
+
+
+def evaluation_from_travel(
+    park: ParkData,
+    travel: TravelTimeResult,
+    *,
+    indicator_parameters: IndicatorParameters,
+    options: EvaluationOptions,
+) -> Evaluation:
+    """Compute the indicators of a park whose travel times are known (e.g. from the engine)."""
     indicators = indicators_for_window(
         travel, mode=options.mode, window=options.window, parameters=indicator_parameters
     )
@@ -215,8 +234,13 @@ def evaluate_scenario(
     conversion: ConversionParameters | None = None,
     cost: ReplacementCost | None = None,
     network: StreetNetwork | None = None,
+    engine: ParkEngine | None = None,
 ) -> ScenarioResult:
-    """Measure ``scenario`` against ``baseline`` by recomputing everything on its layers.
+    """Measure ``scenario`` against ``baseline``: through the engine's deltas, or in full.
+
+    With ``engine`` (the baseline park's ``ParkEngine``), travel times come from its delta
+    operations (``retention.scenario.incremental``); otherwise, or when a change is not covered
+    by them, everything is recomputed on the scenario's layers. Both give the same answers.
 
     Parameters
     ----------
@@ -234,6 +258,8 @@ def evaluate_scenario(
         Intent-to-exit conversion and replacement cost.
     network
         The park's road network when already built.
+    engine
+        The baseline park's travel-time engine, for the incremental path.
 
     Returns
     -------
@@ -254,12 +280,16 @@ def evaluate_scenario(
         shuttle=shuttle,
         network=network,
     )
-    evaluation = evaluate_park(
-        applied.park,
-        params=travel_params,
-        windows=windows,
-        indicator_parameters=indicator_parameters,
-        options=options,
+    travel = None
+    if engine is not None:
+        try:
+            travel = scenario_travel_times(engine, applied)
+        except IncrementalUnsupported:
+            travel = None
+    if travel is None:
+        travel = travel_times_for_park(applied.park, params=travel_params, windows=windows)
+    evaluation = evaluation_from_travel(
+        applied.park, travel, indicator_parameters=indicator_parameters, options=options
     )
     operations = {
         route_id: route_operations(route, applied.geometries[route_id], parameters=shuttle)
@@ -302,9 +332,16 @@ def origin_keys(origins: pd.DataFrame) -> pd.Index:
 def nearest_by_window(
     evaluation: Evaluation, window: str, *, mode: Mode | None = None
 ) -> pd.DataFrame:
-    """Minutes to the nearest available amenity per category, indexed by origin key."""
+    """Minutes to the nearest available amenity per category, indexed by origin key.
+
+    Computed once per evaluation, mode and window (the result is shared: do not modify it).
+    """
+    mode = mode or evaluation.options.mode
+    cached = evaluation._nearest.get((mode, window))
+    if cached is not None:
+        return cached
     travel = evaluation.travel
-    minutes = travel.minutes_for(mode or evaluation.options.mode, window)
+    minutes = travel.minutes_for(mode, window)
     table = nearest_minutes(
         minutes,
         travel.amenities["category"].astype(str).to_numpy(),
@@ -312,6 +349,7 @@ def nearest_by_window(
         category_order=[c.value for c in AmenityCategory],
     ).xs(1, level="rank", axis=1)
     table.index = origin_keys(travel.origins)
+    evaluation._nearest[(mode, window)] = table
     return table
 
 
@@ -560,6 +598,7 @@ __all__ = [
     "ScenarioResult",
     "evaluate_park",
     "evaluate_scenario",
+    "evaluation_from_travel",
     "improvement",
     "leavers_delta",
     "model_access",

@@ -93,7 +93,8 @@ def scenario_engine(engine: ParkEngine, applied: AppliedScenario) -> ParkEngine:
     kept = amenities.loc[ids.isin(set(base_ids))].set_index(ids[ids.isin(set(base_ids))])
     before = base_amenities.set_index(base_ids).loc[kept.index]
     rehoured = kept.index[
-        before["opening_hours"].astype(str).to_numpy() != kept["opening_hours"].astype(str).to_numpy()
+        before["opening_hours"].astype(str).to_numpy()
+        != kept["opening_hours"].astype(str).to_numpy()
     ].tolist()
     if closed or rehoured:
         engine = engine.without_amenities([*closed, *rehoured])
