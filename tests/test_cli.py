@@ -146,17 +146,19 @@ def test_help_never_imports_the_heavy_libraries() -> None:
     # ``parklife --help`` builds every sub-command's parser: they must import their work lazily.
     script = (
         "import sys\nfrom retention.cli import main\n"
-        "names = ['--help'] + [[c, '--help'] for c in ('parks', 'validate', 'import')]\n"
-        "codes = [main(a if isinstance(a, list) else [a], stdout=open('/dev/null', 'w')) "
-        "for a in names]\n"
+        "from retention.cli._command import discover_commands\n"
+        "runs = [['--help']] + [[c.name, '--help'] for c in discover_commands()]\n"
+        "codes = [main(args, stdout=open('/dev/null', 'w')) for args in runs]\n"
         "heavy = [m for m in ('geopandas', 'pandas', 'scipy', 'retention.access.travel_times') "
-        "if m in sys.modules]\nprint(heavy)\nsys.exit(max(codes))\n"
+        "if m in sys.modules]\nprint(len(runs), heavy)\nsys.exit(max(codes))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    count, heavy = done.stdout.strip().split(" ", 1)
+    assert int(count) == 1 + len(discover_commands())
+    assert heavy == "[]"
 
 
 # --- parks --------------------------------------------------------------------------------------
