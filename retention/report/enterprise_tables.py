@@ -204,3 +204,47 @@ def calibration_points(
         complementary=False,
     )
     return shown.dropna(subset=["observed_rate"])
+
+
+def drivers_table(drivers: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """Return the drivers of intent to leave in words: factor, direction, size, certainty.
+
+    Assumes ``drivers`` is ``FittedRetentionModel.drivers`` (largest first). The size is the
+    contribution to the log-odds of intending to leave, relative to the park average, with its
+    interval; a driver whose interval spans zero is marked uncertain.
+
+    Parameters
+    ----------
+    drivers
+        Columns ``factor``, ``contribution``, ``contribution_low``, ``contribution_high``.
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per driver, in the given order.
+    """
+    low = drivers["contribution_low"].astype(float)
+    high = drivers["contribution_high"].astype(float)
+    value = drivers["contribution"].astype(float)
+    uncertain = (low <= 0) & (high >= 0)
+    return pd.DataFrame(
+        {
+            t("report.drivers.factor", lang): [
+                factor_label(str(f), lang=lang) for f in drivers["factor"]
+            ],
+            t("report.drivers.direction", lang): [
+                t("report.drivers.raises" if v > 0 else "report.drivers.lowers", lang)
+                for v in value
+            ],
+            t("report.drivers.size", lang): [
+                f"{v:+.2f} ({lo:+.2f} – {hi:+.2f})"
+                for v, lo, hi in zip(value, low, high, strict=True)
+            ],
+            t("report.drivers.certainty", lang): [
+                t("report.drivers.uncertain" if u else "report.drivers.clear", lang)
+                for u in uncertain
+            ],
+        }
+    )

@@ -170,7 +170,9 @@ class _Doc(BaseDocTemplate):
             left += f" · {snapshot.synthetic_notice.splitlines()[0][:60]}"
         canvas.drawString(self.leftMargin, 8 * mm, left)
         canvas.drawRightString(
-            self.pagesize[0] - self.rightMargin, 8 * mm, f"{snapshot.label('page')} {doc.page}"
+            self.pagesize[0] - self.rightMargin,
+            8 * mm,
+            snapshot.label("page").replace("{n}", str(doc.page)),
         )
         canvas.restoreState()
 

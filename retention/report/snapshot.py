@@ -254,7 +254,7 @@ class Snapshot:
 
 _ENGLISH_LABELS: Mapping[str, str] = {
     "contents": "Contents",
-    "page": "Page",
+    "page": "Page {n}",
     "version": "Version hash (data + parameters + survey + scenario)",
     "data_version": "Data version",
     "scenario": "Scenario",

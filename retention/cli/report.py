@@ -1,0 +1,84 @@
+"""``parklife report``: a meeting snapshot (PDF, PowerPoint, Excel or offline HTML) of a park.
+
+The same content as the Reports page for the same park, parameters, survey, scenario and
+enterprise (``retention.pipeline.snapshot.build_snapshot``), written atomically to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from retention.cli._arguments import add_park, load_park, saved_parameters, time_window
+from retention.cli._command import CliError, Command, Context, ExitCode
+from retention.cli._output import check_writable, steps, write_bytes
+from retention.i18n import t
+
+FORMATS = ("pdf", "pptx", "xlsx", "html")
+ASSETS_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor"
+"""The vendored front-end assets the offline HTML inlines (installed by scripts/setup.sh)."""
+
+
+def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
+    add_park(parser, lang)
+    parser.add_argument(
+        "--format", required=True, choices=FORMATS, help=t("cli_report.report.format", lang)
+    )
+    parser.add_argument("--out", required=True, type=Path, help=t("cli_report.report.out", lang))
+    parser.add_argument(
+        "--window", default="weekday_evening", help=t("cli_report.report.window", lang)
+    )
+    parser.add_argument("--enterprise", default=None, help=t("cli_report.report.enterprise", lang))
+    parser.add_argument("--scenario", default=None, help=t("cli_report.report.scenario", lang))
+
+
+def _run(args: argparse.Namespace, context: Context) -> int:
+    from retention.pipeline.run_key import run_key
+    from retention.pipeline.snapshot import (
+        UnknownEnterpriseError,
+        build_snapshot,
+        write_snapshot,
+    )
+
+    lang = context.lang
+    out = check_writable(args.out, context, suffixes=(f".{args.format}",))
+    park = load_park(args.park, context)
+    parameters = saved_parameters(args.park, context)
+    window = time_window(args.window, parameters, context)
+    if args.scenario is not None:
+        raise CliError(
+            t("cli_report.report.no_scenarios", lang, scenario=args.scenario),
+            code=ExitCode.UNKNOWN_VALUE,
+        )
+    key = run_key(
+        args.park, data_dir=context.data_dir, parameters=parameters, data_version=park.data_version
+    )
+    with steps(context, total=2) as progress:
+        progress.step(t("cli_report.report.step_content", lang))
+        try:
+            snapshot = build_snapshot(
+                park,
+                key,
+                lang=lang,
+                data_dir=context.data_dir,
+                window=window,
+                enterprise_id=args.enterprise,
+            )
+        except UnknownEnterpriseError:
+            raise CliError(
+                t(
+                    "cli_report.report.unknown_enterprise",
+                    lang,
+                    enterprise=args.enterprise,
+                    park=args.park,
+                ),
+                code=ExitCode.UNKNOWN_VALUE,
+            ) from None
+        progress.step(t("cli_report.report.step_write", lang, format=args.format.upper()))
+        data = write_snapshot(snapshot, args.format, assets_dir=ASSETS_DIR)
+    write_bytes(data, out, context)
+    context.note(t("cli_report.report.done", lang, path=str(out), version=snapshot.version_hash))
+    return ExitCode.OK
+
+
+COMMAND = Command(name="report", configure=_configure, run=_run, order=50, texts="cli_report")

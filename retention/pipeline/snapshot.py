@@ -1,0 +1,481 @@
+"""A meeting snapshot's content, computed by the pipeline from one run key.
+
+The Reports page, ``parklife report`` and any batch export call :func:`build_snapshot` with the
+same key and options and so print the same numbers as the pages: the gap figures come from
+:func:`retention.pipeline.stages.indicators` and :func:`retention.pipeline.scores.score_tables`,
+the enterprise figures from :func:`retention.pipeline.stages.enterprise_view` (k-anonymous),
+the assumptions from ``park_parameters.parameter_table``. The writers in ``retention.report``
+lay the content out as PDF, PowerPoint, XLSX or HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from retention.access.indicators import ParkIndicators
+from retention.access.travel_times import TravelTimeResult
+from retention.data.layers import LayerKind, ZoneLevel
+from retention.errors import ParkLifeError
+from retention.i18n import label, t
+from retention.park_parameters import parameter_table
+from retention.pipeline import stages
+from retention.pipeline.run_key import RunKey, parameters_digest
+from retention.pipeline.scores import score_tables
+from retention.report.enterprise_tables import drivers_table, enterprise_names, workforce_table
+from retention.report.gap_tables import compliance_table, worst_served, zone_ranking
+from retention.report.snapshot import (
+    ChartBlock,
+    Kpi,
+    MapBlock,
+    MapLayer,
+    Section,
+    Snapshot,
+    SnapshotFormat,
+    TableBlock,
+)
+from retention.report.static_map import CJK_FONTS
+from retention.report.summary import summarise_park
+from retention.storage.park import ParkData
+
+SNAPSHOT_MODE = "walk"
+"""Mode of the snapshot's gap figures: walking, the GB 50180 living-circle basis."""
+
+_LABEL_KEYS = (
+    "contents",
+    "page",
+    "version",
+    "data_version",
+    "scenario",
+    "baseline",
+    "created",
+    "assumptions",
+    "provenance",
+    "key_figures",
+    "sources",
+)
+
+
+class UnknownEnterpriseError(ParkLifeError, ValueError):
+    """The enterprise asked for is not in the park."""
+
+
+def _window_name(key: RunKey, window: str, lang: str) -> str:
+    for item in key.parameters.time_windows:
+        if item.key == window:
+            return item.label_en if lang == "en" else item.label_zh
+    known = ", ".join(item.key for item in key.parameters.time_windows)
+    raise ParkLifeError(f"unknown time window {window!r}; known windows: {known}")
+
+
+def _mode_name(mode: str, lang: str) -> str:
+    return t(f"gaps.mode.{mode}", lang)
+
+
+def _residents_mean(values: pd.Series, origins: pd.DataFrame) -> float:
+    rows = origins["origin_set"] == "residence"
+    weights = origins.loc[rows, "weight"].to_numpy(dtype=float)
+    chosen = values.loc[rows].to_numpy(dtype=float)
+    finite = np.isfinite(chosen)
+    if weights[finite].sum() <= 0:
+        return float("nan")
+    return float(np.average(chosen[finite], weights=weights[finite]))
+
+
+def _gap_section(
+    park: ParkData,
+    travel: TravelTimeResult,
+    key: RunKey,
+    *,
+    lang: str,
+    window: str,
+    indicators: ParkIndicators,
+) -> tuple[Section, list[Kpi]]:
+    origins = indicators.origins
+    window_name = _window_name(key, window, lang)
+    mode_name = _mode_name(SNAPSHOT_MODE, lang)
+    gap = indicators.gap
+    contributions = pd.Series(
+        {str(c): _residents_mean(gap[c], origins) for c in gap.columns if c != "gap_index"},
+        dtype=float,
+    ).sort_values(ascending=False)
+    mean_gap = _residents_mean(gap["gap_index"], origins)
+    if len(contributions) and contributions.iloc[0] > 0:
+        message = t(
+            "report.gaps.message",
+            lang,
+            category=label("category", str(contributions.index[0]), lang),
+            window=window_name,
+            mode=mode_name,
+            points=f"{contributions.iloc[0]:.1f}",
+        )
+    else:
+        message = t("report.gaps.no_gap", lang, window=window_name, mode=mode_name)
+    unit = t("gaps.unit.gap_index", lang, minutes="15")
+    values = indicators.values("gap_index")
+    tables = [
+        TableBlock(
+            t("report.gaps.worst_residences", lang),
+            worst_served(
+                origins, values, origin_set="residence", indicator="gap_index", unit=unit, lang=lang
+            ),
+        ),
+        TableBlock(
+            t("report.gaps.worst_enterprises", lang),
+            worst_served(
+                origins,
+                values,
+                origin_set="enterprise",
+                indicator="gap_index",
+                unit=unit,
+                lang=lang,
+            ),
+        ),
+        TableBlock(
+            t("report.gaps.zones", lang, level=label("zone_level", ZoneLevel.GRID.value, lang)),
+            zone_ranking(
+                origins,
+                values,
+                indicator="gap_index",
+                zone_level=ZoneLevel.GRID,
+                zones=park.layers.get(LayerKind.ZONES),
+                unit=unit,
+                lang=lang,
+                max_minutes=travel.params.max_minutes,
+            ),
+        ),
+    ]
+    chart = go.Figure(
+        go.Bar(
+            x=[label("category", c, lang) for c in contributions.index],
+            y=contributions.round(2).to_numpy(),
+            marker_color="#d94801",
+        )
+    )
+    chart.update_layout(
+        font_family=", ".join(CJK_FONTS),
+        height=480,
+        margin={"t": 30, "b": 120},
+        xaxis_title=t("report.gaps.category_axis", lang),
+        yaxis_title=t("report.gaps.contributions_axis", lang),
+    )
+    scores = score_tables(park, travel, key, window=window, modes=(SNAPSHOT_MODE,))
+    cells = scores.h3_cells
+    gap_column = f"{SNAPSHOT_MODE}_gap_index_0_100"
+    extent = stages.park_extent(park)
+    outline = park.boundary if extent is None else extent
+    layers = [MapLayer(t("report.layer.boundary", lang), outline, colour="#333333")]
+    roads = park.layers.get(LayerKind.ROADS)
+    if roads is not None and not roads.empty:
+        layers.append(MapLayer(t("report.layer.roads", lang), roads, colour="#bbbbbb"))
+    layers.append(
+        MapLayer(
+            t("report.gaps.map_legend", lang),
+            cells[[gap_column, "geometry"]],
+            value_column=gap_column,
+        )
+    )
+    residences = park.layers.get(LayerKind.RESIDENCES)
+    if residences is not None and not residences.empty:
+        names = residences["name_zh" if lang == "zh" and "name_zh" in residences else "name"]
+        layers.append(
+            MapLayer(
+                t("report.layer.residences", lang),
+                gpd.GeoDataFrame(
+                    {"name": names.astype(str)}, geometry=residences.geometry, crs=residences.crs
+                ),
+                colour="#1d4ed8",
+            )
+        )
+    section = Section(
+        title=t("report.section.gaps", lang),
+        message=message,
+        blocks=(
+            ChartBlock(t("report.gaps.contributions", lang), chart),
+            MapBlock(
+                t("report.gaps.map", lang),
+                tuple(layers),
+                legend_title=t("report.gaps.map_legend", lang),
+                note=t("report.gaps.map_note", lang),
+            ),
+            *tables,
+        ),
+        sources="GB 50180-2018; " + t("gaps.caption", lang),
+    )
+    kpis = [
+        Kpi(
+            t("report.kpi.gap_index", lang, window=window_name, mode=mode_name),
+            mean_gap,
+            t("report.unit.points", lang),
+            decimals=1,
+            note=t("report.kpi.gap_index_note", lang),
+        )
+    ]
+    return section, kpis
+
+
+def _compliance_section(
+    indicators: ParkIndicators, key: RunKey, *, lang: str, window: str
+) -> tuple[Section, list[Kpi]]:
+    compliance = indicators.compliance
+    table = compliance_table(compliance, lang=lang)
+    kpis: list[Kpi] = []
+    shares = compliance["share"].astype(float)
+    if shares.notna().any():
+        worst = int(shares.fillna(np.inf).to_numpy().argmin())
+        kpis.append(
+            Kpi(
+                t(
+                    "report.kpi.worst_circle",
+                    lang,
+                    category=label("category", str(compliance.index[worst]), lang),
+                ),
+                100 * float(shares.iloc[worst]),
+                t("report.unit.share", lang),
+                decimals=0,
+                note=t("report.kpi.worst_circle_note", lang),
+            )
+        )
+    section = Section(
+        title=t("report.section.compliance", lang),
+        message=t(
+            "report.compliance.message",
+            lang,
+            mode=_mode_name(SNAPSHOT_MODE, lang),
+            window=_window_name(key, window, lang),
+        ),
+        blocks=(TableBlock(t("report.section.compliance", lang), table),),
+        sources="GB 50180-2018",
+    )
+    return section, kpis
+
+
+def _enterprise_section(
+    park: ParkData,
+    travel: TravelTimeResult,
+    key: RunKey,
+    enterprise_id: str,
+    *,
+    lang: str,
+    data_dir: Path,
+    geodata_dir: Path | None,
+) -> tuple[Section, list[Kpi]]:
+    names = enterprise_names(park.layer(LayerKind.ENTERPRISES), lang=lang)
+    name = names.get(enterprise_id, enterprise_id)
+    title = t("report.section.enterprise", lang, enterprise=name)
+    access = stages.indicators(travel, key, mode=stages.ACCESS_MODE, window=stages.ACCESS_WINDOW)
+    workforce = stages.workforce_access(access, enterprise_id)
+    blocks: list[TableBlock | ChartBlock | MapBlock | Kpi] = [
+        TableBlock(
+            t("report.enterprise.access", lang),
+            workforce_table(workforce, lang=lang),
+            number_formats={},
+        )
+    ]
+    kpis: list[Kpi] = []
+    survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
+    inputs = stages.retention_inputs(park, travel, survey, key)
+    k = key.parameters.privacy.min_group_size
+    if inputs.model is None:
+        message = t("report.enterprise.no_model", lang, reason=inputs.error)
+    else:
+        view = stages.enterprise_view(inputs, key, enterprise_id)
+        if view.suppressed:
+            message = t("report.enterprise.suppressed", lang, k=k)
+        else:
+            row = view.leavers
+            leavers = float(row["leavers_per_year"])
+            low, high = float(row["leavers_low"]), float(row["leavers_high"])
+            cost = float(row["cost_cny"]) / 10_000
+            cost_low, cost_high = (
+                float(row["cost_low_cny"]) / 10_000,
+                float(row["cost_high_cny"]) / 10_000,
+            )
+            caution = t("report.caution", lang)
+            kpis += [
+                Kpi(
+                    t("report.kpi.leavers", lang),
+                    leavers,
+                    t("report.unit.per_year", lang),
+                    low=low,
+                    high=high,
+                    note=t("report.kpi.leavers_note", lang),
+                ),
+                Kpi(
+                    t("report.kpi.cost", lang),
+                    cost,
+                    t("report.unit.wan_cny", lang),
+                    low=cost_low,
+                    high=cost_high,
+                    decimals=1,
+                ),
+            ]
+            message = t(
+                "report.enterprise.message",
+                lang,
+                leavers=f"{leavers:,.0f}",
+                low=f"{low:,.0f}",
+                high=f"{high:,.0f}",
+                cost=f"{cost:,.1f}",
+            )
+            message += " " + caution
+            if not view.drivers.empty:
+                blocks.append(
+                    TableBlock(
+                        t("report.enterprise.drivers", lang),
+                        drivers_table(view.drivers, lang=lang),
+                        note=caution,
+                    )
+                )
+    return Section(title=title, message=message, blocks=tuple(blocks)), kpis
+
+
+def _assumptions(key: RunKey, *, lang: str) -> TableBlock:
+    table = parameter_table(key.parameters, lang)
+    columns = {
+        "group": t("report.column.group", lang),
+        "name": t("report.column.parameter", lang),
+        "value": t("report.column.value", lang),
+        "unit": t("report.column.unit", lang),
+        "range": t("report.column.range", lang),
+        "source": t("report.column.source", lang),
+    }
+    return TableBlock(
+        t("report.assumptions.title", lang), table[list(columns)].rename(columns=columns)
+    )
+
+
+def build_snapshot(
+    park: ParkData,
+    key: RunKey,
+    *,
+    lang: str,
+    data_dir: Path,
+    geodata_dir: Path | None = None,
+    window: str = stages.ACCESS_WINDOW,
+    enterprise_id: str | None = None,
+    created: dt.datetime | None = None,
+) -> Snapshot:
+    """Return the content of a meeting snapshot of one park (and optionally one enterprise).
+
+    Parameters
+    ----------
+    park
+        The park (``stages.park_inputs(key, ...)``).
+    key
+        The run key: data, parameters and survey versions, scenario and user scope.
+    lang
+        ``"zh"`` or ``"en"``: every text of the snapshot.
+    data_dir, geodata_dir
+        Where the park's stored data and demo files live (the survey is read from there).
+    window
+        Time window of the gap figures (default the weekday evening, when leisure matters).
+    enterprise_id
+        Add the enterprise section (HR): its workforce's access, expected leavers with
+        interval and cost, drivers; k-anonymous.
+    created
+        Timestamp printed on the snapshot (default now, UTC).
+
+    Returns
+    -------
+    Snapshot
+        Content for ``report.pdf_report``, ``report.slides``, ``report.workbook`` and
+        ``report.html_snapshot``.
+    """
+    key.check(park.park_id, park.data_version)
+    if enterprise_id is not None:
+        known = set(park.layer(LayerKind.ENTERPRISES)["id"].astype(str))
+        if enterprise_id not in known:
+            raise UnknownEnterpriseError(
+                f"enterprise {enterprise_id!r} is not in park {park.park_id!r}"
+            )
+    _window_name(key, window, lang)  # unknown windows fail before any computation
+    travel = stages.travel_times(park, key)
+    indicators = stages.indicators(travel, key, mode=SNAPSHOT_MODE, window=window)
+    summary = summarise_park(park.layers)
+    kpis = [
+        Kpi(t("report.kpi.enterprises", lang), summary.enterprises),
+        Kpi(t("report.kpi.workers", lang), summary.workers, t("report.unit.people", lang)),
+        Kpi(t("report.kpi.residents", lang), summary.residents, t("report.unit.people", lang)),
+        Kpi(t("report.kpi.amenities", lang), summary.amenities),
+    ]
+    sections = []
+    gaps, gap_kpis = _gap_section(
+        park, travel, key, lang=lang, window=window, indicators=indicators
+    )
+    compliance, compliance_kpis = _compliance_section(indicators, key, lang=lang, window=window)
+    kpis += gap_kpis + compliance_kpis
+    sections += [gaps, compliance]
+    title = t("report.title", lang)
+    if enterprise_id is not None:
+        section, enterprise_kpis = _enterprise_section(
+            park,
+            travel,
+            key,
+            enterprise_id,
+            lang=lang,
+            data_dir=data_dir,
+            geodata_dir=geodata_dir,
+        )
+        sections.insert(0, section)
+        kpis += enterprise_kpis
+        names = enterprise_names(park.layer(LayerKind.ENTERPRISES), lang=lang)
+        title = t(
+            "report.title_enterprise", lang, enterprise=names.get(enterprise_id, enterprise_id)
+        )
+    notice = t("common.synthetic_notice", lang) if park.synthetic else ""
+    provenance = [
+        t(
+            "report.provenance.park",
+            lang,
+            name=park.name(lang),
+            park_id=park.park_id,
+            version=park.data_version,
+        ),
+        t("report.provenance.survey", lang, origin=key.survey_version, version=key.survey_version)
+        if key.survey_version not in ("", "none")
+        else t("report.provenance.no_survey", lang),
+    ]
+    if notice:
+        provenance.insert(0, t("report.provenance.synthetic", lang, notice=notice))
+    return Snapshot(
+        title=title,
+        park_name=park.name(lang),
+        lang=lang,
+        created=created or dt.datetime.now(dt.UTC),
+        data_version=park.data_version,
+        parameters_version=parameters_digest(key.parameters),
+        survey_version=key.survey_version,
+        scenario=key.scenario_id,
+        synthetic_notice=notice,
+        kpis=tuple(kpis),
+        sections=tuple(sections),
+        assumptions=_assumptions(key, lang=lang),
+        provenance=tuple(provenance),
+        labels={name: t(f"report.{name}", lang) for name in _LABEL_KEYS},
+    )
+
+
+def write_snapshot(snapshot: Snapshot, fmt: SnapshotFormat | str, *, assets_dir: Path) -> bytes:
+    """Return the snapshot as a file of the given format (``SnapshotFormat``)."""
+    fmt = SnapshotFormat(fmt)
+    if fmt is SnapshotFormat.PDF:
+        from retention.report.pdf_report import snapshot_pdf
+
+        return snapshot_pdf(snapshot)
+    if fmt is SnapshotFormat.PPTX:
+        from retention.report.slides import snapshot_pptx
+
+        return snapshot_pptx(snapshot)
+    if fmt is SnapshotFormat.XLSX:
+        from retention.report.workbook import snapshot_xlsx
+
+        return snapshot_xlsx(snapshot)
+    from retention.report.html_snapshot import snapshot_html
+
+    return snapshot_html(snapshot, assets_dir=assets_dir).encode("utf-8")
