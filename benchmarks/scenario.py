@@ -142,24 +142,18 @@ def run(which: str, *, repeats: int) -> list[str]:
     for label, modification in _modifications(park).items():
         scenario = Scenario(label, ()).with_modification(modification, context)
 
-        def one(scenario: Scenario = scenario) -> object:
+        def one(scenario: Scenario = scenario, via: ParkEngine | None = None) -> object:
             return evaluate_scenario(
                 base,
                 scenario,
                 indicator_parameters=indicator_parameters,
                 retention=retention,
                 network=network,
+                engine=via,
             )
 
         def delta(scenario: Scenario = scenario) -> object:
-            return evaluate_scenario(
-                base,
-                scenario,
-                indicator_parameters=indicator_parameters,
-                retention=retention,
-                network=network,
-                engine=engine,
-            )
+            return one(scenario, engine)
 
         leavers = ", leavers" if retention else ""
         for path, call in (("full recomputation", one), ("engine deltas", delta)):

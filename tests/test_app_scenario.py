@@ -157,3 +157,30 @@ def test_gaps_and_map_show_the_scenario_chosen_in_the_sidebar(page: str) -> None
     at.session_state[state.SCENARIO] = ""  # back to the baseline
     at.run()
     assert shown not in [i.value for i in at.info]
+
+
+@pytest.mark.slow
+def test_a_siting_suggestion_is_added_in_one_click_and_a_budget_package_is_chosen() -> None:
+    at = _page()
+    at.selectbox(key="scenario.siting.category").set_value("clinic")
+    at.number_input(key="scenario.siting.k").set_value(2)
+    at.toggle(key="scenario.siting.run").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (suggestions,) = [f.value for f in at.dataframe if "candidate_id" in f.value.columns]
+    assert 1 <= len(suggestions) <= 2
+    assert (suggestions["newly_covered"] > 0).all()
+    at.button(key="scenario.siting.add.0").click().run()
+    (added,) = _draft(at)["modifications"]
+    assert added["op"] == "add_amenity" and added["category"] == "clinic"
+    assert added["amenity_id"].endswith(str(suggestions["candidate_id"].iloc[0]))
+    # A second intervention, then the budget package over both.
+    at.selectbox(key="scenario.amenity.category").set_value("sports_court")
+    at.number_input(key="scenario.amenity.annual").set_value(50_000.0)
+    _submit(at, "scenario.amenity.add")
+    at.selectbox(key="scenario.budget.objective").set_value("people_newly_in_circle")
+    at.number_input(key="scenario.budget.amount").set_value(60_000.0)
+    at.toggle(key="scenario.budget.run").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    packages = [x.value for x in at.text if x.value.startswith("Package 1:")]
+    assert len(packages) == 1, [x.value for x in at.text]
+    assert t("scenario.budget.whole", "en") in [c.value for c in at.caption]
