@@ -8,6 +8,7 @@ clicking one lands on a page without the app's sidebar. The app hides that menu
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,10 @@ from .conftest import REPO, app_nav, new_offline_page
 pytestmark = pytest.mark.browser
 
 PAGE_FILES = [*sorted(path.stem for path in (REPO / "pages").glob("*.py")), "app"]
-PAGE_NAMESPACES = ("overview", "map", "data", "survey", "enterprise", "gaps", "assumptions")
+# The menu's pages in app.py's order; each page's title is "<file stem>.page_title".
+PAGE_NAMESPACES = tuple(
+    re.findall(r'st\.Page\("pages/(\w+)\.py"', (REPO / "app.py").read_text(encoding="utf-8"))
+)
 SAMPLE_MS = 300
 MAX_SAMPLES = 400  # 2 minutes at most: a cold server's first run on 2 shared cores
 SAMPLES_AFTER_READY = 10  # keep watching through the rerun a fresh server makes (ui/entry.py)
@@ -37,6 +41,10 @@ _SIDEBAR_STATE = f"""() => {{
     text: sidebar.innerText,
   }};
 }}"""
+
+
+def test_the_menu_lists_every_page_file() -> None:
+    assert sorted(PAGE_NAMESPACES) == sorted(PAGE_FILES[:-1])
 
 
 def _sample_sidebar(page: object) -> list[dict[str, object]]:
