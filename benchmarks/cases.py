@@ -26,7 +26,7 @@ import numpy as np
 import peers
 
 SCALES = ("full", "smoke")
-CASE_IDS = ("a", "b", "c1", "c2", "d", "e")
+CASE_IDS = ("a", "b", "b2", "c1", "c2", "d", "e")
 DEFAULT_REPEATS = {"full": 3, "smoke": 2}
 SEED = 20260501  # one seed for every generated park, so runs are comparable
 # Agreement tolerances in minutes (or the indicator's unit for E2SFCA, relative).
@@ -65,11 +65,23 @@ def _smoke_spec() -> Any:
     )
 
 
+# Case b2: the Beilun counts on a dense street network like the one a new user tried (issue 7):
+# ~120,000 vertices, ~59,000 junctions (nodes of degree other than 2), ~2,400 km, 26
+# components. The generator's 44 m blocks with a vertex every 22 m give the through streets;
+# 15,000 short driveways (10-30 m dead ends off a street vertex) and 25 gated compounds (small
+# street grids touching nothing else) give the dead ends and the components real data has.
+DENSE_BLOCK_METRES = 44.0
+DENSE_VERTEX_SPACING_METRES = 22.0
+DENSE_DRIVEWAYS = 15_000
+DENSE_COMPOUNDS = 25
+
+
 def _park_for(scale: str, which: str) -> Any:
     """Return the ``ParkData`` a case runs on: the demo park or a Beilun-scale generated park.
 
     The demo is read from ``geodata/jinshan`` with an empty upload store (the app's own loader);
     generated parks are wrapped in a ``ParkData`` carrying the spec and seed as data version.
+    ``which="beilun_dense"`` is the Beilun park with the dense street network of case b2.
     """
     from geodata import synthetic
     from retention.storage.park import ParkData, load_park
@@ -78,17 +90,112 @@ def _park_for(scale: str, which: str) -> Any:
         with tempfile.TemporaryDirectory(prefix="parklife-bench-store-") as empty_store:
             return load_park("jinshan", data_dir=Path(empty_store))
     spec = _smoke_spec() if scale == "smoke" else synthetic.BEILUN_DAGANG
+    dense = which == "beilun_dense"
+    if dense:
+        spec = dataclasses.replace(
+            spec,
+            block_metres=DENSE_BLOCK_METRES if scale == "full" else 60.0,
+            vertex_spacing_metres=DENSE_VERTEX_SPACING_METRES,
+        )
     import geopandas as gpd
 
+    layers = synthetic.generate_park(spec, seed=SEED)
+    if dense:
+        from retention.data.layers import LayerKind
+
+        layers[LayerKind.ROADS] = _with_driveways_and_compounds(
+            layers[LayerKind.ROADS],
+            np.random.default_rng(SEED),
+            driveways=DENSE_DRIVEWAYS if scale == "full" else 100,
+            compounds=DENSE_COMPOUNDS if scale == "full" else 2,
+        )
     return ParkData(
         park_id=spec.park_id,
         name_zh=spec.name_zh,
         name_en=spec.name_en,
         synthetic=True,
-        layers=synthetic.generate_park(spec, seed=SEED),
+        layers=layers,
         boundary=gpd.GeoDataFrame(geometry=[], crs="EPSG:4326"),
-        data_version=f"{spec.park_id}-seed-{SEED}",
+        data_version=f"{spec.park_id}-{which}-seed-{SEED}",
     )
+
+
+def _with_driveways_and_compounds(
+    roads: Any, rng: np.random.Generator, *, driveways: int, compounds: int
+) -> Any:
+    """Add dead-end driveways off street vertices and isolated compound grids to a roads layer.
+
+    A driveway starts exactly at an inner vertex of a walkable street (so it shares that node)
+    and runs 10-30 m at right angles to it; a compound is a 3 x 3 grid of 40 m blocks with a
+    vertex every 20 m whose lines share vertices with each other and with nothing else.
+    """
+    import math
+
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from retention.data.layers import WGS84, RoadClass
+
+    coords, owner = shapely.get_coordinates(roads.geometry.to_numpy(), return_index=True)
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    last = np.r_[owner[1:] != owner[:-1], True]
+    inner = np.flatnonzero(~first & ~last & roads["walk"].to_numpy()[owner])
+    chosen = np.sort(rng.choice(inner, size=min(driveways, len(inner)), replace=False))
+    # Metres to degrees near the park (a few kilometres: a flat approximation is enough here).
+    lat0 = float(np.mean(coords[:, 1]))
+    per_metre = np.array([1 / (111_320 * math.cos(math.radians(lat0))), 1 / 110_574])
+    along = (coords[chosen + 1] - coords[chosen - 1]) / per_metre
+    along /= np.linalg.norm(along, axis=1, keepdims=True)
+    side = rng.choice([-1.0, 1.0], size=(len(chosen), 1))
+    normal = np.column_stack([-along[:, 1], along[:, 0]]) * side
+    length = rng.uniform(10.0, 30.0, size=(len(chosen), 1))
+    ends = coords[chosen] + normal * length * per_metre
+    lines = list(shapely.linestrings(np.stack([coords[chosen], ends], axis=1)))
+    low, high = coords.min(axis=0), coords.max(axis=0)
+    steps = np.arange(7) * 20.0 - 52.7  # off the street grid's vertices
+    for centre in rng.uniform(low + 0.2 * (high - low), high - 0.2 * (high - low), (compounds, 2)):
+        for offset in steps[::2]:
+            lines.append(
+                shapely.LineString([centre + np.array([offset, t]) * per_metre for t in steps])
+            )
+            lines.append(
+                shapely.LineString([centre + np.array([t, offset]) * per_metre for t in steps])
+            )
+    n_driveways = len(chosen)
+    added = gpd.GeoDataFrame(
+        {
+            "id": [f"x{i + 1:06d}" for i in range(len(lines))],
+            "name": None,
+            "name_en": None,
+            "road_class": [RoadClass.PATH.value] * n_driveways
+            + [RoadClass.LOCAL.value] * (len(lines) - n_driveways),
+            "walk": True,
+            "bike": True,
+        },
+        geometry=lines,
+        crs=WGS84,
+    )
+    return gpd.GeoDataFrame(pd.concat([roads, added], ignore_index=True), crs=WGS84)
+
+
+def street_network_facts(roads: Any) -> dict[str, Any]:
+    """Vertices, junctions (degree other than 2), kilometres and components of the walk network."""
+    from scipy.sparse.csgraph import connected_components
+
+    from retention.access.network import network_from_roads
+
+    network = network_from_roads(roads)
+    graph = network.graph_minutes(mode="walk", speed_m_per_min=60.0)
+    degree = np.diff(graph.indptr)
+    used = degree > 0
+    n_components = connected_components(graph[used][:, used], directed=False)[0]
+    return {
+        "street vertices": int(used.sum()),
+        "junctions": int((used & (degree != 2)).sum()),
+        "street km": round(float(network.edge_length_metres[network.edge_walk].sum()) / 1000),
+        "street components": int(n_components),
+    }
 
 
 def _engine_build(park: Any) -> Any:
@@ -117,9 +224,13 @@ def _engine_end_to_end(park: Any) -> measure.Answer:
     from retention.access.travel_times import MODES, travel_times_for_park
 
     stage: dict[str, float] = {}
+    helper_before = _helper_cpu_seconds()
+    cpu_start = time.process_time()
     start = time.perf_counter()
     result = travel_times_for_park(park, params=TravelParameters(), windows=DEFAULT_TIME_WINDOWS)
     stage["travel_times_for_park"] = time.perf_counter() - start
+    stage["travel_times_for_park CPU (this process)"] = time.process_time() - cpu_start
+    cpu_start = time.process_time()
     start = time.perf_counter()
     answer: measure.Answer = {}
     for mode in MODES:
@@ -131,10 +242,49 @@ def _engine_end_to_end(park: Any) -> measure.Answer:
             answer[f"e2sfca:{key}"] = found.supply_per_1000.to_numpy(dtype=np.float64)
             answer[f"gap:{key}"] = found.gap.to_numpy(dtype=np.float64)
     stage["indicators (every mode x window)"] = time.perf_counter() - start
+    stage["indicators CPU (this process)"] = time.process_time() - cpu_start
+    # Big street searches run half their rows in a helper process (travel_times._run_search):
+    # its CPU and peak memory are not this process's, so they are reported beside them.
+    stage["CPU of the helper process"] = _helper_cpu_seconds() - helper_before
+    stage["helper process peak RSS MB"] = _helper_peak_rss_mb()
     answer["origins"] = np.asarray(float(len(result.origins)))
     for name, seconds in stage.items():
         answer[measure.STAGE_PREFIX + name] = np.asarray(seconds)
     return answer
+
+
+def _helper_pids() -> list[int]:
+    from retention.access import travel_times
+
+    pool = travel_times._POOL[0] if travel_times._POOL else None
+    return sorted(getattr(pool, "_processes", None) or {}) if pool is not None else []
+
+
+def _helper_cpu_seconds() -> float:
+    """User + system CPU seconds of the search helper process so far (0 when none ran)."""
+    import os
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in _helper_pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def _helper_peak_rss_mb() -> float:
+    peak = 0.0
+    for pid in _helper_pids():
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024.0)
+        except OSError:
+            continue
+    return peak
 
 
 # --- case machinery -------------------------------------------------------------------------
@@ -338,6 +488,10 @@ def _prepare_park(which: str) -> Callable[[str], ParkInputs]:
         path = _park_file(scale, which)
         park = _load_park(path)
         sizes = {str(kind): len(frame) for kind, frame in park.layers.items()}
+        if which == "beilun_dense":
+            from retention.data.layers import LayerKind
+
+            sizes |= street_network_facts(park.layers[LayerKind.ROADS])
         return ParkInputs(park_path=path, sizes=sizes)
 
     return prepare
@@ -680,6 +834,20 @@ def _cases() -> dict[str, Case]:
             (_e2e_implementation(max_repeats=1),),
             targets=(Target("seconds", 30.0), Target("memory_mb", 4096.0)),
             notes=end_to_end_notes,
+            describe=lambda inputs: inputs.sizes,
+        ),
+        "b2": Case(
+            "b2",
+            "Beilun-scale park on a dense street network end-to-end (the Gaps computation)",
+            _prepare_park("beilun_dense"),
+            (_e2e_implementation(max_repeats=1),),
+            targets=(Target("seconds", 15.0), Target("memory_mb", 2048.0)),
+            notes=(
+                *end_to_end_notes,
+                "Streets: the generator at 44 m blocks and a vertex every 22 m, plus 15,000 "
+                "driveways (10-30 m dead ends) and 25 gated compounds (isolated small grids); "
+                "seeded (benchmarks/cases.py).",
+            ),
             describe=lambda inputs: inputs.sizes,
         ),
         "c1": Case(

@@ -124,7 +124,10 @@ def markdown(document: dict[str, Any]) -> str:
             lines.append("")
             lines.append(
                 "Stages of the last repeat: "
-                + ", ".join(f"{k} {_seconds(v)} s" for k, v in stages.items())
+                + ", ".join(
+                    f"{k} {v:.0f}" if k.endswith(" MB") else f"{k} {_seconds(v)} s"
+                    for k, v in stages.items()
+                )
                 + "."
             )
         for note in case.get("notes", []):

@@ -17,7 +17,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_SCRIPT = REPO_ROOT / "benchmarks" / "run.py"
-CASES = ("a", "b", "c1", "c2", "d", "e")
+CASES = ("a", "b", "b2", "c1", "c2", "d", "e")
 PANDANA_IMPORT = re.compile(r"^\s*(import|from)\s+pandana\b", re.MULTILINE)
 
 

@@ -21,6 +21,7 @@ from retention.access.network import (
     contract_chains,
     network_from_osm_pbf,
     network_from_roads,
+    prune_dead_ends,
 )
 from retention.errors import ValidationError
 
@@ -283,6 +284,54 @@ def test_contracted_search_equals_full_search(case: tuple[csr_matrix, np.ndarray
     assert contracted.graph.shape[0] <= graph.shape[0]
     distances = dijkstra(contracted.graph, directed=True, indices=contracted.position(sources))
     found = contracted.to_nodes(distances, np.arange(graph.shape[0]))
+    assert (np.isinf(found) == np.isinf(expected)).all()
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(found[finite], expected[finite], rtol=1e-12, atol=1e-12)
+
+
+def test_dead_end_trees_hang_from_their_root() -> None:
+    # A square 0-1-2-3 with a driveway 1-4-5 and a fork 4-6; source 0.
+    edges = [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 0, 1.0), (1, 4, 2.0), (4, 5, 3.0)]
+    graph = _symmetric([*edges, (4, 6, 5.0)], 7)
+    pruned = prune_dead_ends(graph, [0])
+    assert pruned.root.tolist() == [0, 1, 2, 3, 1, 1, 1]
+    assert pruned.offset.tolist() == [0.0, 0.0, 0.0, 0.0, 2.0, 5.0, 7.0]
+    assert np.diff(pruned.graph.indptr).tolist() == [2, 2, 2, 2, 0, 0, 0]
+    # A source inside a tree keeps the path from it to the rest.
+    kept = prune_dead_ends(graph, [5])
+    assert kept.root.tolist() == [0, 1, 2, 3, 4, 5, 4]
+
+
+@st.composite
+def _graphs_with_dead_ends(draw: st.DrawFn) -> tuple[csr_matrix, np.ndarray]:
+    """A subdivided random graph with random trees grown from its nodes, and sources."""
+    graph, _ = draw(_subdivided_graphs())
+    coo = graph.tocoo()
+    upper = coo.row < coo.col
+    edges = list(zip(coo.row[upper], coo.col[upper], coo.data[upper], strict=True))
+    n_nodes = graph.shape[0]
+    for _ in range(draw(st.integers(0, 12))):
+        parent = draw(st.integers(0, n_nodes - 1))
+        edges.append((parent, n_nodes, draw(st.floats(0.1, 10.0))))
+        n_nodes += 1
+    graph = _symmetric([(int(a), int(b), float(w)) for a, b, w in edges], n_nodes)
+    sources = np.array(
+        draw(st.lists(st.integers(0, n_nodes - 1), min_size=1, max_size=4, unique=True))
+    )
+    return graph, sources
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(case=_graphs_with_dead_ends())
+def test_pruned_and_contracted_search_equals_full_search(
+    case: tuple[csr_matrix, np.ndarray],
+) -> None:
+    graph, sources = case
+    expected = dijkstra(graph, directed=True, indices=sources)
+    pruned = prune_dead_ends(graph, sources)
+    contracted = contract_chains(pruned.graph, sources)
+    distances = dijkstra(contracted.graph, directed=True, indices=contracted.position(sources))
+    found = contracted.to_nodes(distances, pruned.root) + pruned.offset
     assert (np.isinf(found) == np.isinf(expected)).all()
     finite = np.isfinite(expected)
     np.testing.assert_allclose(found[finite], expected[finite], rtol=1e-12, atol=1e-12)

@@ -582,11 +582,18 @@ def _compute_legs(
     """Every matrix for origins x amenities; ``to_stops`` / ``egress`` are reused when given
     (they depend only on the origins / only on the amenities)."""
     cutoff = travel.params.max_minutes
-    walk = _read_only32(
-        travel._leg_minutes(origin_at.walk, amenity_at.walk, mode="walk", cutoff=cutoff)
-    )
-    ebike = None
-    if "ebike" in modes and origin_at.bike is not None and amenity_at.bike is not None:
+    walk = ebike = None
+    bike_needed = "ebike" in modes and origin_at.bike is not None and amenity_at.bike is not None
+    if bike_needed and _same_places(origin_at) and _same_places(amenity_at):
+        both = travel._walk_and_ebike_minutes32(origin_at.walk, amenity_at.walk, cutoff=cutoff)
+        if both is not None:
+            walk, ebike = (_read_only(values) for values in both)
+    if walk is None:
+        walk = _read_only32(
+            travel._leg_minutes(origin_at.walk, amenity_at.walk, mode="walk", cutoff=cutoff)
+        )
+    if bike_needed and ebike is None:
+        assert origin_at.bike is not None and amenity_at.bike is not None
         ebike = _read_only32(
             travel._leg_minutes(origin_at.bike, amenity_at.bike, mode="ebike", cutoff=cutoff)
         )
@@ -801,6 +808,15 @@ def _place(
     walk = travel.snap(frame, mode="walk", id_column="_id")
     bike = travel.snap(frame, mode="ebike", id_column="_id") if "ebike" in modes else None
     return _Points(walk=walk, bike=bike)
+
+
+def _same_places(points: _Points) -> bool:
+    """Whether the walk and e-bike snaps put every point on the same node at the same distance."""
+    bike = points.bike
+    return bike is not None and (
+        np.array_equal(points.walk.nodes, bike.nodes)
+        and np.array_equal(points.walk.distance_metres, bike.distance_metres, equal_nan=True)
+    )
 
 
 def _origin_ids(origins: pd.DataFrame) -> np.ndarray:

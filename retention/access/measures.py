@@ -124,13 +124,14 @@ class DecayFunction:
             cut = inside.index(False) if False in inside else len(bounds)
             bounds = [*bounds[:cut], float(catchment_minutes)] if cut < len(bounds) else bounds
             weights = weights[: len(bounds)]
-        # The zone of t is the number of bounds it exceeds (NaN exceeds them all: weight 0).
-        # float32 minutes stay float32: comparing them with a float64 bound is exact either way.
-        index = np.zeros(times.shape, dtype=np.uint8)
-        for bound in bounds:
-            index += ~(times <= _bound_for(times, bound))
-        table = np.array([*weights, 0.0])
-        return table[index]
+        # The weight of t is that of the first zone whose bound it does not exceed (NaN and
+        # inf exceed them all: weight 0): fill from the widest zone in, each narrower zone
+        # overwriting. float32 minutes stay float32: comparing them with a float64 bound is
+        # exact either way.
+        result = np.zeros(times.shape, dtype=np.float64)
+        for bound, weight in reversed(list(zip(bounds, weights, strict=True))):
+            np.copyto(result, weight, where=times <= _bound_for(times, bound))
+        return result
 
 
 def _bound_for(values: np.ndarray, bound: float) -> np.floating:

@@ -339,7 +339,8 @@ def contract_chains(graph: csr_matrix, keep: npt.ArrayLike) -> ContractedGraph:
     """
     n_nodes = graph.shape[0]
     degree = np.diff(graph.indptr)
-    removable = degree == 2
+    # Isolated nodes (e.g. cut off by ``prune_dead_ends``) are dropped too: nothing reaches them.
+    removable = (degree == 2) | (degree == 0)
     removable[np.asarray(keep, dtype=np.int64)] = False
     coo = graph.tocoo()
     upper = coo.row < coo.col
@@ -425,6 +426,91 @@ def contract_chains(graph: csr_matrix, keep: npt.ArrayLike) -> ContractedGraph:
         near_minutes=near_minutes,
         far_minutes=far_minutes,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class PrunedGraph:
+    """A symmetric graph with its dead-end trees cut off, and how to reach their nodes.
+
+    Parameters
+    ----------
+    graph
+        The same nodes as the input; edges of cut-off nodes are gone (those nodes are isolated).
+    root
+        ``(n,)`` the node each node hangs from: itself for a node that stays, else the one
+        remaining node its tree is attached to.
+    offset
+        ``(n,)`` weight from ``root`` to the node along its tree (0 for a node that stays).
+    """
+
+    graph: csr_matrix
+    root: np.ndarray
+    offset: np.ndarray
+
+
+def prune_dead_ends(graph: csr_matrix, keep: npt.ArrayLike) -> PrunedGraph:
+    """Cut off every dead-end tree (cul-de-sacs, driveways) that holds no node of ``keep``.
+
+    Assumptions as ``contract_chains`` (symmetric, no self-loops or duplicates, positive
+    weights). Exact: a tree attached to the rest by one node is entered and left only through
+    that node, so from any kept node the distance to a node in it is the distance to its root
+    plus the weight along the tree (up to float summation order). Nodes of ``keep`` and the
+    paths from them to the rest are never cut.
+
+    Parameters
+    ----------
+    graph
+        The symmetric sparse graph.
+    keep
+        Indices of nodes that must stay (the sources of a search).
+
+    Returns
+    -------
+    PrunedGraph
+    """
+    n_nodes = graph.shape[0]
+    indptr, indices = graph.indptr, graph.indices
+    degree = np.diff(indptr).astype(np.int64)
+    protected = np.zeros(n_nodes, dtype=bool)
+    protected[np.asarray(keep, dtype=np.int64)] = True
+    alive = np.ones(n_nodes, dtype=bool)
+    leaves = np.flatnonzero((degree == 1) & ~protected)
+    # Peel leaves round by round; each round looks only at the neighbours of the last leaves.
+    while len(leaves):
+        alive[leaves] = False
+        starts, ends = indptr[leaves], indptr[leaves + 1]
+        counts = ends - starts
+        positions = np.repeat(ends - counts.cumsum(), counts) + np.arange(counts.sum())
+        neighbours = indices[positions]
+        neighbours = neighbours[alive[neighbours]]
+        np.subtract.at(degree, neighbours, 1)
+        candidates = np.unique(neighbours)
+        leaves = candidates[(degree[candidates] == 1) & ~protected[candidates]]
+    root = np.arange(n_nodes)
+    offset = np.zeros(n_nodes)
+    if alive.all():
+        return PrunedGraph(graph=graph, root=root, offset=offset)
+    coo = graph.tocoo()
+    both = alive[coo.row] & alive[coo.col]
+    pruned = csr_matrix((coo.data[both], (coo.row[both], coo.col[both])), shape=(n_nodes, n_nodes))
+    # Offsets along the trees: one search from every root over the trees' edges alone.
+    tree_edge = ~alive[coo.row] | ~alive[coo.col]
+    trees = csr_matrix(
+        (coo.data[tree_edge], (coo.row[tree_edge], coo.col[tree_edge])), shape=(n_nodes, n_nodes)
+    )
+    roots = np.unique(coo.row[tree_edge & alive[coo.row]])
+    cut = np.flatnonzero(~alive)
+    if len(roots):
+        # Only edges leaving a root into its trees count: a root's edges to other live nodes
+        # are not in ``trees``, so the search never passes from one tree to another's root.
+        distance, _, source = dijkstra(
+            trees, directed=True, indices=roots, min_only=True, return_predecessors=True
+        )
+        reached = cut[np.isfinite(distance[cut])]
+        root[reached] = source[reached]
+        offset[reached] = distance[reached]
+    # A whole component without kept nodes peels down to one node; the rest hangs from it.
+    return PrunedGraph(graph=pruned, root=root, offset=offset)
 
 
 def project_points(points: gpd.GeoDataFrame | gpd.GeoSeries, *, crs: str) -> np.ndarray:

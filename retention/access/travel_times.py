@@ -13,7 +13,11 @@ snap report); ``inf`` means not reachable within ``TravelParameters.max_minutes`
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, TypeAlias
@@ -26,10 +30,12 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from retention.access.network import (
+    ContractedGraph,
     NetworkMode,
     SnappedPoints,
     StreetNetwork,
     contract_chains,
+    prune_dead_ends,
 )
 from retention.access.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
 from retention.access.transit import TransitModel, empty_transit_model
@@ -394,6 +400,56 @@ class TravelTimeEngine:
         result[np.ix_(rows, cols)] = block
         return result
 
+    def _walk_and_ebike_minutes32(
+        self, source: SnappedPoints, target: SnappedPoints, *, cutoff: float
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Walk and e-bike legs (float32) from one street search, when the modes share streets.
+
+        When walking and riding use the same edges (and so the same snapped nodes), both legs
+        come from one search in walking minutes, run as far as the e-bike reaches: e-bike
+        minutes on the network are walking minutes times walk / e-bike speed. Returns None
+        when the modes' streets differ (each leg then needs its own search). Each value is the
+        float64 sum access + network + egress cut at ``cutoff``, then cast to float32, like
+        ``_leg_minutes``.
+        """
+        walk_network, bike_network = self._networks["walk"], self._networks["ebike"]
+        if (
+            walk_network is not bike_network
+            or walk_network.approximate
+            or not np.array_equal(walk_network.edge_walk, walk_network.edge_bike)
+        ):
+            return None
+        shape = (len(source.nodes), len(target.nodes))
+        walk = np.full(shape, np.nan, dtype=np.float32)
+        ebike = np.full(shape, np.nan, dtype=np.float32)
+        rows, cols = np.flatnonzero(source.usable), np.flatnonzero(target.usable)
+        if len(rows) == 0 or len(cols) == 0:
+            return walk, ebike
+        ratio = self._params.walk_speed_m_per_min / self._params.ebike_speed_m_per_min
+        access = source.distance_metres[rows] / self._params.walk_speed_m_per_min
+        egress = target.distance_metres[cols] / self._params.walk_speed_m_per_min
+        between = _node_matrix(
+            self._graphs["walk"],
+            source.nodes[rows],
+            target.nodes[cols],
+            cutoff=max(cutoff, cutoff / ratio),
+        )
+        everything = len(rows) == shape[0] and len(cols) == shape[1]
+        step = max(1, _CHUNK_BYTES // (8 * len(cols)))
+        for first in range(0, len(rows), step):
+            part = slice(first, first + step)
+            for output, scale in ((walk, 1.0), (ebike, ratio)):
+                # In the order access + between + egress, as _leg_minutes sums.
+                block = between[part] * scale if scale != 1.0 else between[part].copy()
+                block = np.add(access[part, None], block, out=block)
+                block += egress[None, :]
+                block[block > cutoff] = np.inf
+                if everything:
+                    output[part] = block
+                else:
+                    output[np.ix_(rows[part], cols)] = block
+        return walk, ebike
+
     def _transit_minutes(
         self,
         source: SnappedPoints,
@@ -609,39 +665,110 @@ def _node_matrix(
     targets: np.ndarray,
     *,
     cutoff: float,
-    symmetric: bool = True,
 ) -> np.ndarray:
-    """Shortest-path minutes between node sets, from the smaller side, chunked; inf past cutoff.
+    """Shortest-path minutes between node sets of a symmetric graph, from the smaller side,
+    chunked, on two processes when the search is big; inf past cutoff.
 
-    ``graph`` holds both directions of every undirected edge, so dijkstra runs as directed
-    (no symmetrisation pass); a non-symmetric graph is transposed to search from the targets.
+    ``graph`` holds both directions of every undirected edge, so dijkstra runs as directed (no
+    symmetrisation pass). Street graphs are mostly dead ends and degree-2 vertices along
+    roads: the search runs on the intersections of the through network and the start nodes
+    only; a node in a dead-end tree is reached from its root, and a node along a road from its
+    chain ends (exact, see ``prune_dead_ends`` and ``contract_chains``). Rows are independent,
+    so splitting them between processes gives the same numbers bit for bit.
     """
     unique_sources, source_inverse = np.unique(sources, return_inverse=True)
     unique_targets, target_inverse = np.unique(targets, return_inverse=True)
     reverse = len(unique_targets) < len(unique_sources)
     start, end = (unique_targets, unique_sources) if reverse else (unique_sources, unique_targets)
-    if symmetric:
-        # Street graphs are mostly degree-2 vertices along roads: search on intersections and
-        # the start nodes only, and reach the other nodes from their chain ends (exact, see
-        # contract_chains).
-        contracted = contract_chains(graph, start)
-        searched, start_at = contracted.graph, contracted.position(start)
-    else:
-        searched = graph.T.tocsr() if reverse else graph
-        start_at = start
-    block = np.empty((len(start), len(end)))
-    chunk = max(1, _CHUNK_BYTES // (8 * max(searched.shape[0], len(end), 1)))
-    for first in range(0, len(start), chunk):
-        rows = start_at[first : first + chunk]
-        distances = dijkstra(searched, directed=True, indices=rows, limit=cutoff)
-        if symmetric:
-            block[first : first + chunk] = contracted.to_nodes(distances, end)
-        else:
-            block[first : first + chunk] = distances[:, end]
-    block[block > cutoff] = np.inf
+    pruned = prune_dead_ends(graph, start)
+    contracted = contract_chains(pruned.graph, start)
+    search = _Search(
+        contracted=contracted,
+        start_at=contracted.position(start),
+        end_root=pruned.root[end],
+        end_offset=pruned.offset[end],
+        cutoff=float(cutoff),
+    )
+    block = _run_search(search)
     if reverse:
         block = block.T
     return block[np.ix_(source_inverse.ravel(), target_inverse.ravel())]
+
+
+@dataclass(frozen=True, eq=False)
+class _Search:
+    """A many-to-many search on a contracted graph: start rows, and how to read the end nodes."""
+
+    contracted: ContractedGraph
+    start_at: np.ndarray
+    end_root: np.ndarray
+    end_offset: np.ndarray
+    cutoff: float
+
+    @property
+    def work(self) -> int:
+        """Searches x searched nodes: how big the job is."""
+        return len(self.start_at) * self.contracted.graph.shape[0]
+
+    def rows(self, first: int, last: int) -> np.ndarray:
+        """Minutes from start rows ``first:last`` to every end node (inf past the cutoff)."""
+        graph = self.contracted.graph
+        block = np.empty((last - first, len(self.end_root)))
+        chunk = max(1, _CHUNK_BYTES // (8 * max(graph.shape[0], len(self.end_root), 1)))
+        for at in range(first, last, chunk):
+            upto = min(at + chunk, last)
+            distances = dijkstra(
+                graph, directed=True, indices=self.start_at[at:upto], limit=self.cutoff
+            )
+            reached = self.contracted.to_nodes(distances, self.end_root)
+            block[at - first : upto - first] = np.add(reached, self.end_offset, out=reached)
+        block[block > self.cutoff] = np.inf
+        return block
+
+
+_PARALLEL_MIN_WORK = 100_000_000  # searches x nodes below which a second process does not pay
+_POOL_LOCK = threading.Lock()
+_POOL: list[ProcessPoolExecutor] = []  # the one helper process, started on first need
+
+
+def _search_processes() -> int:
+    """Processes a big search may use: ``PARKLIFE_SEARCH_PROCESSES``, else the CPU count (<= 2)."""
+    text = os.environ.get("PARKLIFE_SEARCH_PROCESSES", "").strip()
+    if text:
+        try:
+            return max(1, int(text))
+        except ValueError as error:
+            raise ValidationError(
+                f"PARKLIFE_SEARCH_PROCESSES={text!r} is not a whole number; expected 1 or 2"
+            ) from error
+    return min(2, os.cpu_count() or 1)
+
+
+def _helper_pool() -> ProcessPoolExecutor:
+    """The helper process for big searches (forkserver: safe under Streamlit's threads)."""
+    with _POOL_LOCK:
+        if not _POOL:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["retention.access.travel_times"])
+            _POOL.append(ProcessPoolExecutor(max_workers=1, mp_context=context))
+        return _POOL[0]
+
+
+def _search_rows(search: _Search, first: int, last: int) -> np.ndarray:
+    return search.rows(first, last)
+
+
+def _run_search(search: _Search) -> np.ndarray:
+    """All rows of ``search``: half in a helper process when the search is big enough."""
+    n_rows = len(search.start_at)
+    if n_rows < 2 or search.work < _PARALLEL_MIN_WORK or _search_processes() < 2:
+        return search.rows(0, n_rows)
+    half = n_rows // 2
+    future = _helper_pool().submit(_search_rows, search, half, n_rows)
+    block = np.empty((n_rows, len(search.end_root)))
+    block[:half] = search.rows(0, half)
+    block[half:] = future.result()
+    return block
 
 
 # --- the whole park ----------------------------------------------------------------------------
