@@ -33,6 +33,10 @@ session has its own: two planners editing scenarios never see each other's draft
 SCENARIO_EDITING = "scenario.editing"
 """Id of the saved scenario the draft was opened from (``""``: a new one)."""
 
+REPORT_BUILT = "reports.built"
+"""The options (park, data version, format, language, window, enterprise) of the snapshot this
+session last built; the Reports page offers its download while the options stay the same."""
+
 LEGACY_RERUN_DONE = "app.legacy_rerun_done"
 """Set once this session has rerun out of Streamlit's legacy pages-folder mode (``ui.entry``)."""
 
@@ -136,3 +140,14 @@ def bind_widget(widget_key: str, state_key: str) -> None:
 def copy_widget(widget_key: str, state_key: str) -> None:
     """Widget callback: store the widget's new value under the state key."""
     st.session_state[state_key] = st.session_state[widget_key]
+
+
+def built_report() -> tuple[str, ...] | None:
+    """Return the options of the snapshot this session last built, if any."""
+    value = st.session_state.get(REPORT_BUILT)
+    return tuple(value) if value is not None else None
+
+
+def set_built_report(options: tuple[str, ...]) -> None:
+    """Remember the options of the snapshot just built (its bytes stay in the shared cache)."""
+    st.session_state[REPORT_BUILT] = tuple(options)

@@ -264,6 +264,7 @@ def _enterprise_section(
     lang: str,
     data_dir: Path,
     geodata_dir: Path | None,
+    inputs: stages.RetentionInputs | None,
 ) -> tuple[Section, list[Kpi]]:
     names = enterprise_names(park.layer(LayerKind.ENTERPRISES), lang=lang)
     name = names.get(enterprise_id, enterprise_id)
@@ -278,8 +279,9 @@ def _enterprise_section(
         )
     ]
     kpis: list[Kpi] = []
-    survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
-    inputs = stages.retention_inputs(park, travel, survey, key)
+    if inputs is None:
+        survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
+        inputs = stages.retention_inputs(park, travel, survey, key)
     k = key.parameters.privacy.min_group_size
     if inputs.model is None:
         message = t("report.enterprise.no_model", lang, reason=inputs.error)
@@ -360,6 +362,8 @@ def build_snapshot(
     window: str = stages.ACCESS_WINDOW,
     enterprise_id: str | None = None,
     created: dt.datetime | None = None,
+    travel: TravelTimeResult | None = None,
+    inputs: stages.RetentionInputs | None = None,
 ) -> Snapshot:
     """Return the content of a meeting snapshot of one park (and optionally one enterprise).
 
@@ -380,6 +384,9 @@ def build_snapshot(
         interval and cost, drivers; k-anonymous.
     created
         Timestamp printed on the snapshot (default now, UTC).
+    travel, inputs
+        ``stages.travel_times(park, key)`` and ``stages.retention_inputs(...)`` when the caller
+        already has them for this key (the app's caches); computed here otherwise.
 
     Returns
     -------
@@ -395,7 +402,7 @@ def build_snapshot(
                 f"enterprise {enterprise_id!r} is not in park {park.park_id!r}"
             )
     _window_name(key, window, lang)  # unknown windows fail before any computation
-    travel = stages.travel_times(park, key)
+    travel = stages.travel_times(park, key) if travel is None else travel
     indicators = stages.indicators(travel, key, mode=SNAPSHOT_MODE, window=window)
     summary = summarise_park(park.layers)
     kpis = [
@@ -421,6 +428,7 @@ def build_snapshot(
             lang=lang,
             data_dir=data_dir,
             geodata_dir=geodata_dir,
+            inputs=inputs,
         )
         sections.insert(0, section)
         kpis += enterprise_kpis

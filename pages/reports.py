@@ -1,0 +1,120 @@
+"""Reports: a meeting snapshot of the park (PDF, PowerPoint, Excel or offline HTML) to download."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from retention.data.layers import LayerKind
+from retention.escaping import markdown_text
+from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
+from retention.report.enterprise_tables import enterprise_names
+from retention.report.snapshot import MEDIA_TYPES, ChartBlock, SnapshotFormat, TableBlock
+from ui import cached, cached_reports, state
+from ui.cached_parameters import current_parameters
+from ui.entry import require_app_navigation
+from ui.notices import synthetic_notice
+
+require_app_navigation()
+
+FORMAT = "reports.format"
+LANGUAGE = "reports.lang"
+WINDOW = "reports.window"
+ENTERPRISE = "reports.enterprise"
+BUILD = "reports.build"
+DOWNLOAD = "reports.download"
+NO_ENTERPRISE = ""
+
+lang = state.lang()
+park = cached.current_park()
+st.title(t("reports.title", lang))
+if park is None:
+    st.info(t("reports.no_park", lang))
+    st.stop()
+synthetic_notice(park)
+st.caption(t("reports.caption", lang))
+
+windows = {window.key: window for window in current_parameters(park).time_windows}
+names = enterprise_names(park.layer(LayerKind.ENTERPRISES), lang=lang)
+if st.session_state.get(LANGUAGE) not in LANGUAGES:
+    st.session_state[LANGUAGE] = lang
+
+choices = st.columns(4)
+fmt = choices[0].selectbox(
+    t("reports.format", lang),
+    [item.value for item in SnapshotFormat],
+    format_func=lambda value: t(f"reports.format.{value}", lang),
+    key=FORMAT,
+)
+report_lang = choices[1].selectbox(
+    t("reports.language", lang), LANGUAGES, format_func=LANGUAGE_NAMES.get, key=LANGUAGE
+)
+window = choices[2].selectbox(
+    t("reports.window", lang),
+    list(windows),
+    index=list(windows).index("weekday_evening") if "weekday_evening" in windows else 0,
+    format_func=lambda key: windows[key].label_en if lang == "en" else windows[key].label_zh,
+    key=WINDOW,
+)
+enterprise = choices[3].selectbox(
+    t("reports.enterprise", lang),
+    [NO_ENTERPRISE, *sorted(names, key=names.get)],
+    format_func=lambda value: t("reports.enterprise.none", lang) if not value else names[value],
+    help=t("reports.enterprise_help", lang),
+    key=ENTERPRISE,
+)
+options = (park.park_id, park.data_version, fmt, report_lang, window, enterprise)
+enterprise_id = enterprise or None
+
+if st.button(t("reports.build", lang), type="primary", key=BUILD):
+    with st.status(t("reports.building", lang), expanded=True) as status:
+        status.write(t("reports.step.content", lang))
+        key, content = cached_reports.snapshot(
+            park, lang=report_lang, window=window, enterprise_id=enterprise_id
+        )
+        status.write(t("reports.step.file", lang, format=fmt.upper()))
+        cached_reports.snapshot_file(
+            park, key=key, lang=report_lang, window=window, enterprise_id=enterprise_id, fmt=fmt
+        )
+        status.update(label=t("reports.ready", lang), state="complete", expanded=False)
+    state.set_built_report(options)
+
+if state.built_report() != options:
+    st.info(t("reports.not_built", lang))
+    st.stop()
+
+# Built before (this run or an earlier one): both come back from the cache at once.
+key, content = cached_reports.snapshot(
+    park, lang=report_lang, window=window, enterprise_id=enterprise_id
+)
+data = cached_reports.snapshot_file(
+    park, key=key, lang=report_lang, window=window, enterprise_id=enterprise_id, fmt=fmt
+)
+file_name = f"parklife-{park.park_id}-{content.created:%Y%m%d}-{content.version_hash}.{fmt}"
+st.download_button(
+    t("reports.download", lang, format=fmt.upper(), size=f"{len(data) / 1024:,.0f}"),
+    data=data,
+    file_name=file_name,
+    mime=MEDIA_TYPES[SnapshotFormat(fmt)],
+    type="primary",
+    key=DOWNLOAD,
+)
+
+st.subheader(t("reports.preview", lang))
+st.text("\n".join(content.header_lines()))
+metrics = st.columns(4)
+for i, kpi in enumerate(content.kpis):
+    metrics[i % 4].metric(
+        kpi.label, f"{kpi.value_text()} {kpi.unit}".strip(), help=kpi.note or None
+    )
+for section in content.sections:
+    st.markdown(f"#### {markdown_text(section.title)}")
+    st.write(markdown_text(section.message))
+    for number, block in enumerate(section.blocks):
+        if isinstance(block, TableBlock):
+            st.markdown(f"**{markdown_text(block.title)}**")
+            st.dataframe(
+                block.frame, hide_index=True, key=f"reports.table.{section.title}.{number}"
+            )
+        elif isinstance(block, ChartBlock):
+            st.plotly_chart(block.figure, key=f"reports.chart.{section.title}.{number}")
+st.caption(t("reports.preview_caption", lang))

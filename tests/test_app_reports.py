@@ -1,0 +1,86 @@
+"""AppTests of the Reports page: build a snapshot, download it, both languages, safe text."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from retention.i18n import t
+from ui import state
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+PAGE = "pages/reports.py"
+TIMEOUT_SECONDS = 300  # cold: demo park, travel times and (with an enterprise) the model fit
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "data"
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(directory))
+    return directory
+
+
+def _reports_page(lang: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.session_state[state.LANG] = lang
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_reports_page_asks_for_a_build_first(lang):
+    at = _reports_page(lang)
+    assert at.title[0].value == t("reports.title", lang)
+    assert at.selectbox(key="reports.format").value == "pdf"
+    assert at.selectbox(key="reports.lang").value == lang  # the file's language follows the UI
+    assert any(t("reports.not_built", lang) in info.value for info in at.info)
+    assert not at.get("download_button")
+
+
+def test_build_shows_the_snapshot_and_offers_its_download():
+    at = _reports_page("zh")
+    at.selectbox(key="reports.format").set_value("xlsx").run()
+    at.button(key="reports.build").click().run()
+    assert not at.exception, at.exception
+    downloads = at.get("download_button")
+    assert len(downloads) == 1
+    label = downloads[0].proto.label
+    assert "XLSX" in label
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics[t("report.kpi.enterprises", "zh")] == "320"
+    assert any(m.startswith("住户平均短板指数") for m in metrics)
+    # A rerun (e.g. the download click) keeps the built snapshot without building it again.
+    at.run()
+    assert len(at.get("download_button")) == 1
+    # Another choice asks for a new build.
+    at.selectbox(key="reports.lang").set_value("en").run()
+    assert not at.get("download_button")
+
+
+def test_downloaded_workbook_is_the_snapshot(data_dir):
+    from retention.pipeline import park_inputs, park_key, run_key
+    from retention.pipeline.snapshot import build_snapshot, write_snapshot
+    from ui.map_view import VENDOR_DIR
+
+    park = park_inputs(park_key("jinshan", data_dir=data_dir), data_dir=data_dir)
+    key = run_key("jinshan", data_dir=data_dir, data_version=park.data_version)
+    content = build_snapshot(park, key, lang="en", data_dir=data_dir)
+    book = openpyxl.load_workbook(
+        io.BytesIO(write_snapshot(content, "xlsx", assets_dir=VENDOR_DIR))
+    )
+    assert "Worst-served residences" in book.sheetnames
+    at = _reports_page("en")
+    at.selectbox(key="reports.format").set_value("xlsx").run()
+    at.button(key="reports.build").click().run()
+    metrics = {metric.label: metric.value for metric in at.metric}
+    gap = next(k for k in content.kpis if k.label.startswith("Mean gap index"))
+    assert metrics[gap.label].startswith(gap.value_text())

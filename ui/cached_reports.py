@@ -1,0 +1,60 @@
+"""Cached wrappers for meeting snapshots (``retention.pipeline.snapshot``).
+
+The content is built once per run key and options from the same cached travel times and fitted
+model the other pages use, so a snapshot shows the pages' numbers and building one after
+visiting Gaps or Enterprise takes seconds. Files are cached per format. Cached objects are
+shared by every session: never mutate them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from retention.pipeline import RunKey
+from retention.pipeline.snapshot import build_snapshot, write_snapshot
+from retention.report.snapshot import Snapshot
+from retention.storage.park import ParkData
+from ui import cached_access, cached_model, state
+from ui.cached import run_key
+from ui.map_view import VENDOR_DIR
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _snapshot(
+    key: RunKey, lang: str, window: str, enterprise_id: str | None, _park: ParkData
+) -> Snapshot:
+    travel = cached_access.travel_times(_park, key=key)
+    inputs = None if enterprise_id is None else cached_model.retention_inputs(_park, key=key)
+    return build_snapshot(
+        _park,
+        key,
+        lang=lang,
+        data_dir=state.data_dir(),
+        window=window,
+        enterprise_id=enterprise_id,
+        travel=travel,
+        inputs=inputs,
+    )
+
+
+def snapshot(
+    park: ParkData, *, lang: str, window: str, enterprise_id: str | None
+) -> tuple[RunKey, Snapshot]:
+    """Return the park's run key and its snapshot content for these options, cached."""
+    key = run_key(park)
+    return key, _snapshot(key, lang, window, enterprise_id, park)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _file(
+    key: RunKey, lang: str, window: str, enterprise_id: str | None, fmt: str, _park: ParkData
+) -> bytes:
+    content = _snapshot(key, lang, window, enterprise_id, _park)
+    return write_snapshot(content, fmt, assets_dir=VENDOR_DIR)
+
+
+def snapshot_file(
+    park: ParkData, *, key: RunKey, lang: str, window: str, enterprise_id: str | None, fmt: str
+) -> bytes:
+    """Return the snapshot written as ``fmt`` (pdf, pptx, xlsx, html), cached."""
+    return _file(key, lang, window, enterprise_id, fmt, park)
