@@ -72,9 +72,15 @@ def neutralise_table(table: pd.DataFrame) -> pd.DataFrame:
         if not _may_hold_text(column):
             continue
         out.isetitem(position, column.astype(object).map(neutralise_cell))
-    out.columns = pd.Index(
-        [neutralise_cell(name) for name in out.columns], dtype=object, name=out.columns.name
-    )
+    if isinstance(out.columns, pd.MultiIndex):
+        out.columns = pd.MultiIndex.from_tuples(
+            [tuple(neutralise_cell(part) for part in name) for name in out.columns],
+            names=out.columns.names,
+        )
+    else:
+        out.columns = pd.Index(
+            [neutralise_cell(name) for name in out.columns], dtype=object, name=out.columns.name
+        )
     return out
 
 

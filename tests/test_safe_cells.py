@@ -113,6 +113,13 @@ def test_table_keeps_numeric_dtypes_and_does_not_modify_its_input():
     assert list(safe.columns)[-1] == "'=HYPERLINK(1)"
 
 
+def test_two_level_headers_stay_two_levels_and_are_neutralised():
+    table = pd.DataFrame([[1, "=x"]], columns=pd.MultiIndex.from_tuples([("a", "-b"), ("c", "d")]))
+    safe = neutralise_table(table)
+    assert list(safe.columns) == [("a", "'-b"), ("c", "d")]
+    assert safe.iloc[0].tolist() == [1, "'=x"]
+
+
 def test_csv_holds_no_live_cell_and_negative_numbers_stay_numbers():
     table = pd.DataFrame({"name": PAYLOADS, "value": range(-4, 4), "text_number": ["-7"] * 8})
     cells = _csv_cells(csv_bytes(table))
