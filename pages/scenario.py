@@ -17,8 +17,9 @@ from retention.data.layers import AmenityCategory, ResidenceKind
 from retention.errors import ScenarioError, ValidationError
 from retention.escaping import markdown_text
 from retention.i18n import label, t
+from retention.report.difference_map import build_difference_map
 from retention.scenario.budget import OBJECTIVES, best_packages, package_scenario
-from retention.scenario.compare import kpi_table, winners_and_losers
+from retention.scenario.compare import kpi_table, origin_gains, winners_and_losers
 from retention.scenario.display import (
     describe_modification,
     kpi_display_table,
@@ -41,6 +42,7 @@ from retention.scenario.siting import DEMANDS, suggestion_modification
 from ui import cached, cached_scenario, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
+from ui.map_view import show_map
 from ui.notices import synthetic_notice
 
 require_app_navigation()
@@ -417,6 +419,19 @@ else:
         )
         if riders.over_capacity:
             st.warning(t("scenario.route.over_capacity", lang, route=markdown_text(route_id)))
+    st.markdown(f"**{t('scenario.map.heading', lang)}**")
+    gains = origin_gains(result)
+    show_map(
+        build_difference_map(
+            gains,
+            gains["minutes_saved"],
+            tiles=state.tiles(),
+            lang=lang,
+            title=t("scenario.map.title", lang),
+        ),
+        key="scenario.map",
+        height=480,
+    )
     with st.expander(t("scenario.winners", lang)):
         winners = winners_and_losers(
             result, retention=cached_scenario.retention_basis(park), privacy=parameters.privacy

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -164,6 +165,43 @@ def kpi_table(
     return table
 
 
+def origin_gains(
+    result: ScenarioResult, *, categories: Sequence[str] | None = None
+) -> gpd.GeoDataFrame:
+    """Minutes saved per residence and enterprise, averaged over ``categories``.
+
+    Unreachable counts as 60 minutes (``retention.scenario.evaluate.improvement``); the default
+    categories are the living-circle ones. H3 cells are left out (their people are the
+    residences' and enterprises' again).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by origin key: ``origin_set``, ``origin_id``, ``name``, ``zone``, ``people``,
+        ``minutes_saved`` and point geometry (WGS84).
+    """
+    window = result.baseline.options.window
+    before = nearest_by_window(result.baseline, window)
+    after = nearest_by_window(result.evaluation, window)
+    chosen = list(categories or result.baseline.indicators.living_circle.columns)
+    gain = improvement(before[chosen], after[chosen]).mean(axis=1)
+    origins = result.evaluation.travel.origins
+    frame = gpd.GeoDataFrame(
+        {
+            "origin_set": origins["origin_set"].to_numpy(),
+            "origin_id": origins["origin_id"].astype(str).to_numpy(),
+            "name": origins["name"].astype(str).to_numpy(),
+            "zone": origins["grid_zone_id"].astype(str).to_numpy(),
+            "people": origins["weight"].to_numpy(dtype=float),
+        },
+        geometry=origins.geometry.to_numpy(),
+        crs=origins.crs,
+        index=origin_keys(origins),
+    )
+    frame = frame.loc[frame["origin_set"].isin(["residence", "enterprise"]).to_numpy()]
+    return frame.join(gain.rename("minutes_saved"), how="inner")
+
+
 def winners_and_losers(
     result: ScenarioResult,
     *,
@@ -185,29 +223,14 @@ def winners_and_losers(
         (respondents for cohorts), ``minutes_saved`` (origins) or ``intent_change`` (cohorts).
     """
     privacy = privacy or PrivacyParameters()
-    window = result.baseline.options.window
-    before = nearest_by_window(result.baseline, window)
-    after = nearest_by_window(result.evaluation, window)
-    chosen = list(categories or result.baseline.indicators.living_circle.columns)
-    gain = improvement(before[chosen], after[chosen]).mean(axis=1)
-    origins = result.evaluation.travel.origins
-    keys = origin_keys(origins)
-    frame = pd.DataFrame(
-        {
-            "origin_set": origins["origin_set"].to_numpy(),
-            "origin_id": origins["origin_id"].astype(str).to_numpy(),
-            "zone": origins["grid_zone_id"].astype(str).to_numpy(),
-            "people": origins["weight"].to_numpy(dtype=float),
-        },
-        index=keys,
-    ).join(gain.rename("minutes_saved"), how="inner")
+    frame = origin_gains(result, categories=categories)
     rows = []
     for kind, origin_set, column in (
         ("enterprise", "enterprise", "origin_id"),
         ("residence", "residence", "origin_id"),
         ("zone", "residence", "zone"),
     ):
-        part = frame[frame["origin_set"] == origin_set]
+        part = pd.DataFrame(frame.loc[frame["origin_set"] == origin_set])
         for group, members in part.groupby(column):
             people = float(members["people"].sum())
             saved = (
@@ -257,4 +280,4 @@ def _columns(access: pd.DataFrame, retention: RetentionBasis) -> dict[str, np.nd
     return {column: ids.map(lookup[column]).to_numpy(dtype=float) for column in lookup.columns}
 
 
-__all__ = ["CAUSAL_CAUTION", "kpi_table", "weighted_quantile", "winners_and_losers"]
+__all__ = ["CAUSAL_CAUTION", "kpi_table", "origin_gains", "weighted_quantile", "winners_and_losers"]
