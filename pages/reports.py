@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retention.data.layers import LayerKind
+from retention.errors import ScenarioError
 from retention.escaping import markdown_text
 from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from retention.report.enterprise_tables import enterprise_names
@@ -62,18 +63,31 @@ enterprise = choices[3].selectbox(
     help=t("reports.enterprise_help", lang),
     key=ENTERPRISE,
 )
-options = (park.park_id, park.data_version, fmt, report_lang, window, enterprise)
+try:
+    scenario = cached_reports.scenario_text(park)  # the sidebar's saved scenario, if chosen
+except ScenarioError as error:  # deleted or no longer fitting the park: the baseline instead
+    st.error(t("scenario.shown_error", lang, message=markdown_text(error)))
+    scenario = None
+if scenario is not None:
+    st.info(t("reports.with_scenario", lang))
+options = (park.park_id, park.data_version, fmt, report_lang, window, enterprise, scenario or "")
 enterprise_id = enterprise or None
 
 if st.button(t("reports.build", lang), type="primary", key=BUILD):
     with st.status(t("reports.building", lang), expanded=True) as status:
         status.write(t("reports.step.content", lang))
         key, content = cached_reports.snapshot(
-            park, lang=report_lang, window=window, enterprise_id=enterprise_id
+            park, lang=report_lang, window=window, enterprise_id=enterprise_id, scenario=scenario
         )
         status.write(t("reports.step.file", lang, format=fmt.upper()))
         cached_reports.snapshot_file(
-            park, key=key, lang=report_lang, window=window, enterprise_id=enterprise_id, fmt=fmt
+            park,
+            key=key,
+            lang=report_lang,
+            window=window,
+            enterprise_id=enterprise_id,
+            fmt=fmt,
+            scenario=scenario,
         )
         status.update(label=t("reports.ready", lang), state="complete", expanded=False)
     state.set_built_report(options)
@@ -84,10 +98,16 @@ if state.built_report() != options:
 
 # Built before (this run or an earlier one): both come back from the cache at once.
 key, content = cached_reports.snapshot(
-    park, lang=report_lang, window=window, enterprise_id=enterprise_id
+    park, lang=report_lang, window=window, enterprise_id=enterprise_id, scenario=scenario
 )
 data = cached_reports.snapshot_file(
-    park, key=key, lang=report_lang, window=window, enterprise_id=enterprise_id, fmt=fmt
+    park,
+    key=key,
+    lang=report_lang,
+    window=window,
+    enterprise_id=enterprise_id,
+    fmt=fmt,
+    scenario=scenario,
 )
 file_name = f"parklife-{park.park_id}-{content.created:%Y%m%d}-{content.version_hash}.{fmt}"
 st.download_button(

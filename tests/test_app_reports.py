@@ -84,3 +84,25 @@ def test_downloaded_workbook_is_the_snapshot(data_dir):
     metrics = {metric.label: metric.value for metric in at.metric}
     gap = next(k for k in content.kpis if k.label.startswith("Mean gap index"))
     assert metrics[gap.label].startswith(gap.value_text())
+
+
+def test_snapshot_of_the_scenario_chosen_in_the_sidebar(data_dir):
+    from retention.scenario.model import AddAmenity, Scenario
+    from retention.scenario.records import ScenarioStore
+
+    record = ScenarioStore(data_dir).save(
+        "jinshan",
+        Scenario("Lake clinic", (AddAmenity("X1", "Lake clinic", "clinic", 113.24, 27.92, 50.0),)),
+        author="test",
+    )
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.session_state[state.LANG] = "en"
+    at.run()
+    at.selectbox(key=state.WIDGET_SCENARIO).set_value(record.scenario_id).run()
+    at.switch_page(PAGE).run()
+    assert any(t("reports.with_scenario", "en") in info.value for info in at.info)
+    at.selectbox(key="reports.format").set_value("xlsx").run()
+    at.button(key="reports.build").click().run()
+    assert not at.exception, at.exception
+    assert any("Lake clinic" in markdown.value for markdown in at.markdown)
+    assert any(metric.label.startswith("People who gain time") for metric in at.metric)

@@ -244,3 +244,49 @@ def test_cli_report_refuses_an_unwritable_path_and_a_wrong_suffix(tmp_path, data
     args = ("--park", "jinshan", "--format", "pdf", "--lang", "en", "--data-dir", str(data_dir))
     got, _, err = _run("report", *args, "--out", str(tmp_path / out))
     assert got == code and str(out.parent if out.parent != Path(".") else out) in err
+
+
+# --- a saved scenario ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_clinic(park_and_key, data_dir):
+    from retention.scenario.model import AddAmenity, Scenario
+    from retention.scenario.records import ScenarioStore
+
+    scenario = Scenario(
+        "Lake clinic", (AddAmenity("X1", "Lake clinic", "clinic", 113.24, 27.92, 50.0),)
+    )
+    return ScenarioStore(data_dir).save("jinshan", scenario, author="test")
+
+
+def test_scenario_section_equals_the_lab_kpi_table(saved_clinic, park_and_key, data_dir):
+    from retention.pipeline.snapshot import evaluate_saved_scenario
+    from retention.scenario.compare import kpi_table
+
+    park, key = park_and_key
+    name, result = evaluate_saved_scenario(park, key, "Lake clinic", data_dir=data_dir)
+    snapshot = build_snapshot(park, key, lang="en", data_dir=data_dir, scenario=(name, result))
+    assert snapshot.scenario == "Lake clinic"
+    assert "Lake clinic" in snapshot.header_lines()[1]
+    section = snapshot.sections[0]
+    assert section.title == "Scenario: Lake clinic"
+    table = kpi_table(result.baseline, [(name, result)], cost=key.parameters.replacement_cost)
+    avoided = next(k for k in snapshot.kpis if k.label.startswith("Leavers avoided"))
+    assert avoided.value == pytest.approx(table.loc[("leavers_avoided", ""), name])
+    reached = next(k for k in snapshot.kpis if k.label.startswith("People who gain time"))
+    assert reached.value == result.people_reached
+    assert "not a proven cause" in section.message
+    baseline = build_snapshot(park, key, lang="en", data_dir=data_dir)
+    assert baseline.version_hash != snapshot.version_hash
+
+
+def test_cli_report_of_a_scenario_and_of_an_unknown_one(saved_clinic, tmp_path, data_dir):
+    out = tmp_path / "s.xlsx"
+    args = ("--park", "jinshan", "--format", "xlsx", "--lang", "en", "--data-dir", str(data_dir))
+    code, _, err = _run("report", *args, "--scenario", "Lake clinic", "--out", str(out))
+    assert code == ExitCode.OK, err
+    book = openpyxl.load_workbook(out)
+    assert "What the scenario changes" in book.sheetnames
+    code, _, err = _run("report", *args, "--scenario", "Night bus", "--out", str(out))
+    assert code == ExitCode.UNKNOWN_VALUE and "Night bus" in err and "Lake clinic" in err

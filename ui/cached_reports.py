@@ -13,18 +13,28 @@ import streamlit as st
 from retention.pipeline import RunKey
 from retention.pipeline.snapshot import build_snapshot, write_snapshot
 from retention.report.snapshot import Snapshot
+from retention.scenario.model import scenario_to_json
 from retention.storage.park import ParkData
-from ui import cached_access, cached_model, state
+from ui import cached_access, cached_model, cached_scenario, state
 from ui.cached import run_key
 from ui.map_view import VENDOR_DIR
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _snapshot(
-    key: RunKey, lang: str, window: str, enterprise_id: str | None, _park: ParkData
+    key: RunKey,
+    lang: str,
+    window: str,
+    enterprise_id: str | None,
+    scenario_text: str | None,
+    _park: ParkData,
 ) -> Snapshot:
     travel = cached_access.travel_times(_park, key=key)
     inputs = None if enterprise_id is None else cached_model.retention_inputs(_park, key=key)
+    scenario = None
+    if scenario_text is not None:
+        result = cached_scenario.result(_park, scenario_text)
+        scenario = (result.applied.scenario.name, result)
     return build_snapshot(
         _park,
         key,
@@ -34,27 +44,58 @@ def _snapshot(
         enterprise_id=enterprise_id,
         travel=travel,
         inputs=inputs,
+        scenario=scenario,
     )
 
 
+def scenario_text(park: ParkData) -> str | None:
+    """Return the sidebar's saved scenario as JSON text (its cache key), or ``None``."""
+    scenario_id = state.scenario_id()
+    if not scenario_id:
+        return None
+    return scenario_to_json(cached_scenario.store().load(park.park_id, scenario_id).scenario)
+
+
 def snapshot(
-    park: ParkData, *, lang: str, window: str, enterprise_id: str | None
+    park: ParkData,
+    *,
+    lang: str,
+    window: str,
+    enterprise_id: str | None,
+    scenario: str | None = None,
 ) -> tuple[RunKey, Snapshot]:
-    """Return the park's run key and its snapshot content for these options, cached."""
+    """Return the park's run key and its snapshot content for these options, cached.
+
+    ``scenario`` is a scenario's JSON text (``scenario_text``): its comparison with the baseline
+    is added, measured by the Scenario page's cached evaluation.
+    """
     key = run_key(park)
-    return key, _snapshot(key, lang, window, enterprise_id, park)
+    return key, _snapshot(key, lang, window, enterprise_id, scenario, park)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _file(
-    key: RunKey, lang: str, window: str, enterprise_id: str | None, fmt: str, _park: ParkData
+    key: RunKey,
+    lang: str,
+    window: str,
+    enterprise_id: str | None,
+    scenario: str | None,
+    fmt: str,
+    _park: ParkData,
 ) -> bytes:
-    content = _snapshot(key, lang, window, enterprise_id, _park)
+    content = _snapshot(key, lang, window, enterprise_id, scenario, _park)
     return write_snapshot(content, fmt, assets_dir=VENDOR_DIR)
 
 
 def snapshot_file(
-    park: ParkData, *, key: RunKey, lang: str, window: str, enterprise_id: str | None, fmt: str
+    park: ParkData,
+    *,
+    key: RunKey,
+    lang: str,
+    window: str,
+    enterprise_id: str | None,
+    fmt: str,
+    scenario: str | None = None,
 ) -> bytes:
     """Return the snapshot written as ``fmt`` (pdf, pptx, xlsx, html), cached."""
-    return _file(key, lang, window, enterprise_id, fmt, park)
+    return _file(key, lang, window, enterprise_id, scenario, fmt, park)

@@ -36,7 +36,9 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     from retention.pipeline.run_key import run_key
     from retention.pipeline.snapshot import (
         UnknownEnterpriseError,
+        UnknownScenarioError,
         build_snapshot,
+        evaluate_saved_scenario,
         write_snapshot,
     )
 
@@ -45,15 +47,23 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     park = load_park(args.park, context)
     parameters = saved_parameters(args.park, context)
     window = time_window(args.window, parameters, context)
-    if args.scenario is not None:
-        raise CliError(
-            t("cli_report.report.no_scenarios", lang, scenario=args.scenario),
-            code=ExitCode.UNKNOWN_VALUE,
-        )
     key = run_key(
         args.park, data_dir=context.data_dir, parameters=parameters, data_version=park.data_version
     )
-    with steps(context, total=2) as progress:
+    with steps(context, total=3) as progress:
+        scenario = None
+        if args.scenario is not None:
+            progress.step(t("cli_report.report.step_scenario", lang, scenario=args.scenario))
+            try:
+                scenario = evaluate_saved_scenario(
+                    park, key, args.scenario, data_dir=context.data_dir
+                )
+            except UnknownScenarioError as error:
+                raise CliError(
+                    t("cli_report.report.unknown_scenario", lang, scenario=args.scenario),
+                    code=ExitCode.UNKNOWN_VALUE,
+                    detail=str(error),
+                ) from None
         progress.step(t("cli_report.report.step_content", lang))
         try:
             snapshot = build_snapshot(
@@ -63,6 +73,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
                 data_dir=context.data_dir,
                 window=window,
                 enterprise_id=args.enterprise,
+                scenario=scenario,
             )
         except UnknownEnterpriseError:
             raise CliError(

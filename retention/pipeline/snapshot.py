@@ -41,6 +41,7 @@ from retention.report.snapshot import (
 )
 from retention.report.static_map import CJK_FONTS
 from retention.report.summary import summarise_park
+from retention.scenario.evaluate import ScenarioResult
 from retention.storage.park import ParkData
 
 SNAPSHOT_MODE = "walk"
@@ -63,6 +64,10 @@ _LABEL_KEYS = (
 
 class UnknownEnterpriseError(ParkLifeError, ValueError):
     """The enterprise asked for is not in the park."""
+
+
+class UnknownScenarioError(ParkLifeError, ValueError):
+    """The park has no saved scenario with the id or name asked for."""
 
 
 def _window_name(key: RunKey, window: str, lang: str) -> str:
@@ -337,6 +342,102 @@ def _enterprise_section(
     return Section(title=title, message=message, blocks=tuple(blocks)), kpis
 
 
+def _scenario_section(
+    name: str, result: ScenarioResult, key: RunKey, *, lang: str
+) -> tuple[Section, list[Kpi]]:
+    """The scenario against the baseline: KPI table, what it changes, gains map, cost, leavers."""
+    from retention.scenario.compare import kpi_table
+    from retention.scenario.display import describe_modification, kpi_display_table
+    from retention.scenario.evaluate import origin_keys
+
+    cost = key.parameters.replacement_cost
+    table = kpi_display_table(kpi_table(result.baseline, [(name, result)], cost=cost), [name], lang)
+    modifications = pd.DataFrame(
+        {
+            t("report.scenario.modification", lang): [
+                describe_modification(m, lang) for m in result.applied.scenario.modifications
+            ]
+        }
+    )
+    base, after = result.baseline.indicators, result.evaluation.indicators
+    before = pd.Series(base.gap["gap_index"].to_numpy(), index=origin_keys(base.origins))
+    changed = pd.Series(after.gap["gap_index"].to_numpy(), index=origin_keys(after.origins))
+    gain = (before - changed.reindex(before.index)).fillna(0.0)
+    points = result.baseline.travel.origins
+    gains = gpd.GeoDataFrame(
+        {"name": points["name"].astype(str).to_numpy(), "gain": gain.to_numpy()},
+        geometry=points.geometry.to_numpy(),
+        crs=points.crs,
+    )
+    legend = t("report.scenario.gain_legend", lang)
+    extent = result.baseline.park.boundary
+    annual = result.annual_cost_cny / 10_000
+    kpis = [
+        Kpi(
+            t("report.scenario.kpi.reached", lang, name=name),
+            result.people_reached,
+            t("report.unit.people", lang),
+        ),
+        Kpi(
+            t("report.scenario.kpi.cost", lang, name=name),
+            annual,
+            t("report.unit.wan_cny", lang),
+            decimals=1,
+        ),
+    ]
+    message = t(
+        "report.scenario.message",
+        lang,
+        name=name,
+        people=f"{result.people_reached:,.0f}",
+        cost=f"{annual:,.1f}",
+    )
+    if result.leavers is not None:
+        total = result.leavers.total
+        avoided = -float(total["delta_leavers"])
+        low, high = -float(total["delta_high"]), -float(total["delta_low"])
+        kpis.append(
+            Kpi(
+                t("report.scenario.kpi.avoided", lang, name=name),
+                avoided,
+                t("report.unit.per_year", lang),
+                low=low,
+                high=high,
+                decimals=1,
+                note=t("report.kpi.leavers_note", lang),
+            )
+        )
+        message += " " + t(
+            "report.scenario.leavers",
+            lang,
+            avoided=f"{avoided:,.1f}",
+            low=f"{low:,.1f}",
+            high=f"{high:,.1f}",
+        )
+        message += " " + t("report.caution", lang)
+    layers = [MapLayer(t("report.layer.boundary", lang), extent, colour="#333333")]
+    outline = stages.park_extent(result.baseline.park)
+    if outline is not None:
+        layers = [MapLayer(t("report.layer.boundary", lang), outline, colour="#333333")]
+    layers.append(MapLayer(legend, gains, value_column="gain"))
+    section = Section(
+        title=t("report.section.scenario", lang, name=name),
+        message=message,
+        blocks=(
+            TableBlock(t("report.scenario.what", lang), modifications),
+            TableBlock(t("report.scenario.kpis", lang), table),
+            MapBlock(
+                t("report.scenario.map", lang),
+                tuple(layers),
+                legend_title=legend,
+                note=t("report.scenario.map_note", lang),
+            ),
+        ),
+        sources=t("report.scenario.sources", lang),
+    )
+    return section, kpis
+
+
 def _assumptions(key: RunKey, *, lang: str) -> TableBlock:
     table = parameter_table(key.parameters, lang)
     columns = {
@@ -364,6 +465,7 @@ def build_snapshot(
     created: dt.datetime | None = None,
     travel: TravelTimeResult | None = None,
     inputs: stages.RetentionInputs | None = None,
+    scenario: tuple[str, ScenarioResult] | None = None,
 ) -> Snapshot:
     """Return the content of a meeting snapshot of one park (and optionally one enterprise).
 
@@ -387,6 +489,10 @@ def build_snapshot(
     travel, inputs
         ``stages.travel_times(park, key)`` and ``stages.retention_inputs(...)`` when the caller
         already has them for this key (the app's caches); computed here otherwise.
+    scenario
+        ``(name, result)`` of a scenario measured against this park
+        (``retention.scenario.evaluate.evaluate_scenario`` or :func:`evaluate_saved_scenario`):
+        adds its comparison with the baseline, and the snapshot names it.
 
     Returns
     -------
@@ -436,6 +542,10 @@ def build_snapshot(
         title = t(
             "report.title_enterprise", lang, enterprise=names.get(enterprise_id, enterprise_id)
         )
+    if scenario is not None:
+        section, scenario_kpis = _scenario_section(*scenario, key, lang=lang)
+        sections.insert(0, section)
+        kpis += scenario_kpis
     notice = t("common.synthetic_notice", lang) if park.synthetic else ""
     provenance = [
         t(
@@ -459,7 +569,7 @@ def build_snapshot(
         data_version=park.data_version,
         parameters_version=parameters_digest(key.parameters),
         survey_version=key.survey_version,
-        scenario=key.scenario_id,
+        scenario=scenario[0] if scenario is not None else key.scenario_id,
         synthetic_notice=notice,
         kpis=tuple(kpis),
         sections=tuple(sections),
@@ -487,3 +597,72 @@ def write_snapshot(snapshot: Snapshot, fmt: SnapshotFormat | str, *, assets_dir:
     from retention.report.html_snapshot import snapshot_html
 
     return snapshot_html(snapshot, assets_dir=assets_dir).encode("utf-8")
+
+
+def evaluate_saved_scenario(
+    park: ParkData,
+    key: RunKey,
+    scenario_ref: str,
+    *,
+    data_dir: Path,
+    geodata_dir: Path | None = None,
+    travel: TravelTimeResult | None = None,
+    inputs: stages.RetentionInputs | None = None,
+) -> tuple[str, ScenarioResult]:
+    """Measure a saved scenario (by id or name) against the park, as the Scenario page does.
+
+    Raises
+    ------
+    UnknownScenarioError
+        No saved scenario of the park has that id or name.
+    """
+    from retention.data.layers import LayerKind as Kind
+    from retention.scenario.evaluate import (
+        Evaluation,
+        EvaluationOptions,
+        RetentionBasis,
+        evaluate_scenario,
+    )
+    from retention.scenario.records import ScenarioStore
+
+    records = ScenarioStore(data_dir).list(park.park_id)
+    record = next((r for r in records if scenario_ref in (r.scenario_id, r.scenario.name)), None)
+    if record is None:
+        known = ", ".join(r.scenario.name for r in records) or "-"
+        raise UnknownScenarioError(
+            f"park {park.park_id!r} has no saved scenario {scenario_ref!r}; saved: {known}"
+        )
+    options = EvaluationOptions()
+    travel = stages.travel_times(park, key) if travel is None else travel
+    baseline = Evaluation(
+        park=park,
+        travel=travel,
+        indicators=stages.indicators(travel, key, mode=options.mode, window=options.window),
+        options=options,
+    )
+    basis = None
+    survey_present = key.survey_version not in ("", "none")
+    if inputs is None and survey_present:
+        survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
+        inputs = stages.retention_inputs(park, travel, survey, key)
+    if inputs is not None and inputs.model is not None:
+        from retention.model.intent import DEFAULT_MODEL_CATEGORIES
+
+        basis = RetentionBasis(
+            model=inputs.model,
+            features=inputs.features,
+            headcounts=inputs.headcounts,
+            model_categories=tuple(c.value for c in DEFAULT_MODEL_CATEGORIES),
+        )
+    parameters = key.parameters
+    result = evaluate_scenario(
+        baseline,
+        record.scenario,
+        indicator_parameters=parameters.indicator_parameters(),
+        retention=basis,
+        shuttle=parameters.shuttle,
+        conversion=parameters.conversion,
+        cost=parameters.replacement_cost,
+        network=stages.street_network(park, key) if Kind.ROADS in park.layers else None,
+    )
+    return record.scenario.name, result
