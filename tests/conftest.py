@@ -154,3 +154,9 @@ def private_secrets_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("PARKLIFE_SECRETS_DIR", str(directory))
     monkeypatch.delenv("PARKLIFE_PSEUDONYM_KEY", raising=False)
     return directory
+
+
+@pytest.fixture(autouse=True)
+def no_background_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No background warm-up thread (ui.warmup): counts of engine runs and fits stay exact."""
+    monkeypatch.setenv("PARKLIFE_BACKGROUND_WARMUP", "0")

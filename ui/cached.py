@@ -24,6 +24,7 @@ from retention.data.validate import LayerValidation, validate_layer
 from retention.i18n import t
 from retention.pipeline import RunKey, park_extent, park_inputs, park_key
 from retention.pipeline import run_key as pipeline_run_key
+from retention.pipeline.warm import WarmStore
 from retention.report.summary import ParkSummary, summarise_park
 from retention.report.templates import layer_template_xlsx, survey_template_xlsx
 from retention.storage.mappings import MappingStore
@@ -57,6 +58,12 @@ def park(park_id: str) -> ParkData:
     """
     data_dir = state.data_dir()
     return _park(park_key(park_id, data_dir=data_dir), str(data_dir))
+
+
+def warm_store() -> WarmStore:
+    """Return the on-disk store of pipeline results (``retention.pipeline.warm``): what a
+    restarted server loads instead of recomputing."""
+    return WarmStore(state.data_dir())
 
 
 def run_key(park: ParkData) -> RunKey:

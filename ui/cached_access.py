@@ -4,8 +4,9 @@ Each wrapper is keyed on the park's run key narrowed to its stage (``RunKey.for_
 page's display choices; the park is passed unhashed as ``_park`` (the key names its version).
 Travel times: once per park version, travel parameters and time windows (``st.cache_resource``:
 one shared, read-only result), so choosing another indicator, category or display never
-recomputes them while a newly saved walking speed does. Cached objects are shared by every
-session: never mutate them.
+recomputes them while a newly saved walking speed does. Travel times and indicators are also
+kept on disk (``ui.cached.warm_store``): a restarted server loads them instead of recomputing.
+Cached objects are shared by every session: never mutate them.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from retention.access.network import StreetNetwork
 from retention.access.travel_times import TravelTimeResult
 from retention.pipeline import RunKey, Stage
 from retention.storage.park import ParkData
-from ui.cached import run_key
+from ui.cached import run_key, warm_store
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _travel_times(key: RunKey, _park: ParkData) -> TravelTimeResult:
-    return pipeline.travel_times(_park, key)
+    return warm_store().get_or_compute(
+        Stage.TRAVEL_TIMES, key, lambda: pipeline.travel_times(_park, key), TravelTimeResult
+    )
 
 
 def travel_times(park: ParkData, *, key: RunKey | None = None) -> TravelTimeResult:
@@ -48,16 +51,20 @@ def _indicators(
     weights: tuple[tuple[str, float], ...] | None,
     _park: ParkData,
 ) -> ParkIndicators:
-    travel = _travel_times(key.for_stage(Stage.TRAVEL_TIMES), _park)
-    return pipeline.indicators(
-        travel,
-        key,
-        mode=mode,
-        window=window,
-        threshold_minutes=threshold_minutes,
-        demand=demand,
-        weights=None if weights is None else dict(weights),
-    )
+    def compute() -> ParkIndicators:
+        travel = _travel_times(key.for_stage(Stage.TRAVEL_TIMES), _park)
+        return pipeline.indicators(
+            travel,
+            key,
+            mode=mode,
+            window=window,
+            threshold_minutes=threshold_minutes,
+            demand=demand,
+            weights=None if weights is None else dict(weights),
+        )
+
+    options = (mode, window, threshold_minutes, demand, weights)
+    return warm_store().get_or_compute(Stage.INDICATORS, key, compute, ParkIndicators, options)
 
 
 def indicators(

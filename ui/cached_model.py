@@ -1,6 +1,7 @@
 """Cached wrappers for the retention model and the enterprise view (``retention.pipeline``).
 
-Keyed on the park's run key narrowed to the stage (``RunKey.for_stage``): the fitted model on
+The fitted model is also kept on disk (``ui.cached.warm_store``) for a restarted server. Keyed on
+the park's run key narrowed to the stage (``RunKey.for_stage``): the fitted model on
 the data version, the travel parameters and time windows of its access features and the current
 survey's version (a stored wave replaces the demo survey; saving or removing one refits); the
 enterprise figures on the whole key (conversion, cost and k too) plus the page's sensitivity
@@ -19,7 +20,7 @@ from retention.model.peer_benchmark import EnterpriseRetention
 from retention.pipeline import ACCESS_MODE, ACCESS_WINDOW, RetentionInputs, RunKey, Stage
 from retention.storage.park import ParkData
 from ui import cached_access, cached_survey
-from ui.cached import run_key
+from ui.cached import run_key, warm_store
 
 __all__ = [
     "RetentionInputs",
@@ -38,10 +39,13 @@ def has_survey(park: ParkData) -> bool:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _inputs(key: RunKey, _park: ParkData) -> RetentionInputs:
-    # The same cached engine run and survey as the Gaps and Survey pages.
-    travel = cached_access.travel_times(_park, key=key)
-    survey = cached_survey.current_survey(_park, key=key)
-    return pipeline.retention_inputs(_park, travel, survey, key)
+    def compute() -> RetentionInputs:
+        # The same cached engine run and survey as the Gaps and Survey pages.
+        travel = cached_access.travel_times(_park, key=key)
+        survey = cached_survey.current_survey(_park, key=key)
+        return pipeline.retention_inputs(_park, travel, survey, key)
+
+    return warm_store().get_or_compute(Stage.MODEL, key, compute, RetentionInputs)
 
 
 def retention_inputs(park: ParkData, *, key: RunKey | None = None) -> RetentionInputs:

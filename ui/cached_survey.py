@@ -20,6 +20,7 @@ import streamlit as st
 from retention import pipeline
 from retention.data.layers import LayerKind
 from retention.pipeline import GAP_WEIGHT_METHODS, GapWeights, RunKey, Stage
+from retention.pipeline.warm import WarmStore
 from retention.storage.park import ParkData
 from retention.storage.waves import CurrentSurvey, SurveyStore, current_survey_version
 from retention.survey.answers import ValueMap
@@ -120,9 +121,7 @@ def _answers(
     return answer_table(_raw(key, file_name, _data).frame, mapping, saved=saved)
 
 
-def answers(
-    data: bytes, file_name: str, mapping: ColumnMapping, saved: ValueMap
-) -> pd.DataFrame:
+def answers(data: bytes, file_name: str, mapping: ColumnMapping, saved: ValueMap) -> pd.DataFrame:
     """Return the value-mapping table of the file (``retention.survey.coding.answer_table``)."""
     return _answers(digest(data), file_name, mapping, saved, data).copy()
 
@@ -180,7 +179,12 @@ def survey_version(park: ParkData) -> str:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _current(key: RunKey, data_dir: str, _park: ParkData) -> CurrentSurvey:
-    return pipeline.current_survey(_park, key, data_dir=Path(data_dir))
+    return WarmStore(Path(data_dir)).get_or_compute(
+        Stage.SURVEY,
+        key,
+        lambda: pipeline.current_survey(_park, key, data_dir=Path(data_dir)),
+        CurrentSurvey,
+    )
 
 
 def current_survey(park: ParkData, *, key: RunKey | None = None) -> CurrentSurvey:

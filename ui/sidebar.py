@@ -14,7 +14,7 @@ import streamlit as st
 from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from retention.report.maps import TileSource
 from retention.scenario.records import ScenarioStore
-from ui import cached, state
+from ui import cached, state, warmup
 
 
 def _park_name(park_id: str, lang: str) -> str:
@@ -82,6 +82,7 @@ def render_sidebar(pages: Sequence[st.Page]) -> None:
                 )
             st.caption(t("common.sidebar.data_version", lang, version=park.data_version[:12]))
             _scenario_choice(park.park_id, lang)
+            warmup.show_progress(park, lang)
         state.bind_widget(state.WIDGET_LANG, state.LANG)
         st.radio(
             t("common.sidebar.language", lang),

@@ -1,0 +1,407 @@
+"""Warm restart: the pipeline's expensive results kept on disk, keyed by the run key.
+
+A restarted server loads travel times, the current survey, indicators and the fitted model from
+``<data_dir>/cache/pipeline/`` instead of recomputing them; what is missing is computed once and
+written for the next restart. Entries are named by the stage and ``RunKey.for_stage(...).digest()``
+(plus the stage's options), so a new upload, a saved parameter or a new survey wave makes a new
+entry and the old one is never read again (:meth:`WarmStore.prune` removes old entries).
+
+Format (:data:`FORMAT_VERSION`): one folder per entry holding ``entry.json`` (format version,
+stage, key digest, the value's structure), ``arrays.npz`` (numpy arrays, read with
+``allow_pickle=False``) and one Parquet file per table (GeoParquet for geometry). No pickle is
+used: decoding builds only frozen dataclasses and enums defined in ``retention`` (checked by
+name before import) from numbers, text, arrays and tables, so a tampered file can at worst give
+wrong numbers or a :class:`WarmCacheError`, never run code. An entry is written to a temporary
+folder and renamed into place (atomic on POSIX), so a reader sees a whole entry or none; a
+folder lock serialises two processes computing the same entry, so the second one loads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import enum
+import fcntl
+import hashlib
+import importlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from retention.errors import ParkLifeError
+from retention.pipeline.run_key import RunKey, Stage
+
+FORMAT_VERSION = 1
+"""Version of the on-disk format; entries of another version are ignored (recomputed)."""
+CACHE_FOLDER = Path("cache") / "pipeline"
+"""Where entries live under the data directory."""
+_ENTRY = "entry.json"
+_ARRAYS = "arrays.npz"
+_ALLOWED_PREFIX = "retention."
+MAX_ENTRIES: Mapping[Stage, int] = MappingProxyType(
+    {Stage.TRAVEL_TIMES: 8, Stage.INDICATORS: 256, Stage.SURVEY: 8, Stage.MODEL: 8}
+)
+"""Entries kept per stage (the most recently used); older ones are removed on each save."""
+_DEFAULT_MAX_ENTRIES = 16
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class WarmCacheError(ParkLifeError):
+    """A stored entry cannot be read back (damaged, or holds something the format forbids)."""
+
+
+# --- encoding -----------------------------------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.arrays: dict[str, np.ndarray] = {}
+        self.shared: dict[int, str] = {}  # id of an array already stored -> its name
+        self.tables = 0
+
+    def encode(self, value: Any, path: str) -> Any:
+        if value is None or isinstance(value, bool | int | str):
+            return value
+        if isinstance(value, float):
+            return {"__float__": repr(value)}  # exact, inf and nan included
+        if isinstance(value, enum.Enum):
+            return {"__enum__": _qualified(type(value)), "value": self.encode(value.value, path)}
+        if isinstance(value, np.ndarray | np.generic):
+            array = np.asarray(value)
+            if array.dtype.hasobject:
+                raise TypeError(f"{path}: object arrays cannot be stored without pickle")
+            if isinstance(value, np.ndarray) and id(value) in self.shared:
+                name = self.shared[id(value)]  # one array shared by several windows: once
+            else:
+                name = f"a{len(self.arrays)}"
+                self.arrays[name] = array
+                if isinstance(value, np.ndarray):
+                    self.shared[id(value)] = name
+            return {"__array__": name, "scalar": isinstance(value, np.generic)}
+        if isinstance(value, pd.DataFrame | pd.Series):
+            return self._table(value, path)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            cls = type(value)
+            fields = {
+                f.name: self.encode(getattr(value, f.name), f"{path}.{f.name}")
+                for f in dataclasses.fields(value)
+                if f.init
+            }
+            return {"__dataclass__": _qualified(cls), "fields": fields}
+        if isinstance(value, tuple):
+            return {"__tuple__": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(value)]}
+        if isinstance(value, list):
+            return [self.encode(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, Mapping):
+            items = [
+                [self.encode(k, f"{path}.key"), self.encode(v, f"{path}[{k!r}]")]
+                for k, v in value.items()
+            ]
+            return {"__mapping__": items, "proxy": isinstance(value, MappingProxyType)}
+        raise TypeError(f"{path}: cannot store a {type(value).__name__} in the warm cache")
+
+    def _table(self, value: pd.DataFrame | pd.Series, path: str) -> Any:
+        name = f"t{self.tables}.parquet"
+        self.tables += 1
+        series = isinstance(value, pd.Series)
+        frame = value.to_frame(name="__values__") if series else value
+        if not all(isinstance(c, str) for c in frame.columns):
+            raise TypeError(f"{path}: table columns must be text to be stored")
+        geo = isinstance(frame, gpd.GeoDataFrame)
+        # Parquet reads a list cell back as an array: lists (reasons for leaving) go as JSON text.
+        listed = [
+            c
+            for c in frame.columns
+            if frame[c].dtype == object and frame[c].map(lambda v: isinstance(v, list)).any()
+        ]
+        if listed:
+            frame = frame.assign(
+                **{c: frame[c].map(lambda v: None if v is None else json.dumps(v)) for c in listed}
+            )
+        frame.to_parquet(self.folder / name)
+        record: dict[str, Any] = {"__table__": name, "geo": geo, "series": series}
+        if listed:
+            record["json_columns"] = listed
+        if series:
+            record["name"] = self.encode(value.name, path)
+        if geo:
+            record["geometry"] = frame.geometry.name
+        return record
+
+
+def _qualified(cls: type) -> str:
+    name = f"{cls.__module__}:{cls.__qualname__}"
+    if not cls.__module__.startswith(_ALLOWED_PREFIX):
+        raise TypeError(f"{name}: only retention's own dataclasses and enums can be stored")
+    return name
+
+
+# --- decoding -----------------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, folder: Path, arrays: Mapping[str, np.ndarray]) -> None:
+        self.folder = folder
+        self.arrays = arrays
+
+    def decode(self, value: Any) -> Any:
+        if value is None or isinstance(value, bool | int | str):
+            return value
+        if isinstance(value, list):
+            return [self.decode(v) for v in value]
+        if not isinstance(value, dict):
+            raise WarmCacheError(f"unexpected {type(value).__name__} in {self.folder.name}")
+        if "__float__" in value:
+            return float(value["__float__"])
+        if "__tuple__" in value:
+            return tuple(self.decode(v) for v in value["__tuple__"])
+        if "__mapping__" in value:
+            mapping = {self.decode(k): self.decode(v) for k, v in value["__mapping__"]}
+            return MappingProxyType(mapping) if value.get("proxy") else mapping
+        if "__array__" in value:
+            array = self.arrays[value["__array__"]]  # one object per name: sharing kept
+            if value.get("scalar"):
+                return array[()]
+            array.setflags(write=False)  # cached results are shared: never mutated
+            return array
+        if "__table__" in value:
+            return self._table(value)
+        if "__enum__" in value:
+            cls = _allowed_class(value["__enum__"])
+            if not issubclass(cls, enum.Enum):
+                raise WarmCacheError(f"{value['__enum__']} is not an enum")
+            return cls(self.decode(value["value"]))
+        if "__dataclass__" in value:
+            cls = _allowed_class(value["__dataclass__"])
+            if not dataclasses.is_dataclass(cls):
+                raise WarmCacheError(f"{value['__dataclass__']} is not a dataclass")
+            fields = {name: self.decode(v) for name, v in value["fields"].items()}
+            return cls(**fields)
+        raise WarmCacheError(f"unknown record {sorted(value)} in {self.folder.name}")
+
+    def _table(self, record: Mapping[str, Any]) -> pd.DataFrame | pd.Series:
+        path = self.folder / str(record["__table__"])
+        if path.parent != self.folder:
+            raise WarmCacheError(f"table {record['__table__']!r} is outside its entry")
+        frame = gpd.read_parquet(path) if record.get("geo") else pd.read_parquet(path)
+        for column in record.get("json_columns", ()):
+            frame[column] = frame[column].map(lambda v: None if v is None else json.loads(v))
+        if record.get("series"):
+            series = frame["__values__"]
+            series.name = self.decode(record.get("name"))
+            return series
+        return frame
+
+
+def _allowed_class(name: str) -> type:
+    module, _, qualname = str(name).partition(":")
+    if not module.startswith(_ALLOWED_PREFIX) or not qualname or "." in qualname:
+        raise WarmCacheError(f"{name!r}: only retention's own classes can be read back")
+    cls = getattr(importlib.import_module(module), qualname, None)
+    if not isinstance(cls, type):
+        raise WarmCacheError(f"{name!r} is not a class")
+    return cls
+
+
+# --- the store ----------------------------------------------------------------------------------
+
+
+class WarmStore:
+    """Pipeline results on disk under ``<data_dir>/cache/pipeline/<stage>/<digest>/``.
+
+    Parameters
+    ----------
+    data_dir
+        The ParkLife data directory (``PARKLIFE_DATA_DIR``); it is server-owned.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir) / CACHE_FOLDER
+
+    def entry_name(self, stage: Stage, key: RunKey, options: tuple[Any, ...] = ()) -> str:
+        """Return the entry's folder name: the stage key's digest and the options' hash."""
+        narrowed = key.for_stage(stage).digest()
+        if not options:
+            return narrowed
+        text = json.dumps([FORMAT_VERSION, narrowed, repr(options)], ensure_ascii=True)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+    def path(self, stage: Stage, key: RunKey, options: tuple[Any, ...] = ()) -> Path:
+        """Return the folder of an entry (it may not exist)."""
+        return self.root / Stage(stage).value / self.entry_name(stage, key, options)
+
+    def has(self, stage: Stage, key: RunKey, options: tuple[Any, ...] = ()) -> bool:
+        """Return whether an entry is stored (without reading it)."""
+        return (self.path(stage, key, options) / _ENTRY).is_file()
+
+    def load(
+        self, stage: Stage, key: RunKey, expected: type[T], options: tuple[Any, ...] = ()
+    ) -> T | None:
+        """Return the stored value, or ``None`` when there is none of this format version.
+
+        Raises
+        ------
+        WarmCacheError
+            When the entry exists but cannot be read back as ``expected``.
+        """
+        folder = self.path(stage, key, options)
+        try:
+            header = json.loads((folder / _ENTRY).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise WarmCacheError(f"warm cache entry {folder} is damaged: {error}") from error
+        if header.get("format") != FORMAT_VERSION:
+            return None
+        try:
+            arrays: dict[str, np.ndarray] = {}
+            if (folder / _ARRAYS).is_file():
+                with np.load(folder / _ARRAYS, allow_pickle=False) as stored:
+                    arrays = {name: stored[name] for name in stored.files}
+            value = _Reader(folder, arrays).decode(header["value"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise WarmCacheError(f"warm cache entry {folder} is damaged: {error}") from error
+        if not isinstance(value, expected):
+            raise WarmCacheError(
+                f"warm cache entry {folder} holds a {type(value).__name__}, expected "
+                f"{expected.__name__}"
+            )
+        return value
+
+    def save(self, stage: Stage, key: RunKey, value: object, options: tuple[Any, ...] = ()) -> Path:
+        """Store ``value`` as the entry of ``stage`` and ``key`` (atomically; first one wins).
+
+        Raises
+        ------
+        TypeError
+            When ``value`` holds something the format cannot store without pickle.
+        """
+        final = self.path(stage, key, options)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = final.parent / f".{final.name}.{uuid.uuid4().hex}.tmp"
+        staging.mkdir()
+        try:
+            writer = _Writer(staging)
+            encoded = writer.encode(value, type(value).__name__)
+            if writer.arrays:
+                with (staging / _ARRAYS).open("wb") as handle:
+                    np.savez(handle, **writer.arrays)  # type: ignore[arg-type]
+            header = {
+                "format": FORMAT_VERSION,
+                "stage": Stage(stage).value,
+                "key": key.for_stage(stage).digest(),
+                "park_id": key.park_id,
+                "options": repr(options),
+                "value": encoded,
+            }
+            (staging / _ENTRY).write_text(json.dumps(header), encoding="utf-8")
+            with contextlib.suppress(FileExistsError, OSError):
+                os.rename(staging, final)  # fails when another process stored it first
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self._trim(Stage(stage), keep=final)
+        return final
+
+    def _trim(self, stage: Stage, *, keep: Path) -> None:
+        limit = MAX_ENTRIES.get(stage, _DEFAULT_MAX_ENTRIES)
+        entries = [p for p in keep.parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        if len(entries) <= limit:
+            return
+        entries.sort(key=lambda p: (p != keep, -_mtime(p)))
+        for old in entries[limit:]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _lock(self, stage: Stage, key: RunKey, options: tuple[Any, ...]) -> Iterator[None]:
+        folder = self.root / Stage(stage).value
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = folder / f".{self.entry_name(stage, key, options)}.lock"
+        with lock.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def get_or_compute(
+        self,
+        stage: Stage,
+        key: RunKey,
+        compute: Callable[[], T],
+        expected: type[T],
+        options: tuple[Any, ...] = (),
+    ) -> T:
+        """Return the stored value, else compute it, store it and return it.
+
+        A damaged entry is reported in the log, removed and recomputed. A value that cannot be
+        stored (``TypeError``) or a full disk is reported in the log and returned unstored: the
+        result is right, only the next restart will compute it again.
+        """
+        try:
+            stored = self.load(stage, key, expected, options)
+        except WarmCacheError as error:
+            log.warning("%s; recomputing", error)
+            shutil.rmtree(self.path(stage, key, options), ignore_errors=True)
+            stored = None
+        if stored is not None:
+            _touch(self.path(stage, key, options))  # most recently used: trimmed last
+            return stored
+        with self._lock(stage, key, options):
+            stored = self.load(stage, key, expected, options)  # another process may have won
+            if stored is not None:
+                return stored
+            value = compute()
+            try:
+                self.save(stage, key, value, options)
+            except (TypeError, ValueError, OSError) as error:
+                log.warning("not kept for a warm restart (%s): %s", stage, error)
+            return value
+
+    def prune(self, *, keep: Mapping[Stage, set[str]] | None = None) -> int:
+        """Remove every entry of another format or not named in ``keep`` (stage -> names).
+
+        Returns
+        -------
+        int
+            Entries removed.
+        """
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for stage_dir in self.root.iterdir():
+            if not stage_dir.is_dir():
+                continue
+            kept = None if keep is None else keep.get(Stage(stage_dir.name), set())
+            for entry in stage_dir.iterdir():
+                if not entry.is_dir():
+                    continue
+                if kept is None or entry.name in kept:
+                    continue
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        return removed
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _touch(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(path)
