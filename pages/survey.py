@@ -17,8 +17,7 @@ from retention.i18n import t
 from retention.report.issue_text import translated_issues
 from retention.report.survey_tables import (
     cohort_table,
-    ipa_points,
-    padded_range,
+    ipa_figure,
     reason_bars,
     suppressed_rows,
 )
@@ -407,28 +406,7 @@ chart = ipa(
 if chart.suppressed:
     st.info(t("survey.ipa_suppressed", lang, k=k))
 else:
-    points = ipa_points(chart.points, lang=lang)
-    figure = go.Figure(
-        go.Scatter(
-            x=points["performance"],
-            y=points["importance"],
-            mode="markers+text",
-            text=points["name"],
-            textposition="top center",
-            customdata=points["quadrant_name"],
-            hovertemplate="%{text}<br>%{customdata}<extra></extra>",
-        )
-    )
-    figure.add_vline(x=chart.performance_mean, line_dash="dash")
-    figure.add_hline(y=chart.importance_mean, line_dash="dash")
-    # Room beside the outermost points so their category labels are not cut off.
-    figure.update_layout(
-        xaxis_range=list(padded_range(points["performance"])),
-        xaxis_title=t("survey.axis.performance", lang),
-        yaxis_title=t(f"survey.importance.{kind}", lang),
-        height=520,
-        margin={"t": 30},
-    )
+    figure = ipa_figure(chart, lang=lang, importance_title=t(f"survey.importance.{kind}", lang))
     st.plotly_chart(figure, key="survey.ipa_chart")
 
 # --- cohort table --------------------------------------------------------------------------------

@@ -290,3 +290,33 @@ def test_cli_report_of_a_scenario_and_of_an_unknown_one(saved_clinic, tmp_path, 
     assert "What the scenario changes" in book.sheetnames
     code, _, err = _run("report", *args, "--scenario", "Night bus", "--out", str(out))
     assert code == ExitCode.UNKNOWN_VALUE and "Night bus" in err and "Lake clinic" in err
+
+
+def test_survey_section_is_the_k_anonymous_ipa_of_the_current_survey(
+    snapshot_en, park_and_key, data_dir
+):
+    from retention.survey.analysis import AnalysisParameters, ipa
+    from retention.survey.weighting import enterprise_headcounts, survey_weights
+
+    park, key = park_and_key
+    survey = stages.current_survey(park, key, data_dir=data_dir).survey
+    weights = survey_weights(survey, enterprise_headcounts(park.layer(LayerKind.ENTERPRISES)))
+    chart = ipa(
+        survey,
+        weights.weights,
+        importance="stated",
+        parameters=AnalysisParameters(privacy=key.parameters.privacy),
+    )
+    section = next(s for s in snapshot_en.sections if s.title == "What workers say")
+    table = next(b for b in section.blocks if isinstance(b, TableBlock)).frame
+    shown = chart.points.dropna(subset=["importance", "performance"])
+    assert list(table["Importance (1–5)"]) == list(shown["importance"].astype(float).round(2))
+    assert "Synthetic demo survey" in section.blocks[0].note
+
+
+def test_enterprise_section_compares_with_anonymous_peers(snapshot_en):
+    section = snapshot_en.sections[0]
+    titles = [block.title for block in section.blocks if isinstance(block, TableBlock)]
+    assert "Satisfaction against anonymous peers" in titles
+    peers = next(b for b in section.blocks if b.title == "Satisfaction against anonymous peers")
+    assert "e0002" not in peers.frame.to_string()  # peers are never named

@@ -331,6 +331,18 @@ def _enterprise_section(
                 cost=f"{cost:,.1f}",
             )
             message += " " + caution
+            _, satisfaction = stages.peer_bands(inputs, key, enterprise_id)
+            blocks.append(
+                TableBlock(
+                    t("report.enterprise.peers", lang),
+                    _peer_table(satisfaction, lang=lang),
+                    number_formats={
+                        t("report.peers.ours", lang): 2,
+                        t("report.peers.park", lang): 2,
+                    },
+                    note=t("report.peers.note", lang, k=k),
+                )
+            )
             if not view.drivers.empty:
                 blocks.append(
                     TableBlock(
@@ -438,6 +450,92 @@ def _scenario_section(
     return section, kpis
 
 
+def _survey_section(
+    park: ParkData, key: RunKey, *, lang: str, data_dir: Path, geodata_dir: Path | None
+) -> Section | None:
+    """What workers say: importance against satisfaction per category (IPA), k-anonymous."""
+    from retention.report.survey_tables import ipa_figure, ipa_points
+    from retention.survey.analysis import AnalysisParameters, ipa
+    from retention.survey.weighting import enterprise_headcounts, survey_weights
+
+    if key.survey_version in ("", "none"):
+        return None
+    survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
+    if survey.survey.empty:
+        return None
+    headcounts = enterprise_headcounts(park.layer(LayerKind.ENTERPRISES))
+    weights = survey_weights(survey.survey, headcounts).weights
+    chart = ipa(
+        survey.survey,
+        weights,
+        importance="stated",
+        parameters=AnalysisParameters(privacy=key.parameters.privacy),
+    )
+    title = t("report.section.survey", lang)
+    k = key.parameters.privacy.min_group_size
+    if chart.suppressed:
+        return Section(title, t("report.survey.suppressed", lang, k=k), ())
+    points = ipa_points(chart.points, lang=lang)
+    focus = points.loc[
+        points["quadrant_name"] == t("survey.quadrant.concentrate_here", lang), "name"
+    ].tolist()
+    message = (
+        t(
+            "report.survey.message",
+            lang,
+            categories="、".join(focus) if lang == "zh" else ", ".join(focus),
+        )
+        if focus
+        else t("report.survey.no_focus", lang)
+    )
+    table = pd.DataFrame(
+        {
+            t("report.survey.category", lang): points["name"],
+            t("report.survey.importance", lang): points["importance"].round(2),
+            t("report.survey.performance", lang): points["performance"].round(2),
+            t("report.survey.quadrant", lang): points["quadrant_name"],
+        }
+    )
+    figure = ipa_figure(chart, lang=lang, importance_title=t("survey.importance.stated", lang))
+    figure.update_layout(font_family=", ".join(CJK_FONTS))
+    origin = t("report.survey.synthetic", lang) if survey.origin == "demo" else ""
+    return Section(
+        title,
+        message,
+        (
+            ChartBlock(t("report.survey.chart", lang), figure, note=origin),
+            TableBlock(
+                t("report.survey.table", lang),
+                table,
+                number_formats={
+                    t("report.survey.importance", lang): 2,
+                    t("report.survey.performance", lang): 2,
+                },
+            ),
+        ),
+        sources=t("report.survey.sources", lang, k=k),
+    )
+
+
+def _peer_table(table: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """This enterprise's satisfaction against the park and the anonymous peer band, in words."""
+    from retention.report.enterprise_tables import factor_label
+
+    def band(low: float, high: float) -> str:
+        return "" if pd.isna(low) or pd.isna(high) else f"{low:.2f}–{high:.2f}"
+
+    return pd.DataFrame(
+        {
+            t("report.peers.item", lang): [factor_label(str(i), lang=lang) for i in table["item"]],
+            t("report.peers.ours", lang): table["mean"].astype(float).round(2),
+            t("report.peers.park", lang): table["park_mean"].astype(float).round(2),
+            t("report.peers.band", lang): [
+                band(lo, hi) for lo, hi in zip(table["peer_low"], table["peer_high"], strict=True)
+            ],
+        }
+    )
+
+
 def _assumptions(key: RunKey, *, lang: str) -> TableBlock:
     table = parameter_table(key.parameters, lang)
     columns = {
@@ -524,6 +622,11 @@ def build_snapshot(
     compliance, compliance_kpis = _compliance_section(indicators, key, lang=lang, window=window)
     kpis += gap_kpis + compliance_kpis
     sections += [gaps, compliance]
+    survey_section = _survey_section(
+        park, key, lang=lang, data_dir=data_dir, geodata_dir=geodata_dir
+    )
+    if survey_section is not None:
+        sections.append(survey_section)
     title = t("report.title", lang)
     if enterprise_id is not None:
         section, enterprise_kpis = _enterprise_section(

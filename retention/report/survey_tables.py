@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import plotly.graph_objects as go
 
 from retention.i18n import label, t
+from retention.survey.analysis import IPAResult
 from retention.survey.privacy import SUPPRESSED_MARKER
 
 
@@ -138,3 +140,40 @@ def reason_bars(reasons: pd.DataFrame, *, lang: str) -> pd.DataFrame:
             "plus": shown["ci_high"].to_numpy(dtype=float) - share,
         }
     )
+
+
+def ipa_figure(chart: IPAResult, *, lang: str, importance_title: str) -> go.Figure:
+    """Return the importance–performance chart: categories, mean lines, readable axis range.
+
+    Parameters
+    ----------
+    chart
+        ``retention.survey.analysis.ipa`` result (not suppressed).
+    lang
+        ``"en"`` or ``"zh"`` for category and quadrant names.
+    importance_title
+        The y-axis title (which importance the chart uses).
+    """
+    points = ipa_points(chart.points, lang=lang)
+    figure = go.Figure(
+        go.Scatter(
+            x=points["performance"],
+            y=points["importance"],
+            mode="markers+text",
+            text=points["name"],
+            textposition="top center",
+            customdata=points["quadrant_name"],
+            hovertemplate="%{text}<br>%{customdata}<extra></extra>",
+        )
+    )
+    figure.add_vline(x=chart.performance_mean, line_dash="dash")
+    figure.add_hline(y=chart.importance_mean, line_dash="dash")
+    # Room beside the outermost points so their category labels are not cut off.
+    figure.update_layout(
+        xaxis_range=list(padded_range(points["performance"])),
+        xaxis_title=t("survey.axis.performance", lang),
+        yaxis_title=importance_title,
+        height=520,
+        margin={"t": 30},
+    )
+    return figure
