@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -110,3 +111,28 @@ def test_isochrones_follow_the_street_network() -> None:
         max_snap_distance_metres=300.0,
     )
     assert far["cells"].tolist() == [0, 0, 0] and far.geometry.is_empty.all()
+
+
+@pytest.mark.slow  # the demo park's travel times and 24 indicator sets: ~10 s
+def test_indicators_for_windows_equal_one_window_at_a_time(tmp_path: Path) -> None:
+    from retention.access.indicators import indicators_for_window, indicators_for_windows
+    from retention.access.parameters import TravelParameters
+    from retention.access.travel_times import travel_times_for_park
+    from retention.storage.park import load_park
+
+    park = load_park("jinshan", data_dir=tmp_path)
+    result = travel_times_for_park(park, params=TravelParameters())
+    # The demo has amenities closed in some windows and canteens open to one enterprise only.
+    assert not result.is_open("night_shift_end").all() and not result.open_to.all()
+    for mode in ("walk", "ebike", "transit"):
+        shared = indicators_for_windows(result, mode=mode)
+        assert list(shared) == [window.key for window in result.windows]
+        for key, found in shared.items():
+            alone = indicators_for_window(result, mode=mode, window=key)
+            for name in (
+                "nearest", "opportunities", "capacity_within", "supply_per_1000",
+                "living_circle", "compliance", "gap",
+            ):  # fmt: skip
+                pd.testing.assert_frame_equal(
+                    getattr(found, name), getattr(alone, name), check_exact=True
+                )

@@ -9,7 +9,7 @@ returns, so the Gaps page asks for one object and then only chooses what to disp
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -27,6 +27,7 @@ from retention.access.living_circle import compliance_from_met, living_circle_me
 from retention.access.measures import (
     DEFAULT_DECAY,
     DecayFunction,
+    EffectiveMinutes,
     cumulative_opportunities,
     e2sfca_by_category,
     effective_minutes,
@@ -187,36 +188,62 @@ def park_indicators(
     ParkIndicators
     """
     parameters = parameters or IndicatorParameters()
+    _check_tables(origins, amenities)
+    # One checked, masked copy of the matrix serves every indicator below.
+    effective = effective_minutes(minutes, available=available)
+    return _park_indicators(
+        effective, origins, amenities, open_now=None, parameters=parameters, weights=weights
+    )
+
+
+_CLOSED = "\x00closed"  # category of an amenity closed in the window: in no category_order
+
+
+def _check_tables(origins: pd.DataFrame, amenities: pd.DataFrame) -> None:
     for column in ("origin_set", "weight"):
         if column not in origins.columns:
             raise ParameterError(f"origins table has no {column!r} column", column=column)
     for column in ("category", "capacity"):
         if column not in amenities.columns:
             raise ParameterError(f"amenities table has no {column!r} column", column=column)
+
+
+def _park_indicators(
+    effective: EffectiveMinutes,
+    origins: pd.DataFrame,
+    amenities: pd.DataFrame,
+    *,
+    open_now: np.ndarray | None,
+    parameters: IndicatorParameters,
+    weights: Mapping[str, float] | None,
+) -> ParkIndicators:
+    """Every indicator from effective minutes; amenities not ``open_now`` (None: all open) do
+    not count, exactly as if their minutes were ``inf``: they leave nearest, counts and
+    E2SFCA through a category no indicator lists, and add 0 to summed capacity."""
     categories = amenities["category"].astype(str).to_numpy()
     capacity = pd.to_numeric(amenities["capacity"], errors="coerce").fillna(0.0).to_numpy()
+    counted = categories if open_now is None else np.where(open_now, categories, _CLOSED)
+    counted_capacity = capacity if open_now is None else np.where(open_now, capacity, 0.0)
     people = origins["weight"].to_numpy(dtype=float)
     order = [category.value for category in AmenityCategory]
     order += [c for c in parameters.living_circle.categories if c not in order]
-    # One checked, masked copy of the matrix serves every indicator below.
-    effective = effective_minutes(minutes, available=available)
     common = {"origin_ids": origins.index, "category_order": order}
-    nearest_all = nearest_minutes(effective, categories, **common).xs(1, level="rank", axis=1)
+    nearest_all = nearest_minutes(effective, counted, **common).xs(1, level="rank", axis=1)
     nearest = nearest_all[[category.value for category in AmenityCategory]]
     opportunities = cumulative_opportunities(
-        effective, categories, threshold_minutes=parameters.threshold_minutes, **common
+        effective, counted, threshold_minutes=parameters.threshold_minutes, **common
     )[nearest.columns]
     capacity_within = cumulative_opportunities(
         effective,
         categories,
         threshold_minutes=parameters.threshold_minutes,
-        weights=capacity,
+        weights=counted_capacity,
         **common,
     )[nearest.columns]
     in_demand = origins["origin_set"].isin(DEMAND_SETS[parameters.demand]).to_numpy()
     supply = e2sfca_by_category(
         effective,
-        categories,
+        counted,
         capacity,
         np.where(in_demand, people, 0.0),
         decay=parameters.decay,
@@ -282,6 +309,61 @@ def indicators_for_window(
         parameters=parameters,
         weights=weights,
     )
+
+
+def indicators_for_windows(
+    result: object,
+    *,
+    mode: str,
+    windows: Sequence[str] | None = None,
+    parameters: IndicatorParameters | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> dict[str, ParkIndicators]:
+    """Compute every indicator for one mode in several windows (default: all), sharing work.
+
+    The same numbers as :func:`indicators_for_window` per window. Walking and e-bike minutes do
+    not depend on the window (one array serves them all), so the checked matrix, the pairs
+    within the time budget and the decay weights are computed once per mode, and each window
+    only leaves out the amenities closed in it.
+
+    Parameters
+    ----------
+    result
+        Travel times of the park (``TravelTimeResult``).
+    mode
+        ``walk``, ``ebike`` or ``transit``.
+    windows
+        Window keys; every window of ``result`` when omitted.
+    parameters
+        Indicator options.
+    weights
+        Category importance for the gap index.
+
+    Returns
+    -------
+    dict
+        Window key -> ``ParkIndicators``.
+    """
+    parameters = parameters or IndicatorParameters()
+    origins, amenities = result.origins, result.amenities  # type: ignore[attr-defined]
+    _check_tables(origins, amenities)
+    keys = [w.key for w in result.windows] if windows is None else list(windows)  # type: ignore[attr-defined]
+    found: dict[str, ParkIndicators] = {}
+    shared: tuple[np.ndarray, EffectiveMinutes] | None = None
+    for key in keys:
+        minutes = result.minutes_for(mode, key)  # type: ignore[attr-defined]
+        if shared is None or shared[0] is not minutes:
+            # Only the last matrix is kept: transit has one per window.
+            shared = (minutes, effective_minutes(minutes, available=result.open_to))  # type: ignore[attr-defined]
+        found[key] = _park_indicators(
+            shared[1],
+            origins,
+            amenities,
+            open_now=result.is_open(key),  # type: ignore[attr-defined]
+            parameters=parameters,
+            weights=weights,
+        )
+    return found
 
 
 def isochrones(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -124,14 +124,13 @@ class DecayFunction:
             cut = inside.index(False) if False in inside else len(bounds)
             bounds = [*bounds[:cut], float(catchment_minutes)] if cut < len(bounds) else bounds
             weights = weights[: len(bounds)]
-        # The weight of t is that of the first zone whose bound it does not exceed (NaN and
-        # inf exceed them all: weight 0): fill from the widest zone in, each narrower zone
-        # overwriting. float32 minutes stay float32: comparing them with a float64 bound is
-        # exact either way.
-        result = np.zeros(times.shape, dtype=np.float64)
-        for bound, weight in reversed(list(zip(bounds, weights, strict=True))):
-            np.copyto(result, weight, where=times <= _bound_for(times, bound))
-        return result
+        # The zone of t is the number of bounds it exceeds (NaN exceeds them all: weight 0).
+        # float32 minutes stay float32: comparing them with a float64 bound is exact either way.
+        index = np.zeros(times.shape, dtype=np.uint8)
+        for bound in bounds:
+            index += ~(times <= _bound_for(times, bound))
+        table = np.array([*weights, 0.0])
+        return table[index]
 
 
 def _bound_for(values: np.ndarray, bound: float) -> np.floating:
@@ -297,9 +296,34 @@ class EffectiveMinutes:
     ----------
     values
         ``(n_origins, n_amenities)`` float32 or float64 minutes, never NaN.
+
+    What is derived from the minutes alone (which pairs are within a time budget, decay
+    weights) is computed once per object and kept, so indicators for several sets of amenities
+    on one matrix (e.g. the time windows of one walking matrix) share it.
     """
 
     values: np.ndarray
+    _derived: dict[tuple[Any, ...], np.ndarray] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def within(self, threshold_minutes: float) -> np.ndarray:
+        """Read-only boolean matrix: minutes ``<= threshold_minutes`` (as in float64)."""
+        key = ("within", float(threshold_minutes))
+        if key not in self._derived:
+            found = self.values <= _bound_for(self.values, threshold_minutes)
+            found.setflags(write=False)
+            self._derived[key] = found
+        return self._derived[key]
+
+    def weight(self, decay: DecayFunction, catchment_minutes: float | None) -> np.ndarray:
+        """Read-only decay weight of every pair (``DecayFunction.weight``)."""
+        key = ("weight", decay, catchment_minutes)
+        if key not in self._derived:
+            found = decay.weight(self.values, catchment_minutes=catchment_minutes)
+            found.setflags(write=False)
+            self._derived[key] = found
+        return self._derived[key]
 
 
 def effective_minutes(
@@ -599,7 +623,10 @@ def cumulative_opportunities(
         )
     columns = _category_columns(cats, category_order)
     order, starts, sizes = _category_groups(cats, columns)
-    within = matrix <= _bound_for(matrix, threshold_minutes)
+    if isinstance(minutes, EffectiveMinutes):
+        within = minutes.within(threshold_minutes)
+    else:
+        within = matrix <= _bound_for(matrix, threshold_minutes)
     if weights is None:
         # Counts by one matrix product with a category indicator: exact in float32 (whole
         # numbers far below 2**24).
@@ -802,7 +829,10 @@ def e2sfca_by_category(
     # Every category at once: step 1 is per amenity anyway, and step 2 sums each category's
     # columns through one product with a (amenity x category) matrix of the ratios (zero rows
     # for amenities of unlisted categories).
-    weight = decay.weight(matrix, catchment_minutes=catchment_minutes)
+    if isinstance(minutes, EffectiveMinutes):
+        weight = minutes.weight(decay, catchment_minutes)
+    else:
+        weight = decay.weight(matrix, catchment_minutes=catchment_minutes)
     weighted_demand = (people @ weight)[order]
     served = weighted_demand > 0
     ratio = np.zeros(len(order))

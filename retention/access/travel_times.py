@@ -726,7 +726,7 @@ class _Search:
         return block
 
 
-_PARALLEL_MIN_WORK = 100_000_000  # searches x nodes below which a second process does not pay
+_PARALLEL_MIN_WORK = 5_000_000  # searches x nodes (~1 s of search) below which a helper loses
 _POOL_LOCK = threading.Lock()
 _POOL: list[ProcessPoolExecutor] = []  # the one helper process, started on first need
 
@@ -847,11 +847,20 @@ class TravelTimeResult:
         residents). H3 cells mix people of many employers, so a restricted amenity does not
         count for them.
         """
+        return self.is_open(window)[None, :] & self._open_to
+
+    def is_open(self, window: TimeWindow | str) -> np.ndarray:
+        """Which amenities are open long enough in ``window`` to count: ``(n_amenities,)``."""
         key = window if isinstance(window, str) else window.key
         column = self._index(key)
         threshold = self.params.min_open_minutes(self.windows[column])
-        is_open = self.open_minutes[:, column] >= threshold
-        return is_open[None, :] & self._open_to
+        return self.open_minutes[:, column] >= threshold
+
+    @property
+    def open_to(self) -> np.ndarray:
+        """Which amenities each origin may use at all (``open_to``), read-only; see
+        :meth:`available_mask`."""
+        return self._open_to
 
     def masked_minutes(self, mode: Mode, window: TimeWindow | str) -> np.ndarray:
         """Minutes with unavailable amenities (closed, or not open to the origin) set to inf."""
