@@ -667,7 +667,8 @@ def _node_matrix(
     cutoff: float,
 ) -> np.ndarray:
     """Shortest-path minutes between node sets of a symmetric graph, from the smaller side,
-    chunked, on two processes when the search is big; inf past cutoff.
+    chunked, on two processes when the search is big and ``PARKLIFE_SEARCH_PROCESSES=2``;
+    inf past cutoff.
 
     ``graph`` holds both directions of every undirected edge, so dijkstra runs as directed (no
     symmetrisation pass). Street graphs are mostly dead ends and degree-2 vertices along
@@ -732,16 +733,22 @@ _POOL: list[ProcessPoolExecutor] = []  # the one helper process, started on firs
 
 
 def _search_processes() -> int:
-    """Processes a big search may use: ``PARKLIFE_SEARCH_PROCESSES``, else the CPU count (<= 2)."""
+    """Processes a big search may use: ``PARKLIFE_SEARCH_PROCESSES`` (default 1).
+
+    Opt-in, because a helper process (forkserver) re-imports the program's main script the way
+    every multiprocessing start method but fork does: a script calling the engine without an
+    ``if __name__ == "__main__":`` guard would start itself again. The benchmarks, the test
+    suite and ``streamlit run`` have that guard.
+    """
     text = os.environ.get("PARKLIFE_SEARCH_PROCESSES", "").strip()
-    if text:
-        try:
-            return max(1, int(text))
-        except ValueError as error:
-            raise ValidationError(
-                f"PARKLIFE_SEARCH_PROCESSES={text!r} is not a whole number; expected 1 or 2"
-            ) from error
-    return min(2, os.cpu_count() or 1)
+    if not text:
+        return 1
+    try:
+        return max(1, int(text))
+    except ValueError as error:
+        raise ValidationError(
+            f"PARKLIFE_SEARCH_PROCESSES={text!r} is not a whole number; expected 1 or 2"
+        ) from error
 
 
 def _helper_pool() -> ProcessPoolExecutor:
