@@ -25,13 +25,6 @@ from retention.park_parameters import (
     WINDOW_SOURCES,
     ParkParameters,
     ScalarSpec,
-    parameter_table,
-    park_parameters_from_document,
-    park_parameters_from_toml,
-    park_parameters_to_document,
-    park_parameters_to_toml,
-    reset_park_parameters,
-    save_park_parameters,
 )
 from retention.safe_cells import csv_bytes
 from ui import cached, cached_parameters, state
@@ -75,7 +68,7 @@ def _fill_widgets(saved: ParkParameters, *, force: bool) -> None:
     Streamlit drops a widget's state when a run does not render it (another page was shown),
     so a widget without state is refilled from the saved values.
     """
-    document = park_parameters_to_document(saved)
+    document = cached_parameters.to_document(saved)
     values = {_scalar_key(spec): document[spec.section][spec.key] for spec in SCALARS}
     values[DECAY_KIND] = saved.decay.kind
     values[DECAY_BANDWIDTH] = float(saved.decay.bandwidth_minutes or 10.0)
@@ -88,7 +81,7 @@ def _fill_widgets(saved: ParkParameters, *, force: bool) -> None:
 
 
 def _changed_marker(spec: ScalarSpec, value: object) -> str:
-    default = park_parameters_to_document(ParkParameters())[spec.section][spec.key]
+    default = cached_parameters.to_document(ParkParameters())[spec.section][spec.key]
     if value == default:
         return ""
     return f" :orange[{t('assumptions.default_marker', lang, default=f'{default:g}')}]"
@@ -155,7 +148,7 @@ version = cached_parameters.parameters_version(park.park_id)
 loaded = (park.park_id, version)
 _fill_widgets(saved, force=st.session_state.get(LOADED) != loaded)
 st.session_state[LOADED] = loaded
-document = park_parameters_to_document(saved)
+document = cached_parameters.to_document(saved)
 defaults = ParkParameters()
 
 # --- travel --------------------------------------------------------------------------------
@@ -367,12 +360,12 @@ for spec in SCALARS:
 # --- the candidate: validated exactly like a parameters file ------------------------------------
 candidate: ParkParameters | None
 try:
-    candidate = park_parameters_from_document(document)
+    candidate = cached_parameters.from_document(document)
 except ParameterError as error:
     candidate = None
     st.error(t("assumptions.invalid", lang, message=markdown_text(error)))
 shown = candidate or saved
-table = parameter_table(shown, lang)
+table = cached_parameters.table(shown, lang)
 changed = table[table["changed"]]
 if len(changed):
     st.info(
@@ -400,7 +393,7 @@ if buttons[0].button(
     type="primary",
     disabled=candidate is None or candidate == saved,
 ):
-    save_park_parameters(candidate, park.park_id, data_dir=state.data_dir())
+    cached_parameters.save(candidate, park.park_id)
     st.session_state[FLASH] = t("assumptions.saved", lang, path=path_text)
     st.rerun()
 if buttons[1].button(
@@ -409,13 +402,13 @@ if buttons[1].button(
     help=t("assumptions.reset_help", lang),
     disabled=version == DEFAULT_VERSION and candidate == saved,
 ):
-    reset_park_parameters(park.park_id, data_dir=state.data_dir())
+    cached_parameters.reset(park.park_id)
     st.session_state[LOADED] = None  # refill even if the file was already absent
     st.session_state[FLASH] = t("assumptions.reset_done", lang)
     st.rerun()
 buttons[2].download_button(
     t("assumptions.download", lang),
-    park_parameters_to_toml(saved).encode("utf-8"),
+    cached_parameters.to_toml(saved),
     file_name=f"{park.park_id}_{PARAMETERS_FILE}",
     mime="application/toml",
     key="assumptions.download",
@@ -436,18 +429,18 @@ uploaded = st.file_uploader(
 )
 if uploaded is not None:
     try:
-        restored = park_parameters_from_toml(
+        restored = cached_parameters.from_toml(
             uploaded.getvalue().decode("utf-8"), file=uploaded.name
         )
     except (ParameterError, UnicodeDecodeError) as error:
         st.error(t("assumptions.upload_error", lang, message=markdown_text(error)))
     else:
-        differs = int(parameter_table(restored, lang)["changed"].sum())
+        differs = int(cached_parameters.table(restored, lang)["changed"].sum())
         st.info(
             t("assumptions.upload_ready", lang, file=markdown_text(uploaded.name), count=differs)
         )
         if st.button(t("assumptions.restore", lang), key=RESTORE):
-            save_park_parameters(restored, park.park_id, data_dir=state.data_dir())
+            cached_parameters.save(restored, park.park_id)
             st.session_state[FLASH] = t(
                 "assumptions.restored", lang, file=markdown_text(uploaded.name)
             )

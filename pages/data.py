@@ -15,7 +15,7 @@ from retention.data.columns import (
     values_from_choice_table,
 )
 from retention.data.crs import CoordinateSystem
-from retention.data.io import RawLayer, table_to_csv_bytes, table_to_xlsx_bytes
+from retention.data.io import RawLayer
 from retention.data.layers import LAYER_SPECS, LayerKind
 from retention.errors import MissingColumnsError, ValidationError
 from retention.escaping import markdown_text
@@ -232,7 +232,7 @@ if uploaded is not None:
             buttons = st.columns(3)
             buttons[0].download_button(
                 t("data.download_rejected_csv", lang),
-                table_to_csv_bytes(validation.rejected),
+                cached.table_csv(validation.rejected),
                 file_name=f"{stem}_rejected.csv",
                 mime="text/csv",
                 key="data.download_rejected_csv",
@@ -240,7 +240,7 @@ if uploaded is not None:
             )
             buttons[1].download_button(
                 t("data.download_rejected_xlsx", lang),
-                table_to_xlsx_bytes(validation.rejected, sheet_name="rejected"),
+                cached.table_xlsx(validation.rejected, sheet_name="rejected"),
                 file_name=f"{stem}_rejected.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key="data.download_rejected_xlsx",
@@ -248,7 +248,7 @@ if uploaded is not None:
             )
             buttons[2].download_button(
                 t("data.download_issues_csv", lang),
-                table_to_csv_bytes(validation.issues),
+                cached.table_csv(validation.issues),
                 file_name=f"{stem}_issues.csv",
                 mime="text/csv",
                 key="data.download_issues_csv",
@@ -302,7 +302,7 @@ for record in records:
     report = store.load_report(park.park_id, record.upload_id)
     report_column.download_button(
         t("data.download_report", lang),
-        table_to_csv_bytes(report.issues),
+        cached.table_csv(report.issues),
         file_name=f"{record.upload_id}_issues.csv",
         mime="text/csv",
         key=f"data.report.{record.upload_id}",

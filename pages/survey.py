@@ -10,7 +10,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError
 from retention.escaping import markdown_text
 from retention.i18n import t
@@ -21,30 +20,13 @@ from retention.report.survey_tables import (
     reason_bars,
     suppressed_rows,
 )
-from retention.storage.waves import demo_survey_path, wave_report_xlsx
-from retention.survey.analysis import (
-    AnalysisParameters,
-    aggregates_xlsx,
-    category_means,
-    ipa,
-    reason_shares,
-    weighting_table,
-    with_zone,
-)
 from retention.survey.answers import ValueMap
 from retention.survey.coding import CODE_OPTIONS, unknown_answers, value_map_from_table
-from retention.survey.importer import (
-    SurveyImport,
-    issues_frame,
-    rejected_rows_csv,
-    rejected_rows_xlsx,
-    suggest_for,
-)
+from retention.survey.importer import SurveyImport, suggest_for
 from retention.survey.link import LinkParameters
 from retention.survey.mapping import MAPPING_TARGETS, ColumnMapping, with_known_targets
-from retention.survey.privacy import PrivacyParameters
 from retention.survey.schema import AgeBand
-from retention.survey.weighting import WeightingParameters, enterprise_headcounts
+from retention.survey.weighting import WeightingParameters
 from ui import cached, cached_survey, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
@@ -104,7 +86,7 @@ if flash is not None:
         _show_error(flash[1], flash[2])
 records = store.list_waves(park.park_id)
 if not records:
-    has_demo = demo_survey_path(park.park_id) is not None
+    has_demo = cached_survey.has_demo_survey(park)
     st.info(t("survey.stored_none_demo" if has_demo else "survey.stored_none", lang))
 else:
     st.caption(
@@ -132,7 +114,7 @@ else:
         # offered for download in the uploading session alone, below.
         download.download_button(
             t("survey.download_report", lang),
-            wave_report_xlsx(store.load_report(park.park_id, record.wave_id)),
+            cached_survey.wave_report(park, record.wave_id),
             file_name=f"survey_{record.wave}_report.xlsx",
             key=f"survey.report.{record.wave_id}",
             help=t("survey.download_report_help", lang),
@@ -182,9 +164,7 @@ if raw.dropped_columns:
 # --- mapping ---------------------------------------------------------------------------------
 st.subheader(t("survey.mapping", lang))
 st.caption(t("survey.mapping_help", lang))
-st.caption(
-    t("import.survey.layout", lang, layout=t(f"import.layout.{raw.layout.name}", lang))
-)
+st.caption(t("import.survey.layout", lang, layout=t(f"import.layout.{raw.layout.name}", lang)))
 mappings = cached.mapping_store()
 saved = mappings.load_survey_mapping(park.park_id, raw.headers)
 if saved is not None:
@@ -285,7 +265,7 @@ c1.metric(t("survey.rows_read", lang), result.rows_read)
 c2.metric(t("survey.rows_kept", lang), len(result.survey))
 c3.metric(t("survey.rows_rejected", lang), len(result.rejected))
 c4.metric(t("import.survey.blank_rows", lang), result.blank_rows)
-issues = issues_frame(result.issues)
+issues = cached_survey.issues(result)
 if issues.empty:
     st.success(t("survey.no_issues", lang))
 else:
@@ -296,17 +276,18 @@ else:
         key="survey.issues",
     )
 if len(result.rejected):
+    rejected_csv, rejected_xlsx = cached_survey.rejected_downloads(result)
     d1, d2 = st.columns(2)
     d1.download_button(
         t("survey.download_rejected_csv", lang),
-        rejected_rows_csv(result),
+        rejected_csv,
         file_name="rejected_rows.csv",
         mime="text/csv",
         key="survey.download_rejected_csv",
     )
     d2.download_button(
         t("survey.download_rejected_xlsx", lang),
-        rejected_rows_xlsx(result),
+        rejected_xlsx,
         file_name="rejected_rows.xlsx",
         key="survey.download_rejected_xlsx",
     )
@@ -369,8 +350,15 @@ m1.metric(t("survey.respondents", lang), len(result.survey))
 m2.metric(t("survey.effective_n", lang), f"{weighting.effective_n:,.0f}")
 m3.metric(t("survey.design_effect", lang), f"{weighting.design_effect:.2f}")
 st.caption(t("survey.uncovered", lang, count=len(weighting.uncovered_enterprises)))
-parameters = AnalysisParameters(privacy=PrivacyParameters(min_group_size=k))
-survey = with_zone(result.survey, park.layers[LayerKind.ENTERPRISES])
+analysis = cached_survey.analysis_key(
+    data,
+    result,
+    park,
+    wave=wave,
+    weighting=weighting_parameters,
+    min_group_size=k,
+    values=values,
+)
 w = weighting.weights
 
 
@@ -395,13 +383,8 @@ cohort = i2.selectbox(
     key="survey.cohort",
     format_func=lambda v: t("survey.cohort.all" if v == "all" else f"survey.age.{v}", lang),
 )
-chart = ipa(
-    survey,
-    w,
-    importance=kind,  # type: ignore[arg-type]
-    group_column=None if cohort == "all" else "age_band",
-    group=None if cohort == "all" else cohort,
-    parameters=parameters,
+chart = cached_survey.ipa_chart(
+    analysis, kind, None if cohort == "all" else cohort, result, w, park
 )
 if chart.suppressed:
     st.info(t("survey.ipa_suppressed", lang, k=k))
@@ -425,14 +408,14 @@ measure = g2.radio(
     horizontal=True,
     format_func=lambda value: t(f"survey.measure.{value}", lang),
 )
-means = category_means(survey, w, measure=measure, by=group_by, parameters=parameters)  # type: ignore[arg-type]
+means = cached_survey.cohort_means(analysis, measure, group_by, result, w, park)
 st.dataframe(cohort_table(means, lang=lang), key="survey.cohort_table")
 _suppression_caption(means)
 
 # --- reasons -------------------------------------------------------------------------------------
 st.subheader(t("survey.reasons", lang))
 only_intending = st.checkbox(t("survey.only_intending", lang), key="survey.only_intending")
-reasons = reason_shares(survey, w, only_intending=only_intending, parameters=parameters)
+reasons = cached_survey.reasons(analysis, only_intending, result, w, park)
 bars = reason_bars(reasons, lang=lang)
 bar = go.Figure(
     go.Bar(
@@ -453,7 +436,6 @@ st.plotly_chart(bar, key="survey.reasons_chart")
 _suppression_caption(reasons)
 
 # --- downloads -----------------------------------------------------------------------------------
-headcounts = enterprise_headcounts(park.layers[LayerKind.ENTERPRISES])
 note = t("survey.export_note", lang)
 if source == "demo" or park.synthetic:
     note = t("survey.synthetic_export_note", lang) + " " + note
@@ -461,11 +443,11 @@ tables = {
     "ipa": chart.points,
     f"{measure}_by_{group_by}": means,
     "reasons": reasons,
-    "weighting": weighting_table(survey, w, headcounts, parameters=parameters),
+    "weighting": cached_survey.weighting_sheet(analysis, result, w, park),
 }
 st.download_button(
     t("survey.download_aggregates", lang),
-    aggregates_xlsx(tables, note=note),
+    cached_survey.aggregates_workbook(tables, note=note),
     file_name="survey_results.xlsx",
     key="survey.download_aggregates",
 )

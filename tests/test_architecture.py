@@ -162,3 +162,176 @@ def test_stage_checker_flags_a_backward_import():
         (1, "retention.access"),
         (2, "retention.data"),
     ]
+
+
+# --- pages -> ui -> retention ---------------------------------------------------------------------
+# Pages read widgets, call ``ui`` (cached wrappers around ``retention.pipeline`` and the stage
+# modules) and render. From ``retention`` a page may import only what presents or names things:
+PAGES = [*sorted((PACKAGE.parent / "pages").glob("*.py")), PACKAGE.parent / "app.py"]
+PAGE_MODULES = frozenset(
+    {
+        "retention.i18n",  # the catalogue: t(), label()
+        "retention.errors",  # exception classes to catch and show
+        "retention.escaping",  # user text escaped where it lands (markdown, HTML)
+        "retention.safe_cells",  # formula-safe CSV/XLSX bytes of a table the page shows
+    }
+)
+PAGE_PACKAGES = ("retention.report.",)  # presentation modules (tables, maps): no compute
+# ...and these plain types and constants (enums, frozen option dataclasses, id lists) by name:
+PAGE_NAMES: dict[str, frozenset[str]] = {
+    "retention.access.gaps": frozenset({"GAP_INDEX_METHOD"}),
+    "retention.access.indicators": frozenset({"DEMAND_SETS", "INDICATORS"}),
+    "retention.access.parameters": frozenset({"DAY_TYPES"}),
+    "retention.access.travel_times": frozenset({"MODES"}),
+    "retention.data.columns": frozenset({"IGNORE", "LayerColumnMapping"}),
+    "retention.data.crs": frozenset({"CoordinateSystem"}),
+    "retention.data.io": frozenset({"RawLayer"}),
+    "retention.data.layers": frozenset(
+        {
+            "CAPACITY_UNITS",
+            "LAYER_SPECS",
+            "AmenityCategory",
+            "LayerKind",
+            "ResidenceKind",
+            "ZoneLevel",
+        }
+    ),
+    "retention.park_parameters": frozenset(
+        {
+            "DECAY_KINDS",
+            "DEFAULT_VERSION",
+            "PARAMETERS_FILE",
+            "SCALARS",
+            "WINDOW_SOURCES",
+            "ParkParameters",
+            "ScalarSpec",
+        }
+    ),
+    "retention.pipeline": frozenset({"GAP_WEIGHT_METHODS", "RunKey"}),
+    "retention.scenario.budget": frozenset({"OBJECTIVES"}),
+    "retention.scenario.model": frozenset(
+        {
+            "AddAmenity",
+            "AddResidence",
+            "AddRoute",
+            "CloseAmenity",
+            "Modification",
+            "MoveWorkers",
+            "RouteStop",
+            "Scenario",
+            "ServiceWindow",
+        }
+    ),
+    "retention.scenario.siting": frozenset({"DEMANDS"}),
+    "retention.survey.analysis": frozenset({"AnalysisParameters"}),
+    "retention.survey.answers": frozenset({"ValueMap"}),
+    "retention.survey.coding": frozenset({"CODE_OPTIONS"}),
+    "retention.survey.importer": frozenset({"SurveyImport"}),
+    "retention.survey.link": frozenset({"LinkParameters"}),
+    "retention.survey.mapping": frozenset({"MAPPING_TARGETS", "ColumnMapping"}),
+    "retention.survey.privacy": frozenset({"PrivacyParameters"}),
+    "retention.survey.schema": frozenset({"AgeBand"}),
+    "retention.survey.weighting": frozenset({"WeightingParameters"}),
+}
+# Functions pages still call directly, named one by one so that no new one slips in. They belong
+# behind ui/ wrappers; they are the import steps and the scenario lab that were being written at
+# the same time as this rule (issue 7). Remove a name here when its page goes through ui/.
+TRANSITIONAL_PAGE_CALLS: dict[str, frozenset[str]] = {
+    "retention.data.columns": frozenset(
+        {"layer_targets", "suggest_layer_mapping", "values_from_choice_table"}
+    ),
+    "retention.scenario.budget": frozenset({"best_packages", "package_scenario"}),
+    "retention.scenario.compare": frozenset({"kpi_table", "origin_gains", "winners_and_losers"}),
+    "retention.scenario.display": frozenset(
+        {"describe_modification", "kpi_display_table", "pickable_places"}
+    ),
+    "retention.scenario.model": frozenset({"scenario_from_json", "scenario_to_json"}),
+    "retention.scenario.siting": frozenset({"suggestion_modification"}),
+    "retention.survey.coding": frozenset({"unknown_answers", "value_map_from_table"}),
+    "retention.survey.importer": frozenset({"suggest_for"}),
+    "retention.survey.mapping": frozenset({"with_known_targets"}),
+}
+ENGINE_MODULES = (
+    "retention.access.network",
+    "retention.access.transit",
+    "retention.access.travel_times",
+)
+
+
+def _page_violations(tree: ast.AST) -> list[str]:
+    """Return every import in a page's ``tree`` outside the pages' allow list."""
+    bad = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            bad += [
+                f"line {node.lineno}: import {alias.name}"
+                for alias in node.names
+                if alias.name.split(".")[0] == "retention" and alias.name not in PAGE_MODULES
+            ]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            module = node.module
+            if module.split(".")[0] != "retention":
+                continue
+            if module in PAGE_MODULES or module.startswith(PAGE_PACKAGES):
+                continue
+            allowed = PAGE_NAMES.get(module, frozenset()) | TRANSITIONAL_PAGE_CALLS.get(
+                module, frozenset()
+            )
+            bad += [
+                f"line {node.lineno}: from {module} import {alias.name}"
+                for alias in node.names
+                if alias.name not in allowed
+            ]
+    return bad
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_pages_reach_retention_only_through_ui(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    assert _page_violations(tree) == [], f"{path.name} calls the domain directly; go through ui/"
+
+
+def test_transitional_calls_are_still_made():
+    # a name no page imports any more must leave the list (the list only shrinks)
+    imported: set[tuple[str, str]] = set()
+    for path in PAGES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {(node.module, alias.name) for alias in node.names}
+    stale = sorted(
+        (module, name)
+        for module, names in TRANSITIONAL_PAGE_CALLS.items()
+        for name in names
+        if (module, name) not in imported
+    )
+    assert stale == [], f"no page calls these any more; remove them from the list: {stale}"
+
+
+def test_page_checker_flags_compute_and_allows_types():
+    source = (
+        "from retention.i18n import t\n"
+        "from retention.report.gap_tables import worst_served\n"
+        "from retention.data.layers import LayerKind\n"
+        "from retention.survey.analysis import AnalysisParameters, ipa\n"
+        "import retention.access.travel_times\n"
+        "from ui import cached\n"
+    )
+    assert _page_violations(ast.parse(source)) == [
+        "line 4: from retention.survey.analysis import ipa",
+        "line 5: import retention.access.travel_times",
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in MODULES if _module_name(p).startswith("retention.report")],
+    ids=lambda p: _module_name(p),
+)
+def test_report_modules_do_not_import_the_engine(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    engine = [
+        f"line {line}: {name}"
+        for line, name in _retention_imports(tree, _module_name(path))
+        if name.startswith(ENGINE_MODULES)
+    ]
+    assert engine == [], f"{_module_name(path)} (presentation) imports the engine: {engine}"

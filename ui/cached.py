@@ -18,7 +18,13 @@ import streamlit as st
 
 from retention.data.columns import LayerColumnMapping, choice_table
 from retention.data.crs import CoordinateSystem
-from retention.data.io import RawLayer, list_layers, read_layer
+from retention.data.io import (
+    RawLayer,
+    list_layers,
+    read_layer,
+    table_to_csv_bytes,
+    table_to_xlsx_bytes,
+)
 from retention.data.layers import LayerKind
 from retention.data.validate import LayerValidation, validate_layer
 from retention.i18n import t
@@ -229,3 +235,13 @@ def boundary_source(park: ParkData, lang: str) -> str:
         else "",
     ]
     return ", ".join(part for part in parts if part)
+
+
+def table_csv(table: pd.DataFrame) -> bytes:
+    """Return a table as formula-safe CSV bytes (``retention.data.io.table_to_csv_bytes``)."""
+    return table_to_csv_bytes(table)
+
+
+def table_xlsx(table: pd.DataFrame, *, sheet_name: str) -> bytes:
+    """Return a table as a formula-safe one-sheet workbook (``table_to_xlsx_bytes``)."""
+    return table_to_xlsx_bytes(table, sheet_name=sheet_name)

@@ -7,8 +7,11 @@ cache key: a save by any session changes it, and an unchanged file is never pars
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from retention.errors import ParameterError
@@ -17,7 +20,14 @@ from retention.i18n import t
 from retention.park_parameters import (
     ParkParameters,
     load_park_parameters,
+    parameter_table,
+    park_parameters_from_document,
+    park_parameters_from_toml,
+    park_parameters_to_document,
+    park_parameters_to_toml,
     park_parameters_version,
+    reset_park_parameters,
+    save_park_parameters,
 )
 from retention.storage.park import ParkData
 from ui import state
@@ -56,3 +66,42 @@ def current_parameters(park: ParkData) -> ParkParameters:
     except ParameterError as error:
         st.error(t("assumptions.file_error_elsewhere", state.lang(), message=markdown_text(error)))
         return ParkParameters()
+
+
+# --- the Assumptions page's editing, saving and file exchange (``retention.park_parameters``) ----
+
+
+def to_document(params: ParkParameters) -> dict[str, Any]:
+    """Return the parameters as the TOML-shaped document the page edits."""
+    return park_parameters_to_document(params)
+
+
+def from_document(document: Mapping[str, Any]) -> ParkParameters:
+    """Return parameters from an edited document (``ParameterError`` naming ``section.key``)."""
+    return park_parameters_from_document(document)
+
+
+def to_toml(params: ParkParameters) -> bytes:
+    """Return the parameters file's bytes (UTF-8 TOML), e.g. for a download."""
+    return park_parameters_to_toml(params).encode("utf-8")
+
+
+def from_toml(text: str, *, file: str) -> ParkParameters:
+    """Return parameters read from an uploaded TOML file (``ParameterError`` naming ``file``)."""
+    return park_parameters_from_toml(text, file=file)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def table(params: ParkParameters, lang: str) -> pd.DataFrame:
+    """Return every parameter with its unit, range, default and source, cached per value."""
+    return parameter_table(params, lang)
+
+
+def save(params: ParkParameters, park_id: str) -> None:
+    """Save the park's parameters file atomically (every page's next run computes with it)."""
+    save_park_parameters(params, park_id, data_dir=state.data_dir())
+
+
+def reset(park_id: str) -> None:
+    """Remove the park's parameters file: back to the sourced defaults."""
+    reset_park_parameters(park_id, data_dir=state.data_dir())

@@ -12,6 +12,8 @@ so a wave saved or removed by any session shows up on every session's next rerun
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -22,13 +24,37 @@ from retention.data.layers import LayerKind
 from retention.pipeline import GAP_WEIGHT_METHODS, GapWeights, RunKey, Stage
 from retention.pipeline.warm import WarmStore
 from retention.storage.park import ParkData
-from retention.storage.waves import CurrentSurvey, SurveyStore, current_survey_version
+from retention.storage.waves import (
+    CurrentSurvey,
+    SurveyStore,
+    current_survey_version,
+    demo_survey_path,
+    wave_report_xlsx,
+)
+from retention.survey.analysis import (
+    AnalysisParameters,
+    IPAResult,
+    aggregates_xlsx,
+    category_means,
+    ipa,
+    reason_shares,
+    weighting_table,
+    with_zone,
+)
 from retention.survey.answers import ValueMap
 from retention.survey.coding import answer_table
-from retention.survey.importer import RawSurvey, SurveyImport, import_survey, read_survey_file
+from retention.survey.importer import (
+    RawSurvey,
+    SurveyImport,
+    import_survey,
+    issues_frame,
+    read_survey_file,
+    rejected_rows_csv,
+    rejected_rows_xlsx,
+)
 from retention.survey.link import LinkParameters
 from retention.survey.mapping import ColumnMapping
-from retention.survey.privacy import load_or_create_salt
+from retention.survey.privacy import PrivacyParameters, load_or_create_salt
 from retention.survey.weighting import (
     WeightingParameters,
     WeightingResult,
@@ -209,3 +235,149 @@ def gap_weights(park: ParkData, method: str, *, key: RunKey | None = None) -> Ga
         raise ValueError(f"unknown weights {method!r}; expected one of {GAP_WEIGHT_METHODS}")
     key = run_key(park) if key is None else key
     return _gap_weights(key.for_stage(Stage.SURVEY), method, str(state.data_dir()), park)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Survey page: mapping, reports and k-anonymous analyses of the file being imported
+# ---------------------------------------------------------------------------------------------
+
+
+def has_demo_survey(park: ParkData) -> bool:
+    """Return whether the park ships a synthetic demo survey workbook."""
+    return demo_survey_path(park.park_id) is not None
+
+
+def wave_report(park: ParkData, wave_id: str) -> bytes:
+    """Return a stored wave's import report as XLSX (counts and issue locations only)."""
+    return wave_report_xlsx(survey_store().load_report(park.park_id, wave_id))
+
+
+def issues(result: SurveyImport) -> pd.DataFrame:
+    """Return the import's issues as a table (row, column, value, expected, rejected)."""
+    return issues_frame(result.issues)
+
+
+def rejected_downloads(result: SurveyImport) -> tuple[bytes, bytes]:
+    """Return the rejected rows as formula-safe (CSV, XLSX) bytes, for this session only."""
+    return rejected_rows_csv(result), rejected_rows_xlsx(result)
+
+
+@dataclass(frozen=True)
+class AnalysisKey:
+    """What a Survey-page analysis depends on: the file, its mapping, the park, the weighting
+    and k (a hashable cache key; the survey and weights themselves are passed unhashed)."""
+
+    file_key: str
+    mapping: ColumnMapping
+    values: ValueMap
+    park_id: str
+    data_version: str
+    wave: str
+    weighting: WeightingParameters
+    min_group_size: int
+
+    @property
+    def parameters(self) -> AnalysisParameters:
+        """Analysis options with this key's k."""
+        return AnalysisParameters(privacy=PrivacyParameters(min_group_size=self.min_group_size))
+
+
+def analysis_key(
+    data: bytes,
+    result: SurveyImport,
+    park: ParkData,
+    *,
+    wave: str,
+    weighting: WeightingParameters,
+    min_group_size: int,
+    values: ValueMap | None = None,
+) -> AnalysisKey:
+    """Return the cache key of the analyses of ``result`` (imported from ``data`` with the
+    answer codes ``values``)."""
+    return AnalysisKey(
+        digest(data),
+        result.mapping,
+        values if values is not None else ValueMap(),
+        park.park_id,
+        park.data_version,
+        wave,
+        weighting,
+        int(min_group_size),
+    )
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _zoned(key: AnalysisKey, _result: SurveyImport, _park: ParkData) -> pd.DataFrame:
+    return with_zone(_result.survey, _park.layers[LayerKind.ENTERPRISES])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def ipa_chart(
+    key: AnalysisKey,
+    importance: str,
+    cohort: str | None,
+    _result: SurveyImport,
+    _weights: pd.Series,
+    _park: ParkData,
+) -> IPAResult:
+    """Return IPA points for the park (``cohort=None``) or one age band, k-anonymous."""
+    return ipa(
+        _zoned(key, _result, _park),
+        _weights,
+        importance=importance,  # type: ignore[arg-type]
+        group_column=None if cohort is None else "age_band",
+        group=cohort,
+        parameters=key.parameters,
+    )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cohort_means(
+    key: AnalysisKey,
+    measure: str,
+    by: str,
+    _result: SurveyImport,
+    _weights: pd.Series,
+    _park: ParkData,
+) -> pd.DataFrame:
+    """Return weighted satisfaction or importance means by a grouping, k-anonymous."""
+    return category_means(
+        _zoned(key, _result, _park),
+        _weights,
+        measure=measure,  # type: ignore[arg-type]
+        by=by,
+        parameters=key.parameters,
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def reasons(
+    key: AnalysisKey,
+    only_intending: bool,
+    _result: SurveyImport,
+    _weights: pd.Series,
+    _park: ParkData,
+) -> pd.DataFrame:
+    """Return weighted shares of the reasons for leaving, k-anonymous."""
+    return reason_shares(
+        _zoned(key, _result, _park),
+        _weights,
+        only_intending=only_intending,
+        parameters=key.parameters,
+    )
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def weighting_sheet(
+    key: AnalysisKey, _result: SurveyImport, _weights: pd.Series, _park: ParkData
+) -> pd.DataFrame:
+    """Return respondents, weights and headcounts per enterprise, k-anonymous."""
+    headcounts = enterprise_headcounts(_park.layers[LayerKind.ENTERPRISES])
+    return weighting_table(
+        _zoned(key, _result, _park), _weights, headcounts, parameters=key.parameters
+    )
+
+
+def aggregates_workbook(tables: Mapping[str, pd.DataFrame], *, note: str) -> bytes:
+    """Return the page's k-anonymous tables as one formula-safe XLSX workbook with a note."""
+    return aggregates_xlsx(tables, note=note)
