@@ -261,7 +261,7 @@ def saved_clinic(park_and_key, data_dir):
 
 
 def test_scenario_section_equals_the_lab_kpi_table(saved_clinic, park_and_key, data_dir):
-    from retention.pipeline.snapshot import evaluate_saved_scenario
+    from retention.pipeline.scenarios import evaluate_saved_scenario
     from retention.scenario.compare import kpi_table
 
     park, key = park_and_key

@@ -20,8 +20,8 @@ from retention.data.layers import LayerKind
 from retention.errors import ScenarioError
 from retention.escaping import markdown_text
 from retention.i18n import t
-from retention.model.intent import DEFAULT_MODEL_CATEGORIES
 from retention.park_parameters import ParkParameters
+from retention.pipeline.scenarios import retention_basis as pipeline_retention_basis
 from retention.scenario.budget import intervention_table
 from retention.scenario.evaluate import (
     Evaluation,
@@ -109,15 +109,7 @@ def retention_basis(park: ParkData) -> RetentionBasis | None:
     """The fitted intent model and its respondents, or ``None`` without a survey or a fit."""
     if not cached_model.has_survey(park):
         return None
-    inputs = cached_model.retention_inputs(park)
-    if inputs.model is None:
-        return None
-    return RetentionBasis(
-        model=inputs.model,
-        features=inputs.features,
-        headcounts=inputs.headcounts,
-        model_categories=tuple(c.value for c in DEFAULT_MODEL_CATEGORIES),
-    )
+    return pipeline_retention_basis(cached_model.retention_inputs(park))
 
 
 def _survey_key(park: ParkData) -> str:

@@ -34,11 +34,10 @@ def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
 
 def _run(args: argparse.Namespace, context: Context) -> int:
     from retention.pipeline.run_key import run_key
+    from retention.pipeline.scenarios import UnknownScenarioError, evaluate_saved_scenario
     from retention.pipeline.snapshot import (
         UnknownEnterpriseError,
-        UnknownScenarioError,
         build_snapshot,
-        evaluate_saved_scenario,
         write_snapshot,
     )
 

@@ -66,10 +66,6 @@ class UnknownEnterpriseError(ParkLifeError, ValueError):
     """The enterprise asked for is not in the park."""
 
 
-class UnknownScenarioError(ParkLifeError, ValueError):
-    """The park has no saved scenario with the id or name asked for."""
-
-
 def _window_name(key: RunKey, window: str, lang: str) -> str:
     for item in key.parameters.time_windows:
         if item.key == window:
@@ -589,7 +585,8 @@ def build_snapshot(
         already has them for this key (the app's caches); computed here otherwise.
     scenario
         ``(name, result)`` of a scenario measured against this park
-        (``retention.scenario.evaluate.evaluate_scenario`` or :func:`evaluate_saved_scenario`):
+        (``retention.scenario.evaluate.evaluate_scenario`` or
+        ``retention.pipeline.scenarios.evaluate_saved_scenario``):
         adds its comparison with the baseline, and the snapshot names it.
 
     Returns
@@ -700,72 +697,3 @@ def write_snapshot(snapshot: Snapshot, fmt: SnapshotFormat | str, *, assets_dir:
     from retention.report.html_snapshot import snapshot_html
 
     return snapshot_html(snapshot, assets_dir=assets_dir).encode("utf-8")
-
-
-def evaluate_saved_scenario(
-    park: ParkData,
-    key: RunKey,
-    scenario_ref: str,
-    *,
-    data_dir: Path,
-    geodata_dir: Path | None = None,
-    travel: TravelTimeResult | None = None,
-    inputs: stages.RetentionInputs | None = None,
-) -> tuple[str, ScenarioResult]:
-    """Measure a saved scenario (by id or name) against the park, as the Scenario page does.
-
-    Raises
-    ------
-    UnknownScenarioError
-        No saved scenario of the park has that id or name.
-    """
-    from retention.data.layers import LayerKind as Kind
-    from retention.scenario.evaluate import (
-        Evaluation,
-        EvaluationOptions,
-        RetentionBasis,
-        evaluate_scenario,
-    )
-    from retention.scenario.records import ScenarioStore
-
-    records = ScenarioStore(data_dir).list(park.park_id)
-    record = next((r for r in records if scenario_ref in (r.scenario_id, r.scenario.name)), None)
-    if record is None:
-        known = ", ".join(r.scenario.name for r in records) or "-"
-        raise UnknownScenarioError(
-            f"park {park.park_id!r} has no saved scenario {scenario_ref!r}; saved: {known}"
-        )
-    options = EvaluationOptions()
-    travel = stages.travel_times(park, key) if travel is None else travel
-    baseline = Evaluation(
-        park=park,
-        travel=travel,
-        indicators=stages.indicators(travel, key, mode=options.mode, window=options.window),
-        options=options,
-    )
-    basis = None
-    survey_present = key.survey_version not in ("", "none")
-    if inputs is None and survey_present:
-        survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
-        inputs = stages.retention_inputs(park, travel, survey, key)
-    if inputs is not None and inputs.model is not None:
-        from retention.model.intent import DEFAULT_MODEL_CATEGORIES
-
-        basis = RetentionBasis(
-            model=inputs.model,
-            features=inputs.features,
-            headcounts=inputs.headcounts,
-            model_categories=tuple(c.value for c in DEFAULT_MODEL_CATEGORIES),
-        )
-    parameters = key.parameters
-    result = evaluate_scenario(
-        baseline,
-        record.scenario,
-        indicator_parameters=parameters.indicator_parameters(),
-        retention=basis,
-        shuttle=parameters.shuttle,
-        conversion=parameters.conversion,
-        cost=parameters.replacement_cost,
-        network=stages.street_network(park, key) if Kind.ROADS in park.layers else None,
-    )
-    return record.scenario.name, result

@@ -1,0 +1,99 @@
+"""Saved scenarios measured by the pipeline, as the Scenario page measures them.
+
+``parklife report --scenario`` and batch exports evaluate a park's saved scenario here; the app's
+Scenario page does the same through its caches (``ui.cached_scenario``), with the same fitted
+model basis (:func:`retention_basis`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retention.access.travel_times import TravelTimeResult
+from retention.errors import ParkLifeError
+from retention.pipeline import stages
+from retention.pipeline.run_key import RunKey
+from retention.scenario.evaluate import RetentionBasis, ScenarioResult
+from retention.storage.park import ParkData
+
+
+class UnknownScenarioError(ParkLifeError, ValueError):
+    """The park has no saved scenario with the id or name asked for."""
+
+
+def evaluate_saved_scenario(
+    park: ParkData,
+    key: RunKey,
+    scenario_ref: str,
+    *,
+    data_dir: Path,
+    geodata_dir: Path | None = None,
+    travel: TravelTimeResult | None = None,
+    inputs: stages.RetentionInputs | None = None,
+) -> tuple[str, ScenarioResult]:
+    """Measure a saved scenario (by id or name) against the park, as the Scenario page does.
+
+    Raises
+    ------
+    UnknownScenarioError
+        No saved scenario of the park has that id or name.
+    """
+    from retention.data.layers import LayerKind as Kind
+    from retention.scenario.evaluate import (
+        Evaluation,
+        EvaluationOptions,
+        evaluate_scenario,
+    )
+    from retention.scenario.records import ScenarioStore
+
+    records = ScenarioStore(data_dir).list(park.park_id)
+    record = next((r for r in records if scenario_ref in (r.scenario_id, r.scenario.name)), None)
+    if record is None:
+        known = ", ".join(r.scenario.name for r in records) or "-"
+        raise UnknownScenarioError(
+            f"park {park.park_id!r} has no saved scenario {scenario_ref!r}; saved: {known}"
+        )
+    options = EvaluationOptions()
+    travel = stages.travel_times(park, key) if travel is None else travel
+    baseline = Evaluation(
+        park=park,
+        travel=travel,
+        indicators=stages.indicators(travel, key, mode=options.mode, window=options.window),
+        options=options,
+    )
+    basis = None
+    survey_present = key.survey_version not in ("", "none")
+    if inputs is None and survey_present:
+        survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
+        inputs = stages.retention_inputs(park, travel, survey, key)
+    if inputs is not None:
+        basis = retention_basis(inputs)
+    parameters = key.parameters
+    result = evaluate_scenario(
+        baseline,
+        record.scenario,
+        indicator_parameters=parameters.indicator_parameters(),
+        retention=basis,
+        shuttle=parameters.shuttle,
+        conversion=parameters.conversion,
+        cost=parameters.replacement_cost,
+        network=stages.street_network(park, key) if Kind.ROADS in park.layers else None,
+    )
+    return record.scenario.name, result
+
+
+def retention_basis(inputs: stages.RetentionInputs) -> RetentionBasis | None:
+    """Return the fitted model and respondents a scenario's leavers estimate rests on.
+
+    ``None`` when the park's survey could not support a model (``inputs.error`` says why).
+    """
+    from retention.model.intent import DEFAULT_MODEL_CATEGORIES
+
+    if inputs.model is None:
+        return None
+    return RetentionBasis(
+        model=inputs.model,
+        features=inputs.features,
+        headcounts=inputs.headcounts,
+        model_categories=tuple(c.value for c in DEFAULT_MODEL_CATEGORIES),
+    )
