@@ -203,7 +203,8 @@ edited_values = st.data_editor(
         group=[t(f"import.group.{g}", lang) for g in answers["group"]],
         source=[t(f"import.source.{s}", lang) for s in answers["source"]],
     ),
-    key="survey.values_editor",
+    # Edits are kept by row position: a new file or mapping (another table) starts afresh.
+    key=f"survey.values_editor.{cached_survey.answers_key(data, mapping)}",
     hide_index=True,
     disabled=["group", "answer", "count", "columns", "source"],
     column_config={
