@@ -53,7 +53,7 @@ from retention.survey.importer import (
     rejected_rows_xlsx,
 )
 from retention.survey.link import LinkParameters
-from retention.survey.mapping import ColumnMapping
+from retention.survey.mapping import ColumnMapping, headers_signature
 from retention.survey.privacy import PrivacyParameters, load_or_create_salt
 from retention.survey.weighting import (
     WeightingParameters,
@@ -145,6 +145,14 @@ def _answers(
     key: str, file_name: str, mapping: ColumnMapping, saved: ValueMap, _data: bytes
 ) -> pd.DataFrame:
     return answer_table(_raw(key, file_name, _data).frame, mapping, saved=saved)
+
+
+def answers_key(data: bytes, mapping: ColumnMapping) -> str:
+    """Return a widget-key suffix naming one answer-codes table: the file and its targets.
+
+    The editor keeps edits by row position, so a new file or mapping needs a fresh editor.
+    """
+    return f"{digest(data)}.{headers_signature(mapping.targets)}"
 
 
 def answers(data: bytes, file_name: str, mapping: ColumnMapping, saved: ValueMap) -> pd.DataFrame:
