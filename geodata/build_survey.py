@@ -37,11 +37,16 @@ EVENING_WINDOW = "weekday_evening"
 OUT_DIR = Path(__file__).resolve().parent / "jinshan"
 
 
-def evening_walk_minutes(park_id: str = "jinshan") -> pd.DataFrame:
-    """Return residence id × category walking minutes to the nearest open amenity (evening)."""
+def evening_walk_minutes(
+    park_id: str = "jinshan", *, geodata_dir: Path | None = None
+) -> pd.DataFrame:
+    """Return residence id × category walking minutes to the nearest open amenity (evening).
+
+    ``geodata_dir``: where the park's folder lives (default ``<repo>/geodata``).
+    """
     with tempfile.TemporaryDirectory() as empty_data_dir:
         # An empty data dir: the demo layers only, never a user's uploads.
-        park = load_park(park_id, data_dir=Path(empty_data_dir))
+        park = load_park(park_id, data_dir=Path(empty_data_dir), geodata_dir=geodata_dir)
     result = travel_times_for_park(park, params=TravelParameters(), modes=("walk",))
     minutes = result.masked_minutes("walk", EVENING_WINDOW)
     is_residence = (result.origins["origin_set"] == "residence").to_numpy()

@@ -114,7 +114,8 @@ def _retention_imports(tree: ast.AST, module: str) -> list[tuple[int, str]]:
 
 JOINERS: dict[str, frozenset[str]] = {
     # joining sub-package -> joiners it must not import (the pipeline never calls a front end)
-    "pipeline": frozenset({"cli"}),
+    "pipeline": frozenset({"cli", "batch"}),
+    "batch": frozenset({"cli"}),
     "cli": frozenset(),
 }
 

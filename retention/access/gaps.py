@@ -304,6 +304,19 @@ def gap_index(
     return result
 
 
+def finite_weighted_mean(values: npt.ArrayLike, people: npt.ArrayLike) -> float:
+    """Return the people-weighted mean of the finite ``values`` (NaN when no one is counted).
+
+    ``inf`` (no amenity reachable) and NaN rows are left out of the mean and of the weights.
+    """
+    v = np.asarray(values, dtype=float)
+    w = np.asarray(people, dtype=float)
+    finite = np.isfinite(v)
+    if w[finite].sum() <= 0:
+        return float("nan")
+    return float(np.average(v[finite], weights=w[finite]))
+
+
 def aggregate_by_group(
     frame: pd.DataFrame,
     people: npt.ArrayLike,

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from retention.access.gaps import finite_weighted_mean
 from retention.access.indicators import ParkIndicators
 from retention.access.travel_times import TravelTimeResult
 from retention.data.layers import LayerKind, ZoneLevel
@@ -80,12 +81,7 @@ def _mode_name(mode: str, lang: str) -> str:
 
 def _residents_mean(values: pd.Series, origins: pd.DataFrame) -> float:
     rows = origins["origin_set"] == "residence"
-    weights = origins.loc[rows, "weight"].to_numpy(dtype=float)
-    chosen = values.loc[rows].to_numpy(dtype=float)
-    finite = np.isfinite(chosen)
-    if weights[finite].sum() <= 0:
-        return float("nan")
-    return float(np.average(chosen[finite], weights=weights[finite]))
+    return finite_weighted_mean(values.loc[rows], origins.loc[rows, "weight"])
 
 
 def _gap_section(
