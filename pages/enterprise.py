@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -19,8 +18,12 @@ from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.enterprise_tables import (
     calibration_points,
+    drivers_in_words,
+    drivers_table,
     enterprise_names,
-    factor_label,
+    leavers_figures,
+    leavers_sentence,
+    leavers_table,
     odds_ratio_table,
     surveyed_first,
     term_category,
@@ -150,19 +153,68 @@ def _benchmark_chart(table: pd.DataFrame, axis_key: str, chart_key: str) -> None
 
 
 access_table, sat_table = cached_model.peer_bands(park, inputs, enterprise_id)
+model = inputs.model
+result = (
+    None
+    if model is None
+    else cached_model.enterprise(park, inputs, enterprise_id, conversion=conversion, cost=cost)
+)
+access_hidden = bool(access_table["suppressed"].all())
+sat_hidden = bool(sat_table["suppressed"].all())
+if access_hidden or sat_hidden or (result is not None and result.suppressed):
+    # One notice for every section this enterprise's small group hides.
+    st.info(t("enterprise.suppressed", lang, k=k))
+
+if model is not None and result is not None and not result.suppressed:
+    row = result.leavers
+    level = round(100 * model.spec.level)
+    figures = leavers_figures(row, conversion, lang=lang)
+    st.markdown(leavers_sentence(figures, lang=lang))
+    columns = st.columns(4)
+    columns[0].metric(
+        t("enterprise.kpi.respondents", lang),
+        f"{result.n_respondents:,}",
+        help=t("enterprise.kpi.respondents_help", lang),
+    )
+    columns[1].metric(t("enterprise.kpi.headcount", lang), f"{row['headcount']:,.0f}")
+    columns[2].metric(
+        t("enterprise.kpi.leavers", lang),
+        figures["leavers"],
+        help=t(
+            "enterprise.kpi.leavers_help",
+            lang,
+            level=level,
+            low=f"{row['leavers_low']:,.0f}",
+            high=f"{row['leavers_high']:,.0f}",
+            conv_low=f"{row['leavers_conversion_low']:,.0f}",
+            conv_high=f"{row['leavers_conversion_high']:,.0f}",
+        ),
+    )
+    columns[2].caption(figures["leavers_range"])
+    columns[3].metric(t("enterprise.kpi.cost", lang), figures["cost"])
+    columns[3].caption(figures["cost_range"])
+    st.dataframe(
+        leavers_table(figures, lang=lang, level=level),
+        hide_index=True,
+        key="enterprise.estimates_table",
+    )
+
+    st.subheader(t("enterprise.words.title", lang))
+    st.markdown("\n".join(f"- {s}" for s in drivers_in_words(result.drivers, lang=lang)))
+    st.dataframe(
+        drivers_table(result.drivers, lang=lang), hide_index=True, key="enterprise.drivers_table"
+    )
+    st.caption(t("enterprise.words.table_caption", lang))
+
 left, right = st.columns(2)
 with left:
     st.subheader(t("enterprise.access.title", lang))
-    if access_table["suppressed"].all():
-        st.info(t("enterprise.suppressed", lang, k=k))
-    else:
+    if not access_hidden:
         _benchmark_chart(access_table, "enterprise.axis.minutes", "enterprise.access_chart")
     st.caption(t("enterprise.access.caption", lang))
 with right:
     st.subheader(t("enterprise.sat.title", lang))
-    if sat_table["suppressed"].all():
-        st.info(t("enterprise.suppressed", lang, k=k))
-    else:
+    if not sat_hidden:
         _benchmark_chart(sat_table, "enterprise.axis.satisfaction", "enterprise.sat_chart")
     st.caption(t("enterprise.sat.caption", lang, k=k))
 
@@ -175,113 +227,64 @@ if "dormitories" not in workforce.index:
     st.info(t("enterprise.workforce.no_dormitories", lang))
 st.caption(t("enterprise.workforce.caption", lang))
 
-model = inputs.model
 if model is None:
     st.error(t("enterprise.model_error", lang, error=markdown_text(inputs.error)))
     st.stop()
 
-result = cached_model.enterprise(park, inputs, enterprise_id, conversion=conversion, cost=cost)
-if result.suppressed:
-    st.info(t("enterprise.suppressed", lang, k=k))
-else:
-    row = result.leavers
-    level = round(100 * model.spec.level)
-    columns = st.columns(5)
-    columns[0].metric(
-        t("enterprise.kpi.respondents", lang),
-        f"{result.n_respondents:,}",
-        help=t("enterprise.kpi.respondents_help", lang),
-    )
-    columns[1].metric(t("enterprise.kpi.headcount", lang), f"{row['headcount']:,.0f}")
-    columns[2].metric(
-        t("enterprise.kpi.intent", lang),
-        f"{row['intent_share']:.0%}",
-        help=t(
-            "enterprise.kpi.intent_help",
-            lang,
-            low=f"{row['intent_share_low']:.0%}",
-            high=f"{row['intent_share_high']:.0%}",
-        ),
-    )
-    columns[3].metric(
-        t("enterprise.kpi.leavers", lang),
-        f"{row['leavers_per_year']:,.0f}",
-        help=t(
-            "enterprise.kpi.leavers_help",
-            lang,
-            level=level,
-            low=f"{row['leavers_low']:,.0f}",
-            high=f"{row['leavers_high']:,.0f}",
-            conv_low=f"{row['leavers_conversion_low']:,.0f}",
-            conv_high=f"{row['leavers_conversion_high']:,.0f}",
-        ),
-    )
-    columns[4].metric(
-        t("enterprise.kpi.cost", lang),
-        t("enterprise.cny", lang, value=f"{row['cost_cny']:,.0f}"),
-        help=t(
-            "enterprise.kpi.cost_help",
-            lang,
-            low=f"{row['cost_low_cny']:,.0f}",
-            high=f"{row['cost_high_cny']:,.0f}",
-            range_low=f"{row['cost_range_low_cny']:,.0f}",
-            range_high=f"{row['cost_range_high_cny']:,.0f}",
-        ),
-    )
-
-    st.subheader(t("enterprise.drivers.title", lang))
-    drivers = result.drivers.iloc[::-1]
-    figure = go.Figure(
-        go.Bar(
-            x=drivers["contribution"],
-            y=[factor_label(f, lang=lang) for f in drivers["factor"]],
-            orientation="h",
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": drivers["contribution_high"] - drivers["contribution"],
-                "arrayminus": drivers["contribution"] - drivers["contribution_low"],
-            },
-            marker_color=np.where(drivers["contribution"] > 0, "#d62728", "#2ca02c"),
+with st.expander(t("enterprise.quality.expander", lang)):
+    cv = model.cross_validation
+    st.markdown(
+        "\n".join(
+            f"- {sentence}"
+            for sentence in (
+                t(
+                    "enterprise.quality.auc_words",
+                    lang,
+                    auc=f"{cv.auc:.2f}",
+                    low=f"{cv.auc_low:.2f}",
+                    high=f"{cv.auc_high:.2f}",
+                    percent=f"{cv.auc:.0%}",
+                ),
+                t("enterprise.quality.slope_words", lang, slope=f"{model.calibration.slope:.2f}"),
+                t(
+                    "enterprise.quality.intercept_words",
+                    lang,
+                    intercept=f"{model.calibration.intercept:+.2f}",
+                ),
+                t("enterprise.quality.odds_words", lang),
+            )
         )
     )
-    figure.update_layout(
-        height=80 + 32 * len(drivers),
-        margin={"l": 0, "r": 10, "t": 10, "b": 0},
-        xaxis_title=t("enterprise.axis.contribution", lang),
+    quality = st.columns(4)
+    quality[0].metric(
+        t("enterprise.quality.auc", lang),
+        f"{cv.auc:.2f}",
+        help=t(
+            "enterprise.quality.auc_help",
+            lang,
+            folds=cv.n_folds,
+            seed=cv.seed,
+            level=round(100 * cv.level),
+            low=f"{cv.auc_low:.2f}",
+            high=f"{cv.auc_high:.2f}",
+        ),
     )
-    st.plotly_chart(figure, key="enterprise.drivers_chart")
-    st.caption(t("enterprise.drivers.caption", lang))
-
-st.subheader(t("enterprise.quality.title", lang))
-cv = model.cross_validation
-quality = st.columns(4)
-quality[0].metric(
-    t("enterprise.quality.auc", lang),
-    f"{cv.auc:.2f}",
-    help=t(
-        "enterprise.quality.auc_help",
-        lang,
-        folds=cv.n_folds,
-        seed=cv.seed,
-        level=round(100 * cv.level),
-        low=f"{cv.auc_low:.2f}",
-        high=f"{cv.auc_high:.2f}",
-    ),
-)
-quality[1].metric(
-    t("enterprise.quality.slope", lang),
-    f"{model.calibration.slope:.2f}",
-    help=t("enterprise.quality.slope_help", lang),
-)
-quality[2].metric(t("enterprise.quality.intercept", lang), f"{model.calibration.intercept:+.2f}")
-quality[3].metric(
-    t("enterprise.quality.n", lang),
-    f"{model.n_used:,}",
-    help=t("enterprise.quality.n_help", lang, dropped=model.n_dropped, clusters=model.n_clusters),
-)
-left, right = st.columns([2, 3])
-with left:
+    quality[0].caption(f"{cv.auc_low:.2f}–{cv.auc_high:.2f}")
+    quality[1].metric(
+        t("enterprise.quality.slope", lang),
+        f"{model.calibration.slope:.2f}",
+        help=t("enterprise.quality.slope_help", lang),
+    )
+    quality[2].metric(
+        t("enterprise.quality.intercept", lang), f"{model.calibration.intercept:+.2f}"
+    )
+    quality[3].metric(
+        t("enterprise.quality.n", lang),
+        f"{model.n_used:,}",
+        help=t(
+            "enterprise.quality.n_help", lang, dropped=model.n_dropped, clusters=model.n_clusters
+        ),
+    )
     st.markdown(f"**{t('enterprise.quality.calibration', lang)}**")
     bins = calibration_points(model.calibration.table, privacy=privacy)
     figure = go.Figure()
@@ -313,9 +316,7 @@ with left:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
     )
     st.plotly_chart(figure, key="enterprise.calibration_chart")
-with right:
     st.markdown(f"**{t('enterprise.quality.odds', lang)}**")
     table = odds_ratio_table(model.odds_ratios(), lang=lang)
     st.dataframe(table, hide_index=True, key="enterprise.odds_table")
     st.caption(t("enterprise.quality.odds_caption", lang))
-st.caption(t("enterprise.privacy_note", lang, k=k))

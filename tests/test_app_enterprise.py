@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -53,16 +55,18 @@ def test_enterprise_page_runs_in_both_languages(lang: str) -> None:
     assert t("common.synthetic_notice", lang) in warnings
     assert t("enterprise.synthetic_survey", lang) in warnings
     labels = [m.label for m in at.metric]
-    for key in ("kpi.intent", "kpi.leavers", "kpi.cost", "quality.auc"):
+    for key in ("kpi.leavers", "kpi.cost", "quality.auc"):
         assert t(f"enterprise.{key}", lang) in labels, key
     assert at.selectbox(key="enterprise.id").value is not None
-    assert t("enterprise.privacy_note", lang, k=K) in _texts(at)
-    # Charts: access and satisfaction benchmarks, drivers, calibration.
-    assert len(at.get("plotly_chart")) == 4
+    assert t("enterprise.intro", lang, k=K) in _texts(at)
+    # Charts: access and satisfaction benchmarks, calibration (drivers are a table in words).
+    assert len(at.get("plotly_chart")) == 3
 
 
 def _number(text: str) -> float:
-    return float(text.replace(",", "").split()[0])
+    match = re.search(r"-?[0-9][0-9,]*(?:\.[0-9]+)?", text)
+    assert match is not None, text
+    return float(match.group().replace(",", ""))
 
 
 def _small_enterprise() -> str:
@@ -109,10 +113,12 @@ def test_small_enterprise_is_suppressed() -> None:
     at = _page("zh")
     at.selectbox(key="enterprise.id").set_value(small).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert t("enterprise.suppressed", "zh", k=K) in [i.value for i in at.info]
+    # The small-group notice once, however many sections it hides.
+    assert [i.value for i in at.info].count(t("enterprise.suppressed", "zh", k=K)) == 1
     labels = [m.label for m in at.metric]
     assert t("enterprise.kpi.leavers", "zh") not in labels
-    assert t("enterprise.kpi.intent", "zh") not in labels
+    header = t("enterprise.est.estimate", "zh")
+    assert not [d for d in at.dataframe if header in d.value.columns]
     # Park-level model quality is still shown: it describes no single enterprise.
     assert t("enterprise.quality.auc", "zh") in labels
 
@@ -189,3 +195,46 @@ def test_workforce_access_shows_workplace_and_dormitories() -> None:
     )
     assert list(table.columns) == [t("enterprise.workforce.category", "en"), workplace, dormitories]
     assert table[workplace].between(0, 60).all() and table[dormitories].between(0, 60).all()
+
+
+def _estimates(at: AppTest, lang: str) -> pd.DataFrame:
+    header = t("enterprise.est.estimate", lang)
+    [table] = [d.value for d in at.dataframe if header in d.value.columns]
+    return table
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lead_sentence_holds_the_numbers_of_the_estimates_table(lang: str) -> None:
+    at = _page(lang)
+    assert not at.exception, [e.value for e in at.exception]
+    table = _estimates(at, lang)
+    value = table[t("enterprise.est.value", lang)].tolist()
+    interval = table[t("enterprise.est.interval", lang, level=95)].tolist()
+    intent, leavers, from_intent, from_no_intent, cost = value
+    assert _number(leavers) == pytest.approx(_number(from_intent) + _number(from_no_intent), abs=1)
+    unit = "万元" if lang == "zh" else "CNY"
+    assert unit in cost
+    lead = t(
+        "enterprise.lead",
+        lang,
+        leavers=leavers,
+        leavers_range=interval[1],
+        intent=intent,
+        from_intent=from_intent,
+        from_intent_range=interval[2],
+        from_no_intent=from_no_intent,
+        from_no_intent_range=interval[3],
+        cost=cost,
+        cost_range=interval[4],
+    )
+    assert lead in [m.value for m in at.markdown]
+    # The metrics print the same leavers and cost, each with its interval beside it.
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[t("enterprise.kpi.leavers", lang)] == leavers
+    assert metrics[t("enterprise.kpi.cost", lang)] == cost
+    captions = [c.value for c in at.caption]
+    assert interval[1] in captions and interval[4] in captions
+    # The small-group notice appears at most once; model quality sits in an expander.
+    assert [i.value for i in at.info].count(t("enterprise.suppressed", lang, k=K)) <= 1
+    assert t("enterprise.quality.expander", lang) in [e.label for e in at.expander]

@@ -14,10 +14,16 @@ from shapely.geometry import Point
 
 from retention.errors import ParameterError
 from retention.i18n import label, t
+from retention.model.leavers import ConversionParameters
 from retention.report.enterprise_tables import (
     calibration_points,
+    drivers_in_words,
     enterprise_names,
     factor_label,
+    leavers_figures,
+    leavers_sentence,
+    leavers_table,
+    money_text,
     odds_ratio_table,
     surveyed_first,
     term_category,
@@ -110,7 +116,26 @@ def test_odds_ratio_table_labels_levels() -> None:
     assert table.iloc[1, 0] == factor_label(
         "shift", lang="en", level="three_shift", reference="day"
     )
-    assert table.iloc[0, 1:].tolist() == [0.812, 0.7, 0.9, 0.0001]
+    assert table.iloc[0, 1:5].tolist() == [0.812, 0.7, 0.9, 0.0001]
+
+
+def test_odds_ratio_whose_interval_spans_one_carries_a_caution() -> None:
+    odds = pd.DataFrame(
+        {
+            "factor": ["walk_weekday_evening_minutes_canteen", "sat_canteen"],
+            "level": ["", ""],
+            "reference": ["", ""],
+            "odds_ratio": [0.9, 0.8],
+            "or_low": [0.6, 0.7],
+            "or_high": [1.3, 0.95],
+            "p_value": [0.5, 0.01],
+        }
+    )
+    certainty = odds_ratio_table(odds, lang="zh")[t("report.drivers.certainty", "zh")]
+    assert certainty.tolist() == [
+        t("report.drivers.uncertain", "zh"),
+        t("report.drivers.clear", "zh"),
+    ]
 
 
 def test_calibration_bins_under_k_are_not_shown() -> None:
@@ -130,3 +155,97 @@ def test_calibration_bins_under_k_are_not_shown() -> None:
     assert stricter["mean_predicted"].tolist() == [0.3]
     # No complementary suppression: bins mix enterprises, so no other bin is hidden with it.
     assert not np.isnan(shown["observed_rate"]).any()
+
+
+@pytest.mark.parametrize(
+    ("cny", "lang", "expected"),
+    [
+        (6_430_577, "zh", "643 万元"),
+        (6_430_577, "en", "CNY 6,431k"),
+        (52_000, "zh", "5.2 万元"),
+        (12_345_678, "zh", "1,235 万元"),
+    ],
+)
+def test_money_is_in_wan_yuan_or_thousands_with_its_unit(
+    cny: float, lang: str, expected: str
+) -> None:
+    assert money_text(cny, lang=lang) == expected
+
+
+def _row() -> pd.Series:
+    # 1,000 employees, 20 % (15–25 %) intend to leave; 0.45 / 0.20 conversion (defaults):
+    # 1,000 × (0.2 × 0.45 + 0.8 × 0.20) = 90 + 160 = 250 leavers a year.
+    return pd.Series(
+        {
+            "headcount": 1000.0,
+            "intent_share": 0.20,
+            "intent_share_low": 0.15,
+            "intent_share_high": 0.25,
+            "leavers_per_year": 250.0,
+            "leavers_low": 237.5,
+            "leavers_high": 262.5,
+            "leavers_conversion_low": 135.0,
+            "leavers_conversion_high": 298.0,
+            "cost_cny": 2_500_000.0,
+            "cost_low_cny": 2_375_000.0,
+            "cost_high_cny": 2_625_000.0,
+            "cost_range_low_cny": 1_250_000.0,
+            "cost_range_high_cny": 5_000_000.0,
+        }
+    )
+
+
+def test_leavers_are_split_into_stated_intent_and_baseline_by_hand() -> None:
+    figures = leavers_figures(_row(), ConversionParameters(), lang="zh")
+    assert figures["leavers"] == "250"
+    # Stated intent: 1,000 × 0.20 × 0.45 = 90 (0.15 → 67.5, 0.25 → 112.5).
+    assert (figures["from_intent"], figures["from_intent_range"]) == ("90", "68–112")
+    # Baseline: 1,000 × 0.80 × 0.20 = 160 (0.85 → 170, 0.75 → 150).
+    assert (figures["from_no_intent"], figures["from_no_intent_range"]) == ("160", "150–170")
+    assert figures["cost"] == "250 万元"
+    assert figures["cost_range"] == "238 万元–262 万元"
+    sentence = leavers_sentence(figures, lang="zh")
+    assert sentence.startswith("约 250 人/年（238–262）预计离职，其中约 90 人")
+    assert "160" in sentence and "20%" in sentence
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_estimates_table_prints_every_range_beside_its_value(lang: str) -> None:
+    figures = leavers_figures(_row(), ConversionParameters(), lang=lang)
+    table = leavers_table(figures, lang=lang, level=95)
+    assert table.iloc[:, 1].tolist() == [
+        "20%",
+        "250",
+        "90",
+        "160",
+        figures["cost"],
+    ]
+    assert table.iloc[:, 2].tolist() == [
+        "15%–25%",
+        "238–262",
+        "68–112",
+        "150–170",
+        figures["cost_range"],
+    ]
+    assert table.iloc[1, 3] == "135–298"
+    for value in (figures["leavers"], figures["from_intent"], figures["cost"]):
+        assert value in leavers_sentence(figures, lang=lang)
+
+
+def test_drivers_in_words_caution_where_the_interval_spans_no_effect() -> None:
+    drivers = pd.DataFrame(
+        {
+            "factor": ["walk_weekday_evening_minutes_canteen", "sat_clinic"],
+            "contribution": [-0.30, 0.20],
+            "contribution_low": [-0.50, 0.05],
+            "contribution_high": [0.10, 0.35],
+        }
+    )
+    first, second = drivers_in_words(drivers, lang="en")
+    canteen = factor_label("walk_weekday_evening_minutes_canteen", lang="en")
+    assert first == t("enterprise.words.lowers", "en", factor=canteen) + t(
+        "enterprise.words.caution", "en"
+    )
+    sports = factor_label("sat_clinic", lang="en")
+    assert second == t("enterprise.words.raises", "en", factor=sports)
+    assert "log-odds" not in first + second

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import special
 
 from geodata.synthetic_respondents import demo_coefficients, simulate_respondents
@@ -24,6 +26,7 @@ from retention.model.leavers import (
     ReplacementCost,
     expected_leavers,
     leavers_by_enterprise,
+    leavers_by_source,
     scenario_delta,
 )
 
@@ -229,3 +232,20 @@ def test_bad_headcount_is_named() -> None:
         leavers_by_enterprise(model, _frame([1.0], ["A"]), {"A": 10, "B": -1})
     with pytest.raises(ParameterError, match="n_draws"):
         leavers_by_enterprise(model, _frame([1.0], ["A"]), {"A": 10}, n_draws=1)
+
+
+@given(
+    headcount=st.floats(0, 1e5),
+    share=st.floats(0, 1),
+    a=st.floats(0.30, 0.57),
+    b=st.floats(0.09, 0.23),
+)
+def test_leavers_by_source_sums_to_expected_leavers(
+    headcount: float, share: float, a: float, b: float
+) -> None:
+    conversion = ConversionParameters(p_leave_given_intent=a, p_leave_given_no_intent=b)
+    from_intent, from_no_intent = leavers_by_source(headcount, share, conversion)
+    assert from_intent >= 0 and from_no_intent >= 0
+    assert from_intent + from_no_intent == pytest.approx(
+        float(expected_leavers(headcount, share, conversion)), rel=1e-9, abs=1e-9
+    )

@@ -141,6 +141,38 @@ def expected_leavers(
     return headcount * (intent_share * a + (1 - intent_share) * b)
 
 
+def leavers_by_source(
+    headcount: float,
+    intent_share: float,
+    conversion: ConversionParameters | None = None,
+) -> tuple[float, float]:
+    """Split expected leavers per year into those who stated intent and the baseline rest.
+
+    The two parts of ``expected_leavers``: ``headcount × share × P(leave|intent)`` (workers who
+    say they intend to leave and do) and ``headcount × (1 − share) × P(leave|no intent)`` (the
+    baseline share of workers who leave without stating any intent). They sum to
+    ``expected_leavers(headcount, intent_share, conversion)``.
+
+    Parameters
+    ----------
+    headcount
+        Employees.
+    intent_share
+        Share intending to leave, in [0, 1].
+    conversion
+        Conversion probabilities (default ``ConversionParameters()``).
+
+    Returns
+    -------
+    tuple of float
+        ``(from_intent, from_no_intent)`` leavers per year.
+    """
+    conversion = ConversionParameters() if conversion is None else conversion
+    from_intent = headcount * intent_share * conversion.p_leave_given_intent
+    from_no_intent = headcount * (1 - intent_share) * conversion.p_leave_given_no_intent
+    return float(from_intent), float(from_no_intent)
+
+
 @dataclass(frozen=True, eq=False)
 class LeaversEstimate:
     """Expected leavers per year by enterprise and for the park.

@@ -15,6 +15,7 @@ import pandas as pd
 
 from retention.errors import ParameterError
 from retention.i18n import label, t
+from retention.model.leavers import ConversionParameters, leavers_by_source
 from retention.survey.privacy import PrivacyParameters, suppress_small_groups
 
 _ACCESS_MARK = "_minutes_"  # model access terms are "<mode>_<window>_minutes_<category>"
@@ -168,6 +169,10 @@ def odds_ratio_table(odds: pd.DataFrame, *, lang: str) -> pd.DataFrame:
             t("enterprise.col.low", lang): odds["or_low"].round(3).to_numpy(),
             t("enterprise.col.high", lang): odds["or_high"].round(3).to_numpy(),
             t("enterprise.col.p", lang): odds["p_value"].round(4).to_numpy(),
+            t("report.drivers.certainty", lang): [
+                t("report.drivers.uncertain" if lo <= 1 <= hi else "report.drivers.clear", lang)
+                for lo, hi in zip(odds["or_low"], odds["or_high"], strict=True)
+            ],
         }
     )
 
@@ -246,5 +251,176 @@ def drivers_table(drivers: pd.DataFrame, *, lang: str) -> pd.DataFrame:
                 t("report.drivers.uncertain" if u else "report.drivers.clear", lang)
                 for u in uncertain
             ],
+        }
+    )
+
+
+def drivers_in_words(drivers: pd.DataFrame, *, lang: str, top: int = 3) -> list[str]:
+    """Return what would change intent most here, one plain sentence per driver.
+
+    The largest ``top`` drivers of ``drivers_table`` (same order): the factor, whether it raises
+    or lowers intent to leave at this enterprise compared with the park average, and a caution
+    where its interval includes no effect.
+
+    Parameters
+    ----------
+    drivers
+        ``FittedRetentionModel.drivers`` rows for one enterprise, largest first.
+    lang
+        ``"en"`` or ``"zh"``.
+    top
+        How many drivers to describe.
+
+    Returns
+    -------
+    list of str
+        Markdown-free sentences (the factor names come from the catalogue, not from users).
+    """
+    table = drivers_table(drivers.head(top), lang=lang)
+    factor, direction, certainty = (
+        t("report.drivers.factor", lang),
+        t("report.drivers.direction", lang),
+        t("report.drivers.certainty", lang),
+    )
+    uncertain = t("report.drivers.uncertain", lang)
+    sentences = []
+    for _, row in table.iterrows():
+        key = "raises" if row[direction] == t("report.drivers.raises", lang) else "lowers"
+        sentence = t(f"enterprise.words.{key}", lang, factor=row[factor])
+        if row[certainty] == uncertain:
+            sentence += t("enterprise.words.caution", lang)
+        sentences.append(sentence)
+    return sentences
+
+
+def money_text(cny: float, *, lang: str) -> str:
+    """Return an amount of money for managers: 万元 in Chinese, thousands of CNY in English.
+
+    ``6,430,577`` CNY is ``"643 万元"`` or ``"CNY 6,431k"``; amounts under 100 万元 keep one
+    decimal (``"5.2 万元"``). The unit is always part of the text.
+    """
+    if lang == "zh":
+        wan = cny / 10_000
+        return t("enterprise.wan_yuan", lang, value=f"{wan:,.0f}" if wan >= 100 else f"{wan:,.1f}")
+    return t("enterprise.k_cny", lang, value=f"{cny / 1_000:,.0f}")
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _span(low: str, high: str) -> str:
+    return f"{low}–{high}"
+
+
+def leavers_figures(
+    row: pd.Series, conversion: ConversionParameters, *, lang: str
+) -> dict[str, str]:
+    """Return the Enterprise page's estimates as the texts it prints, each with its range.
+
+    Assumes ``row`` is one ``LeaversEstimate.by_enterprise`` row (or its ``total``) computed
+    with ``conversion``. The leavers are split (``leavers_by_source``) into those from workers
+    who state intent and the baseline share who leave without stating it; each part's range
+    follows the interval of the intent share.
+
+    Parameters
+    ----------
+    row
+        ``headcount``, ``intent_share`` (+ ``_low``/``_high``), ``leavers_per_year``,
+        ``leavers_low``/``_high``, ``leavers_conversion_low``/``_high``, ``cost_cny``,
+        ``cost_low_cny``/``cost_high_cny``, ``cost_range_low_cny``/``cost_range_high_cny``.
+    conversion
+        The conversion probabilities the row was computed with.
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    dict
+        Keys ``intent``, ``intent_range``, ``leavers``, ``leavers_range``,
+        ``leavers_conversion_range``, ``from_intent``, ``from_intent_range``,
+        ``from_no_intent``, ``from_no_intent_range``, ``cost``, ``cost_range``,
+        ``cost_unit_range``.
+    """
+    heads = float(row["headcount"])
+    share, share_low, share_high = (
+        float(row["intent_share"]),
+        float(row["intent_share_low"]),
+        float(row["intent_share_high"]),
+    )
+    from_intent, from_no_intent = leavers_by_source(heads, share, conversion)
+    intent_low, no_intent_high = leavers_by_source(heads, share_low, conversion)
+    intent_high, no_intent_low = leavers_by_source(heads, share_high, conversion)
+    return {
+        "intent": f"{share:.0%}",
+        "intent_range": _span(f"{share_low:.0%}", f"{share_high:.0%}"),
+        "leavers": _count(row["leavers_per_year"]),
+        "leavers_range": _span(_count(row["leavers_low"]), _count(row["leavers_high"])),
+        "leavers_conversion_range": _span(
+            _count(row["leavers_conversion_low"]), _count(row["leavers_conversion_high"])
+        ),
+        "from_intent": _count(from_intent),
+        "from_intent_range": _span(_count(intent_low), _count(intent_high)),
+        "from_no_intent": _count(from_no_intent),
+        "from_no_intent_range": _span(_count(no_intent_low), _count(no_intent_high)),
+        "cost": money_text(float(row["cost_cny"]), lang=lang),
+        "cost_range": _span(
+            money_text(float(row["cost_low_cny"]), lang=lang),
+            money_text(float(row["cost_high_cny"]), lang=lang),
+        ),
+        "cost_unit_range": _span(
+            money_text(float(row["cost_range_low_cny"]), lang=lang),
+            money_text(float(row["cost_range_high_cny"]), lang=lang),
+        ),
+    }
+
+
+def leavers_sentence(figures: Mapping[str, str], *, lang: str) -> str:
+    """Return the page's lead sentence: leavers a year, their range and where they come from.
+
+    ``figures`` is ``leavers_figures``'s output, so the sentence and the estimates table print
+    the same numbers.
+    """
+    return t("enterprise.lead", lang, **figures)
+
+
+def leavers_table(figures: Mapping[str, str], *, lang: str, level: int) -> pd.DataFrame:
+    """Return the estimates with their ranges printed next to them (not only in tooltips).
+
+    Parameters
+    ----------
+    figures
+        ``leavers_figures``'s output.
+    lang
+        ``"en"`` or ``"zh"``.
+    level
+        The interval's level in percent.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: estimate, value, interval (model and sampling), range under the published
+        conversion rates or replacement costs (blank where it does not apply).
+    """
+    rows = [
+        ("intent", figures["intent"], figures["intent_range"], ""),
+        (
+            "leavers",
+            figures["leavers"],
+            figures["leavers_range"],
+            figures["leavers_conversion_range"],
+        ),
+        ("from_intent", figures["from_intent"], figures["from_intent_range"], ""),
+        ("from_no_intent", figures["from_no_intent"], figures["from_no_intent_range"], ""),
+        ("cost", figures["cost"], figures["cost_range"], figures["cost_unit_range"]),
+    ]
+    return pd.DataFrame(
+        {
+            t("enterprise.est.estimate", lang): [
+                t(f"enterprise.est.{name}", lang) for name, *_ in rows
+            ],
+            t("enterprise.est.value", lang): [value for _, value, _, _ in rows],
+            t("enterprise.est.interval", lang, level=level): [span for *_, span, _ in rows],
+            t("enterprise.est.sensitivity", lang): [other for *_, other in rows],
         }
     )
