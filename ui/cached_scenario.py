@@ -116,7 +116,8 @@ def _survey_key(park: ParkData) -> str:
     return cached_survey.survey_version(park) if cached_model.has_survey(park) else ""
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+# Each result holds a full set of travel-time matrices: few entries (memory on big parks).
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _result(
     park_id: str,
     data_version: str,
