@@ -51,6 +51,7 @@ def test_coding_an_unknown_answer_changes_the_counts(
     expect(page.get_by_text(UNKNOWN).first).to_be_visible()
 
     # Code the unknown answer as 5 in the answer-codes editor (the second editable table).
+    wait_until_idle(page)  # a click during a rerun is lost when the grid is drawn again
     editor = page.get_by_test_id("stDataFrame").nth(1)
     editor.scroll_into_view_if_needed()
     editor.click(position={"x": 20, "y": 35 + 17})  # the first data cell
@@ -62,8 +63,7 @@ def test_coding_an_unknown_answer_changes_the_counts(
     page.keyboard.type("5")
     option = page.get_by_role("option", name="5", exact=True)
     option.wait_for(timeout=10_000)
-    option.click()
-    page.keyboard.press("Escape")
+    option.click()  # commits the edit (an Escape here could cancel it before it lands)
     wait_until_idle(page)
 
     expect(kept).to_contain_text(str(COUNT), timeout=60_000)
