@@ -31,6 +31,7 @@ from ui.cached_survey import GAP_WEIGHT_METHODS
 from ui.entry import require_app_navigation
 from ui.map_view import asset_base_url, show_map
 from ui.notices import synthetic_notice
+from ui.tables import count_columns
 
 require_app_navigation()
 
@@ -231,28 +232,24 @@ basis = t(f"gaps.basis.{people_basis}", lang)
 ranked = st.columns(3)
 for column, origin_set in zip(ranked[:2], ("residence", "enterprise"), strict=True):
     column.markdown(f"**{t(f'gaps.worst.{origin_set}', lang)}**")
-    column.dataframe(
-        worst_served(
-            origins, values, origin_set=origin_set, indicator=indicator, unit=unit, lang=lang
-        ),
-        hide_index=True,
+    worst = worst_served(
+        origins, values, origin_set=origin_set, indicator=indicator, unit=unit, lang=lang
     )
+    column.dataframe(worst, hide_index=True, column_config=count_columns(worst))
 zone_level_name = label("zone_level", zone_level, lang)
 ranked[2].markdown(f"**{t('gaps.worst.zone', lang, level=zone_level_name, basis=basis)}**")
-ranked[2].dataframe(
-    zone_ranking(
-        origins,
-        values,
-        indicator=indicator,
-        zone_level=zone_level,
-        zones=park.layers.get(LayerKind.ZONES),
-        unit=unit,
-        lang=lang,
-        max_minutes=result.params.max_minutes,
-        origin_set=people_basis,
-    ),
-    hide_index=True,
+zones_ranked = zone_ranking(
+    origins,
+    values,
+    indicator=indicator,
+    zone_level=zone_level,
+    zones=park.layers.get(LayerKind.ZONES),
+    unit=unit,
+    lang=lang,
+    max_minutes=result.params.max_minutes,
+    origin_set=people_basis,
 )
+ranked[2].dataframe(zones_ranked, hide_index=True, column_config=count_columns(zones_ranked))
 if indicator == "nearest":
     st.caption(t("gaps.zone_cap_note", lang, minutes=f"{result.params.max_minutes:g}"))
 
@@ -273,8 +270,9 @@ st.caption(t(f"gaps.histogram_caption.{people_basis}", lang, people=f"{unreachab
 
 # --- living-circle compliance ------------------------------------------------------------
 st.subheader(t("gaps.compliance_title", lang))
+compliance = compliance_table(indicators.compliance, lang=lang)
 st.dataframe(
-    compliance_table(indicators.compliance, lang=lang), hide_index=True, key="gaps.compliance"
+    compliance, hide_index=True, column_config=count_columns(compliance), key="gaps.compliance"
 )
 st.caption(t("gaps.compliance_caption", lang))
 

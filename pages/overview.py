@@ -11,6 +11,7 @@ from retention.i18n import label, t
 from ui import cached, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
+from ui.tables import count_columns
 
 require_app_navigation()
 
@@ -76,4 +77,9 @@ with right:
             "residents": t("overview.col.residents", lang),
         }
     )
-    st.dataframe(table, hide_index=True, key="overview.residences_table")
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config=count_columns(table),
+        key="overview.residences_table",
+    )

@@ -1,0 +1,122 @@
+"""AppTests: the Overview, Gaps and Enterprise pages show people words, never raw codes.
+
+Scans each page's whole element tree (titles, text, captions, metrics, widget labels and options,
+table headers and cells) in both languages for the codes the data and model use internally.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui import state
+from ui.tables import COUNT_FORMAT
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+TIMEOUT_SECONDS = 300  # cold run: demo park, travel times, survey import and the model fit
+PAGES = ["pages/overview.py", "pages/gaps.py", "pages/enterprise.py"]
+# Codes of data columns, cohorts, enterprise ids and IPA quadrants that a reader must not meet.
+RAW_CODES = re.compile(
+    r"\b(post[0-9]{2}|age_band|wage_band|tenure_months|e[0-9]{4}|keep_up|boring_life|"
+    r"concentrate_here|possible_overkill|low_priority|gap_index|sports_court|weekday_evening)\b"
+)
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "data"
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(directory))
+    return directory
+
+
+def _nodes(node: object) -> Iterator[object]:
+    yield node
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for child in children.values():
+            yield from _nodes(child)
+
+
+def _frame_texts(frame: pd.DataFrame) -> Iterator[str]:
+    yield from (str(c) for c in frame.columns)
+    for column in frame.columns:
+        yield from (str(v) for v in frame[column].tolist())
+
+
+def page_texts(at: AppTest) -> list[str]:
+    """Return every text a reader of the main area can see, widget options included."""
+    texts: list[str] = []
+    for node in _nodes(at.main):
+        options = getattr(node, "options", None)
+        # A choice widget's value is the code it returns, not what it shows: read its options.
+        attributes = ("label", "help") if options is not None else ("value", "label", "help")
+        for attribute in attributes:
+            value = getattr(node, attribute, None)
+            if isinstance(value, pd.DataFrame):
+                texts.extend(_frame_texts(value))
+            elif isinstance(value, str):
+                texts.append(value)
+        if isinstance(options, list):
+            texts.extend(str(o) for o in options)
+        proto = getattr(node, "proto", None)
+        if proto is not None and hasattr(proto, "body"):
+            texts.append(str(proto.body))
+    return texts
+
+
+def _page(page: str, lang: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.session_state[state.LANG] = lang
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("page", PAGES)
+def test_no_raw_code_on_the_page(page: str, lang: str) -> None:
+    texts = page_texts(_page(page, lang))
+    assert len(texts) > 10
+    found = sorted({m.group() for text in texts for m in RAW_CODES.finditer(text)})
+    assert not found, found
+
+
+def _unseparated_counts(at: AppTest) -> list[str]:
+    """Return the whole-number columns holding a value of 1,000 or more shown without grouping."""
+    bad = []
+    for table in at.dataframe:
+        frame = table.value
+        config = json.loads(table.proto.columns or "{}")
+        for column in frame.columns:
+            values = pd.to_numeric(frame[column], errors="coerce")
+            if not pd.api.types.is_integer_dtype(frame[column].dtype) or values.max() < 1000:
+                continue
+            shown = config.get(str(column), {}).get("type_config", {}).get("format")
+            if shown != COUNT_FORMAT:
+                bad.append(str(column))
+    return bad
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/gaps.py"])
+def test_counts_of_a_thousand_or_more_have_thousands_separators(page: str, lang: str) -> None:
+    at = _page(page, lang)
+    checked = [t for t in at.dataframe if (t.value.select_dtypes("integer") >= 1000).any().any()]
+    assert checked, "the page shows no count of 1,000 or more: nothing to check"
+    assert not _unseparated_counts(at)
+    # Metrics are short numbers with separators: no truncation at 1366 px.
+    for metric in at.metric:
+        value = str(metric.value)
+        assert len(value) <= 12, value
+        digits = re.sub(r"[^0-9,.]", "", value)
+        assert not re.search(r"[0-9]{4}", digits.split(".")[0]), value
