@@ -4,7 +4,9 @@ calibration bins under k."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +32,8 @@ from retention.report.enterprise_tables import (
     workforce_table,
 )
 from retention.survey.privacy import PrivacyParameters
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -249,3 +253,14 @@ def test_drivers_in_words_caution_where_the_interval_spans_no_effect() -> None:
     sports = factor_label("sat_clinic", lang="en")
     assert second == t("enterprise.words.raises", "en", factor=sports)
     assert "log-odds" not in first + second
+
+
+def test_enterprise_texts_cite_findable_sources_not_internal_files() -> None:
+    catalogue = json.loads((REPO / "retention" / "locales" / "enterprise.json").read_text("utf-8"))
+    for key, texts in catalogue.items():
+        for lang, text in texts.items():
+            assert ".md" not in text, (key, lang)
+    for key in ("p_intent_help", "p_no_intent_help", "cost_input_help"):
+        zh = t(f"enterprise.{key}", "zh")
+        assert re.search(r"[\u4e00-\u9fff]", zh), key
+    assert "Kraut 1975" in t("enterprise.p_intent_help", "zh")
