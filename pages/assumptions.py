@@ -14,7 +14,7 @@ import streamlit as st
 
 from retention.access.parameters import DAY_TYPES
 from retention.data.layers import CAPACITY_UNITS, AmenityCategory
-from retention.errors import ParameterError
+from retention.errors import ParameterError, StaleVersionError
 from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.park_parameters import (
@@ -30,6 +30,7 @@ from retention.safe_cells import csv_bytes
 from ui import cached, cached_parameters, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
+from ui.storage_notices import stale_notice
 
 require_app_navigation()
 
@@ -393,19 +394,27 @@ if buttons[0].button(
     type="primary",
     disabled=candidate is None or candidate == saved,
 ):
-    cached_parameters.save(candidate, park.park_id)
-    st.session_state[FLASH] = t("assumptions.saved", lang, path=path_text)
-    st.rerun()
+    try:
+        cached_parameters.save(candidate, park.park_id, expected_version=version)
+    except StaleVersionError as error:
+        stale_notice(str(error))
+    else:
+        st.session_state[FLASH] = t("assumptions.saved", lang, path=path_text)
+        st.rerun()
 if buttons[1].button(
     t("assumptions.reset", lang),
     key=RESET,
     help=t("assumptions.reset_help", lang),
     disabled=version == DEFAULT_VERSION and candidate == saved,
 ):
-    cached_parameters.reset(park.park_id)
-    st.session_state[LOADED] = None  # refill even if the file was already absent
-    st.session_state[FLASH] = t("assumptions.reset_done", lang)
-    st.rerun()
+    try:
+        cached_parameters.reset(park.park_id, expected_version=version)
+    except StaleVersionError as error:
+        stale_notice(str(error))
+    else:
+        st.session_state[LOADED] = None  # refill even if the file was already absent
+        st.session_state[FLASH] = t("assumptions.reset_done", lang)
+        st.rerun()
 buttons[2].download_button(
     t("assumptions.download", lang),
     cached_parameters.to_toml(saved),
@@ -440,11 +449,15 @@ if uploaded is not None:
             t("assumptions.upload_ready", lang, file=markdown_text(uploaded.name), count=differs)
         )
         if st.button(t("assumptions.restore", lang), key=RESTORE):
-            cached_parameters.save(restored, park.park_id)
-            st.session_state[FLASH] = t(
-                "assumptions.restored", lang, file=markdown_text(uploaded.name)
-            )
-            st.rerun()
+            try:
+                cached_parameters.save(restored, park.park_id, expected_version=version)
+            except StaleVersionError as error:
+                stale_notice(str(error))
+            else:
+                st.session_state[FLASH] = t(
+                    "assumptions.restored", lang, file=markdown_text(uploaded.name)
+                )
+                st.rerun()
 
 # --- every parameter ---------------------------------------------------------------------------
 st.header(t("assumptions.section.all", lang))

@@ -17,13 +17,14 @@ from retention.data.columns import (
 from retention.data.crs import CoordinateSystem
 from retention.data.io import RawLayer
 from retention.data.layers import LAYER_SPECS, LayerKind
-from retention.errors import MissingColumnsError, ValidationError
+from retention.errors import DamagedFileError, MissingColumnsError, ValidationError
 from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.issue_text import translated_issues
 from ui import cached, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
+from ui.storage_notices import damage_notices
 
 require_app_navigation()
 
@@ -283,6 +284,12 @@ st.divider()
 st.subheader(t("data.uploads", lang))
 store = cached.upload_store()
 records = store.list_uploads(park.park_id)
+damage_notices(
+    store.damage_notes(park.park_id),
+    headline="store.damaged_uploads",
+    restore=lambda: store.restore_manifest(park.park_id),
+    key="data",
+)
 if not records:
     st.caption(t("data.no_uploads", lang))
 for record in records:
@@ -299,14 +306,18 @@ for record in records:
             time=record.uploaded_at,
         )
     )
-    report = store.load_report(park.park_id, record.upload_id)
-    report_column.download_button(
-        t("data.download_report", lang),
-        cached.table_csv(report.issues),
-        file_name=f"{record.upload_id}_issues.csv",
-        mime="text/csv",
-        key=f"data.report.{record.upload_id}",
-    )
+    try:
+        report = store.load_report(park.park_id, record.upload_id)
+    except DamagedFileError as error:
+        report_column.caption(t("store.report_damaged", lang), help=str(error))
+    else:
+        report_column.download_button(
+            t("data.download_report", lang),
+            cached.table_csv(report.issues),
+            file_name=f"{record.upload_id}_issues.csv",
+            mime="text/csv",
+            key=f"data.report.{record.upload_id}",
+        )
     if remove_column.button(t("data.remove", lang), key=f"data.remove.{record.upload_id}"):
         store.remove_upload(park.park_id, record.upload_id)
         st.session_state[FLASH] = t("data.removed", lang, upload_id=record.upload_id)

@@ -33,6 +33,7 @@ from ui import cached, cached_model, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
+from ui.storage_notices import survey_damage_notice
 
 require_app_navigation()
 
@@ -43,6 +44,7 @@ if park is None:
     st.info(t("enterprise.no_park", lang))
     st.stop()
 synthetic_notice(park)
+survey_damage_notice(park.park_id)
 # The park's saved conversion, replacement cost and k (Assumptions page).
 park_parameters = current_parameters(park)
 privacy = park_parameters.privacy

@@ -31,6 +31,7 @@ from ui.cached_survey import GAP_WEIGHT_METHODS
 from ui.entry import require_app_navigation
 from ui.map_view import asset_base_url, show_map
 from ui.notices import synthetic_notice
+from ui.storage_notices import survey_damage_notice
 from ui.tables import count_columns
 
 require_app_navigation()
@@ -57,6 +58,7 @@ if park is None:
     st.info(t("gaps.no_park", lang))
     st.stop()
 synthetic_notice(park)
+survey_damage_notice(park.park_id)
 park = cached_scenario.shown_park(park)  # the sidebar's scenario, if one is chosen
 st.caption(t("gaps.caption", lang))
 

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from retention.errors import ParkLifeError
+from retention.errors import ParkLifeError, StaleVersionError
 from retention.escaping import markdown_text
 from retention.i18n import t
 from retention.report.issue_text import translated_issues
@@ -31,6 +31,7 @@ from ui import cached, cached_survey, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
+from ui.storage_notices import stale_notice, survey_damage_notice
 
 require_app_navigation()
 
@@ -84,6 +85,7 @@ if flash is not None:
         st.success(flash[1])
     else:
         _show_error(flash[1], flash[2])
+survey_damage_notice(park.park_id, offer_restore=True)
 records = store.list_waves(park.park_id)
 if not records:
     has_demo = cached_survey.has_demo_survey(park)
@@ -167,6 +169,7 @@ st.caption(t("survey.mapping_help", lang))
 st.caption(t("import.survey.layout", lang, layout=t(f"import.layout.{raw.layout.name}", lang)))
 mappings = cached.mapping_store()
 saved = mappings.load_survey_mapping(park.park_id, raw.headers)
+saved_version = mappings.survey_mapping_version(park.park_id, raw.headers)
 if saved is not None:
     st.info(t("survey.mapping_saved_found", lang))
 proposal = (
@@ -237,19 +240,28 @@ if len(undecided):
     )
 
 
-def _save_mapping(chosen: ColumnMapping, chosen_values: ValueMap) -> None:
-    mappings.save_survey_mapping(park.park_id, chosen, values=chosen_values)
-    st.session_state[MAPPING_FLASH] = True
+def _save_mapping(chosen: ColumnMapping, chosen_values: ValueMap, expected_version: int) -> None:
+    try:
+        mappings.save_survey_mapping(
+            park.park_id, chosen, values=chosen_values, expected_version=expected_version
+        )
+    except StaleVersionError as error:
+        st.session_state[MAPPING_FLASH] = str(error)
+    else:
+        st.session_state[MAPPING_FLASH] = ""
 
 
 st.button(
     t("survey.save_mapping", lang),
     key="survey.save_mapping",
     on_click=_save_mapping,
-    args=(mapping, values),
+    args=(mapping, values, saved_version),
 )
-if st.session_state.pop(MAPPING_FLASH, False):
+mapping_flash = st.session_state.pop(MAPPING_FLASH, None)
+if mapping_flash == "":
     st.success(t("survey.mapping_saved", lang))
+elif mapping_flash is not None:
+    stale_notice(mapping_flash)
 
 try:
     result = cached_survey.imported_survey(

@@ -101,3 +101,45 @@ class AccessDeniedError(ParkLifeError, PermissionError):
 
 class AuthenticationError(ParkLifeError):
     """A sign-in failed: unknown user or wrong password (the message does not say which)."""
+
+
+class StaleVersionError(ParkLifeError):
+    """A save was based on an older version of a stored record than the one now stored.
+
+    Nothing was written: the stored record is kept as it is, and the caller still holds its
+    edit, so the user can reload and apply the change again.
+
+    Parameters
+    ----------
+    message
+        Which record, the version the save was based on and the version now stored.
+    stored_version
+        The version now stored (0 when the record has been deleted).
+    """
+
+    def __init__(self, message: str, *, stored_version: int) -> None:
+        self.stored_version = stored_version
+        super().__init__(message)
+
+
+class DamagedFileError(ParkLifeError):
+    """A stored file cannot be read (truncated, garbled, missing); it was moved to quarantine.
+
+    Parameters
+    ----------
+    message
+        What is wrong with the file and what the user can do (restore, remove).
+    file
+        The damaged file, relative to the data directory.
+    quarantined_to
+        Where the damaged bytes were moved (relative to the data directory), if they existed.
+    """
+
+    def __init__(self, message: str, *, file: str, quarantined_to: str | None = None) -> None:
+        self.file = file
+        self.quarantined_to = quarantined_to
+        super().__init__(f"file {file!r}: {message}")
+
+
+class StoreConfigurationError(ParkLifeError):
+    """The storage setting (data directory or database URL) is unusable."""

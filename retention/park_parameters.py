@@ -20,12 +20,10 @@ shown beside E2SFCA can never disagree.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -48,8 +46,13 @@ from retention.i18n import label, t
 from retention.model.intent import ACCESS_WINDOW
 from retention.model.leavers import ConversionParameters, ReplacementCost
 from retention.scenario.shuttle import SHUTTLE_RANGES, SHUTTLE_SOURCES, ShuttleParameters
-from retention.storage.files import atomic_write_bytes
-from retention.storage.uploads import check_park_id
+from retention.storage.layout import check_park_id
+from retention.storage.store import (
+    DEFAULT_PARAMETERS_VERSION,
+    PARAMETERS_FILE,
+    Store,
+    parameters_token,
+)
 from retention.survey.privacy import PrivacyParameters
 
 _P = TypeVar(
@@ -61,9 +64,8 @@ _P = TypeVar(
     ShuttleParameters,
 )
 
-PARAMETERS_FILE = "parameters.toml"
-DEFAULT_VERSION = "default"
-"""Version of a park without a parameters file (a cache key, like a file's hash)."""
+DEFAULT_VERSION = DEFAULT_PARAMETERS_VERSION
+"""Version of a park without saved parameters (a cache key, like the saved text's hash)."""
 
 REQUIRED_WINDOW_KEYS: tuple[str, ...] = (ACCESS_WINDOW,)
 """Windows every park must keep: the retention model's access terms are named for this window
@@ -864,28 +866,24 @@ def park_parameters_from_toml(text: str, *, file: str | None = None) -> ParkPara
 # --- per-park file store -----------------------------------------------------------------------
 
 
-def park_parameters_path(park_id: str, *, data_dir: Path) -> Path:
-    """Return ``<data_dir>/parks/<park_id>/parameters.toml`` (the park id is checked)."""
-    return Path(data_dir) / "parks" / check_park_id(park_id) / PARAMETERS_FILE
+def park_parameters_version(park_id: str, *, store: Store) -> str:
+    """Return the version token of the park's saved parameters (``"default"`` without any).
+
+    The token is the SHA-256 of the saved text: a cache key, and what a save must name
+    (``expected_version``) so that it cannot overwrite a save made meanwhile.
+    """
+    return parameters_token(store.get_parameters_text(check_park_id(park_id)))
 
 
-def park_parameters_version(park_id: str, *, data_dir: Path) -> str:
-    """Return the SHA-256 (hex) of the park's parameters file, or ``"default"`` without one."""
-    path = park_parameters_path(park_id, data_dir=data_dir)
-    if not path.is_file():
-        return DEFAULT_VERSION
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def load_park_parameters(park_id: str, *, data_dir: Path) -> ParkParameters:
+def load_park_parameters(park_id: str, *, store: Store) -> ParkParameters:
     """Return the park's saved parameters, or the sourced defaults when it has none.
 
     Parameters
     ----------
     park_id
         The park.
-    data_dir
-        The ParkLife data directory (``PARKLIFE_DATA_DIR``).
+    store
+        Where ParkLife keeps its data (``retention.storage.store.open_store``).
 
     Returns
     -------
@@ -894,21 +892,18 @@ def load_park_parameters(park_id: str, *, data_dir: Path) -> ParkParameters:
     Raises
     ------
     ParameterError
-        When the file exists but is invalid; the message names ``parks/<id>/parameters.toml``.
+        When the saved text is invalid; the message names ``parks/<id>/parameters.toml``.
     """
-    path = park_parameters_path(park_id, data_dir=data_dir)
-    if not path.is_file():
+    text = store.get_parameters_text(check_park_id(park_id))
+    if text is None:
         return ParkParameters()
-    name = f"parks/{park_id}/{PARAMETERS_FILE}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ParameterError(f"expected UTF-8 text ({error})", file=name) from error
-    return park_parameters_from_toml(text, file=name)
+    return park_parameters_from_toml(text, file=f"parks/{park_id}/{PARAMETERS_FILE}")
 
 
-def save_park_parameters(params: ParkParameters, park_id: str, *, data_dir: Path) -> Path:
-    """Write the park's parameters file atomically (a reader sees the old file or the new one).
+def save_park_parameters(
+    params: ParkParameters, park_id: str, *, store: Store, expected_version: str
+) -> str:
+    """Save the park's parameters (atomically, under the park's lock or in one transaction).
 
     Parameters
     ----------
@@ -916,22 +911,31 @@ def save_park_parameters(params: ParkParameters, park_id: str, *, data_dir: Path
         The parameters to keep.
     park_id
         The park.
-    data_dir
-        The ParkLife data directory.
+    store
+        Where ParkLife keeps its data.
+    expected_version
+        :func:`park_parameters_version` when the edit started.
 
     Returns
     -------
-    Path
-        The file written.
+    str
+        The new version token.
+
+    Raises
+    ------
+    StaleVersionError
+        Someone saved or reset the parameters since ``expected_version``; nothing was written.
     """
-    path = park_parameters_path(park_id, data_dir=data_dir)
-    atomic_write_bytes(path, park_parameters_to_toml(params).encode("utf-8"))
-    return path
+    return store.put_parameters_text(
+        check_park_id(park_id),
+        park_parameters_to_toml(params),
+        expected_version=expected_version,
+    )
 
 
-def reset_park_parameters(park_id: str, *, data_dir: Path) -> None:
-    """Return the park to the sourced defaults by removing its parameters file."""
-    park_parameters_path(park_id, data_dir=data_dir).unlink(missing_ok=True)
+def reset_park_parameters(park_id: str, *, store: Store, expected_version: str) -> None:
+    """Return the park to the sourced defaults by removing its saved parameters."""
+    store.delete_parameters(check_park_id(park_id), expected_version=expected_version)
 
 
 # --- the table a planner reads -----------------------------------------------------------------

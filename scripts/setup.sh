@@ -15,9 +15,10 @@ stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
 # 1. Debian packages: a CJK font (Chinese labels in charts, PDFs and the browser) and chromium
 #    (kaleido draws the snapshot charts with it; Playwright drives it in tests; nothing downloads
-#    a browser build); for tests, poppler-utils (pdftoppm renders snapshot PDF pages).
+#    a browser build); for tests, poppler-utils (pdftoppm renders snapshot PDF pages) and
+#    PostgreSQL + PostGIS (the store tests start a throwaway cluster: tests/postgres_cluster.py).
 apt_pkgs=(fonts-wqy-microhei chromium)
-[ "$target" = test ] && apt_pkgs+=(poppler-utils)
+[ "$target" = test ] && apt_pkgs+=(poppler-utils postgresql postgresql-15-postgis-3)
 missing=()
 for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -160,3 +160,50 @@ def private_secrets_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 def no_background_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
     """No background warm-up thread (ui.warmup): counts of engine runs and fits stay exact."""
     monkeypatch.setenv("PARKLIFE_BACKGROUND_WARMUP", "0")
+
+
+STORE_KINDS = ["file", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """URL of a throwaway PostgreSQL/PostGIS database for this session (see postgres_cluster)."""
+    import os
+
+    from tests.postgres_cluster import REQUIRE_ENV, ClusterUnavailableError, running_cluster
+
+    try:
+        with running_cluster() as url:
+            yield url
+    except ClusterUnavailableError as err:
+        if os.environ.get(REQUIRE_ENV):
+            raise
+        pytest.skip(f"PostgreSQL store tests need a local PostgreSQL + PostGIS: {err}")
+
+
+def _fresh_store_opener(kind: str, tmp_path: Path, request):
+    """Return a function opening one fresh, empty store of ``kind`` again and again."""
+    from retention.storage.store import FileStore
+
+    if kind == "file":
+        return lambda: FileStore(tmp_path / "data")
+    import uuid
+
+    from retention.storage.postgres import PostgresStore, upgrade
+
+    url = request.getfixturevalue("postgres_url")
+    scoped = f"{url}?schema=t_{uuid.uuid4().hex[:12]}"
+    upgrade(scoped)
+    return lambda: PostgresStore(scoped)
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store(request, tmp_path):
+    """A fresh, empty store of each kind (files in a temp folder; a new PostgreSQL schema)."""
+    return _fresh_store_opener(request.param, tmp_path, request)()
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_factory(request, tmp_path):
+    """Return a maker of a store opener: each opener opens the same fresh store again."""
+    return lambda: _fresh_store_opener(request.param, tmp_path, request)

@@ -17,11 +17,11 @@ from retention.i18n import t
 from retention.park_parameters import (
     ParkParameters,
     load_park_parameters,
-    park_parameters_path,
     park_parameters_to_toml,
 )
 from retention.pipeline import stages as pipeline_stages
 from retention.storage.park import load_park
+from retention.storage.store import FileStore
 from retention.storage.waves import SurveyStore, load_current_survey
 from retention.survey.privacy import PrivacyParameters, load_or_create_salt
 from tests.markdown_shown import shown
@@ -78,19 +78,19 @@ def test_edit_save_and_reset(data_dir: Path) -> None:
     assert not at.exception
     assert t("assumptions.unsaved", "en") in [w.value for w in at.warning]
     assert any("= 30" in i.value for i in at.info)  # the changed-values note
-    assert not park_parameters_path("jinshan", data_dir=data_dir).exists()  # not saved yet
+    assert not (data_dir / "parks" / "jinshan" / "parameters.toml").exists()  # not saved yet
     at.button(key="assumptions.save").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert load_park_parameters("jinshan", data_dir=data_dir).travel == TravelParameters(
+    assert load_park_parameters("jinshan", store=FileStore(data_dir)).travel == TravelParameters(
         walk_speed_m_per_min=30.0
     )
     assert at.number_input(key=WALK).value == 30.0
     assert any("parks/jinshan/parameters.toml" in s.value for s in at.success)
     at.button(key="assumptions.reset").click().run()
     assert not at.exception
-    assert not park_parameters_path("jinshan", data_dir=data_dir).exists()
+    assert not (data_dir / "parks" / "jinshan" / "parameters.toml").exists()
     assert at.number_input(key=WALK).value == 60.0
-    assert load_park_parameters("jinshan", data_dir=data_dir) == ParkParameters()
+    assert load_park_parameters("jinshan", store=FileStore(data_dir)) == ParkParameters()
 
 
 def test_an_invalid_combination_is_reported_and_not_saved(data_dir: Path) -> None:
@@ -112,7 +112,7 @@ def test_restore_from_an_uploaded_file(data_dir: Path) -> None:
     assert any("p.toml" in i.value for i in at.info)
     at.button(key="assumptions.restore").click().run()
     assert not at.exception
-    assert load_park_parameters("jinshan", data_dir=data_dir).privacy.min_group_size == 10
+    assert load_park_parameters("jinshan", store=FileStore(data_dir)).privacy.min_group_size == 10
     assert at.number_input(key="assumptions.privacy.min_group_size").value == 10
 
 
@@ -124,7 +124,7 @@ def test_an_invalid_upload_names_the_file_and_key(data_dir: Path) -> None:
     errors = [shown(e.value) for e in at.error]
     assert any("'bad.toml'" in e and "travel.walk_speed_m_per_min" in e for e in errors), errors
     assert "assumptions.restore" not in [button.key for button in at.button]
-    assert not park_parameters_path("jinshan", data_dir=data_dir).exists()
+    assert not (data_dir / "parks" / "jinshan" / "parameters.toml").exists()
 
 
 # --- saved values reach the other pages ------------------------------------------------------

@@ -182,7 +182,7 @@ def test_chinese_file_imports_fully_and_add_shows_what_was_added_not_a_new_repor
     added_rows = amenities[amenities["name"].str.startswith("测试")]
     assert sorted(added_rows["category"]) == ["canteen", "grocery", "sports_court"]
     # The mapping that read the file is saved for the park's next file with these headers.
-    assert (data_dir / "jinshan" / "layer_mappings.json").exists()
+    assert list((data_dir / "parks" / "jinshan" / "records" / "layer_mappings").glob("*.json"))
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from retention.errors import ValidationError
 from retention.i18n import t
 from retention.park_parameters import ParkParameters, save_park_parameters
+from retention.storage.store import FileStore
 from retention.survey.privacy import PrivacyParameters
 from tests.markdown_shown import shown
 from ui import cached_survey, state
@@ -61,13 +62,14 @@ def test_survey_page_runs_on_the_demo_survey(lang: str, data_dir: Path) -> None:
     assert t("survey.suppressed_note", lang, count=hidden, k=30) in [c.value for c in at.caption]
 
     at.button(key="survey.save_mapping").click().run()
-    assert (data_dir / "jinshan" / "survey_mappings.json").exists()
+    saved = list((data_dir / "parks" / "jinshan" / "records" / "survey_mappings").glob("*.json"))
+    assert len(saved) == 1 and not (data_dir / "jinshan" / "survey_mappings.json").exists()
 
 
 @pytest.mark.slow
 def test_k_cannot_go_below_the_parks_saved_k(data_dir: Path) -> None:
     saved = ParkParameters(privacy=PrivacyParameters(min_group_size=10))
-    save_park_parameters(saved, "jinshan", data_dir=data_dir)
+    save_park_parameters(saved, "jinshan", store=FileStore(data_dir), expected_version="default")
     at = _survey_page("zh")
     assert not at.exception, [e.value for e in at.exception]
     k_input = at.number_input(key="survey.k")
@@ -129,4 +131,4 @@ def test_an_uploaded_tencent_export_shows_its_layout_answer_codes_and_unknown_an
     labels = [b.label for b in at.get("download_button")]
     assert t("import.survey.template", "zh") in labels
     at.button(key="survey.save_mapping").click().run()
-    assert (data_dir / "jinshan" / "survey_values.json").exists()
+    assert (data_dir / "parks" / "jinshan" / "records" / "value_mappings" / "survey.json").exists()

@@ -22,9 +22,10 @@ from retention.access.parameters import TravelParameters
 from retention.cli import main
 from retention.cli._command import ExitCode
 from retention.i18n import LANGUAGES, catalogue, t
-from retention.park_parameters import ParkParameters, save_park_parameters
+from retention.park_parameters import ParkParameters, park_parameters_version, save_park_parameters
 from retention.report.gap_tables import format_value
 from retention.storage.park import load_park
+from retention.storage.store import FileStore
 
 REPO = Path(__file__).resolve().parent.parent
 PARK = "jinshan"
@@ -179,7 +180,12 @@ def test_score_gives_the_numbers_the_gaps_page_shows(
     # Not the defaults, so both must read the park's saved parameters to agree.
     defaults = ParkParameters()
     saved = replace(defaults, travel=TravelParameters(walk_speed_m_per_min=50.0))
-    save_park_parameters(saved, PARK, data_dir=data_dir)
+    save_park_parameters(
+        saved,
+        PARK,
+        store=FileStore(data_dir),
+        expected_version=park_parameters_version(PARK, store=FileStore(data_dir)),
+    )
     path = tmp_path / "scores.csv"
     code, _, err = run(
         "score", "--park", PARK, "--window", WINDOW, "--mode", "walk", "--weights", "stated",
@@ -238,10 +244,8 @@ def test_score_gives_the_numbers_the_gaps_page_shows(
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_score_with_a_hand_broken_parameters_file_names_it(lang: str, tmp_path: Path) -> None:
-    from retention.park_parameters import park_parameters_path
-
     data_dir = tmp_path / "data"
-    path = park_parameters_path(PARK, data_dir=data_dir)
+    path = data_dir / "parks" / PARK / "parameters.toml"
     path.parent.mkdir(parents=True)
     path.write_text("[travel]\nwalk_speed_m_per_min = -3\n", encoding="utf-8")
     code, _, err = run(

@@ -14,7 +14,7 @@ from retention.access.gaps import DEFAULT_GAP_PARAMETERS
 from retention.access.measures import DEFAULT_DECAY, DEFAULT_SUPPLY_NORMS
 from retention.access.parameters import DEFAULT_TIME_WINDOWS, TravelParameters
 from retention.access.standards import GB50180_2018
-from retention.errors import ParameterError, ValidationError
+from retention.errors import ParameterError, StaleVersionError, ValidationError
 from retention.model.leavers import ConversionParameters, ReplacementCost
 from retention.park_parameters import (
     DEFAULT_VERSION,
@@ -24,13 +24,13 @@ from retention.park_parameters import (
     parameter_table,
     park_parameters_from_document,
     park_parameters_from_toml,
-    park_parameters_path,
     park_parameters_to_document,
     park_parameters_to_toml,
     park_parameters_version,
     reset_park_parameters,
     save_park_parameters,
 )
+from retention.storage.store import FileStore
 from retention.survey.privacy import PrivacyParameters
 
 
@@ -215,33 +215,48 @@ def test_bundle_rejects_disagreeing_norms() -> None:
 
 
 def test_missing_file_gives_defaults_and_save_load_reset(tmp_path: Path) -> None:
-    assert load_park_parameters("jinshan", data_dir=tmp_path) == ParkParameters()
-    assert park_parameters_version("jinshan", data_dir=tmp_path) == DEFAULT_VERSION
+    store = FileStore(tmp_path)
+    assert load_park_parameters("jinshan", store=store) == ParkParameters()
+    assert park_parameters_version("jinshan", store=store) == DEFAULT_VERSION
     params = _edited()
-    path = save_park_parameters(params, "jinshan", data_dir=tmp_path)
-    assert path == tmp_path / "parks" / "jinshan" / "parameters.toml"
-    assert [p.name for p in path.parent.iterdir()] == ["parameters.toml"]  # no temp file left
-    assert load_park_parameters("jinshan", data_dir=tmp_path) == params
-    version = park_parameters_version("jinshan", data_dir=tmp_path)
+    save_park_parameters(params, "jinshan", store=store, expected_version=DEFAULT_VERSION)
+    path = tmp_path / "parks" / "jinshan" / "parameters.toml"
+    assert sorted(p.name for p in path.parent.iterdir()) == [".history", ".lock", "parameters.toml"]
+    assert load_park_parameters("jinshan", store=store) == params
+    version = park_parameters_version("jinshan", store=store)
     assert len(version) == 64
-    save_park_parameters(ParkParameters(), "jinshan", data_dir=tmp_path)
-    assert park_parameters_version("jinshan", data_dir=tmp_path) != version
-    reset_park_parameters("jinshan", data_dir=tmp_path)
+    save_park_parameters(ParkParameters(), "jinshan", store=store, expected_version=version)
+    newer = park_parameters_version("jinshan", store=store)
+    assert newer != version
+    reset_park_parameters("jinshan", store=store, expected_version=newer)
     assert not path.exists()
-    assert load_park_parameters("jinshan", data_dir=tmp_path) == ParkParameters()
+    assert load_park_parameters("jinshan", store=store) == ParkParameters()
+
+
+def test_a_save_based_on_an_older_version_is_refused_and_nothing_is_lost(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    mine, theirs = _edited(), ParkParameters()
+    first = save_park_parameters(mine, "jinshan", store=store, expected_version=DEFAULT_VERSION)
+    # a second user started from the defaults too: refused, the first save stays
+    with pytest.raises(StaleVersionError, match="someone else saved parameters for it meanwhile"):
+        save_park_parameters(theirs, "jinshan", store=store, expected_version=DEFAULT_VERSION)
+    assert load_park_parameters("jinshan", store=store) == mine
+    with pytest.raises(StaleVersionError, match="reload the page and apply your change again"):
+        reset_park_parameters("jinshan", store=store, expected_version=DEFAULT_VERSION)
+    assert park_parameters_version("jinshan", store=store) == first
 
 
 def test_an_invalid_saved_file_names_its_path(tmp_path: Path) -> None:
-    path = park_parameters_path("jinshan", data_dir=tmp_path)
+    path = tmp_path / "parks" / "jinshan" / "parameters.toml"
     path.parent.mkdir(parents=True)
     path.write_text("[privacy]\nmin_group_size = 2\n", encoding="utf-8")
     with pytest.raises(ParameterError, match=r"file 'parks/jinshan/parameters.toml', column"):
-        load_park_parameters("jinshan", data_dir=tmp_path)
+        load_park_parameters("jinshan", store=FileStore(tmp_path))
 
 
 def test_park_id_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match=r"park id '\.\./x' is not allowed"):
-        park_parameters_path("../x", data_dir=tmp_path)
+        load_park_parameters("../x", store=FileStore(tmp_path))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

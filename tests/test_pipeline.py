@@ -20,7 +20,7 @@ from retention.access.parameters import TravelParameters
 from retention.access.travel_times import TravelTimeResult
 from retention.errors import ParameterError
 from retention.model.leavers import ConversionParameters, ReplacementCost
-from retention.park_parameters import ParkParameters, save_park_parameters
+from retention.park_parameters import ParkParameters, park_parameters_version, save_park_parameters
 from retention.pipeline import (
     ACCESS_MODE,
     ACCESS_WINDOW,
@@ -40,6 +40,7 @@ from retention.pipeline import (
     travel_times,
     workforce_access,
 )
+from retention.storage.store import FileStore
 from retention.survey.privacy import PrivacyParameters
 
 REPO = Path(__file__).resolve().parent.parent
@@ -155,7 +156,12 @@ def test_a_stage_key_keeps_what_the_stage_reads_and_nothing_else() -> None:
 
 def test_saving_a_parameter_changes_the_key_of_the_park(tmp_path: Path) -> None:
     before = run_key(PARK, data_dir=tmp_path)
-    save_park_parameters(CHANGED["walk speed"], PARK, data_dir=tmp_path)
+    save_park_parameters(
+        CHANGED["walk speed"],
+        PARK,
+        store=FileStore(tmp_path),
+        expected_version=park_parameters_version(PARK, store=FileStore(tmp_path)),
+    )
     after = run_key(PARK, data_dir=tmp_path)
     assert after.parameters == CHANGED["walk speed"]
     assert after.digest() != before.digest()
@@ -163,7 +169,12 @@ def test_saving_a_parameter_changes_the_key_of_the_park(tmp_path: Path) -> None:
 
 
 def test_the_digest_is_the_same_in_another_process(tmp_path: Path) -> None:
-    save_park_parameters(CHANGED["evening hours"], PARK, data_dir=tmp_path)
+    save_park_parameters(
+        CHANGED["evening hours"],
+        PARK,
+        store=FileStore(tmp_path),
+        expected_version=park_parameters_version(PARK, store=FileStore(tmp_path)),
+    )
     script = (
         "from pathlib import Path; from retention.pipeline import run_key; "
         f"print(run_key({PARK!r}, data_dir=Path({str(tmp_path)!r})).digest())"
@@ -336,7 +347,12 @@ def test_the_gaps_page_shows_the_numbers_of_a_direct_pipeline_call(
 
     data_dir = tmp_path / "data"
     monkeypatch.setenv("PARKLIFE_DATA_DIR", str(data_dir))
-    save_park_parameters(CHANGED["walk speed"], PARK, data_dir=data_dir)  # not the defaults
+    save_park_parameters(
+        CHANGED["walk speed"],
+        PARK,
+        store=FileStore(data_dir),
+        expected_version=park_parameters_version(PARK, store=FileStore(data_dir)),
+    )  # not the defaults
     st.cache_resource.clear()
     st.cache_data.clear()
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)

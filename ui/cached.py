@@ -35,9 +35,20 @@ from retention.report.summary import ParkSummary, summarise_park
 from retention.report.templates import layer_template_xlsx, survey_template_xlsx
 from retention.storage.mappings import MappingStore
 from retention.storage.park import ParkData, list_parks
+from retention.storage.store import Store, shared_store
 from retention.storage.uploads import UploadStore
 from ui import state
 from ui.cached_parameters import current_parameters
+
+
+def store() -> Store:
+    """Return the store the settings name (files under the data directory, or PostgreSQL).
+
+    Opened once per process and setting (``retention.storage.store.shared_store``; opening a
+    file store cleans leftover temporary files): a handle shared by every session and by the
+    pipeline, which only call its methods.
+    """
+    return shared_store(state.data_dir(), database_url=state.database_url())
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -89,7 +100,7 @@ def run_key(park: ParkData) -> RunKey:
 @st.cache_data(ttl=60, show_spinner=False)
 def park_ids(data_dir: str) -> list[str]:
     """Return the ids of every park (bundled demo parks and parks made of uploads)."""
-    return [str(item) for item in list_parks(data_dir=Path(data_dir))]
+    return [str(item) for item in list_parks(uploads=store().uploads)]
 
 
 def current_park() -> ParkData | None:
@@ -210,12 +221,13 @@ def survey_template() -> bytes:
 
 def mapping_store() -> MappingStore:
     """Return the store of the parks' saved column and value mappings."""
-    return MappingStore(state.data_dir())
+    return MappingStore(store().records)
 
 
 def upload_store() -> UploadStore:
-    """Return the store of uploaded layers in the data directory."""
-    return UploadStore(state.data_dir())
+    """Return the store's uploaded layers (``store().uploads``)."""
+    uploads: UploadStore = store().uploads
+    return uploads
 
 
 def boundary_source(park: ParkData, lang: str) -> str:

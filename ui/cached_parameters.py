@@ -8,7 +8,6 @@ cache key: a save by any session changes it, and an unchanged file is never pars
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -30,17 +29,17 @@ from retention.park_parameters import (
     save_park_parameters,
 )
 from retention.storage.park import ParkData
-from ui import state
+from ui import cached, state
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _saved(park_id: str, data_dir: str, version: str) -> ParkParameters:
-    return load_park_parameters(park_id, data_dir=Path(data_dir))
+    return load_park_parameters(park_id, store=cached.store())
 
 
 def parameters_version(park_id: str) -> str:
-    """Return the version of the park's parameters file (``"default"`` without one)."""
-    return park_parameters_version(park_id, data_dir=state.data_dir())
+    """Return the version token of the park's saved parameters (``"default"`` without any)."""
+    return park_parameters_version(park_id, store=cached.store())
 
 
 def saved_parameters(park_id: str) -> ParkParameters:
@@ -97,11 +96,15 @@ def table(params: ParkParameters, lang: str) -> pd.DataFrame:
     return parameter_table(params, lang)
 
 
-def save(params: ParkParameters, park_id: str) -> None:
-    """Save the park's parameters file atomically (every page's next run computes with it)."""
-    save_park_parameters(params, park_id, data_dir=state.data_dir())
+def save(params: ParkParameters, park_id: str, *, expected_version: str) -> None:
+    """Save the park's parameters atomically (every page's next run computes with them).
+
+    ``expected_version`` is :func:`parameters_version` when the edit started: if someone saved
+    since, ``StaleVersionError`` is raised and nothing is overwritten.
+    """
+    save_park_parameters(params, park_id, store=cached.store(), expected_version=expected_version)
 
 
-def reset(park_id: str) -> None:
-    """Remove the park's parameters file: back to the sourced defaults."""
-    reset_park_parameters(park_id, data_dir=state.data_dir())
+def reset(park_id: str, *, expected_version: str) -> None:
+    """Remove the park's saved parameters: back to the sourced defaults (same version check)."""
+    reset_park_parameters(park_id, store=cached.store(), expected_version=expected_version)

@@ -61,7 +61,7 @@ from retention.survey.weighting import (
     enterprise_headcounts,
     survey_weights,
 )
-from ui import state
+from ui import cached, state
 from ui.cached import run_key
 
 DEMO_SURVEY = state.REPO / "geodata" / "jinshan" / "survey_wjx.xlsx"
@@ -202,8 +202,9 @@ def weights(
 
 
 def survey_store() -> SurveyStore:
-    """Return the store of the parks' survey waves in the data directory."""
-    return SurveyStore(state.data_dir())
+    """Return the store's survey waves (``ui.cached.store().waves``)."""
+    waves: SurveyStore = cached.store().waves
+    return waves
 
 
 def survey_version(park: ParkData) -> str:

@@ -16,6 +16,7 @@ import streamlit as st
 
 from retention.i18n import LANGUAGES, language_for_locale
 from retention.report.maps import TileSource
+from retention.storage.layout import DATABASE_URL_ENV, default_data_dir
 
 LANG = "app.lang"
 """Interface language, ``"en"`` or ``"zh"``; also the sidebar language widget's key."""
@@ -56,9 +57,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def data_dir() -> Path:
-    """Return the data directory (uploads store): ``$PARKLIFE_DATA_DIR`` or ``<repo>/data``."""
-    configured = os.environ.get("PARKLIFE_DATA_DIR")
-    return Path(configured) if configured else REPO / "data"
+    """Return the data directory: ``$PARKLIFE_DATA_DIR`` or ``<repo>/data`` (one definition,
+    ``retention.storage.layout.default_data_dir``)."""
+    return default_data_dir()
+
+
+def database_url() -> str:
+    """Return ``$PARKLIFE_DATABASE_URL`` (empty: the file store under :func:`data_dir`)."""
+    return os.environ.get(DATABASE_URL_ENV, "")
 
 
 def init_state() -> None:

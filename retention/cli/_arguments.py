@@ -112,7 +112,7 @@ def saved_parameters(park_id: str, context: Context) -> ParkParameters:
     from retention.park_parameters import load_park_parameters
 
     try:
-        return load_park_parameters(park_id, data_dir=context.data_dir)
+        return load_park_parameters(park_id, store=context.store())
     except ParameterError as error:
         raise CliError(
             t("cli.error.parameters", context.lang), code=ExitCode.DATA, detail=str(error)

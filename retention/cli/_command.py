@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from retention.errors import ParkLifeError
 
@@ -53,6 +53,10 @@ class CliError(ParkLifeError):
         self.detail = detail
 
 
+if TYPE_CHECKING:
+    from retention.storage.store import Store
+
+
 @dataclass(frozen=True)
 class Context:
     """What a running sub-command is given besides its arguments.
@@ -74,6 +78,13 @@ class Context:
     stdout: TextIO
     stderr: TextIO
     show_progress: bool
+
+    def store(self) -> Store:
+        """Return the store the settings name (files under ``data_dir``, or PostgreSQL when
+        ``$PARKLIFE_DATABASE_URL`` is set)."""
+        from retention.storage.store import open_store
+
+        return open_store(data_dir=self.data_dir)
 
     def say(self, text: str) -> None:
         """Print ``text`` (a result) on standard output."""

@@ -53,7 +53,8 @@ def _saved_mapping(
     from retention.storage.mappings import MappingStore
 
     headers = [str(column) for column in frame.columns if column != frame.geometry.name]
-    saved = MappingStore(context.data_dir).load_layer_mapping(park.park_id, kind.value, headers)
+    mappings = MappingStore(context.store().records)
+    saved = mappings.load_layer_mapping(park.park_id, kind.value, headers)
     if saved is not None:
         context.note(t("cli.validate.saved_mapping", context.lang))
     return saved

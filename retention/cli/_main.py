@@ -214,7 +214,7 @@ def build_parser(
 def _data_dir(args: argparse.Namespace) -> Path:
     if args.data_dir is not None:
         return Path(args.data_dir)
-    from retention.storage.uploads import default_data_dir
+    from retention.storage.layout import default_data_dir
 
     return default_data_dir()
 

@@ -28,7 +28,6 @@ def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:
-    from retention.storage.uploads import UploadStore
 
     lang = context.lang
     check_report_paths(args, context)
@@ -47,7 +46,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         upload_id = None
         if len(valid):
             progress.step(t("cli.step.store", lang))
-            upload_id = UploadStore(context.data_dir).add_upload(
+            upload_id = context.store().uploads.add_upload(
                 args.park,
                 checked.kind,
                 checked.validation,

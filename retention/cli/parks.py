@@ -18,12 +18,11 @@ def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
 
 def _run(args: argparse.Namespace, context: Context) -> int:
     from retention.storage.park import list_parks, load_park
-    from retention.storage.uploads import UploadStore
 
-    store = UploadStore(context.data_dir)
+    store = context.store().uploads
     rows = []
-    for park_id in list_parks(data_dir=context.data_dir):
-        park = load_park(park_id, data_dir=context.data_dir)
+    for park_id in list_parks(uploads=store):
+        park = load_park(park_id, uploads=store)
         counts = {kind: len(park.layer(kind)) for kind in _COUNTED}
         rows.append(
             {

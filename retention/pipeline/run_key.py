@@ -25,7 +25,8 @@ from pathlib import Path
 from retention.errors import ParkLifeError
 from retention.park_parameters import ParkParameters, load_park_parameters
 from retention.storage.park import park_data_version
-from retention.storage.waves import SurveyStore, current_survey_version
+from retention.storage.store import shared_store
+from retention.storage.waves import current_survey_version
 
 RUN_KEY_FORMAT = 1
 """Version of :meth:`RunKey.digest`'s encoding; bump it when the encoding changes."""
@@ -195,10 +196,14 @@ def run_key(
         Where demo parks live (default ``<repo>/geodata``).
     """
     if data_version is None:
-        data_version = park_data_version(park_id, data_dir=data_dir, geodata_dir=geodata_dir)
+        data_version = park_data_version(
+            park_id, uploads=shared_store(data_dir).uploads, geodata_dir=geodata_dir
+        )
     if parameters is None:
-        parameters = load_park_parameters(park_id, data_dir=data_dir)
-    survey = current_survey_version(park_id, store=SurveyStore(data_dir), geodata_dir=geodata_dir)
+        parameters = load_park_parameters(park_id, store=shared_store(data_dir))
+    survey = current_survey_version(
+        park_id, store=shared_store(data_dir).waves, geodata_dir=geodata_dir
+    )
     return RunKey(
         park_id=park_id,
         data_version=data_version,
@@ -214,5 +219,7 @@ def park_key(park_id: str, *, data_dir: Path, geodata_dir: Path | None = None) -
 
     Reads neither the parameters file nor the survey: loading a park needs its data version only.
     """
-    version = park_data_version(park_id, data_dir=data_dir, geodata_dir=geodata_dir)
+    version = park_data_version(
+        park_id, uploads=shared_store(data_dir).uploads, geodata_dir=geodata_dir
+    )
     return RunKey(park_id, version, ParkParameters(), survey_version="").for_stage(Stage.PARK)

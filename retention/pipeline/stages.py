@@ -51,7 +51,8 @@ from retention.model.peer_benchmark import (
 from retention.model.peer_benchmark import workforce_access as _workforce_access
 from retention.pipeline.run_key import RunKey, RunKeyMismatchError
 from retention.storage.park import ParkData, load_park, park_outline
-from retention.storage.waves import CurrentSurvey, SurveyStore, load_current_survey
+from retention.storage.store import shared_store
+from retention.storage.waves import CurrentSurvey, load_current_survey
 from retention.survey.analysis import AnalysisParameters, importance_weight_table
 from retention.survey.privacy import load_or_create_salt
 from retention.survey.weighting import enterprise_headcounts, survey_weights
@@ -100,7 +101,7 @@ def park_inputs(key: RunKey, *, data_dir: Path, geodata_dir: Path | None = None)
     RunKeyMismatchError
         When the park's files changed after the key was made (make a new key).
     """
-    park = load_park(key.park_id, data_dir=data_dir, geodata_dir=geodata_dir)
+    park = load_park(key.park_id, uploads=shared_store(data_dir).uploads, geodata_dir=geodata_dir)
     key.check(park.park_id, park.data_version)
     return park
 
@@ -210,7 +211,7 @@ def current_survey(
     key.check(park.park_id, park.data_version)
     return load_current_survey(
         park,
-        store=SurveyStore(data_dir),
+        store=shared_store(data_dir).waves,
         salt=load_or_create_salt(park.park_id, data_dir=data_dir),
         geodata_dir=geodata_dir,
     )

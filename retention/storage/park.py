@@ -24,7 +24,8 @@ import pyogrio
 from retention.data.layers import LAYER_SPECS, WGS84, LayerKind, ZoneLevel
 from retention.data.validate import conform_layer, empty_layer
 from retention.errors import UnknownParkError, ValidationError
-from retention.storage.uploads import SOURCE_COLUMN, UploadStore, check_park_id, default_data_dir
+from retention.storage.layout import check_park_id, default_data_dir
+from retention.storage.uploads import SOURCE_COLUMN, UploadStore
 
 DEMO_SOURCE = "demo"
 METADATA_FILE = "park.json"
@@ -105,7 +106,12 @@ def _is_demo_park(park_id: str, geodata_dir: Path) -> bool:
     return (_demo_dir(park_id, geodata_dir) / METADATA_FILE).is_file()
 
 
-def list_parks(*, data_dir: Path | None = None, geodata_dir: Path | None = None) -> list[str]:
+def list_parks(
+    *,
+    data_dir: Path | None = None,
+    geodata_dir: Path | None = None,
+    uploads: UploadStore | None = None,
+) -> list[str]:
     """Return the ids of every park: bundled demo parks and parks that have uploads.
 
     Parameters
@@ -121,14 +127,18 @@ def list_parks(*, data_dir: Path | None = None, geodata_dir: Path | None = None)
         Sorted park ids.
     """
     geodata = geodata_dir if geodata_dir is not None else default_geodata_dir()
-    store = UploadStore(data_dir if data_dir is not None else default_data_dir())
+    store = _uploads(uploads, data_dir)
     ids: set[str] = set()
     if geodata.is_dir():
         ids.update(p.parent.name for p in geodata.glob(f"*/{METADATA_FILE}"))
-    parks_root = store.data_dir / "parks"
-    if parks_root.is_dir():
-        ids.update(p.parent.name for p in parks_root.glob("*/manifest.json"))
+    ids.update(store.park_ids_with_uploads())
     return sorted(ids)
+
+
+def _uploads(uploads: UploadStore | None, data_dir: Path | None) -> UploadStore:
+    if uploads is not None:
+        return uploads
+    return UploadStore(data_dir if data_dir is not None else default_data_dir())
 
 
 def _input_files(park_id: str, geodata_dir: Path) -> list[Path]:
@@ -140,7 +150,11 @@ def _input_files(park_id: str, geodata_dir: Path) -> list[Path]:
 
 
 def park_data_version(
-    park_id: str, *, data_dir: Path | None = None, geodata_dir: Path | None = None
+    park_id: str,
+    *,
+    data_dir: Path | None = None,
+    geodata_dir: Path | None = None,
+    uploads: UploadStore | None = None,
 ) -> str:
     """Return the SHA-256 (hex) over the park's demo files and its upload manifest.
 
@@ -148,7 +162,7 @@ def park_data_version(
     unique ids, so the manifest stands for their content.
     """
     geodata = geodata_dir if geodata_dir is not None else default_geodata_dir()
-    store = UploadStore(data_dir if data_dir is not None else default_data_dir())
+    store = _uploads(uploads, data_dir)
     digest = hashlib.sha256()
     for path in _input_files(check_park_id(park_id), geodata):
         name = path.name.encode("utf-8")
@@ -161,7 +175,11 @@ def park_data_version(
 
 
 def load_park(
-    park_id: str, *, data_dir: Path | None = None, geodata_dir: Path | None = None
+    park_id: str,
+    *,
+    data_dir: Path | None = None,
+    geodata_dir: Path | None = None,
+    uploads: UploadStore | None = None,
 ) -> ParkData:
     """Load a park: demo layers from ``geodata/<park_id>/`` plus the stored uploads.
 
@@ -176,6 +194,8 @@ def load_park(
         The data directory holding uploads (default ``$PARKLIFE_DATA_DIR`` or ``<repo>/data``).
     geodata_dir
         Where demo parks live (default ``<repo>/geodata``).
+    uploads
+        The store's uploads (``store.uploads``); overrides ``data_dir``.
 
     Returns
     -------
@@ -188,13 +208,13 @@ def load_park(
         If there is neither a demo folder with ``park.json`` nor any upload for ``park_id``.
     """
     geodata = geodata_dir if geodata_dir is not None else default_geodata_dir()
-    store = UploadStore(data_dir if data_dir is not None else default_data_dir())
+    store = _uploads(uploads, data_dir)
     check_park_id(park_id)
     is_demo = _is_demo_park(park_id, geodata)
     if not is_demo and not store.list_uploads(park_id):
-        known = ", ".join(list_parks(data_dir=store.data_dir, geodata_dir=geodata)) or "none"
+        known = ", ".join(list_parks(geodata_dir=geodata, uploads=store)) or "none"
         raise UnknownParkError(f"unknown park {park_id!r}; known parks: {known}")
-    version = park_data_version(park_id, data_dir=store.data_dir, geodata_dir=geodata)
+    version = park_data_version(park_id, geodata_dir=geodata, uploads=store)
     folder = _demo_dir(park_id, geodata)
     metadata: dict[str, Any] = {}
     if is_demo:

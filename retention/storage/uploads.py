@@ -2,14 +2,21 @@
 
 Layout (``<data_dir>`` is ``$PARKLIFE_DATA_DIR``, default ``<repo>/data``)::
 
-    <data_dir>/parks/<park_id>/uploads.gpkg        one layer per upload, named by upload id
+    <data_dir>/parks/<park_id>/layers/<id>.gpkg    one GeoPackage per upload (immutable)
+    <data_dir>/parks/<park_id>/uploads.gpkg        older uploads: one layer per upload id
     <data_dir>/parks/<park_id>/manifest.json       the uploads: id, kind, file, system, time, counts
     <data_dir>/parks/<park_id>/reports/<id>.json   the upload's issues and rejected rows
+    <data_dir>/parks/<park_id>/.history/           the last written manifests (restore)
+    <data_dir>/parks/<park_id>/quarantine/         damaged files, moved aside
+    <data_dir>/parks/<park_id>/damage.json         what was damaged and moved, until resolved
 
 The manifest is the source of truth: a layer or report not listed in it does not exist. Every file
 is written to a temporary name and renamed over the old one (``os.replace`` is atomic on POSIX),
-manifest last, so a crash at any point leaves the previous consistent state. A lock file
-serialises writers (several Streamlit sessions may upload at once). Uploads are immutable: a
+manifest last, so a crash at any point leaves the previous consistent state. The park's one
+lock file serialises writers (several Streamlit sessions may upload at once). A damaged file
+never takes a page down: reading it moves it to quarantine, notes it in ``damage.json``
+(:meth:`UploadStore.damage_notes`) and the park loads without it; the Data page offers to
+restore the last written manifest or to remove the broken upload. Uploads are immutable: a
 changed file is a new upload with a new id, which is what makes the manifest a sufficient cache
 key for ``retention.storage.park``.
 """
@@ -18,11 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -33,23 +39,47 @@ from retention.auth.roles import Permission, UserScope
 from retention.data.crs import CoordinateSystem, parse_coordinate_system
 from retention.data.layers import LAYER_SPECS, WGS84, LayerKind
 from retention.data.validate import LayerValidation, conform_layer, empty_layer
-from retention.errors import ParkLifeError, ValidationError
+from retention.errors import DamagedFileError, ParkLifeError
+from retention.storage.damage import (
+    UPLOADS_AREA,
+    DamageLog,
+    DamageNote,
+    quarantine_and_note,
+    read_guarded_entries,
+    restore_manifest,
+)
 from retention.storage.files import (
     atomic_write_json,
     folder_lock,
     frame_from_json,
     frame_to_json,
     manifest_bytes,
+    previous_copies,
     read_json,
-    read_manifest_entries,
     replacing,
     write_manifest,
 )
+from retention.storage.layout import (
+    DATA_DIR_ENV,
+    check_key,
+    check_park_id,
+    default_data_dir,
+    park_dir,
+)
 
-DATA_DIR_ENV = "PARKLIFE_DATA_DIR"
+__all__ = [
+    "DATA_DIR_ENV",
+    "SOURCE_COLUMN",
+    "UnknownUploadError",
+    "UploadRecord",
+    "UploadReport",
+    "UploadStore",
+    "check_park_id",
+    "default_data_dir",
+]
+
 MANIFEST_VERSION = 1
 SOURCE_COLUMN = "source"
-_PARK_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 class UnknownUploadError(ParkLifeError, KeyError):
@@ -92,25 +122,6 @@ class UploadReport:
     rejected: pd.DataFrame
 
 
-def default_data_dir() -> Path:
-    """Return ``$PARKLIFE_DATA_DIR`` if set, else ``<repo>/data``."""
-    configured = os.environ.get(DATA_DIR_ENV)
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "data"
-
-
-def check_park_id(park_id: str) -> str:
-    """Return ``park_id`` if it is a safe folder name (lowercase letters, digits, ``_``, ``-``)."""
-    if not isinstance(park_id, str) or not _PARK_ID.match(park_id):
-        raise ValidationError(
-            f"park id {park_id!r} is not allowed; expected 1-64 lowercase letters, digits, "
-            "'_' or '-', starting with a letter or digit",
-            column="park_id",
-        )
-    return park_id
-
-
 class UploadStore:
     """Uploaded layers of every park, kept as files under ``data_dir`` (see module docstring).
 
@@ -122,21 +133,37 @@ class UploadStore:
 
     def __init__(self, data_dir: Path | str | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+        self.damage = DamageLog(self.data_dir)
 
     # -- paths -----------------------------------------------------------------------------
     def park_dir(self, park_id: str) -> Path:
         """Folder holding one park's uploads."""
-        return self.data_dir / "parks" / check_park_id(park_id)
+        return park_dir(self.data_dir, park_id)
 
     def manifest_path(self, park_id: str) -> Path:
         """The park's manifest file (may not exist yet)."""
         return self.park_dir(park_id) / "manifest.json"
 
-    def _gpkg(self, park_id: str) -> Path:
+    def _legacy_gpkg(self, park_id: str) -> Path:
         return self.park_dir(park_id) / "uploads.gpkg"
 
+    def _layer_path(self, park_id: str, upload_id: str) -> Path:
+        return self.park_dir(park_id) / "layers" / f"{check_key(upload_id, field='upload id')}.gpkg"
+
     def _report_path(self, park_id: str, upload_id: str) -> Path:
-        return self.park_dir(park_id) / "reports" / f"{upload_id}.json"
+        return (
+            self.park_dir(park_id) / "reports" / f"{check_key(upload_id, field='upload id')}.json"
+        )
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.data_dir).as_posix()
+
+    def park_ids_with_uploads(self) -> list[str]:
+        """Return the ids of the parks with an upload manifest."""
+        root = self.data_dir / "parks"
+        if not root.is_dir():
+            return []
+        return sorted(p.parent.name for p in root.glob("*/manifest.json"))
 
     # -- manifest --------------------------------------------------------------------------
     def manifest_bytes(self, park_id: str) -> bytes:
@@ -146,13 +173,52 @@ class UploadStore:
     def list_uploads(
         self, park_id: str, *, kind: LayerKind | str | None = None
     ) -> list[UploadRecord]:
-        """Return the park's uploads in upload order, optionally only those of ``kind``."""
-        entries = read_manifest_entries(self.manifest_path(park_id), key="uploads")
-        records = [UploadRecord(**entry) for entry in entries]
+        """Return the park's uploads in upload order, optionally only those of ``kind``.
+
+        A damaged manifest is moved to quarantine and noted (:meth:`damage_notes`); the park then
+        lists no uploads until the manifest is restored (:meth:`restore_manifest`).
+        """
+        records = [UploadRecord(**entry) for entry in self._entries(park_id)]
         if kind is not None:
             wanted = LayerKind(kind).value
             records = [r for r in records if r.kind == wanted]
         return records
+
+    def _entries(self, park_id: str) -> list[dict[str, Any]]:
+        return read_guarded_entries(
+            self.manifest_path(park_id),
+            key="uploads",
+            required=_FIELDS,
+            data_dir=self.data_dir,
+            park_id=park_id,
+            area=UPLOADS_AREA,
+            what="the upload list",
+        )
+
+    def damage_notes(self, park_id: str) -> list[DamageNote]:
+        """Return the park's damaged upload files (manifest, layers, reports) not yet resolved."""
+        return self.damage.notes(park_id, area=UPLOADS_AREA)
+
+    def manifest_copies(self, park_id: str) -> list[Path]:
+        """Return the kept copies of the manifest (the last ones written), newest first."""
+        return previous_copies(self.manifest_path(park_id))
+
+    def restore_manifest(self, park_id: str) -> int:
+        """Put back the newest readable kept copy of the manifest; return how many uploads it lists.
+
+        Raises
+        ------
+        DamagedFileError
+            When no readable copy is kept.
+        """
+        return restore_manifest(
+            self.manifest_path(park_id),
+            key="uploads",
+            required=_FIELDS,
+            data_dir=self.data_dir,
+            park_id=park_id,
+            what="the upload list",
+        )
 
     def _write_manifest(self, park_id: str, records: list[UploadRecord]) -> None:
         write_manifest(
@@ -202,56 +268,42 @@ class UploadStore:
         """
         if scope is not None:
             scope.require(Permission.ADD_UPLOAD)
-        layer_kind = LayerKind(kind)
-        system = parse_coordinate_system(coordinate_system)
-        upload_id = f"u_{uuid.uuid4().hex[:12]}"
-        record = UploadRecord(
-            upload_id=upload_id,
-            park_id=check_park_id(park_id),
-            kind=layer_kind.value,
-            source_name=str(source_name),
-            coordinate_system=system.value,
-            uploaded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            valid_rows=len(validation.valid),
-            rejected_rows=len(validation.rejected),
-            warning_count=_warning_count(validation.issues),
+        record, report = new_upload_record(
+            park_id, kind, validation, source_name=source_name, coordinate_system=coordinate_system
         )
-        report = {
-            "issues": frame_to_json(validation.issues),
-            "rejected": frame_to_json(validation.rejected),
-        }
+        self.import_upload(record, report, validation.valid)
+        if scope is not None:
+            audit_upload(self.data_dir, scope, audit.AuditAction.UPLOAD_ADD, record)
+        return record.upload_id
+
+    def import_upload(
+        self, record: UploadRecord, report: dict[str, object], rows: gpd.GeoDataFrame
+    ) -> None:
+        """Store an upload exactly as given (record, report, valid rows): moving a park between
+        stores keeps its upload ids, so every row's ``source`` still names its upload."""
+        park_id, upload_id = record.park_id, check_key(record.upload_id, field="upload id")
         with folder_lock(self.park_dir(park_id)):
             records = self.list_uploads(park_id)
+            if upload_id in {r.upload_id for r in records}:
+                raise ValueError(f"park {park_id!r} already has upload {upload_id!r}")
             atomic_write_json(self._report_path(park_id, upload_id), report)
-            if len(validation.valid):
-                self._write_layer(park_id, upload_id, _for_storage(validation.valid))
+            if len(rows):
+                target = self._layer_path(park_id, upload_id)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with replacing(target, suffix=".tmp.gpkg") as tmp:
+                    pyogrio.write_dataframe(for_storage(rows), tmp, layer=upload_id, driver="GPKG")
+                    _fsync_file(tmp)
             self._write_manifest(park_id, [*records, record])
-        if scope is not None:
-            audit.record(
-                self.data_dir,
-                scope,
-                audit.AuditAction.UPLOAD_ADD,
-                park_id=park_id,
-                detail={
-                    "upload_id": upload_id,
-                    "kind": layer_kind.value,
-                    "file": str(source_name),
-                    "rows": record.valid_rows,
-                },
-            )
-        return upload_id
 
-    def _write_layer(self, park_id: str, upload_id: str, frame: gpd.GeoDataFrame) -> None:
-        target = self._gpkg(park_id)
-        with replacing(target, suffix=".tmp.gpkg") as tmp:
-            if target.is_file():
-                shutil.copyfile(target, tmp)
-            pyogrio.write_dataframe(frame, tmp, layer=upload_id, driver="GPKG")
+    def raw_report(self, park_id: str, upload_id: str) -> dict[str, object]:
+        """Return the stored report payload as saved (for moving a park between stores)."""
+        payload: dict[str, object] = read_json(self._report_path(park_id, upload_id))
+        return payload
 
     def remove_upload(
         self, park_id: str, upload_id: str, *, scope: UserScope | None = None
     ) -> None:
-        """Remove an upload (its rows, report and manifest entry).
+        """Remove an upload (its rows, report, manifest entry and any damage note about it).
 
         The manifest is rewritten first, so a crash afterwards only leaves unlisted leftovers.
         ``scope`` must be allowed to delete uploads (admin) and is named in the audit log
@@ -265,71 +317,171 @@ class UploadStore:
                 raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
             remaining = [r for r in records if r.upload_id != upload_id]
             self._write_manifest(park_id, remaining)
-            self._rebuild_gpkg(park_id, [r.upload_id for r in remaining if r.valid_rows])
+            self._layer_path(park_id, upload_id).unlink(missing_ok=True)
             self._report_path(park_id, upload_id).unlink(missing_ok=True)
+            self.damage.resolve(park_id, item=upload_id)
         if scope is not None:
             removed = next(r for r in records if r.upload_id == upload_id)
-            audit.record(
-                self.data_dir,
-                scope,
-                audit.AuditAction.UPLOAD_DELETE,
-                park_id=park_id,
-                detail={"upload_id": upload_id, "kind": removed.kind, "file": removed.source_name},
-            )
-
-    def _rebuild_gpkg(self, park_id: str, upload_ids: list[str]) -> None:
-        # pyogrio cannot drop a layer, so the GeoPackage is rewritten with the layers that remain.
-        target = self._gpkg(park_id)
-        if not upload_ids:
-            target.unlink(missing_ok=True)
-            return
-        with replacing(target, suffix=".tmp.gpkg") as tmp:
-            for upload_id in upload_ids:
-                layer = pyogrio.read_dataframe(target, layer=upload_id)
-                pyogrio.write_dataframe(layer, tmp, layer=upload_id, driver="GPKG")
+            audit_upload(self.data_dir, scope, audit.AuditAction.UPLOAD_DELETE, removed)
 
     # -- reading ---------------------------------------------------------------------------
     def load_upload(self, park_id: str, upload_id: str) -> gpd.GeoDataFrame:
-        """Return one upload's valid rows with canonical types and a ``source`` column."""
+        """Return one upload's valid rows with canonical types and a ``source`` column.
+
+        Raises
+        ------
+        DamagedFileError
+            When its GeoPackage is missing or unreadable (it is moved to quarantine and noted).
+        """
         record = self.get_upload(park_id, upload_id)
         spec = LAYER_SPECS[LayerKind(record.kind)]
         if record.valid_rows == 0:
             frame = empty_layer(spec.kind)
         else:
-            frame = conform_layer(
-                pyogrio.read_dataframe(self._gpkg(park_id), layer=upload_id),
-                spec.kind,
-                source_name=f"{self._gpkg(park_id)}:{upload_id}",
-            )
+            path = self._layer_path(park_id, upload_id)
+            if not path.is_file() and self._legacy_gpkg(park_id).is_file():
+                path = self._legacy_gpkg(park_id)
+            try:
+                raw = pyogrio.read_dataframe(path, layer=upload_id)
+            except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
+                raise self._damaged(park_id, path, record, err) from err
+            frame = conform_layer(raw, spec.kind, source_name=f"{self._relative(path)}:{upload_id}")
         frame[SOURCE_COLUMN] = upload_id
         return frame
 
-    def load_layer(self, park_id: str, kind: LayerKind | str) -> gpd.GeoDataFrame:
-        """Return all valid uploaded rows of ``kind`` for the park, in upload order.
+    def _damaged(
+        self, park_id: str, path: Path, record: UploadRecord, err: Exception
+    ) -> DamagedFileError:
+        existed = path.is_file()
+        problem = (
+            f"the rows of upload {record.upload_id} ({record.source_name}) cannot be read "
+            f"({str(err).splitlines()[0] if str(err) else type(err).__name__})"
+            if existed
+            else f"the rows of upload {record.upload_id} ({record.source_name}) are missing"
+        )
+        # A legacy GeoPackage holds several uploads: it stays in place (others may still read).
+        note = quarantine_and_note(
+            path,
+            data_dir=self.data_dir,
+            park_id=park_id,
+            area=UPLOADS_AREA,
+            problem=problem,
+            item=record.upload_id,
+            move=existed and path != self._legacy_gpkg(park_id),
+        )
+        return DamagedFileError(
+            f"{problem}; remove the upload on the Data page and upload the file again",
+            file=note.file,
+            quarantined_to=note.quarantined_to,
+        )
 
+    def load_layer(self, park_id: str, kind: LayerKind | str) -> gpd.GeoDataFrame:
+        """Return all readable uploaded rows of ``kind`` for the park, in upload order.
+
+        An upload whose rows cannot be read is left out and noted (:meth:`damage_notes`).
         Returns an empty frame with the canonical columns (and ``source``) if there are none.
         """
-        spec = LAYER_SPECS[LayerKind(kind)]
-        frames = [
-            self.load_upload(park_id, record.upload_id)
-            for record in self.list_uploads(park_id, kind=kind)
-            if record.valid_rows
-        ]
-        if not frames:
-            empty = empty_layer(spec.kind)
-            empty[SOURCE_COLUMN] = pd.Series(dtype="object")
-            return empty
-        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84)
+        frames = []
+        for record in self.list_uploads(park_id, kind=kind):
+            if not record.valid_rows:
+                continue
+            try:
+                frames.append(self.load_upload(park_id, record.upload_id))
+            except DamagedFileError:
+                continue  # noted by load_upload; the rest of the park stays usable
+        return uploads_layer(kind, frames)
 
     def load_report(self, park_id: str, upload_id: str) -> UploadReport:
-        """Return an upload's record, issues and rejected rows (for the downloadable report)."""
+        """Return an upload's record, issues and rejected rows (for the downloadable report).
+
+        Raises
+        ------
+        DamagedFileError
+            When the report file is missing or unreadable (the upload's rows are unaffected).
+        """
         record = self.get_upload(park_id, upload_id)
-        payload = read_json(self._report_path(park_id, upload_id))
-        return UploadReport(
-            record=record,
-            issues=frame_from_json(payload["issues"]),
-            rejected=frame_from_json(payload["rejected"]),
-        )
+        path = self._report_path(park_id, upload_id)
+        try:
+            payload = read_json(path)
+            return UploadReport(
+                record=record,
+                issues=frame_from_json(payload["issues"]),
+                rejected=frame_from_json(payload["rejected"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            problem = "is missing" if not path.exists() else f"cannot be read ({err})"
+            raise DamagedFileError(
+                f"the validation report of upload {upload_id} ({record.source_name}) {problem}; "
+                "its rows are still in the park; upload the file again for a new report",
+                file=self._relative(path),
+            ) from err
+
+
+_FIELDS = tuple(UploadRecord.__dataclass_fields__)
+
+
+def upload_event(action: audit.AuditAction, record: UploadRecord) -> dict[str, object]:
+    """Return the audit detail of adding or removing an upload (ids, file and counts only)."""
+    detail: dict[str, object] = {
+        "upload_id": record.upload_id,
+        "kind": record.kind,
+        "file": record.source_name,
+    }
+    if action is audit.AuditAction.UPLOAD_ADD:
+        detail["rows"] = record.valid_rows
+    return detail
+
+
+def audit_upload(
+    data_dir: Path, scope: UserScope, action: audit.AuditAction, record: UploadRecord
+) -> None:
+    """Append the audit line of adding or removing an upload (the file store's audit log)."""
+    audit.record(
+        data_dir, scope, action, park_id=record.park_id, detail=upload_event(action, record)
+    )
+
+
+def uploads_layer(kind: LayerKind | str, frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Return uploads' rows of one kind as one layer (canonical empty frame for none)."""
+    if not frames:
+        empty = empty_layer(LAYER_SPECS[LayerKind(kind)].kind)
+        empty[SOURCE_COLUMN] = pd.Series(dtype="object")
+        return empty
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=WGS84)
+
+
+def new_upload_record(
+    park_id: str,
+    kind: LayerKind | str,
+    validation: LayerValidation,
+    *,
+    source_name: str,
+    coordinate_system: CoordinateSystem | str,
+) -> tuple[UploadRecord, dict[str, object]]:
+    """Return a new upload's record and report payload (shared by every store)."""
+    layer_kind = LayerKind(kind)
+    system = parse_coordinate_system(coordinate_system)
+    record = UploadRecord(
+        upload_id=f"u_{uuid.uuid4().hex[:12]}",
+        park_id=check_park_id(park_id),
+        kind=layer_kind.value,
+        source_name=str(source_name),
+        coordinate_system=system.value,
+        uploaded_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        valid_rows=len(validation.valid),
+        rejected_rows=len(validation.rejected),
+        warning_count=_warning_count(validation.issues),
+    )
+    report: dict[str, object] = {
+        "issues": frame_to_json(validation.issues),
+        "rejected": frame_to_json(validation.rejected),
+    }
+    return record, report
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb+") as handle:
+        os.fsync(handle.fileno())
 
 
 def _warning_count(issues: pd.DataFrame) -> int:
@@ -338,7 +490,7 @@ def _warning_count(issues: pd.DataFrame) -> int:
     return int((issues["severity"] == "warning").sum())
 
 
-def _for_storage(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def for_storage(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Make every non-numeric, non-geometry column text so GDAL can store it losslessly."""
     out = frame.copy()
     for column in out.columns:

@@ -28,6 +28,7 @@ import hashlib
 import io
 import uuid
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -38,8 +39,16 @@ import pandas as pd
 from retention.auth import audit
 from retention.auth.roles import Permission, UserScope
 from retention.data.layers import LayerKind
-from retention.errors import ParkLifeError, ValidationError
+from retention.errors import DamagedFileError, ParkLifeError, ValidationError
 from retention.safe_cells import xlsx_bytes
+from retention.storage.damage import (
+    SURVEY_AREA,
+    DamageLog,
+    DamageNote,
+    quarantine_and_note,
+    read_guarded_entries,
+    restore_manifest,
+)
 from retention.storage.files import (
     atomic_write_bytes,
     atomic_write_json,
@@ -48,11 +57,10 @@ from retention.storage.files import (
     frame_to_json,
     manifest_bytes,
     read_json,
-    read_manifest_entries,
     write_manifest,
 )
+from retention.storage.layout import check_key, check_park_id, default_data_dir, park_dir
 from retention.storage.park import ParkData, default_geodata_dir
-from retention.storage.uploads import check_park_id, default_data_dir
 from retention.survey.importer import SurveyImport, import_survey, issues_frame, read_survey_file
 from retention.survey.schema import SURVEY_COLUMNS, empty_survey_frame, survey_dtypes
 
@@ -132,11 +140,15 @@ class SurveyStore:
 
     def __init__(self, data_dir: Path | str | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+        self.damage = DamageLog(self.data_dir)
 
     # -- paths -----------------------------------------------------------------------------
     def survey_dir(self, park_id: str) -> Path:
         """Folder holding one park's survey waves."""
-        return self.data_dir / "parks" / check_park_id(park_id) / "survey"
+        return park_dir(self.data_dir, park_id) / "survey"
+
+    def _park_lock(self, park_id: str) -> AbstractContextManager[None]:
+        return folder_lock(park_dir(self.data_dir, park_id))
 
     def manifest_path(self, park_id: str) -> Path:
         """The park's survey manifest (may not exist yet)."""
@@ -144,10 +156,10 @@ class SurveyStore:
 
     def wave_path(self, park_id: str, wave_id: str) -> Path:
         """The Parquet file of one wave's clean respondent table."""
-        return self.survey_dir(park_id) / "waves" / f"{wave_id}.parquet"
+        return self.survey_dir(park_id) / "waves" / f"{check_key(wave_id, field='wave id')}.parquet"
 
     def _report_path(self, park_id: str, wave_id: str) -> Path:
-        return self.survey_dir(park_id) / "reports" / f"{wave_id}.json"
+        return self.survey_dir(park_id) / "reports" / f"{check_key(wave_id, field='wave id')}.json"
 
     # -- manifest --------------------------------------------------------------------------
     def manifest_bytes(self, park_id: str) -> bytes:
@@ -163,8 +175,37 @@ class SurveyStore:
 
     def list_waves(self, park_id: str) -> list[SurveyWaveRecord]:
         """Return the park's stored waves in the order they were stored."""
-        entries = read_manifest_entries(self.manifest_path(park_id), key="waves")
+        entries = read_guarded_entries(
+            self.manifest_path(park_id),
+            key="waves",
+            required=_FIELDS,
+            data_dir=self.data_dir,
+            park_id=park_id,
+            area=SURVEY_AREA,
+            what="the survey wave list",
+        )
         return [SurveyWaveRecord(**entry) for entry in entries]
+
+    def damage_notes(self, park_id: str) -> list[DamageNote]:
+        """Return the park's damaged survey files (manifest, waves) not yet resolved."""
+        return self.damage.notes(park_id, area=SURVEY_AREA)
+
+    def restore_manifest(self, park_id: str) -> int:
+        """Put back the newest readable kept copy of the wave list; return how many waves it has.
+
+        Raises
+        ------
+        DamagedFileError
+            When no readable copy is kept.
+        """
+        return restore_manifest(
+            self.manifest_path(park_id),
+            key="waves",
+            required=_FIELDS,
+            data_dir=self.data_dir,
+            park_id=park_id,
+            what="the survey wave list",
+        )
 
     def get_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
         """Return one wave's record; ``UnknownWaveError`` if the park has no such wave."""
@@ -221,81 +262,32 @@ class SurveyStore:
         """
         if scope is not None:
             scope.require(Permission.ADD_WAVE)
-        label = str(wave).strip()
-        if not label:
-            raise ValidationError("wave label is empty; expected e.g. '2024-spring'", column="wave")
-        clean = survey_import.survey
-        if clean.empty:
-            raise ValidationError(
-                "the import has no valid rows; expected at least one respondent to store",
-                file=source_name,
-            )
-        extra = [c for c in clean.columns if c not in SURVEY_COLUMNS]
-        if extra:
-            # Only the canonical, pseudonymised table may be stored (no raw ids, no IPs).
-            raise ValidationError(
-                f"survey has non-canonical column(s) {', '.join(map(str, extra))}; expected "
-                "only the clean survey columns (retention.survey.schema.SURVEY_COLUMNS)",
-                file=source_name,
-                column=str(extra[0]),
-            )
-        wave_id = f"w_{uuid.uuid4().hex[:12]}"
-        issues = issues_frame(survey_import.issues)
-        record = SurveyWaveRecord(
-            wave_id=wave_id,
-            park_id=check_park_id(park_id),
-            wave=label,
-            source_name=str(source_name),
-            imported_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            mapping_signature=survey_import.mapping.signature,
-            rows_read=int(survey_import.rows_read),
-            valid_rows=len(clean),
-            rejected_rows=len(survey_import.rejected),
-            warning_count=int((~issues["rejected"]).sum()),
-            encoding=survey_import.encoding,
-        )
-        id_columns = {
-            column
-            for target in ID_TARGETS
-            if (column := survey_import.mapping.column_for(target)) is not None
-        }
-        # No rejected rows and no answer values: this report is shown to every later user.
-        report = {
-            "issues": frame_to_json(_without_answers(issues)),
-            "mapping": {
-                column: target
-                for column, target in survey_import.mapping.as_dict().items()
-                if column not in id_columns
-            },
-        }
-        with folder_lock(self.survey_dir(park_id)):
-            records = self.list_waves(park_id)
-            same = [r for r in records if r.wave == label]
-            if same:
-                raise DuplicateWaveError(
-                    f"wave {label!r} is already stored (from {same[0].source_name}, "
-                    f"{same[0].imported_at}); expected a new wave label, or remove that wave "
-                    "first",
-                    file=source_name,
-                    column="wave",
-                )
-            atomic_write_bytes(self.wave_path(park_id, wave_id), _parquet_bytes(clean))
-            atomic_write_json(self._report_path(park_id, wave_id), report)
-            self._write_manifest(park_id, [*records, record])
+        record, report = prepare_wave(park_id, survey_import, source_name=source_name, wave=wave)
+        self.import_wave(record, report, survey_import.survey)
         if scope is not None:
             audit.record(
-                self.data_dir,
-                scope,
-                audit.AuditAction.WAVE_ADD,
-                park_id=park_id,
-                detail={
-                    "wave_id": wave_id,
-                    "wave": label,
-                    "file": str(source_name),
-                    "rows": len(clean),
-                },
-            )
-        return wave_id
+                self.data_dir, scope, audit.AuditAction.WAVE_ADD, park_id=record.park_id,
+                detail=wave_event(audit.AuditAction.WAVE_ADD, record),
+            )  # fmt: skip
+        return record.wave_id
+
+    def import_wave(
+        self, record: SurveyWaveRecord, report: dict[str, object], survey: pd.DataFrame
+    ) -> None:
+        """Store a wave exactly as given (record, report, clean respondents): moving a park
+        between stores keeps its wave ids."""
+        park_id, wave_id = record.park_id, check_key(record.wave_id, field="wave id")
+        with self._park_lock(park_id):
+            records = self.list_waves(park_id)
+            check_new_label(records, record.wave, source_name=record.source_name)
+            atomic_write_bytes(self.wave_path(park_id, wave_id), survey_parquet_bytes(survey))
+            atomic_write_json(self._report_path(park_id, wave_id), report)
+            self._write_manifest(park_id, [*records, record])
+
+    def raw_report(self, park_id: str, wave_id: str) -> dict[str, object]:
+        """Return the stored report payload as saved (for moving a park between stores)."""
+        payload: dict[str, object] = read_json(self._report_path(park_id, wave_id))
+        return payload
 
     def remove_wave(self, park_id: str, wave_id: str, *, scope: UserScope | None = None) -> None:
         """Remove a wave (its rows, report and manifest entry).
@@ -306,22 +298,20 @@ class SurveyStore:
         """
         if scope is not None:
             scope.require(Permission.DELETE_WAVE)
-        with folder_lock(self.survey_dir(park_id)):
+        with self._park_lock(park_id):
             records = self.list_waves(park_id)
             if wave_id not in {r.wave_id for r in records}:
                 raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
             self._write_manifest(park_id, [r for r in records if r.wave_id != wave_id])
             self.wave_path(park_id, wave_id).unlink(missing_ok=True)
             self._report_path(park_id, wave_id).unlink(missing_ok=True)
+            self.damage.resolve(park_id, item=wave_id)
         if scope is not None:
-            label = next(r.wave for r in records if r.wave_id == wave_id)
+            removed = next(r for r in records if r.wave_id == wave_id)
             audit.record(
-                self.data_dir,
-                scope,
-                audit.AuditAction.WAVE_DELETE,
-                park_id=park_id,
-                detail={"wave_id": wave_id, "wave": label},
-            )
+                self.data_dir, scope, audit.AuditAction.WAVE_DELETE, park_id=park_id,
+                detail=wave_event(audit.AuditAction.WAVE_DELETE, removed),
+            )  # fmt: skip
 
     # -- reading ---------------------------------------------------------------------------
     def load(self, park_id: str, *, waves: Sequence[str] | None = None) -> pd.DataFrame:
@@ -341,20 +331,42 @@ class SurveyStore:
             one when the park has no stored wave.
         """
         records = self.list_waves(park_id)
-        if waves is None:
-            chosen = [r.wave_id for r in records]
-        else:
-            known = {r.wave_id for r in records}
-            for wave_id in waves:
-                if wave_id not in known:
-                    raise UnknownWaveError(
-                        f"park {park_id!r} has no stored survey wave {wave_id!r}"
-                    )
-            chosen = list(waves)
-        frames = [_read_parquet(self.wave_path(park_id, wave_id)) for wave_id in chosen]
+        chosen = chosen_waves(records, waves, park_id=park_id)
+        by_id = {r.wave_id: r for r in records}
+        frames = []
+        for wave_id in chosen:
+            try:
+                frames.append(self._read_wave(park_id, by_id[wave_id]))
+            except DamagedFileError:
+                if waves is not None:
+                    raise
         if not frames:
             return empty_survey_frame()
-        return _conform(pd.concat(frames, ignore_index=True))
+        return conform_survey(pd.concat(frames, ignore_index=True))
+
+    def _read_wave(self, park_id: str, record: SurveyWaveRecord) -> pd.DataFrame:
+        path = self.wave_path(park_id, record.wave_id)
+        try:
+            return _read_parquet(path)
+        except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+            existed = path.exists()
+            detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+            problem = f"the respondents of wave {record.wave!r} ({record.source_name}) " + (
+                f"cannot be read ({detail})" if existed else "are missing"
+            )
+            note = quarantine_and_note(
+                path,
+                data_dir=self.data_dir,
+                park_id=park_id,
+                area=SURVEY_AREA,
+                problem=problem,
+                item=record.wave_id,
+            )
+            raise DamagedFileError(
+                f"{problem}; remove the wave on the Survey page and import the file again",
+                file=note.file,
+                quarantined_to=note.quarantined_to,
+            ) from err
 
     def load_report(self, park_id: str, wave_id: str) -> SurveyWaveReport:
         """Return a wave's record, issue locations and mapping (for re-download).
@@ -366,8 +378,105 @@ class SurveyStore:
         payload = read_json(self._report_path(park_id, wave_id))
         return SurveyWaveReport(
             record=record,
-            issues=_without_answers(frame_from_json(payload["issues"])),
+            issues=without_answers(frame_from_json(payload["issues"])),
             mapping=dict(payload["mapping"]),
+        )
+
+
+_FIELDS = tuple(SurveyWaveRecord.__dataclass_fields__)
+
+
+def prepare_wave(
+    park_id: str, survey_import: SurveyImport, *, source_name: str, wave: str
+) -> tuple[SurveyWaveRecord, dict[str, object]]:
+    """Check an import and return the new wave's record and report (shared by every store).
+
+    Raises
+    ------
+    ValidationError
+        Empty wave label, no valid rows, or columns outside the canonical survey table.
+    """
+    label = str(wave).strip()
+    if not label:
+        raise ValidationError("wave label is empty; expected e.g. '2024-spring'", column="wave")
+    clean = survey_import.survey
+    if clean.empty:
+        raise ValidationError(
+            "the import has no valid rows; expected at least one respondent to store",
+            file=source_name,
+        )
+    extra = [c for c in clean.columns if c not in SURVEY_COLUMNS]
+    if extra:
+        # Only the canonical, pseudonymised table may be stored (no raw ids, no IPs).
+        raise ValidationError(
+            f"survey has non-canonical column(s) {', '.join(map(str, extra))}; expected "
+            "only the clean survey columns (retention.survey.schema.SURVEY_COLUMNS)",
+            file=source_name,
+            column=str(extra[0]),
+        )
+    wave_id = f"w_{uuid.uuid4().hex[:12]}"
+    issues = issues_frame(survey_import.issues)
+    record = SurveyWaveRecord(
+        wave_id=wave_id,
+        park_id=check_park_id(park_id),
+        wave=label,
+        source_name=str(source_name),
+        imported_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        mapping_signature=survey_import.mapping.signature,
+        rows_read=int(survey_import.rows_read),
+        valid_rows=len(clean),
+        rejected_rows=len(survey_import.rejected),
+        warning_count=int((~issues["rejected"]).sum()),
+        encoding=survey_import.encoding,
+    )
+    id_columns = {
+        column
+        for target in ID_TARGETS
+        if (column := survey_import.mapping.column_for(target)) is not None
+    }
+    # No rejected rows and no answer values: this report is shown to every later user.
+    report = {
+        "issues": frame_to_json(without_answers(issues)),
+        "mapping": {
+            column: target
+            for column, target in survey_import.mapping.as_dict().items()
+            if column not in id_columns
+        },
+    }
+    return record, report
+
+
+def wave_event(action: audit.AuditAction, record: SurveyWaveRecord) -> dict[str, object]:
+    """Return the audit detail of storing or removing a wave (ids, label, file, counts only)."""
+    detail: dict[str, object] = {"wave_id": record.wave_id, "wave": record.wave}
+    if action is audit.AuditAction.WAVE_ADD:
+        detail.update(file=record.source_name, rows=record.valid_rows)
+    return detail
+
+
+def chosen_waves(
+    records: Sequence[SurveyWaveRecord], waves: Sequence[str] | None, *, park_id: str
+) -> list[str]:
+    """Return the wave ids to load: ``waves`` in the order given (each must be stored), or
+    every stored wave in order for ``None``."""
+    if waves is None:
+        return [r.wave_id for r in records]
+    known = {r.wave_id for r in records}
+    for wave_id in waves:
+        if wave_id not in known:
+            raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
+    return list(waves)
+
+
+def check_new_label(records: Sequence[SurveyWaveRecord], label: str, *, source_name: str) -> None:
+    """Raise ``DuplicateWaveError`` when a stored wave already has ``label``."""
+    same = [r for r in records if r.wave == label]
+    if same:
+        raise DuplicateWaveError(
+            f"wave {label!r} is already stored (from {same[0].source_name}, "
+            f"{same[0].imported_at}); expected a new wave label, or remove that wave first",
+            file=source_name,
+            column="wave",
         )
 
 
@@ -388,7 +497,7 @@ def wave_report_xlsx(report: SurveyWaveReport) -> bytes:
     return xlsx_bytes({"counts": counts, "issues": report.issues})
 
 
-def _without_answers(issues: pd.DataFrame) -> pd.DataFrame:
+def without_answers(issues: pd.DataFrame) -> pd.DataFrame:
     """Return the issue table with ``REPORT_ISSUE_COLUMNS`` and no respondent's answer.
 
     A row-level issue's value is a respondent's answer (or raw id), so it is blanked; an issue
@@ -400,11 +509,12 @@ def _without_answers(issues: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+def survey_parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Return the canonical survey table as Parquet bytes (what every store keeps)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(_conform(frame)[list(SURVEY_COLUMNS)], preserve_index=False)
+    table = pa.Table.from_pandas(conform_survey(frame)[list(SURVEY_COLUMNS)], preserve_index=False)
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     return buffer.getvalue()
@@ -416,7 +526,14 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return pq.read_table(path).to_pandas()
 
 
-def _conform(frame: pd.DataFrame) -> pd.DataFrame:
+def survey_from_parquet(data: bytes) -> pd.DataFrame:
+    """Return the survey table of :func:`survey_parquet_bytes`' bytes."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(io.BytesIO(data)).to_pandas()
+
+
+def conform_survey(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with exactly the canonical columns and dtypes (reasons as lists)."""
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for column, dtype in survey_dtypes().items():

@@ -1,0 +1,353 @@
+"""Versioned records: every small mutable thing a park keeps (mappings, parameters, scenarios,
+users, audit log, results cache), behind one interface with a file and a PostgreSQL back end.
+
+A record is a JSON value under ``(park, kind, key)`` with a version that counts its saves. A save
+names the version it was based on (``expected_version``, 0 for a new record); if the stored
+version has moved on, the save is refused with :class:`~retention.errors.StaleVersionError` and
+nothing is written — the user reloads and applies the edit again, and no one's save is lost
+silently. ``park_id=None`` addresses deployment-wide records (users).
+
+Besides records the interface keeps an append-only log per kind (the audit log: acknowledged
+entries are never lost or rewritten) and unversioned blobs (the results cache: content-addressed,
+so a lost race only recomputes).
+
+File layout (the embedded store)::
+
+    <scope>/records/<kind>/<key>.json             {"version", "updated_at", "payload"}
+    <scope>/records/<kind>/.history/<key>.json.*  the previous versions (restore)
+    <scope>/logs/<kind>.jsonl                     one JSON object per line, fsync'd
+    <scope>/blobs/<kind>/<key>                    raw bytes
+
+where ``<scope>`` is ``<data_dir>/parks/<park_id>`` or ``<data_dir>/deployment``. Every write
+goes through a temporary file, fsync and rename, under the park's one lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from retention.errors import DamagedFileError, StaleVersionError
+from retention.storage.files import (
+    atomic_write_bytes,
+    folder_lock,
+    previous_copies,
+    quarantine,
+    write_kept,
+)
+from retention.storage.layout import check_key, check_kind, scope_dir, scope_label
+
+SURVEY_MAPPINGS = "survey_mappings"
+"""Saved survey column mappings, keyed by the headers' signature."""
+VALUE_MAPPINGS = "value_mappings"
+"""Saved survey answer-value mappings."""
+LAYER_MAPPINGS = "layer_mappings"
+"""Saved layer column mappings (uploaded file headers -> canonical columns)."""
+PARAMETERS = "parameters"
+"""The park's planning parameters (key ``"park"``)."""
+SCENARIOS = "scenarios"
+"""Named scenarios of a park."""
+USERS = "users"
+"""Users of the deployment (``park_id=None``)."""
+AUDIT = "audit"
+"""The audit log (an append-only log, not records)."""
+RESULTS = "results"
+"""The results cache (blobs)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One stored record.
+
+    Parameters
+    ----------
+    park_id
+        The park, or ``None`` for a deployment-wide record.
+    kind, key
+        What it is and its name within the kind.
+    version
+        1 for the first save, +1 for each later save.
+    updated_at
+        ISO 8601 UTC time of the save.
+    payload
+        The JSON value saved.
+    """
+
+    park_id: str | None
+    kind: str
+    key: str
+    version: int
+    updated_at: str
+    payload: Any
+
+
+class RecordStore(Protocol):
+    """What every store offers for records, logs and blobs (file and PostgreSQL)."""
+
+    def get(self, park_id: str | None, kind: str, key: str) -> Record | None:
+        """Return the record, or ``None`` when there is none."""
+
+    def list_records(self, park_id: str | None, kind: str) -> list[Record]:
+        """Return every record of ``kind``, sorted by key."""
+
+    def put(
+        self, park_id: str | None, kind: str, key: str, payload: Any, *, expected_version: int
+    ) -> Record:
+        """Save ``payload`` if the stored version is ``expected_version`` (0: none stored)."""
+
+    def delete(self, park_id: str | None, kind: str, key: str, *, expected_version: int) -> None:
+        """Delete the record if the stored version is ``expected_version``."""
+
+    def previous_versions(self, park_id: str | None, kind: str, key: str) -> list[Record]:
+        """Return the kept earlier versions of a record, newest first."""
+
+    def append(self, park_id: str | None, kind: str, entry: dict[str, Any]) -> None:
+        """Append ``entry`` to the kind's log; returns once it is durable."""
+
+    def read_log(self, park_id: str | None, kind: str) -> list[dict[str, Any]]:
+        """Return the kind's log entries in the order they were appended."""
+
+    def put_blob(self, park_id: str | None, kind: str, key: str, data: bytes) -> None:
+        """Store ``data`` under the key (replacing any previous bytes)."""
+
+    def get_blob(self, park_id: str | None, kind: str, key: str) -> bytes | None:
+        """Return the blob's bytes, or ``None``."""
+
+
+def now_iso() -> str:
+    """Return the current UTC time in ISO 8601 (seconds)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def stale_message(park_id: str | None, kind: str, key: str, *, expected: int, stored: int) -> str:
+    """Return the message of a refused save (shared by every store)."""
+    what = f"{kind} {key!r} of {scope_label(park_id)}"
+    if stored == 0:
+        now = "it has since been deleted"
+    elif expected == 0:
+        now = f"someone else created it meanwhile (version {stored})"
+    else:
+        now = f"someone else saved version {stored} meanwhile"
+    return (
+        f"{what} was not saved: your edit is based on version {expected}, but {now}; "
+        "reload it and apply your change again (nothing was overwritten)"
+    )
+
+
+class FileRecordStore:
+    """Records, logs and blobs as files under ``data_dir`` (module docstring).
+
+    Parameters
+    ----------
+    data_dir
+        The ParkLife data directory.
+    """
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self.data_dir = Path(data_dir)
+
+    # -- paths ---------------------------------------------------------------------------------
+    def _scope(self, park_id: str | None) -> Path:
+        return scope_dir(self.data_dir, park_id)
+
+    def record_path(self, park_id: str | None, kind: str, key: str) -> Path:
+        """The file of one record (ids checked)."""
+        return self._scope(park_id) / "records" / check_kind(kind) / f"{check_key(key)}.json"
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.data_dir).as_posix()
+
+    # -- records -------------------------------------------------------------------------------
+    def _read(self, park_id: str | None, kind: str, key: str, path: Path) -> Record | None:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            return _record_from_bytes(park_id, kind, key, raw)
+        except ValueError as err:
+            moved = quarantine(path, root=self.data_dir)
+            copies = previous_copies(path)
+            hint = (
+                f"restore the last good copy ({len(copies)} kept)"
+                if copies
+                else "no earlier copy is kept; save it again"
+            )
+            raise DamagedFileError(
+                f"the stored {kind} {key!r} cannot be read ({err}); it was moved to quarantine; "
+                f"{hint}",
+                file=self._relative(path),
+                quarantined_to=None if moved is None else self._relative(moved),
+            ) from err
+
+    def get(self, park_id: str | None, kind: str, key: str) -> Record | None:
+        """Return the record, or ``None``; ``DamagedFileError`` if its file is damaged."""
+        return self._read(park_id, kind, key, self.record_path(park_id, kind, key))
+
+    def list_records(self, park_id: str | None, kind: str) -> list[Record]:
+        """Return every record of ``kind`` sorted by key (damaged ones raise)."""
+        folder = self._scope(park_id) / "records" / check_kind(kind)
+        if not folder.is_dir():
+            return []
+        keys = sorted(p.stem for p in folder.glob("*.json") if not p.name.startswith("."))
+        found = [self.get(park_id, kind, key) for key in keys]
+        return [record for record in found if record is not None]
+
+    def put(
+        self, park_id: str | None, kind: str, key: str, payload: Any, *, expected_version: int
+    ) -> Record:
+        """Save ``payload`` as the next version; refused if the stored one is not expected.
+
+        Raises
+        ------
+        StaleVersionError
+            The stored version is not ``expected_version``; nothing was written.
+        """
+        path = self.record_path(park_id, kind, key)
+        with folder_lock(self._scope(park_id)):
+            stored = self._stored_version(park_id, kind, key, path)
+            if stored != expected_version:
+                raise StaleVersionError(
+                    stale_message(park_id, kind, key, expected=expected_version, stored=stored),
+                    stored_version=stored,
+                )
+            record = Record(park_id, kind, key, stored + 1, now_iso(), payload)
+            write_kept(path, _record_bytes(record))
+        return record
+
+    def _stored_version(self, park_id: str | None, kind: str, key: str, path: Path) -> int:
+        current = self._read(park_id, kind, key, path)
+        return 0 if current is None else current.version
+
+    def restore(self, park_id: str | None, kind: str, key: str) -> Record:
+        """Save the newest readable kept version older than the stored one (after damage, or to
+        undo a save) as a new version.
+
+        Raises
+        ------
+        DamagedFileError
+            When no readable earlier version is kept.
+        """
+        path = self.record_path(park_id, kind, key)
+        with folder_lock(self._scope(park_id)):
+            try:
+                current = self._read(park_id, kind, key, path)
+            except DamagedFileError:
+                current = None
+            earlier = [
+                r
+                for r in self.previous_versions(park_id, kind, key)
+                if current is None or r.version < current.version
+            ]
+            if not earlier:
+                raise DamagedFileError(
+                    f"no earlier copy of {kind} {key!r} is kept to restore from",
+                    file=self._relative(path),
+                )
+            base = max(earlier[0].version, 0 if current is None else current.version)
+            record = Record(park_id, kind, key, base + 1, now_iso(), earlier[0].payload)
+            write_kept(path, _record_bytes(record))
+        return record
+
+    def delete(self, park_id: str | None, kind: str, key: str, *, expected_version: int) -> None:
+        """Delete the record (a copy is kept) if the stored version is ``expected_version``."""
+        path = self.record_path(park_id, kind, key)
+        with folder_lock(self._scope(park_id)):
+            stored = self._stored_version(park_id, kind, key, path)
+            if stored != expected_version:
+                raise StaleVersionError(
+                    stale_message(park_id, kind, key, expected=expected_version, stored=stored),
+                    stored_version=stored,
+                )
+            path.unlink(missing_ok=True)
+
+    def previous_versions(self, park_id: str | None, kind: str, key: str) -> list[Record]:
+        """Return the kept versions (readable ones, the stored one included), newest first."""
+        out = []
+        for copy in previous_copies(self.record_path(park_id, kind, key)):
+            try:
+                out.append(_record_from_bytes(park_id, kind, key, copy.read_bytes()))
+            except ValueError:
+                continue
+        return out
+
+    # -- append-only logs ----------------------------------------------------------------------
+    def _log_path(self, park_id: str | None, kind: str) -> Path:
+        return self._scope(park_id) / "logs" / f"{check_kind(kind)}.jsonl"
+
+    def append(self, park_id: str | None, kind: str, entry: dict[str, Any]) -> None:
+        """Append one JSON line and fsync it; a torn last line from a crash is cut off first."""
+        line = json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
+        if b"\n" in line[:-1]:
+            raise ValueError("a log entry must encode to one line")
+        path = self._log_path(park_id, kind)
+        with folder_lock(self._scope(park_id)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("ab") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if size:
+                    good = _complete_length(path)
+                    if good != size:
+                        handle.truncate(good)
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+
+    def read_log(self, park_id: str | None, kind: str) -> list[dict[str, Any]]:
+        """Return the complete log entries (a torn last line is not an entry)."""
+        path = self._log_path(park_id, kind)
+        if not path.is_file():
+            return []
+        raw = path.read_bytes()
+        return [json.loads(line) for line in _complete_lines(raw)]
+
+    # -- blobs ---------------------------------------------------------------------------------
+    def _blob_path(self, park_id: str | None, kind: str, key: str) -> Path:
+        return self._scope(park_id) / "blobs" / check_kind(kind) / check_key(key)
+
+    def put_blob(self, park_id: str | None, kind: str, key: str, data: bytes) -> None:
+        """Store ``data`` atomically under the key."""
+        with folder_lock(self._scope(park_id)):
+            atomic_write_bytes(self._blob_path(park_id, kind, key), bytes(data))
+
+    def get_blob(self, park_id: str | None, kind: str, key: str) -> bytes | None:
+        """Return the blob's bytes, or ``None``."""
+        path = self._blob_path(park_id, kind, key)
+        return path.read_bytes() if path.is_file() else None
+
+
+def _record_bytes(record: Record) -> bytes:
+    body = {"version": record.version, "updated_at": record.updated_at, "payload": record.payload}
+    return json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+
+
+def _record_from_bytes(park_id: str | None, kind: str, key: str, raw: bytes) -> Record:
+    if not raw.strip():
+        raise ValueError("the file is empty")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"not valid UTF-8 JSON: {err}") from err
+    if not isinstance(body, dict) or not {"version", "updated_at", "payload"} <= set(body):
+        raise ValueError("expected a JSON object with version, updated_at and payload")
+    version = body["version"]
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(f"version {version!r} is not a positive integer")
+    return Record(park_id, kind, key, version, str(body["updated_at"]), body["payload"])
+
+
+def _complete_lines(raw: bytes) -> Iterator[bytes]:
+    end = raw.rfind(b"\n")
+    for line in raw[: end + 1].splitlines():
+        if line.strip():
+            yield line
+
+
+def _complete_length(path: Path) -> int:
+    raw = path.read_bytes()
+    return raw.rfind(b"\n") + 1

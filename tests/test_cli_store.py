@@ -1,0 +1,56 @@
+"""``parklife db upgrade``, ``db migrate``, ``export-park`` and ``import-park`` end to end."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+
+import pytest
+
+from retention.cli._main import main
+from retention.storage.postgres import PostgresStore
+from retention.storage.store import FileStore
+from retention.storage.transfer import park_contents
+from tests.test_storage_transfer import _fill
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), stdout=out, stderr=err, environ={})
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_upgrade_then_migrate_files_to_postgres(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(tmp_path / "data"))
+    url = f"{postgres_url}?schema=cli_{uuid.uuid4().hex[:8]}"
+    code, out, err = _run("db", "upgrade", "--database-url", url)
+    assert (code, err) == (0, "") and "0 -> 1" in out
+    assert "1 -> 1" in _run("db", "upgrade", "--database-url", url)[1]  # idempotent
+    _fill(FileStore(tmp_path / "data"))
+    code, out, err = _run("db", "migrate", "--from", "file", "--to", url)
+    assert code == 0, err
+    assert "upload_rows" in out and "every row count and checksum matches" in out
+    assert park_contents(PostgresStore(url), "tiny") == park_contents(
+        FileStore(tmp_path / "data"), "tiny"
+    )
+    code, out, err = _run("db", "migrate", "--from", "file", "--to", url)
+    assert code == 7 and "already holds park 'tiny'" in err  # never mixed twice
+
+
+def test_export_and_import_a_park(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(tmp_path / "intranet"))
+    _fill(FileStore(tmp_path / "intranet"))
+    archive = tmp_path / "tiny.zip"
+    code, out, err = _run("export-park", "tiny", "--output", str(archive))
+    assert code == 0 and archive.is_file(), err
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(tmp_path / "laptop"))
+    code, out, err = _run("import-park", str(archive))
+    assert code == 0 and "every row count and checksum matches" in out, err
+    assert park_contents(FileStore(tmp_path / "laptop"), "tiny") == park_contents(
+        FileStore(tmp_path / "intranet"), "tiny"
+    )
+    code, out, err = _run("import-park", str(tmp_path / "missing.zip"))
+    assert code == 5 and "missing.zip" in err
