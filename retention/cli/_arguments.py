@@ -95,11 +95,11 @@ def load_park(park_id: str, context: Context) -> ParkData:
     from retention.storage.park import load_park as load
 
     try:
-        return load(park_id, data_dir=context.data_dir)
+        return load(park_id, uploads=context.store().uploads)
     except (UnknownParkError, ValidationError) as error:
         if not isinstance(error, UnknownParkError) and error.column != "park_id":
             raise
-        known = ", ".join(list_parks(data_dir=context.data_dir)) or "-"
+        known = ", ".join(list_parks(uploads=context.store().uploads)) or "-"
         raise CliError(
             t("cli.error.unknown_park", context.lang, park=park_id, known=known),
             code=ExitCode.UNKNOWN_PARK,

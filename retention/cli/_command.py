@@ -82,9 +82,9 @@ class Context:
     def store(self) -> Store:
         """Return the store the settings name (files under ``data_dir``, or PostgreSQL when
         ``$PARKLIFE_DATABASE_URL`` is set)."""
-        from retention.storage.store import open_store
+        from retention.storage.store import shared_store
 
-        return open_store(data_dir=self.data_dir)
+        return shared_store(self.data_dir)
 
     def say(self, text: str) -> None:
         """Print ``text`` (a result) on standard output."""

@@ -62,10 +62,10 @@ def _saved_mapping(
 
 def _park_or_new(park_id: str, context: Context, *, allow_new: bool) -> ParkData | None:
     """Return the park; ``None`` for an id not yet used when ``allow_new`` (a new park)."""
+    from retention.storage.layout import check_park_id
     from retention.storage.park import list_parks
-    from retention.storage.uploads import check_park_id
 
-    if allow_new and park_id not in list_parks(data_dir=context.data_dir):
+    if allow_new and park_id not in list_parks(uploads=context.store().uploads):
         try:
             check_park_id(park_id)
         except ValidationError as error:

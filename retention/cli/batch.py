@@ -52,7 +52,7 @@ def _parks(value: str, context: Context) -> tuple[list[str], Path | None]:
     from retention.storage.park import list_parks
 
     if value == "all":
-        ids = list_parks(data_dir=context.data_dir)
+        ids = list_parks(uploads=context.store().uploads)
         folder = None
     else:
         folder = Path(value)

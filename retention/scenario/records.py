@@ -19,7 +19,7 @@ from typing import Any
 from retention.errors import ScenarioError
 from retention.scenario.model import Scenario, scenario_from_dict, scenario_to_dict
 from retention.storage.files import atomic_write_json, folder_lock, read_json
-from retention.storage.uploads import check_park_id
+from retention.storage.layout import check_park_id
 
 RECORD_VERSION = 1
 _ID = re.compile(r"^[a-z0-9]{8,32}$")
