@@ -118,7 +118,10 @@ def _scalar_inputs(section: str) -> None:
                 key=key,
                 label_visibility="collapsed",
             )
-        right.caption(spec.source + _changed_marker(spec, st.session_state.get(key)))
+        right.caption(
+            cached_parameters.cited_source(spec.source, lang)
+            + _changed_marker(spec, st.session_state.get(key))
+        )
 
 
 def _number_or_none(value: object) -> float | None:
@@ -161,7 +164,9 @@ _scalar_inputs("travel")
 st.header(t("assumptions.section.time_windows", lang))
 st.caption(t("assumptions.section.time_windows_caption", lang))
 window_frame = pd.DataFrame(document["time_windows"])
-window_frame["source"] = [WINDOW_SOURCES.get(key, "") for key in window_frame["key"]]
+window_frame["source"] = [
+    cached_parameters.cited_source(WINDOW_SOURCES.get(key, ""), lang) for key in window_frame["key"]
+]
 time_pattern = r"^([01]\d|2[0-4]):[0-5]\d$"
 edited_windows = st.data_editor(
     window_frame,
@@ -201,7 +206,9 @@ tier_frame = pd.DataFrame(
             "minutes": tier.minutes,
             "metres": tier.metres,
             "metres_strict": tier.metres_strict,
-            "clause": tier.clause + (" ✱" if tier.verify else ""),
+            "clause": cached_parameters.cited_source(
+                tier.clause + (" ✱" if tier.verify else ""), lang
+            ),
         }
         for tier in saved.living_circle.tiers
     ]
@@ -249,13 +256,14 @@ category_frame = pd.DataFrame(
             "source": "; ".join(
                 part
                 for part in (
-                    (
+                    cached_parameters.cited_source(
                         requirements[category].clause
-                        + (" ✱" if requirements[category].verify else "")
+                        + (" ✱" if requirements[category].verify else ""),
+                        lang,
                     )
                     if category in requirements
                     else "",
-                    saved.gap.target(category).source,
+                    cached_parameters.cited_source(saved.gap.target(category).source, lang),
                 )
                 if part
             ),
@@ -339,7 +347,9 @@ elif decay_kind == "gaussian":
     )
 st.caption(
     f"{t('assumptions.col.source', lang)}: "
-    + markdown_text(saved.decay.source or defaults.decay.source)
+    + markdown_text(
+        cached_parameters.cited_source(saved.decay.source or defaults.decay.source, lang)
+    )
 )
 document["decay"] = decay
 

@@ -238,6 +238,170 @@ WINDOW_SOURCES: Mapping[str, str] = MappingProxyType(
 CAP_SOURCE = "ParkLife assumption: 3 x the target minutes (no standard sets a cap)"
 PARK_SETTING = "park setting (no published source)"
 
+# Every default source, as the modules write it, to its citation in the catalogue
+# (retention/locales/sources.json, "sources.<key>"): the standard with its clause or the paper or
+# report with its year, in English and Chinese. A source not listed (a park's own text) is shown
+# as written.
+SOURCE_KEYS: dict[str, str] = {
+    (
+        "1.3: network distance is about 1.2 x straight-line distance in cities (Newell 1980; "
+        "O'Sullivan & Morrall 1996: 1.21-1.23 around stations; Ballou et al. 2002; Giacomin "
+        "& Levinson 2015), higher for pedestrian routes (Dill 2003). Used only when a park "
+        "has no road network; every result is then flagged as approximate."
+    ): "detour_factor",
+    (
+        "10 min: an assumption; Chinese planning uses a 500 m bus-stop catchment (GB/T "
+        "51328-2018, to verify), 8.3 min at 60 m/min, rounded up."
+    ): "stop_access",
+    (
+        "15 km/h: bus commercial speed at peak in a mid-size city, range 12-20; Kunming "
+        "official peak 13-14 km/h (PARAMETERS.md item 16). Used when a route has no speed."
+    ): "bus_speed",
+    (
+        "15 km/h: legal maximum for e-bikes in non-motorised lanes, 道路交通安全法 Art. 58; "
+        "observed Hangzhou mean 17.1 km/h (PARAMETERS.md item 15)."
+    ): "ebike_speed",
+    (
+        "2 min per boarding: an assumption (walking to the door, boarding, paying), in line "
+        "with the transfer penalties commonly used in accessibility studies; added to "
+        "waiting = headway / 2 at every boarding including transfers."
+    ): "boarding",
+    (
+        "300 m: an assumption, the GB 50180-2018 5-minute walking radius; a point farther "
+        "from every road is reported rather than silently moved."
+    ): "snap",
+    (
+        "60 m/min (1.0 m/s): pedestrian design speed of GB 50647-2011; matches GB "
+        "50180-2018's 300 m per 5 min; conservative against observed 1.2-1.5 m/s "
+        "(PARAMETERS.md item 14)."
+    ): "walk_speed",
+    (
+        "60 min: an assumption, four times the 15-minute living circle (GB 50180-2018); "
+        "longer trips are reported as unreachable."
+    ): "max_minutes",
+    (
+        "60 min: an assumption; an amenity counts in a window if a worker can spend a "
+        "typical visit there (a meal, a game, a clinic visit). Requiring the whole window "
+        "would drop a shop open 10:00-22:00 from the 09:00-18:00 weekend window. Capped at "
+        "the window's length; the same rule decides whether a route runs in a window."
+    ): "open_minutes",
+    (
+        "After the 16:00-24:00 shift of three-shift plants; cf. Zhuzhou's 02:00 night-shift "
+        "custom bus (PARAMETERS.md evidence 5.7)"
+    ): "window_night",
+    (
+        "DESIGN.md Rules of the house: no group under k respondents is shown; k = 5 default "
+        "and floor"
+    ): "privacy_k",
+    "DESIGN.md: evening 18:00-22:00 after a day shift": "window_evening",
+    "GB 50180-2018 Appendix B, Table B.0.1 (15-/10-min) (10min)": "gb50180_b01_10min",
+    "GB 50180-2018 Appendix B, Table B.0.1 (15-/10-min) (15min)": "gb50180_b01_15min",
+    "GB 50180-2018 Appendix B, Table B.0.1 (15-/10-min)": "gb50180_b01",
+    "GB 50180-2018 Appendix B, Table B.0.2 (5-min) (5min)": "gb50180_b02_5min",
+    "GB 50180-2018 Appendix B, Table B.0.2 (5-min)": "gb50180_b02",
+    "GB 50180-2018 Appendix B, Table B.0.3 (居住街坊) (5min)": "gb50180_b03_5min",
+    "GB 50180-2018 Appendix B, Table B.0.3 (居住街坊)": "gb50180_b03",
+    "GB 50180-2018 Table 3.0.4; PARAMETERS.md 7a": "gb50180_304",
+    "GB 50180-2018 Table 4.0.7 (15min)": "gb50180_407_15min",
+    "GB 50180-2018 Table 4.0.7": "gb50180_407",
+    "Luo & Qi (2009) E2SFCA zones 0-10/10-20/20-30 min, weights 1.00/0.68/0.22": "luo_qi",
+    (
+        "PARAMETERS.md 7b ✱: GB 50180-2018 Table 4.0.7, 15-min tier 2.0 m2 public green per "
+        "person (verify against the official text)"
+    ): "green",
+    "PARAMETERS.md 7e: GB 50180-93, one 300-400-bed hospital per ~100,000 people": "hospital",
+    ("PARAMETERS.md 8.5: Beijing rule, >=1,500 m2 business floor for 15,000-25,000 people"): "mall",
+    "PARAMETERS.md 8.6 (◐): indoor fitness >=0.1 m2 per person (国办发〔2020〕36号)": "gym",
+    "PARAMETERS.md evidence 3.10 (DER)": "conv_der",
+    "PARAMETERS.md evidence 3.10 (DER, upper end)": "conv_der_high",
+    "PARAMETERS.md evidence 3.5": "kraut",
+    (
+        "PARAMETERS.md evidence 3.5 (Kraut 1975): 30 % of less-committed staff left in 18 months"
+    ): "kraut_30",
+    (
+        "PARAMETERS.md item 12 / evidence 5.12: 5.7 CNY per vehicle-km (Chinese urban bus, "
+        "2024, aggregator)"
+    ): "bus_km",
+    (
+        "PARAMETERS.md item 12: urban bus operating cost 120 CNY per vehicle-hour (range "
+        "85-170, evidence 5.15 DER)"
+    ): "bus_hour",
+    (
+        "PARAMETERS.md item 19 and 8.10 (DER): one small court per 5-min circle of "
+        "5,000-12,000 people; the 5,000 end is used because young frontline workers are "
+        "heavy users"
+    ): "court",
+    (
+        "PARAMETERS.md item 19: 12 classes x 30 = 360 places per 5-min circle of up to "
+        "12,000 people; within 8.12's 19-38 places per 1,000 (DER)"
+    ): "kindergarten",
+    "PARAMETERS.md item 20 (assumption): peak-shift headcount / 2.5 sittings": "canteen",
+    (
+        "PARAMETERS.md item 6: 16-21 % of the 59,736 CNY NBS 2024 manufacturing migrant "
+        "wage, consistent with 7,500-8,000 CNY 返费 plus training and ramp-up"
+    ): "cost",
+    "PARAMETERS.md item 6: range": "cost_range",
+    (
+        "PARAMETERS.md item 7: 2x2 conversion of rho ~ .38 / r ~ .45 at a 30 % base rate "
+        "(evidence 3.10, DER), shaded down for a dichotomised item"
+    ): "conv_intent",
+    "PARAMETERS.md item 7: evidence 3.10 gives 0.19-0.23": "conv_no_intent",
+    "ParkLife assumption: 0.5 min per intermediate stop (no published source)": "stop_dwell",
+    "ParkLife assumption: 15-min tier like street-level services": "tier_15",
+    "ParkLife assumption: 20 years for buildings and courts": "lifetime",
+    "ParkLife assumption: 3 x the target minutes (no standard sets a cap)": "cap",
+    (
+        "ParkLife assumption: 30 % of the people whose access improves ride (no published "
+        "source; PARAMETERS.md item 9 warns against vendor turnover claims)"
+    ): "ridership",
+    (
+        "ParkLife assumption: 4 % a year to annualise capital (close to long-term government "
+        "bond yields; no published source for parks)"
+    ): "discount",
+    "ParkLife assumption: 5 min at each terminus (no published source)": "layover",
+    "ParkLife assumption: Saturday daytime 09:00-18:00": "window_saturday",
+    "ParkLife assumption: a gain under 1 minute is noise, not access": "min_gain",
+    (
+        "ParkLife assumption: the busiest departure carries 1.5 x the window's mean load "
+        "(riders bunch at shift end)"
+    ): "peak_load",
+    "ParkLife assumption: the morning commute peak 07:00-09:00": "window_peak",
+    "park setting (no published source)": "park_setting",
+}
+_SOURCE_MARKS = (" ✱", " ✔")  # ✱ = verify against the official text; ✔ = checked
+_NORM_SEPARATOR = "; norm: "
+
+
+def source_text(source: str, lang: str) -> str:
+    """Return a parameter's source as a reader can find it, in the interface language.
+
+    Parameters
+    ----------
+    source
+        The source as stored with the parameter (``SupplyNorm.source``, ``WINDOW_SOURCES``, ...);
+        a target's ``"<time source>; norm: <norm source>"`` is translated part by part and a
+        trailing ✱/✔ mark is kept.
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    str
+        The catalogue's citation, or ``source`` unchanged when it is not a default source.
+    """
+    if not source:
+        return ""
+    parts = [_one_source(part, lang) for part in source.split(_NORM_SEPARATOR)]
+    return t("sources.norm_separator", lang).join(parts)
+
+
+def _one_source(source: str, lang: str) -> str:
+    mark = next((m for m in _SOURCE_MARKS if source.endswith(m)), "")
+    text = source[: len(source) - len(mark)]
+    key = SOURCE_KEYS.get(text)
+    return (t(f"sources.{key}", lang) if key else text) + mark
+
+
 # Ranges of the table-shaped parameters (the scalar ones are in SCALARS).
 TARGET_MINUTES_RANGE = (0.0, 120.0)
 CAP_MINUTES_RANGE = (0.0, 240.0)
@@ -945,8 +1109,8 @@ def parameter_table(params: ParkParameters, lang: str) -> pd.DataFrame:
     """Return one row per parameter: group, name, value, unit, range, source, default, changed.
 
     Values are text (the table mixes numbers, times and lists); ``key`` is the TOML path and
-    ``changed`` says whether the value differs from the sourced default. Sources are the
-    citations as written (English), ✱ marking values to verify against the official text.
+    ``changed`` says whether the value differs from the sourced default. Sources are citations in
+    ``lang`` (``source_text``), ✱ marking values to verify against the official text.
 
     Parameters
     ----------
@@ -973,7 +1137,7 @@ def parameter_table(params: ParkParameters, lang: str) -> pd.DataFrame:
                 "value": value,
                 "unit": extra.get("unit", ""),
                 "range": extra.get("range", ""),
-                "source": extra.get("source", ""),
+                "source": source_text(extra.get("source", ""), lang),
                 "default": default,
                 "changed": value != default,
             }

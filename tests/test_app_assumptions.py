@@ -62,7 +62,8 @@ def test_page_runs_in_both_languages_with_sources(lang: str) -> None:
     assert at.number_input(key="assumptions.privacy.min_group_size").value == 5
     # every scalar shows its source beside it
     captions = " ".join(c.value for c in at.caption)
-    assert "PARAMETERS.md item 14" in captions and "PARAMETERS.md item 6" in captions
+    assert "GB 50647-2011" in captions and "Boushey" in captions
+    assert ".md" not in captions
     assert t("assumptions.all_default", lang) in captions
     group = t("assumptions.col.group", lang)
     (table,) = [frame.value for frame in at.dataframe if group in frame.value.columns]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -15,9 +17,12 @@ from retention.access.measures import DEFAULT_DECAY, DEFAULT_SUPPLY_NORMS
 from retention.access.parameters import DEFAULT_TIME_WINDOWS, TravelParameters
 from retention.access.standards import GB50180_2018
 from retention.errors import ParameterError, StaleVersionError, ValidationError
+from retention.i18n import t
 from retention.model.leavers import ConversionParameters, ReplacementCost
 from retention.park_parameters import (
+    CAP_SOURCE,
     DEFAULT_VERSION,
+    PARK_SETTING,
     SCALARS,
     ParkParameters,
     load_park_parameters,
@@ -29,9 +34,12 @@ from retention.park_parameters import (
     park_parameters_version,
     reset_park_parameters,
     save_park_parameters,
+    source_text,
 )
 from retention.storage.store import FileStore
 from retention.survey.privacy import PrivacyParameters
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _edited() -> ParkParameters:
@@ -272,7 +280,7 @@ def test_parameter_table_lists_every_value_with_source_and_flags_changes(lang: s
     assert (scalar_rows["source"].str.len() > 0).all()
     walk = table.set_index("key").loc["travel.walk_speed_m_per_min"]
     assert (walk["value"], walk["range"]) == ("60", "20–150")
-    assert "PARAMETERS.md item 14" in walk["source"]
+    assert "GB 50647-2011" in walk["source"]
     assert "✱" in table.set_index("key").loc["categories.canteen.tier", "source"]
     changed = parameter_table(_edited(), lang)
     flagged = set(changed.loc[changed["changed"], "key"])
@@ -317,3 +325,29 @@ def test_numeric_fields_round_trip_exactly(
     document["categories"]["grocery"]["cap_minutes"] = target + 1.0
     params = park_parameters_from_document(document)
     assert park_parameters_from_toml(park_parameters_to_toml(params)) == params
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_source_is_a_findable_citation_in_the_interface_language(lang: str) -> None:
+    sources = set(parameter_table(ParkParameters(), lang)["source"]) - {""}
+    assert len(sources) > 30
+    for source in sources:
+        # Never an internal file name: a reader can look up a standard or a paper, not these.
+        assert ".md" not in source and "PARAMETERS" not in source, source
+        if lang == "zh":
+            assert re.search(r"[\u4e00-\u9fff]", source), source
+    catalogue = json.loads((REPO / "retention" / "locales" / "sources.json").read_text("utf-8"))
+    for key, texts in catalogue.items():
+        assert ".md" not in texts["en"] + texts["zh"], key
+        assert re.search(r"[\u4e00-\u9fff]", texts["zh"]), key
+
+
+def test_source_text_keeps_marks_and_translates_a_target_with_its_norm() -> None:
+    walk = next(spec for spec in SCALARS if spec.path == "travel.walk_speed_m_per_min")
+    zh = source_text(walk.source, "zh")
+    assert "GB 50647-2011" in zh and "米/分钟" in zh
+    # A park's own text is shown as written; a verified-against-text mark stays.
+    assert source_text("our survey, 2025", "zh") == "our survey, 2025"
+    assert source_text(PARK_SETTING + " ✱", "zh") == t("sources.park_setting", "zh") + " ✱"
+    combined = source_text(f"{CAP_SOURCE}; norm: {PARK_SETTING}", "zh")
+    assert combined == t("sources.cap", "zh") + "；配置指标：" + t("sources.park_setting", "zh")

@@ -156,7 +156,7 @@ def test_shuttle_defaults_are_park_parameters_with_their_sources():
     assert park_parameters_from_toml(text) == edited
     table = parameter_table(edited, "en").set_index("key")
     row = table.loc["shuttle.cost_cny_per_vehicle_hour"]
-    assert row["value"] == "120" and "item 12" in row["source"]
+    assert row["value"] == "120" and "per vehicle-hour" in row["source"]
     assert bool(table.loc["shuttle.mode_shift_share", "changed"])
     with pytest.raises(ParameterError, match=r"1\.5") as raised:
         park_parameters_from_document({"shuttle": {"mode_shift_share": 1.5}}, file="p.toml")

@@ -27,9 +27,16 @@ from retention.park_parameters import (
     park_parameters_version,
     reset_park_parameters,
     save_park_parameters,
+    source_text,
 )
 from retention.storage.park import ParkData
 from ui import cached, state
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def cited_source(source: str, lang: str) -> str:
+    """Return a parameter's source as a citation in ``lang`` (``park_parameters.source_text``)."""
+    return source_text(source, lang)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
