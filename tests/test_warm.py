@@ -290,3 +290,34 @@ def test_the_sidebar_warms_missing_results_in_the_background(
     assert counted == {"engine": 1, "fit": 1}
     first.run()
     assert not any(c.value.startswith(preparing) for c in first.sidebar.caption)
+
+
+@pytest.mark.slow  # two cold AppTest runs of the Survey page (reads and imports the demo survey)
+def test_a_restarted_app_shows_the_survey_page_without_reading_the_file_again(
+    counted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+
+    from ui import cached_survey
+
+    calls: list[str] = []
+    read, imported = cached_survey.read_survey_file, cached_survey.import_survey
+
+    def counted_read(*args, **kwargs):
+        calls.append("read")
+        return read(*args, **kwargs)
+
+    def counted_import(*args, **kwargs):
+        calls.append("import")
+        return imported(*args, **kwargs)
+
+    monkeypatch.setattr(cached_survey, "read_survey_file", counted_read)
+    monkeypatch.setattr(cached_survey, "import_survey", counted_import)
+    first = _run("pages/survey.py")
+    assert calls == ["read", "import"]
+    shown = [m.value for m in first.metric]
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    second = _run("pages/survey.py")
+    assert calls == ["read", "import"]  # the file's reading and import came from disk
+    assert [m.value for m in second.metric] == shown

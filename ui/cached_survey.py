@@ -62,7 +62,7 @@ from retention.survey.weighting import (
     survey_weights,
 )
 from ui import cached, state
-from ui.cached import run_key
+from ui.cached import run_key, warm_store
 
 DEMO_SURVEY = state.REPO / "geodata" / "jinshan" / "survey_wjx.xlsx"
 
@@ -80,7 +80,14 @@ def demo_survey_bytes() -> bytes:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _raw(key: str, file_name: str, _data: bytes) -> RawSurvey:
-    return read_survey_file(_data, file_name=file_name)
+    # Kept on disk by content (a restarted server does not parse the workbook again).
+    return warm_store().get_or_compute(
+        Stage.SURVEY_FILE,
+        None,
+        lambda: read_survey_file(_data, file_name=file_name),
+        RawSurvey,
+        ("raw", key, file_name),
+    )
 
 
 def raw_survey(data: bytes, file_name: str) -> RawSurvey:
@@ -101,17 +108,25 @@ def _imported(
     _data: bytes,
     _park: ParkData,
 ) -> SurveyImport:
-    raw = _raw(key, file_name, _data)
     salt = load_or_create_salt(park_id, data_dir=state.data_dir())
-    return import_survey(
-        raw,
-        mapping,
-        enterprises=_park.layers[LayerKind.ENTERPRISES],
-        residences=_park.layers.get(LayerKind.RESIDENCES),
-        salt=salt,
-        wave=wave,
-        link_parameters=link_parameters,
-        values=values,
+
+    def compute() -> SurveyImport:
+        return import_survey(
+            _raw(key, file_name, _data),
+            mapping,
+            enterprises=_park.layers[LayerKind.ENTERPRISES],
+            residences=_park.layers.get(LayerKind.RESIDENCES),
+            salt=salt,
+            wave=wave,
+            link_parameters=link_parameters,
+            values=values,
+        )
+
+    # Kept on disk too, named by everything the import reads (the park's pseudonymisation key
+    # by its hash: pseudonyms made with another key are never reused).
+    options = (key, file_name, mapping, wave, link_parameters, values, digest(salt))
+    return warm_store().get_or_compute(
+        Stage.SURVEY_FILE, run_key(_park), compute, SurveyImport, options
     )
 
 

@@ -39,6 +39,8 @@ class Stage(enum.Enum):
     TRAVEL_TIMES = "travel_times"
     INDICATORS = "indicators"
     SURVEY = "survey"
+    SURVEY_FILE = "survey_file"
+    """A survey file being imported on the Survey page (read, mapped, linked): keyed as SURVEY."""
     MODEL = "model"
     ENTERPRISE = "enterprise"
 

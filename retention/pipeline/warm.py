@@ -231,24 +231,30 @@ class WarmStore:
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir) / CACHE_FOLDER
 
-    def entry_name(self, stage: Stage, key: RunKey, options: tuple[Any, ...] = ()) -> str:
-        """Return the entry's folder name: the stage key's digest and the options' hash."""
-        narrowed = key.for_stage(stage).digest()
+    def entry_name(self, stage: Stage, key: RunKey | None, options: tuple[Any, ...] = ()) -> str:
+        """Return the entry's folder name: the stage key's digest and the options' hash.
+
+        ``key`` is ``None`` for a result that depends on its options only (a file's content
+        read, named by its hash).
+        """
+        if key is None and not options:
+            raise ValueError("an entry without a run key must be named by its options")
+        narrowed = "" if key is None else key.for_stage(stage).digest()
         if not options:
             return narrowed
         text = json.dumps([FORMAT_VERSION, narrowed, repr(options)], ensure_ascii=True)
         return hashlib.sha256(text.encode("ascii")).hexdigest()
 
-    def path(self, stage: Stage, key: RunKey, options: tuple[Any, ...] = ()) -> Path:
+    def path(self, stage: Stage, key: RunKey | None, options: tuple[Any, ...] = ()) -> Path:
         """Return the folder of an entry (it may not exist)."""
         return self.root / Stage(stage).value / self.entry_name(stage, key, options)
 
-    def has(self, stage: Stage, key: RunKey, options: tuple[Any, ...] = ()) -> bool:
+    def has(self, stage: Stage, key: RunKey | None, options: tuple[Any, ...] = ()) -> bool:
         """Return whether an entry is stored (without reading it)."""
         return (self.path(stage, key, options) / _ENTRY).is_file()
 
     def load(
-        self, stage: Stage, key: RunKey, expected: type[T], options: tuple[Any, ...] = ()
+        self, stage: Stage, key: RunKey | None, expected: type[T], options: tuple[Any, ...] = ()
     ) -> T | None:
         """Return the stored value, or ``None`` when there is none of this format version.
 
@@ -281,7 +287,9 @@ class WarmStore:
             )
         return value
 
-    def save(self, stage: Stage, key: RunKey, value: object, options: tuple[Any, ...] = ()) -> Path:
+    def save(
+        self, stage: Stage, key: RunKey | None, value: object, options: tuple[Any, ...] = ()
+    ) -> Path:
         """Store ``value`` as the entry of ``stage`` and ``key`` (atomically; first one wins).
 
         Raises
@@ -302,8 +310,8 @@ class WarmStore:
             header = {
                 "format": FORMAT_VERSION,
                 "stage": Stage(stage).value,
-                "key": key.for_stage(stage).digest(),
-                "park_id": key.park_id,
+                "key": None if key is None else key.for_stage(stage).digest(),
+                "park_id": None if key is None else key.park_id,
                 "options": repr(options),
                 "value": encoded,
             }
@@ -325,7 +333,7 @@ class WarmStore:
             shutil.rmtree(old, ignore_errors=True)
 
     @contextlib.contextmanager
-    def _lock(self, stage: Stage, key: RunKey, options: tuple[Any, ...]) -> Iterator[None]:
+    def _lock(self, stage: Stage, key: RunKey | None, options: tuple[Any, ...]) -> Iterator[None]:
         folder = self.root / Stage(stage).value
         folder.mkdir(parents=True, exist_ok=True)
         lock = folder / f".{self.entry_name(stage, key, options)}.lock"
@@ -339,7 +347,7 @@ class WarmStore:
     def get_or_compute(
         self,
         stage: Stage,
-        key: RunKey,
+        key: RunKey | None,
         compute: Callable[[], T],
         expected: type[T],
         options: tuple[Any, ...] = (),
