@@ -43,7 +43,12 @@ def test_upload_csv_shows_validation_report(app_url: str, browser, tmp_path: Pat
     add = page.get_by_role("button", name="Add 2 valid rows to")
     expect(add).to_be_visible()
     add.click()
-    expect(page.get_by_text("Added 2 rows from amenities.csv")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Added 2 rows of Amenities from amenities.csv")).to_be_visible(
+        timeout=60_000
+    )
+    # The next step is offered instead of checking the same file again (issue 8).
+    expect(page.get_by_text("See it on the map")).to_be_visible()
+    expect(page.get_by_role("heading", name="Validation report: amenities.csv")).to_have_count(0)
     expect(page.get_by_text("amenities.csv · GCJ02 · 2 valid, 1 rejected")).to_be_visible()
     assert not log.blocked, log.blocked
     assert not log.failed_local, log.failed_local
