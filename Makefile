@@ -1,8 +1,10 @@
 # The two commands a newcomer needs (see README.md). Each does its own set-up first.
 .PHONY: run test lint bench setup-run setup-test
 
+# Single-user laptop mode (PARKLIFE_AUTH=local: no sign-in, full rights). A shared deployment
+# runs `.venv/bin/streamlit run app.py` without it and creates accounts with `parklife users add`.
 run: setup-run
-	.venv/bin/streamlit run app.py
+	PARKLIFE_AUTH=local .venv/bin/streamlit run app.py
 
 # PARKLIFE_REQUIRE_POSTGRES: the PostgreSQL store tests fail (not skip) if the cluster cannot start.
 test: setup-test

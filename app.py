@@ -1,4 +1,7 @@
-"""ParkLife 园区生活圈 — entry point: page setup, shared sidebar, navigation. No computation here.
+"""ParkLife 园区生活圈 — entry point: page setup, sign-in, sidebar, navigation. No computation.
+
+Sign-in comes first (``ui.auth``): without a signed-in user no page runs; the navigation lists
+only the pages the user's role may open (``ui.auth.PAGE_PERMISSIONS``).
 
 A new page is registered by adding one ``st.Page(...)`` line to ``PAGES`` below; its title comes
 from its own catalogue (``retention/locales/<page>.json``, key ``<page>.page_title``). Pages have
@@ -12,7 +15,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retention.i18n import t
-from ui import state
+from ui import auth, state
 from ui.entry import require_app_navigation
 from ui.errors import run_reporting_errors
 from ui.sidebar import render_sidebar
@@ -26,6 +29,8 @@ st.set_page_config(
 )
 state.init_state()
 lang = state.lang()
+# Nobody reaches a page, a download or a query parameter before signing in (ui.auth).
+user = auth.require_sign_in()
 
 # fmt: off
 PAGES = [
@@ -38,8 +43,11 @@ PAGES = [
     st.Page("pages/scenario.py", title=t("scenario.page_title", lang), url_path="scenario"),
     st.Page("pages/reports.py", title=t("reports.page_title", lang), url_path="reports"),
     st.Page("pages/assumptions.py", title=t("assumptions.page_title", lang), url_path="assumptions"),  # noqa: E501
+    st.Page("pages/audit.py", title=t("audit.page_title", lang), url_path="audit"),
 ]
 # fmt: on
+# Only the pages the user's role may open exist in this session (each also checks on its own).
+PAGES = [p for p in PAGES if auth.may_open(user, p.url_path)]
 
 # Hidden: ui.sidebar draws the menu itself (translated titles from the first paint, DESIGN.md).
 page = st.navigation(PAGES, position="hidden")

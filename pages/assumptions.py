@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from retention.access.parameters import DAY_TYPES
+from retention.auth.roles import Permission
 from retention.data.layers import CAPACITY_UNITS, AmenityCategory
 from retention.errors import ParameterError, StaleVersionError
 from retention.escaping import markdown_text
@@ -132,6 +133,8 @@ def _number_or_none(value: object) -> float | None:
 
 
 lang = state.lang()
+user = state.scope()
+editor = user.can(Permission.EDIT_PARAMETERS)  # planners and admins; others read only
 park = cached.current_park()
 st.title(t("assumptions.title", lang))
 if park is None:
@@ -361,6 +364,9 @@ _scalar_inputs("replacement_cost")
 st.header(t("assumptions.section.privacy", lang))
 st.caption(t("assumptions.section.privacy_caption", lang))
 _scalar_inputs("privacy")
+# The disclosure rules every survey figure follows (retention.survey.disclosure), in full.
+with st.expander(t("disclosure.title", lang), expanded=False):
+    st.markdown(t("disclosure.rules", lang))
 st.header(t("assumptions.section.shuttle", lang))
 st.caption(t("assumptions.section.shuttle_caption", lang))
 _scalar_inputs("shuttle")
@@ -402,7 +408,7 @@ if buttons[0].button(
     t("assumptions.save", lang),
     key=SAVE,
     type="primary",
-    disabled=candidate is None or candidate == saved,
+    disabled=not editor or candidate is None or candidate == saved,
 ):
     try:
         cached_parameters.save(candidate, park.park_id, expected_version=version)
@@ -415,7 +421,7 @@ if buttons[1].button(
     t("assumptions.reset", lang),
     key=RESET,
     help=t("assumptions.reset_help", lang),
-    disabled=version == DEFAULT_VERSION and candidate == saved,
+    disabled=not editor or (version == DEFAULT_VERSION and candidate == saved),
 ):
     try:
         cached_parameters.reset(park.park_id, expected_version=version)
@@ -458,9 +464,11 @@ if uploaded is not None:
         st.info(
             t("assumptions.upload_ready", lang, file=markdown_text(uploaded.name), count=differs)
         )
-        if st.button(t("assumptions.restore", lang), key=RESTORE):
+        if st.button(t("assumptions.restore", lang), key=RESTORE, disabled=not editor):
             try:
-                cached_parameters.save(restored, park.park_id, expected_version=version)
+                cached_parameters.save(
+                    restored, park.park_id, expected_version=version, how="restore"
+                )
             except StaleVersionError as error:
                 stale_notice(str(error))
             else:

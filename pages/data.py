@@ -7,6 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+from retention.auth.roles import Permission
 from retention.data.columns import (
     IGNORE,
     LayerColumnMapping,
@@ -21,7 +22,7 @@ from retention.errors import DamagedFileError, MissingColumnsError, ValidationEr
 from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.issue_text import translated_issues
-from ui import cached, state
+from ui import auth, cached, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
 from ui.storage_notices import damage_notices
@@ -35,6 +36,7 @@ ADDED = "data.added"  # what the last "add" stored: shown instead of validating 
 ISSUE_COLUMNS = ("file", "row", "column", "value", "expected", "message", "severity")
 
 lang = state.lang()
+user = auth.require_page("data")
 park = cached.current_park()
 st.title(t("data.title", lang))
 if park is None:
@@ -267,6 +269,7 @@ if uploaded is not None:
                 validation,
                 source_name=uploaded.name,
                 coordinate_system=system,
+                scope=user,
             )
             # The mapping that read the file is kept for the park's next file of this layout.
             cached.mapping_store().save_layer_mapping(park.park_id, mapping)
@@ -318,7 +321,10 @@ for record in records:
             mime="text/csv",
             key=f"data.report.{record.upload_id}",
         )
-    if remove_column.button(t("data.remove", lang), key=f"data.remove.{record.upload_id}"):
-        store.remove_upload(park.park_id, record.upload_id)
+    # Deleting an upload is an admin's (retention.storage.uploads checks it again).
+    if user.can(Permission.DELETE_UPLOAD) and remove_column.button(
+        t("data.remove", lang), key=f"data.remove.{record.upload_id}"
+    ):
+        store.remove_upload(park.park_id, record.upload_id, scope=user)
         st.session_state[FLASH] = t("data.removed", lang, upload_id=record.upload_id)
         st.rerun()

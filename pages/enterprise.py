@@ -29,7 +29,7 @@ from retention.report.enterprise_tables import (
     term_category,
     workforce_table,
 )
-from ui import cached, cached_model, state
+from ui import auth, cached, cached_model, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
@@ -38,6 +38,7 @@ from ui.storage_notices import survey_damage_notice
 require_app_navigation()
 
 lang = state.lang()
+user = auth.require_page("enterprise")
 park = cached.current_park()
 st.title(t("enterprise.title", lang))
 if park is None:
@@ -72,7 +73,13 @@ else:
     )
 
 names = enterprise_names(enterprises, lang=lang)
-options = surveyed_first(names, inputs.features["enterprise_id"].astype(str))
+# Only the enterprises the user may see (HR: their own); the figures below check it again.
+options = user.visible_enterprises(
+    surveyed_first(names, inputs.features["enterprise_id"].astype(str))
+)
+if not options:
+    st.info(t("auth.no_enterprise", lang))
+    st.stop()
 enterprise_id = st.selectbox(
     t("enterprise.select", lang),
     options,

@@ -10,6 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from retention.auth.audit import AuditAction
+from retention.auth.roles import Permission
 from retention.errors import ParkLifeError, StaleVersionError
 from retention.escaping import markdown_text
 from retention.i18n import t
@@ -27,7 +29,7 @@ from retention.survey.link import LinkParameters
 from retention.survey.mapping import MAPPING_TARGETS, ColumnMapping, with_known_targets
 from retention.survey.schema import AgeBand
 from retention.survey.weighting import WeightingParameters
-from ui import cached, cached_survey, state
+from ui import auth, cached, cached_survey, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
@@ -36,6 +38,7 @@ from ui.storage_notices import stale_notice, survey_damage_notice
 require_app_navigation()
 
 lang = state.lang()
+user = state.scope()
 park = cached.current_park()
 st.title(t("survey.title", lang))
 if park is None:
@@ -60,7 +63,7 @@ def _show_error(message: str, detail: str) -> None:
 
 def _save(result: SurveyImport, source_name: str, wave_label: str) -> None:
     try:
-        store.save_wave(park.park_id, result, source_name=source_name, wave=wave_label)
+        store.save_wave(park.park_id, result, source_name=source_name, wave=wave_label, scope=user)
     except ParkLifeError as exc:
         message = t("survey.save_error", lang, wave=markdown_text(wave_label.strip()))
         st.session_state[FLASH] = ("error", message, str(exc))
@@ -72,7 +75,7 @@ def _save(result: SurveyImport, source_name: str, wave_label: str) -> None:
 
 
 def _remove(wave_id: str, wave_label: str) -> None:
-    store.remove_wave(park.park_id, wave_id)
+    store.remove_wave(park.park_id, wave_id, scope=user)
     message = t("survey.removed", lang, wave=markdown_text(wave_label))
     st.session_state[FLASH] = ("success", message, "")
 
@@ -114,220 +117,243 @@ else:
         )
         # Counts and issue locations only: rejected rows (one respondent's answers each) are
         # offered for download in the uploading session alone, below.
-        download.download_button(
-            t("survey.download_report", lang),
-            cached_survey.wave_report(park, record.wave_id),
-            file_name=f"survey_{record.wave}_report.xlsx",
-            key=f"survey.report.{record.wave_id}",
-            help=t("survey.download_report_help", lang),
-        )
-        remove.button(
-            t("survey.remove", lang),
-            key=f"survey.remove.{record.wave_id}",
-            on_click=_remove,
-            args=(record.wave_id, record.wave),
-        )
+        if user.can(Permission.IMPORT_SURVEY):
+            download.download_button(
+                t("survey.download_report", lang),
+                cached_survey.wave_report(park, record.wave_id),
+                file_name=f"survey_{record.wave}_report.xlsx",
+                key=f"survey.report.{record.wave_id}",
+                help=t("survey.download_report_help", lang),
+            )
+        # Deleting a wave is an admin's (retention.storage.waves checks it again).
+        if user.can(Permission.DELETE_WAVE):
+            remove.button(
+                t("survey.remove", lang),
+                key=f"survey.remove.{record.wave_id}",
+                on_click=_remove,
+                args=(record.wave_id, record.wave),
+            )
 
-source = st.radio(
-    t("survey.source", lang),
-    ["demo", "upload"],
-    key="survey.source",
-    horizontal=True,
-    format_func=lambda value: t(f"survey.source.{value}", lang),
-)
-st.download_button(
-    t("import.survey.template", lang),
-    cached.survey_template(),
-    file_name="parklife_survey_template.xlsx",
-    key="survey.template",
-    help=t("import.survey.template_help", lang),
-)
-if source == "demo":
-    data, file_name = cached_survey.demo_survey_bytes(), cached_survey.DEMO_SURVEY.name
-    st.warning(t("survey.synthetic_survey", lang), icon=":material/science:")
-else:
-    uploaded = st.file_uploader(t("survey.file", lang), type=["csv", "xlsx", "txt"],
-                                key="survey.file")  # fmt: skip
-    if uploaded is None:
-        st.info(t("survey.upload_prompt", lang))
-        st.stop()
-    data, file_name = uploaded.getvalue(), uploaded.name
-wave = st.text_input(t("survey.wave", lang), value="2024-spring", key="survey.wave")
-
-try:
-    raw = cached_survey.raw_survey(data, file_name)
-except ParkLifeError as exc:
-    _show_error(t("survey.read_error", lang), str(exc))
-    st.stop()
-if raw.dropped_columns:
-    dropped = "、".join(markdown_text(column) for column in raw.dropped_columns)
-    st.info(t("survey.dropped_columns", lang, columns=dropped))
-
-# --- mapping ---------------------------------------------------------------------------------
-st.subheader(t("survey.mapping", lang))
-st.caption(t("survey.mapping_help", lang))
-st.caption(t("import.survey.layout", lang, layout=t(f"import.layout.{raw.layout.name}", lang)))
-mappings = cached.mapping_store()
-saved = mappings.load_survey_mapping(park.park_id, raw.headers)
-saved_version = mappings.survey_mapping_version(park.park_id, raw.headers)
-if saved is not None:
-    st.info(t("survey.mapping_saved_found", lang))
-proposal = (
-    saved
-    if saved is not None
-    else with_known_targets(suggest_for(raw), mappings.known_survey_targets(park.park_id))
-)
-edited = st.data_editor(
-    proposal.to_frame(),
-    key="survey.mapping_editor",
-    hide_index=True,
-    disabled=["column", "score"],
-    column_config={
-        "column": st.column_config.TextColumn(t("survey.col.column", lang)),
-        "target": st.column_config.SelectboxColumn(
-            t("survey.col.target", lang), options=list(MAPPING_TARGETS), required=True
-        ),
-        "score": st.column_config.NumberColumn(t("survey.col.score", lang), format="%.0f"),
-    },
-)
-try:
-    mapping = ColumnMapping.from_frame(edited)
-except ParkLifeError as exc:
-    _show_error(t("survey.mapping_error", lang), str(exc))
-    st.stop()
-
-# --- values: every answer of the coded questions, its count and its code ------------------------
-st.subheader(t("import.values.title", lang))
-st.caption(t("import.values.help", lang))
-saved_values = mappings.load_value_map(park.park_id)
-answers = cached_survey.answers(data, file_name, mapping, saved_values)
-edited_values = st.data_editor(
-    answers.assign(
-        group=[t(f"import.group.{g}", lang) for g in answers["group"]],
-        source=[t(f"import.source.{s}", lang) for s in answers["source"]],
-    ),
-    # Edits are kept by row position: a new file or mapping (another table) starts afresh.
-    key=f"survey.values_editor.{cached_survey.answers_key(data, mapping)}",
-    hide_index=True,
-    disabled=["group", "answer", "count", "columns", "source"],
-    column_config={
-        "group": st.column_config.TextColumn(t("import.values.col.group", lang)),
-        "answer": st.column_config.TextColumn(t("import.values.col.answer", lang)),
-        "count": st.column_config.NumberColumn(t("import.values.col.count", lang)),
-        "columns": st.column_config.NumberColumn(t("import.values.col.columns", lang)),
-        "code": st.column_config.SelectboxColumn(
-            t("import.values.col.code", lang), options=list(CODE_OPTIONS)
-        ),
-        "source": st.column_config.TextColumn(t("import.values.col.source", lang)),
-    },
-)
-# The editor shows translated labels; decisions are read back against the untranslated table.
-decided = answers.assign(code=edited_values["code"].to_numpy())
-try:
-    values = value_map_from_table(decided)
-except ParkLifeError as exc:
-    _show_error(t("survey.mapping_error", lang), str(exc))
-    st.stop()
-undecided = unknown_answers(decided)
-if len(undecided):
-    st.warning(
-        t(
-            "import.values.unknown",
-            lang,
-            n=len(undecided),
-            answers=markdown_text("、".join(undecided["answer"].head(8))),
-        )
+# Planners and admins import files (a preview, then a stored wave); HR and viewers read the
+# park's current survey (stored waves, else the demo survey) and nothing of any file.
+importer = user.can(Permission.IMPORT_SURVEY)
+if importer:
+    source = st.radio(
+        t("survey.source", lang),
+        ["demo", "upload"],
+        key="survey.source",
+        horizontal=True,
+        format_func=lambda value: t(f"survey.source.{value}", lang),
     )
-
-
-def _save_mapping(chosen: ColumnMapping, chosen_values: ValueMap, expected_version: int) -> None:
-    try:
-        mappings.save_survey_mapping(
-            park.park_id, chosen, values=chosen_values, expected_version=expected_version
-        )
-    except StaleVersionError as error:
-        st.session_state[MAPPING_FLASH] = str(error)
+    st.download_button(
+        t("import.survey.template", lang),
+        cached.survey_template(),
+        file_name="parklife_survey_template.xlsx",
+        key="survey.template",
+        help=t("import.survey.template_help", lang),
+    )
+    if source == "demo":
+        data, file_name = cached_survey.demo_survey_bytes(), cached_survey.DEMO_SURVEY.name
+        st.warning(t("survey.synthetic_survey", lang), icon=":material/science:")
     else:
-        st.session_state[MAPPING_FLASH] = ""
+        uploaded = st.file_uploader(t("survey.file", lang), type=["csv", "xlsx", "txt"],
+                                    key="survey.file")  # fmt: skip
+        if uploaded is None:
+            st.info(t("survey.upload_prompt", lang))
+            st.stop()
+        data, file_name = uploaded.getvalue(), uploaded.name
+    wave = st.text_input(t("survey.wave", lang), value="2024-spring", key="survey.wave")
 
+    try:
+        raw = cached_survey.raw_survey(data, file_name)
+    except ParkLifeError as exc:
+        _show_error(t("survey.read_error", lang), str(exc))
+        st.stop()
+    if raw.dropped_columns:
+        dropped = "、".join(markdown_text(column) for column in raw.dropped_columns)
+        st.info(t("survey.dropped_columns", lang, columns=dropped))
 
-st.button(
-    t("survey.save_mapping", lang),
-    key="survey.save_mapping",
-    on_click=_save_mapping,
-    args=(mapping, values, saved_version),
-)
-mapping_flash = st.session_state.pop(MAPPING_FLASH, None)
-if mapping_flash == "":
-    st.success(t("survey.mapping_saved", lang))
-elif mapping_flash is not None:
-    stale_notice(mapping_flash)
-
-try:
-    result = cached_survey.imported_survey(
-        data, file_name, mapping, park, wave=wave, link_parameters=LinkParameters(), values=values
+    # --- mapping ---------------------------------------------------------------------------------
+    st.subheader(t("survey.mapping", lang))
+    st.caption(t("survey.mapping_help", lang))
+    st.caption(t("import.survey.layout", lang, layout=t(f"import.layout.{raw.layout.name}", lang)))
+    mappings = cached.mapping_store()
+    saved = mappings.load_survey_mapping(park.park_id, raw.headers)
+    saved_version = mappings.survey_mapping_version(park.park_id, raw.headers)
+    if saved is not None:
+        st.info(t("survey.mapping_saved_found", lang))
+    proposal = (
+        saved
+        if saved is not None
+        else with_known_targets(suggest_for(raw), mappings.known_survey_targets(park.park_id))
     )
-except ParkLifeError as exc:
-    _show_error(t("survey.mapping_error", lang), str(exc))
-    st.stop()
-
-# --- validation report -------------------------------------------------------------------------
-st.subheader(t("survey.validation", lang))
-c1, c2, c3, c4 = st.columns(4)
-c1.metric(t("survey.rows_read", lang), result.rows_read)
-c2.metric(t("survey.rows_kept", lang), len(result.survey))
-c3.metric(t("survey.rows_rejected", lang), len(result.rejected))
-c4.metric(t("import.survey.blank_rows", lang), result.blank_rows)
-issues = cached_survey.issues(result)
-if issues.empty:
-    st.success(t("survey.no_issues", lang))
-else:
-    issues = translated_issues(issues, lang, columns=("expected",))
-    st.dataframe(
-        issues.rename(columns={c: t(f"survey.issue.{c}", lang) for c in issues.columns}),
+    edited = st.data_editor(
+        proposal.to_frame(),
+        key="survey.mapping_editor",
         hide_index=True,
-        key="survey.issues",
+        disabled=["column", "score"],
+        column_config={
+            "column": st.column_config.TextColumn(t("survey.col.column", lang)),
+            "target": st.column_config.SelectboxColumn(
+                t("survey.col.target", lang), options=list(MAPPING_TARGETS), required=True
+            ),
+            "score": st.column_config.NumberColumn(t("survey.col.score", lang), format="%.0f"),
+        },
     )
-if len(result.rejected):
-    rejected_csv, rejected_xlsx = cached_survey.rejected_downloads(result)
-    d1, d2 = st.columns(2)
-    d1.download_button(
-        t("survey.download_rejected_csv", lang),
-        rejected_csv,
-        file_name="rejected_rows.csv",
-        mime="text/csv",
-        key="survey.download_rejected_csv",
-    )
-    d2.download_button(
-        t("survey.download_rejected_xlsx", lang),
-        rejected_xlsx,
-        file_name="rejected_rows.xlsx",
-        key="survey.download_rejected_xlsx",
-    )
-to_confirm = result.links[result.links["method"].isin(["fuzzy", "unmatched"])]
-if len(to_confirm):
-    st.markdown(f"**{t('survey.links', lang)}**")
-    st.caption(t("survey.links_help", lang))
-    shown = to_confirm[["layer", "value", "matched_name", "score", "method"]]
-    st.dataframe(
-        shown.rename(columns={c: t(f"survey.link.{c}", lang) for c in shown.columns}),
-        hide_index=True,
-        key="survey.links_table",
-    )
+    try:
+        mapping = ColumnMapping.from_frame(edited)
+    except ParkLifeError as exc:
+        _show_error(t("survey.mapping_error", lang), str(exc))
+        st.stop()
 
-# --- add to the park -----------------------------------------------------------------------------
-if source == "upload":
+    # --- values: every answer of the coded questions, its count and its code ---
+    st.subheader(t("import.values.title", lang))
+    st.caption(t("import.values.help", lang))
+    saved_values = mappings.load_value_map(park.park_id)
+    answers = cached_survey.answers(data, file_name, mapping, saved_values)
+    edited_values = st.data_editor(
+        answers.assign(
+            group=[t(f"import.group.{g}", lang) for g in answers["group"]],
+            source=[t(f"import.source.{s}", lang) for s in answers["source"]],
+        ),
+        # Edits are kept by row position: a new file or mapping (another table) starts afresh.
+        key=f"survey.values_editor.{cached_survey.answers_key(data, mapping)}",
+        hide_index=True,
+        disabled=["group", "answer", "count", "columns", "source"],
+        column_config={
+            "group": st.column_config.TextColumn(t("import.values.col.group", lang)),
+            "answer": st.column_config.TextColumn(t("import.values.col.answer", lang)),
+            "count": st.column_config.NumberColumn(t("import.values.col.count", lang)),
+            "columns": st.column_config.NumberColumn(t("import.values.col.columns", lang)),
+            "code": st.column_config.SelectboxColumn(
+                t("import.values.col.code", lang), options=list(CODE_OPTIONS)
+            ),
+            "source": st.column_config.TextColumn(t("import.values.col.source", lang)),
+        },
+    )
+    # The editor shows translated labels; decisions are read back against the untranslated table.
+    decided = answers.assign(code=edited_values["code"].to_numpy())
+    try:
+        values = value_map_from_table(decided)
+    except ParkLifeError as exc:
+        _show_error(t("survey.mapping_error", lang), str(exc))
+        st.stop()
+    undecided = unknown_answers(decided)
+    if len(undecided):
+        st.warning(
+            t(
+                "import.values.unknown",
+                lang,
+                n=len(undecided),
+                answers=markdown_text("、".join(undecided["answer"].head(8))),
+            )
+        )
+
+    def _save_mapping(
+        chosen: ColumnMapping, chosen_values: ValueMap, expected_version: int
+    ) -> None:
+        try:
+            mappings.save_survey_mapping(
+                park.park_id, chosen, values=chosen_values, expected_version=expected_version
+            )
+        except StaleVersionError as error:
+            st.session_state[MAPPING_FLASH] = str(error)
+        else:
+            st.session_state[MAPPING_FLASH] = ""
+
     st.button(
-        t("survey.save", lang, wave=markdown_text(wave.strip()), n=f"{len(result.survey):,}"),
-        key="survey.save",
-        type="primary",
-        help=t("survey.save_help", lang),
-        disabled=result.survey.empty,
-        on_click=_save,
-        args=(result, file_name, wave),
+        t("survey.save_mapping", lang),
+        key="survey.save_mapping",
+        on_click=_save_mapping,
+        args=(mapping, values, saved_version),
     )
+    mapping_flash = st.session_state.pop(MAPPING_FLASH, None)
+    if mapping_flash == "":
+        st.success(t("survey.mapping_saved", lang))
+    elif mapping_flash is not None:
+        stale_notice(mapping_flash)
+
+    try:
+        result = cached_survey.imported_survey(
+            data,
+            file_name,
+            mapping,
+            park,
+            wave=wave,
+            link_parameters=LinkParameters(),
+            values=values,
+        )
+    except ParkLifeError as exc:
+        _show_error(t("survey.mapping_error", lang), str(exc))
+        st.stop()
+
+    # --- validation report ---
+    st.subheader(t("survey.validation", lang))
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(t("survey.rows_read", lang), result.rows_read)
+    c2.metric(t("survey.rows_kept", lang), len(result.survey))
+    c3.metric(t("survey.rows_rejected", lang), len(result.rejected))
+    c4.metric(t("import.survey.blank_rows", lang), result.blank_rows)
+    issues = cached_survey.issues(result)
+    if issues.empty:
+        st.success(t("survey.no_issues", lang))
+    else:
+        issues = translated_issues(issues, lang, columns=("expected",))
+        st.dataframe(
+            issues.rename(columns={c: t(f"survey.issue.{c}", lang) for c in issues.columns}),
+            hide_index=True,
+            key="survey.issues",
+        )
+    if len(result.rejected):
+        rejected_csv, rejected_xlsx = cached_survey.rejected_downloads(result)
+        d1, d2 = st.columns(2)
+        d1.download_button(
+            t("survey.download_rejected_csv", lang),
+            rejected_csv,
+            file_name="rejected_rows.csv",
+            mime="text/csv",
+            key="survey.download_rejected_csv",
+        )
+        d2.download_button(
+            t("survey.download_rejected_xlsx", lang),
+            rejected_xlsx,
+            file_name="rejected_rows.xlsx",
+            key="survey.download_rejected_xlsx",
+        )
+    to_confirm = result.links[result.links["method"].isin(["fuzzy", "unmatched"])]
+    if len(to_confirm):
+        st.markdown(f"**{t('survey.links', lang)}**")
+        st.caption(t("survey.links_help", lang))
+        shown = to_confirm[["layer", "value", "matched_name", "score", "method"]]
+        st.dataframe(
+            shown.rename(columns={c: t(f"survey.link.{c}", lang) for c in shown.columns}),
+            hide_index=True,
+            key="survey.links_table",
+        )
+
+    # --- add to the park ---
+    if source == "upload":
+        st.button(
+            t("survey.save", lang, wave=markdown_text(wave.strip()), n=f"{len(result.survey):,}"),
+            key="survey.save",
+            type="primary",
+            help=t("survey.save_help", lang),
+            disabled=result.survey.empty,
+            on_click=_save,
+            args=(result, file_name, wave),
+        )
+    else:
+        st.caption(t("survey.save_demo_note", lang))
 else:
-    st.caption(t("survey.save_demo_note", lang))
+    current = cached_survey.current_survey(park)
+    source = current.origin
+    if current.survey.empty:
+        st.info(t("auth.survey_readonly_none", lang))
+        st.stop()
+    st.caption(t("auth.survey_readonly_note", lang, n=f"{len(current.survey):,}"))
+    if source == "demo":
+        st.warning(t("survey.synthetic_survey", lang), icon=":material/science:")
+
 
 # --- weighting -----------------------------------------------------------------------------------
 st.subheader(t("survey.weighting", lang))
@@ -352,26 +378,34 @@ chosen_k = w2.number_input(
 k = max(int(chosen_k), saved_k)
 weighting_parameters = WeightingParameters(trim_max_ratio=trim if trim > 1 else None)
 try:
-    weighting = cached_survey.weights(
-        data, result, park, wave=wave, parameters=weighting_parameters
-    )
+    if importer:
+        weighting = cached_survey.weights(
+            data, result, park, wave=wave, parameters=weighting_parameters
+        )
+    else:
+        weighting = cached_survey.current_weights(park, parameters=weighting_parameters)
 except ParkLifeError as exc:
     _show_error(t("survey.weights_error", lang), str(exc))
     st.stop()
+if importer:
+    analysis = cached_survey.analysis_key(
+        data,
+        result,
+        park,
+        wave=wave,
+        weighting=weighting_parameters,
+        min_group_size=k,
+        values=values,
+    )
+else:
+    analysis, result = cached_survey.current_analysis(  # type: ignore[assignment]
+        park, weighting=weighting_parameters, min_group_size=k
+    )
 m1, m2, m3 = st.columns(3)
 m1.metric(t("survey.respondents", lang), len(result.survey))
 m2.metric(t("survey.effective_n", lang), f"{weighting.effective_n:,.0f}")
 m3.metric(t("survey.design_effect", lang), f"{weighting.design_effect:.2f}")
 st.caption(t("survey.uncovered", lang, count=len(weighting.uncovered_enterprises)))
-analysis = cached_survey.analysis_key(
-    data,
-    result,
-    park,
-    wave=wave,
-    weighting=weighting_parameters,
-    min_group_size=k,
-    values=values,
-)
 w = weighting.weights
 
 
@@ -408,9 +442,11 @@ else:
 # --- cohort table --------------------------------------------------------------------------------
 st.subheader(t("survey.cohort_table", lang))
 g1, g2 = st.columns(2)
+# Only the breakdowns the user's role may see (viewer: age cohorts; HR: + its own enterprises);
+# the tables check the scope again and keep HR to its own enterprises' rows.
 group_by = g1.selectbox(
     t("survey.group_by", lang),
-    ["age_band", "enterprise_id", "residence_id", "zone_id"],
+    auth.survey_breakdowns(["age_band", "enterprise_id", "residence_id", "zone_id"]),
     key="survey.group_by",
     format_func=lambda value: t(f"survey.group.{value}", lang),
 )
@@ -421,14 +457,14 @@ measure = g2.radio(
     horizontal=True,
     format_func=lambda value: t(f"survey.measure.{value}", lang),
 )
-means = cached_survey.cohort_means(analysis, measure, group_by, result, w, park)
+means = cached_survey.cohort_means(analysis, measure, group_by, result, w, park, user)
 st.dataframe(cohort_table(means, lang=lang), key="survey.cohort_table")
 _suppression_caption(means)
 
 # --- reasons -------------------------------------------------------------------------------------
 st.subheader(t("survey.reasons", lang))
 only_intending = st.checkbox(t("survey.only_intending", lang), key="survey.only_intending")
-reasons = cached_survey.reasons(analysis, only_intending, result, w, park)
+reasons = cached_survey.reasons(analysis, only_intending, result, w, park, user)
 bars = reason_bars(reasons, lang=lang)
 bar = go.Figure(
     go.Bar(
@@ -449,6 +485,9 @@ st.plotly_chart(bar, key="survey.reasons_chart")
 _suppression_caption(reasons)
 
 # --- downloads -----------------------------------------------------------------------------------
+if not user.can(Permission.EXPORT):
+    st.caption(t("auth.survey_no_export", lang))
+    st.stop()
 note = t("survey.export_note", lang)
 if source == "demo" or park.synthetic:
     note = t("survey.synthetic_export_note", lang) + " " + note
@@ -456,11 +495,17 @@ tables = {
     "ipa": chart.points,
     f"{measure}_by_{group_by}": means,
     "reasons": reasons,
-    "weighting": cached_survey.weighting_sheet(analysis, result, w, park),
+    "weighting": cached_survey.weighting_sheet(analysis, result, w, park, user),
 }
 st.download_button(
     t("survey.download_aggregates", lang),
     cached_survey.aggregates_workbook(tables, note=note),
     file_name="survey_results.xlsx",
     key="survey.download_aggregates",
+    on_click=auth.record,
+    args=(AuditAction.EXPORT,),
+    kwargs={
+        "park_id": park.park_id,
+        "detail": {"download": "survey_results.xlsx", "sheets": list(tables)},
+    },
 )

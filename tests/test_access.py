@@ -267,8 +267,9 @@ def test_e2sfca_step_equals_pysal_default(seed: int) -> None:
     minutes, supply, demand = _pysal_problem(seed)
     model, origin_ids = _pysal_access(minutes, supply, demand)
     step = weights.step_fn({10: 1, 20: 0.68, 30: 0.22})
-    expected = _pysal_values(model.enhanced_two_stage_fca(name="y", weight_fn=step), "y_cap",
-                             origin_ids)
+    expected = _pysal_values(
+        model.enhanced_two_stage_fca(name="y", weight_fn=step), "y_cap", origin_ids
+    )
     np.testing.assert_allclose(e2sfca(minutes, supply, demand), expected, rtol=1e-9, atol=1e-12)
 
 
@@ -283,9 +284,7 @@ def test_e2sfca_gaussian_equals_pysal(seed: int) -> None:
         "g_cap",
         origin_ids,
     )
-    result = e2sfca(
-        minutes, supply, demand, decay=DecayFunction.gaussian(12), catchment_minutes=30
-    )
+    result = e2sfca(minutes, supply, demand, decay=DecayFunction.gaussian(12), catchment_minutes=30)
     np.testing.assert_allclose(result, expected, rtol=1e-9, atol=1e-12)
 
 
@@ -298,8 +297,12 @@ def _problems():
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(_problems(), hnp.arrays(float, 6, elements=TRAVEL_MINUTES), st.sampled_from(["a", "b"]),
-       st.floats(0.0, 50.0))
+@given(
+    _problems(),
+    hnp.arrays(float, 6, elements=TRAVEL_MINUTES),
+    st.sampled_from(["a", "b"]),
+    st.floats(0.0, 50.0),
+)
 def test_adding_an_amenity_never_worsens_nearest_or_supply(problem, column, category, capacity):
     minutes, categories, supply, demand = problem
     new_minutes = np.hstack([minutes, column[: minutes.shape[0], None]])
@@ -308,8 +311,9 @@ def test_adding_an_amenity_never_worsens_nearest_or_supply(problem, column, cate
     after = nearest_minutes(new_minutes, new_categories, k=2, category_order=["a", "b"])
     assert (after <= before).all().all()
     old = e2sfca_by_category(minutes, categories, supply, demand, category_order=["a", "b"])
-    new = e2sfca_by_category(new_minutes, new_categories, np.append(supply, capacity), demand,
-                             category_order=["a", "b"])
+    new = e2sfca_by_category(
+        new_minutes, new_categories, np.append(supply, capacity), demand, category_order=["a", "b"]
+    )
     assert (new.to_numpy() >= old.to_numpy() - 1e-12).all()
 
 
@@ -331,8 +335,7 @@ def test_indicators_do_not_depend_on_row_or_column_order(problem, random) -> Non
         return pd.concat(
             [
                 nearest_minutes(matrix, cats, k=2, **common).droplevel("rank", axis=1),
-                cumulative_opportunities(matrix, cats, threshold_minutes=20, weights=cap,
-                                         **common),
+                cumulative_opportunities(matrix, cats, threshold_minutes=20, weights=cap, **common),
                 e2sfca_by_category(matrix, cats, cap, people, **common),
             ],
             axis=1,
@@ -429,9 +432,9 @@ def test_step_weight_is_the_first_zone_at_or_above(times: np.ndarray) -> None:
     assert decay.weight(times).tolist() == expected
     for catchment in (5.0, 10.0, 25.0, 30.0, 45.0):
         cut = np.where(times <= catchment, times, np.inf)
-        assert decay.weight(times, catchment_minutes=catchment).tolist() == decay.weight(
-            cut
-        ).tolist()
+        assert (
+            decay.weight(times, catchment_minutes=catchment).tolist() == decay.weight(cut).tolist()
+        )
         gaussian = DecayFunction.gaussian(12.0)
         np.testing.assert_array_equal(
             gaussian.weight(times, catchment_minutes=catchment), gaussian.weight(cut)

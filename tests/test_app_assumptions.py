@@ -24,6 +24,7 @@ from retention.storage.park import load_park
 from retention.storage.store import FileStore
 from retention.storage.waves import SurveyStore, load_current_survey
 from retention.survey.privacy import PrivacyParameters, load_or_create_salt
+from tests.app_session import signed_in
 from tests.markdown_shown import shown
 from ui import state
 
@@ -43,7 +44,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _page(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = lang
     at.run()
     at.switch_page(PAGE).run()

@@ -15,6 +15,7 @@ from retention.data.layers import LayerKind
 from retention.i18n import t
 from retention.storage.park import load_park
 from retention.storage.uploads import UploadStore
+from tests.app_session import signed_in
 from tests.markdown_shown import shown
 from ui import state
 
@@ -38,7 +39,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _data_page(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = lang
     at.run()
     at.switch_page("pages/data.py").run()

@@ -15,6 +15,7 @@ from retention.storage.park import load_park
 from retention.storage.waves import SurveyStore
 from retention.survey.importer import import_survey, read_survey_file
 from retention.survey.privacy import PrivacyParameters
+from tests.app_session import signed_in
 from tests.survey_fixtures import demo_rows, wenjuanxing_xlsx
 from ui import state
 
@@ -33,7 +34,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _page(lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = lang
     at.run()
     at.switch_page(PAGE).run()
@@ -135,7 +136,7 @@ def test_a_survey_saved_on_the_survey_page_is_what_the_enterprise_page_uses(
     data_dir: Path,
 ) -> None:
     headers, rows = demo_rows(900, start=1000)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = "en"
     at.run()
     at.switch_page("pages/survey.py").run()

@@ -16,6 +16,7 @@ from retention.access import travel_times
 from retention.data.layers import LayerKind
 from retention.i18n import t
 from retention.storage.park import load_park
+from tests.app_session import signed_in
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _gaps_page(lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = lang
     at.run()
     at.switch_page(PAGE).run()

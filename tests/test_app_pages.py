@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from retention.data.layers import LayerKind
 from retention.i18n import t
 from retention.storage.park import load_park
+from tests.app_session import signed_in
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _app(lang: str | None = None, page: str | None = None) -> AppTest:
     """Return the app after its first run, in ``lang``, switched to ``page`` if given."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     if lang is not None:
         at.session_state[state.LANG] = lang
     at.run()

@@ -12,6 +12,7 @@ from retention.i18n import t
 from retention.park_parameters import ParkParameters, save_park_parameters
 from retention.storage.store import FileStore
 from retention.survey.privacy import PrivacyParameters
+from tests.app_session import signed_in
 from tests.markdown_shown import shown
 from ui import cached_survey, state
 
@@ -28,7 +29,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _survey_page(lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = lang
     at.run()
     at.switch_page("pages/survey.py").run()

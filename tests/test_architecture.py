@@ -181,6 +181,8 @@ PAGE_PACKAGES = ("retention.report.",)  # presentation modules (tables, maps): n
 # ...and these plain types and constants (enums, frozen option dataclasses, id lists) by name:
 PAGE_NAMES: dict[str, frozenset[str]] = {
     "retention.access.gaps": frozenset({"GAP_INDEX_METHOD"}),
+    "retention.auth.audit": frozenset({"AuditAction"}),  # what an audit line records
+    "retention.auth.roles": frozenset({"Permission"}),  # what a role may do
     "retention.access.indicators": frozenset({"DEMAND_SETS", "INDICATORS"}),
     "retention.access.parameters": frozenset({"DAY_TYPES"}),
     "retention.access.travel_times": frozenset({"MODES"}),

@@ -10,6 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.app_session import signed_in
 from ui import cached_maps, state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def _map_srcdoc(at: AppTest) -> str:
 
 @pytest.mark.slow
 def test_map_page_is_built_once_per_choice_and_reruns_reuse_it(builds) -> None:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = "en"
     at.run()
     at.switch_page("pages/map.py").run()

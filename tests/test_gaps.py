@@ -134,8 +134,9 @@ def _problems(draw):
     minutes, categories, supply, people = draw(
         access_problems(categories=_CATS, supply=st.integers(0, 500))
     )
-    weights = dict(zip(_CATS, draw(st.lists(st.floats(0.1, 5.0), min_size=4, max_size=4)),
-                       strict=True))
+    weights = dict(
+        zip(_CATS, draw(st.lists(st.floats(0.1, 5.0), min_size=4, max_size=4)), strict=True)
+    )
     return minutes, categories, supply, people, weights
 
 
@@ -158,8 +159,12 @@ def test_gap_index_lies_in_0_100_and_contributions_sum_to_it(problem) -> None:
 
 
 @settings(max_examples=80, deadline=None, derandomize=True)
-@given(_problems(), hnp.arrays(float, 6, elements=TRAVEL_MINUTES), st.sampled_from(_CATS),
-       st.integers(0, 500))
+@given(
+    _problems(),
+    hnp.arrays(float, 6, elements=TRAVEL_MINUTES),
+    st.sampled_from(_CATS),
+    st.integers(0, 500),
+)
 def test_adding_an_amenity_never_raises_any_gap_index(problem, column, category, capacity):
     minutes, categories, supply, people, weights = problem
     before = _gaps(minutes, categories, supply, people, weights)
@@ -182,7 +187,8 @@ def test_gap_index_does_not_depend_on_row_order(problem, random) -> None:
     random.shuffle(rows)
     random.shuffle(cols)
     original = _gaps(minutes, categories, supply, people, weights)
-    permuted = _gaps(minutes[np.ix_(rows, cols)], categories[cols], supply[cols], people[rows],
-                     weights)
+    permuted = _gaps(
+        minutes[np.ix_(rows, cols)], categories[cols], supply[cols], people[rows], weights
+    )
     permuted.index = rows  # RangeIndex positions map back to the original origins
     np.testing.assert_allclose(permuted.sort_index().to_numpy(), original.to_numpy(), atol=1e-9)

@@ -32,9 +32,7 @@ def test_hexagon_means_are_weighted_by_people() -> None:
     lone = point_cells(LON[2:], LAT[2:])[0]
     assert result.loc[lone, "value"] == 7.0  # nobody lives there: plain mean, still shown
     assert result.crs.to_epsg() == 4326
-    assert result.geometry.contains(
-        shapely.Point(LON[2], LAT[2])
-    ).sum() == 1
+    assert result.geometry.contains(shapely.Point(LON[2], LAT[2])).sum() == 1
 
 
 def test_an_unreachable_point_makes_its_cell_unreachable() -> None:

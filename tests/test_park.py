@@ -149,7 +149,6 @@ def test_park_data_pickles(tmp_path, tiny_geodata):
     assert again.layer("enterprises")["id"].tolist() == ["E1", "E2"]
 
 
-
 def test_layer_keys_lists_the_ids_already_in_each_layer(tmp_path, tiny_geodata):
     park = load_park("tiny", data_dir=tmp_path / "data", geodata_dir=tiny_geodata)
     assert park.layer_keys("enterprises") == {("E1",), ("E2",)}

@@ -87,13 +87,16 @@ def run_key(park: ParkData) -> RunKey:
     """Return the park's run key: its data version, saved parameters and current survey version.
 
     Recomputed on every call (cheap: a few small files are read or hashed), so a parameter saved
-    or a wave stored by any session changes the key of every session's next rerun.
+    or a wave stored by any session changes the key of every session's next rerun. The key
+    carries the signed-in user's scope (``UserScope.canonical``): the pipeline's per-person
+    stages refuse an enterprise outside it.
     """
     return pipeline_run_key(
         park.park_id,
         data_dir=state.data_dir(),
         parameters=current_parameters(park),
         data_version=park.data_version,
+        user_scope=state.scope().canonical(),
     )
 
 

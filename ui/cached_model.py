@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from retention import pipeline
+from retention.auth.roles import require_enterprise_in_scope
 from retention.model.leavers import ConversionParameters, ReplacementCost
 from retention.model.peer_benchmark import EnterpriseRetention
 from retention.pipeline import ACCESS_MODE, ACCESS_WINDOW, RetentionInputs, RunKey, Stage
@@ -113,4 +114,6 @@ def workforce_access(
     evening) with the park's saved parameters, so no travel times are recomputed.
     """
     key = run_key(park) if key is None else key
+    # The indicators are shared by every user; the enterprise is checked against the user's scope.
+    require_enterprise_in_scope(key.user_scope, enterprise_id)
     return _workforce(key.for_stage(Stage.INDICATORS), enterprise_id, park)

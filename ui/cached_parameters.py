@@ -13,6 +13,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from retention.auth import audit
+from retention.auth.audit import AuditAction
+from retention.auth.roles import Permission
 from retention.errors import ParameterError
 from retention.escaping import markdown_text
 from retention.i18n import t
@@ -103,15 +106,28 @@ def table(params: ParkParameters, lang: str) -> pd.DataFrame:
     return parameter_table(params, lang)
 
 
-def save(params: ParkParameters, park_id: str, *, expected_version: str) -> None:
+def save(params: ParkParameters, park_id: str, *, expected_version: str, how: str = "save") -> None:
     """Save the park's parameters atomically (every page's next run computes with them).
 
     ``expected_version`` is :func:`parameters_version` when the edit started: if someone saved
-    since, ``StaleVersionError`` is raised and nothing is overwritten.
+    since, ``StaleVersionError`` is raised and nothing is overwritten. Only a user allowed to
+    edit parameters (planner, admin) may save; the save is audited.
     """
+    user = state.scope()
+    user.require(Permission.EDIT_PARAMETERS)
     save_park_parameters(params, park_id, store=cached.store(), expected_version=expected_version)
+    detail = {"how": how}
+    audit.record(
+        state.data_dir(), user, AuditAction.PARAMETERS_SAVE, park_id=park_id, detail=detail
+    )
 
 
 def reset(park_id: str, *, expected_version: str) -> None:
-    """Remove the park's saved parameters: back to the sourced defaults (same version check)."""
+    """Remove the park's saved parameters: back to the sourced defaults (editors only, audited)."""
+    user = state.scope()
+    user.require(Permission.EDIT_PARAMETERS)
     reset_park_parameters(park_id, store=cached.store(), expected_version=expected_version)
+    detail = {"how": "reset"}
+    audit.record(
+        state.data_dir(), user, AuditAction.PARAMETERS_SAVE, park_id=park_id, detail=detail
+    )

@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from retention import pipeline
+from retention.auth.roles import UserScope
 from retention.data.layers import LayerKind
 from retention.pipeline import GAP_WEIGHT_METHODS, GapWeights, RunKey, Stage
 from retention.pipeline.warm import WarmStore
@@ -243,6 +244,23 @@ def current_survey(park: ParkData, *, key: RunKey | None = None) -> CurrentSurve
     return _current(key.for_stage(Stage.SURVEY), str(state.data_dir()), park)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _current_weights(
+    key: RunKey, data_dir: str, parameters: WeightingParameters, _park: ParkData
+) -> WeightingResult:
+    current = _current(key, data_dir, _park)
+    headcounts = enterprise_headcounts(_park.layers[LayerKind.ENTERPRISES])
+    return survey_weights(current.survey, headcounts, parameters=parameters)
+
+
+def current_weights(
+    park: ParkData, *, parameters: WeightingParameters, key: RunKey | None = None
+) -> WeightingResult:
+    """Return weights of the park's current survey to its enterprise headcounts, cached."""
+    key = run_key(park) if key is None else key
+    return _current_weights(key.for_stage(Stage.SURVEY), str(state.data_dir()), parameters, park)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def _gap_weights(key: RunKey, method: str, data_dir: str, _park: ParkData) -> GapWeights:
     survey = None if method == "equal" else _current(key, data_dir, _park)
@@ -292,7 +310,7 @@ class AnalysisKey:
     and k (a hashable cache key; the survey and weights themselves are passed unhashed)."""
 
     file_key: str
-    mapping: ColumnMapping
+    mapping: ColumnMapping | None  # None: the park's current survey (no file read here)
     values: ValueMap
     park_id: str
     data_version: str
@@ -330,6 +348,31 @@ def analysis_key(
     )
 
 
+@dataclass(frozen=True, eq=False)
+class CurrentRows:
+    """The park's current survey in the place of an import (``survey`` only): what HR and viewers
+    analyse on the Survey page."""
+
+    survey: pd.DataFrame
+
+
+def current_analysis(
+    park: ParkData, *, weighting: WeightingParameters, min_group_size: int
+) -> tuple[AnalysisKey, CurrentRows]:
+    """Return the analysis key and rows of the park's current survey (stored waves, else demo)."""
+    key = AnalysisKey(
+        f"current:{survey_version(park)}",
+        None,
+        ValueMap(),
+        park.park_id,
+        park.data_version,
+        "",
+        weighting,
+        int(min_group_size),
+    )
+    return key, CurrentRows(current_survey(park).survey)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def _zoned(key: AnalysisKey, _result: SurveyImport, _park: ParkData) -> pd.DataFrame:
     return with_zone(_result.survey, _park.layers[LayerKind.ENTERPRISES])
@@ -363,6 +406,7 @@ def cohort_means(
     _result: SurveyImport,
     _weights: pd.Series,
     _park: ParkData,
+    scope: UserScope | None = None,
 ) -> pd.DataFrame:
     """Return weighted satisfaction or importance means by a grouping, k-anonymous."""
     return category_means(
@@ -371,6 +415,7 @@ def cohort_means(
         measure=measure,  # type: ignore[arg-type]
         by=by,
         parameters=key.parameters,
+        scope=scope,
     )
 
 
@@ -381,6 +426,7 @@ def reasons(
     _result: SurveyImport,
     _weights: pd.Series,
     _park: ParkData,
+    scope: UserScope | None = None,
 ) -> pd.DataFrame:
     """Return weighted shares of the reasons for leaving, k-anonymous."""
     return reason_shares(
@@ -388,17 +434,22 @@ def reasons(
         _weights,
         only_intending=only_intending,
         parameters=key.parameters,
+        scope=scope,
     )
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def weighting_sheet(
-    key: AnalysisKey, _result: SurveyImport, _weights: pd.Series, _park: ParkData
+    key: AnalysisKey,
+    _result: SurveyImport,
+    _weights: pd.Series,
+    _park: ParkData,
+    scope: UserScope | None = None,
 ) -> pd.DataFrame:
     """Return respondents, weights and headcounts per enterprise, k-anonymous."""
     headcounts = enterprise_headcounts(_park.layers[LayerKind.ENTERPRISES])
     return weighting_table(
-        _zoned(key, _result, _park), _weights, headcounts, parameters=key.parameters
+        _zoned(key, _result, _park), _weights, headcounts, parameters=key.parameters, scope=scope
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from ui import state
+from ui import auth, state
 
 
 def require_app_navigation() -> None:
@@ -23,10 +23,15 @@ def require_app_navigation() -> None:
     server the flag never returns once cleared, so this reruns at most once per process. AppTest
     resets the flag before every run; rerunning there each time would swallow button clicks, so a
     session reruns only once and later runs just clear the flag.
+
+    A page that runs on its own (not through ``app.py``) still requires a signed-in user: it
+    draws the sign-in form and stops otherwise (``ui.auth.require_sign_in``), so no path to a
+    page skips the sign-in.
     """
-    if not PagesManager.uses_pages_directory:
-        return
-    PagesManager.uses_pages_directory = False
-    if not st.session_state.get(state.LEGACY_RERUN_DONE, False):
-        st.session_state[state.LEGACY_RERUN_DONE] = True
-        st.rerun()
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not st.session_state.get(state.LEGACY_RERUN_DONE, False):
+            st.session_state[state.LEGACY_RERUN_DONE] = True
+            st.rerun()
+    if state.signed_in() is None:
+        auth.require_sign_in()

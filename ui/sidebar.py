@@ -14,7 +14,7 @@ import streamlit as st
 from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from retention.report.maps import TileSource
 from retention.scenario.records import ScenarioStore
-from ui import cached, state, warmup
+from ui import auth, cached, state, warmup
 
 
 def _park_name(park_id: str, lang: str) -> str:
@@ -55,6 +55,7 @@ def render_sidebar(pages: Sequence[st.Page]) -> None:
         with st.container(key=NAVIGATION_KEY):
             for page in pages:
                 st.page_link(page)
+        auth.render_user(lang)
         st.divider()
         st.markdown(f"### {t('common.app_title', lang)}")
         st.caption(t("common.app_subtitle", lang))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from retention.auth.roles import UserScope
+from retention.errors import AccessDeniedError
 from retention.i18n import LANGUAGES, language_for_locale
 from retention.report.maps import TileSource
 from retention.storage.layout import DATABASE_URL_ENV, default_data_dir
@@ -33,6 +35,9 @@ SCENARIO_DRAFT = "scenario.draft"
 session has its own: two planners editing scenarios never see each other's drafts)."""
 SCENARIO_EDITING = "scenario.editing"
 """Id of the saved scenario the draft was opened from (``""``: a new one)."""
+USER = "app.user"
+"""The signed-in user, a ``retention.auth.roles.UserScope`` (set by ``ui.auth`` only; tests may
+set it directly to sign in)."""
 
 REPORT_BUILT = "reports.built"
 """The options (park, data version, format, language, window, enterprise) of the snapshot this
@@ -65,6 +70,32 @@ def data_dir() -> Path:
 def database_url() -> str:
     """Return ``$PARKLIFE_DATABASE_URL`` (empty: the file store under :func:`data_dir`)."""
     return os.environ.get(DATABASE_URL_ENV, "")
+
+
+def scope() -> UserScope:
+    """Return the signed-in user; ``AccessDeniedError`` if nobody is signed in.
+
+    ``app.py`` signs the user in before any page runs, so a page only meets the error when a
+    session was signed out under it.
+    """
+    user = st.session_state.get(USER)
+    if not isinstance(user, UserScope):
+        raise AccessDeniedError("nobody is signed in; expected a signed-in user")
+    return user
+
+
+def signed_in() -> UserScope | None:
+    """Return the signed-in user, or ``None``."""
+    user = st.session_state.get(USER)
+    return user if isinstance(user, UserScope) else None
+
+
+def set_scope(user: UserScope | None) -> None:
+    """Sign a user in (``None``: sign out)."""
+    if user is None:
+        st.session_state.pop(USER, None)
+    else:
+        st.session_state[USER] = user
 
 
 def init_state() -> None:

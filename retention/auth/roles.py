@@ -180,3 +180,19 @@ def parse_role(text: str) -> Role:
             f"unknown role {text!r}; expected one of {', '.join(r.value for r in Role)}",
             column="role",
         ) from None
+
+
+def require_enterprise_in_scope(user_scope: str | None, enterprise_id: object) -> None:
+    """Raise ``AccessDeniedError`` unless a run key's ``user_scope`` text may see an enterprise.
+
+    ``user_scope`` is :meth:`UserScope.canonical` (``"all"``, ``"hr:E1,E2"``, ``"viewer"``) or
+    ``None`` for the server operator (CLI, batch), who sees all.
+    """
+    if user_scope is None or user_scope == "all":
+        return
+    if user_scope.startswith("hr:") and str(enterprise_id) in user_scope[3:].split(","):
+        return
+    raise AccessDeniedError(
+        f"user scope {user_scope!r} may not see enterprise {str(enterprise_id)!r}; expected one "
+        "of the user's own enterprises"
+    )

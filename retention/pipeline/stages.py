@@ -29,6 +29,7 @@ from retention.access.indicators import isochrones as isochrones_from_point
 from retention.access.network import StreetNetwork, network_from_roads
 from retention.access.parameters import TimeWindow, TravelParameters
 from retention.access.travel_times import TravelTimeResult
+from retention.auth.roles import require_enterprise_in_scope
 from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError, ValidationError
 from retention.model.intent import (
@@ -414,7 +415,10 @@ def enterprise_view(
     ------
     ValueError
         When ``inputs.model`` is ``None`` (read ``inputs.error`` first).
+    AccessDeniedError
+        When the key's user scope may not see ``enterprise_id``.
     """
+    require_enterprise_in_scope(key.user_scope, enterprise_id)
     _check_inputs(inputs, key)
     if inputs.model is None:
         raise ValueError(f"no fitted model: {inputs.error}")
@@ -434,8 +438,10 @@ def peer_bands(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the enterprise's access and satisfaction against anonymous peer bands.
 
-    ``peer_benchmark`` over ``inputs.access_columns`` then ``inputs.sat_columns`` with the key's k.
+    ``peer_benchmark`` over ``inputs.access_columns`` then ``inputs.sat_columns`` with the key's k;
+    ``AccessDeniedError`` when the key's user scope may not see ``enterprise_id``.
     """
+    require_enterprise_in_scope(key.user_scope, enterprise_id)
     _check_inputs(inputs, key)
     parameters = BenchmarkParameters(privacy=key.parameters.privacy)
     return (
@@ -446,12 +452,16 @@ def peer_bands(
     )
 
 
-def workforce_access(access: ParkIndicators, enterprise_id: str) -> pd.DataFrame:
+def workforce_access(
+    access: ParkIndicators, enterprise_id: str, *, user_scope: str | None = None
+) -> pd.DataFrame:
     """Return walking minutes at the enterprise and in its dormitories (model categories).
 
     ``access`` is ``indicators(travel, key, mode=ACCESS_MODE, window=ACCESS_WINDOW)``, the same
-    figures the Gaps page shows for that mode and window.
+    figures the Gaps page shows for that mode and window. ``user_scope`` is the run key's
+    (``AccessDeniedError`` when it may not see ``enterprise_id``).
     """
+    require_enterprise_in_scope(user_scope, enterprise_id)
     return _workforce_access(
         access.nearest, access.origins, enterprise_id, categories=DEFAULT_MODEL_CATEGORIES
     )

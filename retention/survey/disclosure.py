@@ -221,3 +221,15 @@ def mark_released(table: pd.DataFrame) -> pd.DataFrame:
     ).lstrip("; ")
     table.attrs["suppression"] = rule
     return table
+
+
+def allowed_breakdowns(scope: UserScope | None, candidates: Sequence[str]) -> list[str]:
+    """Return the breakdowns among ``candidates`` ``scope`` may see (see ``check_breakdown``)."""
+    allowed = []
+    for by in candidates:
+        try:
+            check_breakdown(scope, by)
+        except AccessDeniedError:
+            continue
+        allowed.append(by)
+    return allowed

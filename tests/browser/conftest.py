@@ -68,7 +68,9 @@ def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def serve_app(data_dir: Path, log: Path) -> Iterator[str]:
     """Run ``streamlit run app.py`` on a free port as a user would; yield its base URL."""
     port = _free_port()
-    env = {**os.environ, "PARKLIFE_DATA_DIR": str(data_dir)}
+    # Browser tests check what only a browser shows (maps, first visit, downloads); they run in
+    # the explicit single-user mode. Roles and sign-in are tested with AppTest (test_app_roles).
+    env = {**os.environ, "PARKLIFE_DATA_DIR": str(data_dir), "PARKLIFE_AUTH": "local"}
     streamlit = Path(sys.executable).with_name("streamlit")
     with log.open("wb") as sink:
         process = subprocess.Popen(
