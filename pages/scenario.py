@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from retention.auth.audit import AuditAction
 from retention.data.layers import AmenityCategory, ResidenceKind
 from retention.errors import ScenarioError, ValidationError
 from retention.escaping import markdown_text
@@ -39,7 +40,7 @@ from retention.scenario.model import (
     scenario_to_json,
 )
 from retention.scenario.siting import DEMANDS, suggestion_modification
-from ui import cached, cached_scenario, state
+from ui import auth, cached, cached_scenario, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.map_view import show_map
@@ -48,6 +49,7 @@ from ui.notices import synthetic_notice
 require_app_navigation()
 
 lang = state.lang()
+auth.require_page("scenario")  # planners and admins shape scenarios
 park = cached.current_park()
 st.title(t("scenario.title", lang))
 if park is None:
@@ -317,6 +319,11 @@ if a.button(t("scenario.save", lang), key="scenario.save", disabled=not author.s
     except ValidationError as error:
         st.error(markdown_text(error))
     else:
+        auth.record(
+            AuditAction.SCENARIO_CHANGE,
+            park_id=park.park_id,
+            detail={"scenario_id": saved.scenario_id, "name": saved.name, "how": "save"},
+        )
         state.set_scenario_draft(scenario_to_json(saved.scenario), editing=saved.scenario_id)
         st.success(t("scenario.saved", lang, name=markdown_text(saved.name)))
 if editing in records:
@@ -329,11 +336,21 @@ if editing in records:
             name=t("scenario.copy_of", lang, name=records[editing].name),
             author=author,
         )
+        auth.record(
+            AuditAction.SCENARIO_CHANGE,
+            park_id=park.park_id,
+            detail={"scenario_id": copy.scenario_id, "name": copy.name, "how": "duplicate"},
+        )
         state.set_scenario_draft(scenario_to_json(copy.scenario), editing=copy.scenario_id)
         st.rerun()
     confirm = d.checkbox(t("scenario.delete_confirm", lang), key="scenario.delete_confirm")
     if c.button(t("scenario.delete", lang), key="scenario.delete", disabled=not confirm):
         store.delete(park.park_id, editing)
+        auth.record(
+            AuditAction.SCENARIO_CHANGE,
+            park_id=park.park_id,
+            detail={"scenario_id": editing, "how": "delete"},
+        )
         if state.scenario_id() == editing:
             state.set_scenario_id("")
         state.set_scenario_draft(scenario_to_json(Scenario(t("scenario.default_name", lang))))

@@ -26,12 +26,14 @@ REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 TIMEOUT_SECONDS = 300  # cold runs: demo park, survey import, travel times, the model fit
 PASSWORD = "a long enough password"
-ALL_PAGES = {"overview", "map", "data", "survey", "enterprise", "gaps", "assumptions", "audit"}
+ALL_PAGES = {
+    "overview", "map", "data", "survey", "enterprise", "gaps", "scenario", "assumptions", "audit"
+}  # fmt: skip
 PAGES_OF_ROLE = {
     Role.ADMIN: ALL_PAGES,
     Role.PLANNER: ALL_PAGES - {"audit"},
-    Role.HR: ALL_PAGES - {"audit", "data"},
-    Role.VIEWER: ALL_PAGES - {"audit", "data", "enterprise"},
+    Role.HR: ALL_PAGES - {"audit", "data", "scenario"},
+    Role.VIEWER: ALL_PAGES - {"audit", "data", "enterprise", "scenario"},
 }
 
 
@@ -127,6 +129,7 @@ def test_navigation_lists_the_pages_of_the_role(role: Role) -> None:
     ("role", "page"),
     [
         (Role.HR, "data"),
+        (Role.HR, "scenario"),
         (Role.VIEWER, "data"),
         (Role.VIEWER, "enterprise"),
         (Role.PLANNER, "audit"),

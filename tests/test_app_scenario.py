@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from retention.escaping import markdown_text
 from retention.i18n import t
 from retention.scenario.records import ScenarioStore
+from tests.app_session import signed_in
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,7 +29,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _page(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = lang
     at.run()
     at.switch_page(PAGE).run()
@@ -145,7 +146,7 @@ def test_gaps_and_map_show_the_scenario_chosen_in_the_sidebar(page: str) -> None
         Scenario("Lake clinic", (AddAmenity("X1", "Lake clinic", "clinic", 113.24, 27.92, 50.0),)),
         author="test",
     )
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = "en"
     at.run()
     assert at.selectbox(key=state.WIDGET_SCENARIO).options[-1] == "Lake clinic"

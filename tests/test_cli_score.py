@@ -26,6 +26,7 @@ from retention.park_parameters import ParkParameters, park_parameters_version, s
 from retention.report.gap_tables import format_value
 from retention.storage.park import load_park
 from retention.storage.store import FileStore
+from tests.app_session import signed_in
 
 REPO = Path(__file__).resolve().parent.parent
 PARK = "jinshan"
@@ -196,7 +197,7 @@ def test_score_gives_the_numbers_the_gaps_page_shows(
 
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
+    at = signed_in(AppTest.from_file(str(REPO / "app.py"), default_timeout=240))
     at.session_state[state.LANG] = "en"
     at.run()
     at.switch_page("pages/gaps.py").run()

@@ -42,6 +42,7 @@ from retention.pipeline import (
 )
 from retention.storage.store import FileStore
 from retention.survey.privacy import PrivacyParameters
+from tests.app_session import signed_in
 
 REPO = Path(__file__).resolve().parent.parent
 PARK = "jinshan"
@@ -355,7 +356,7 @@ def test_the_gaps_page_shows_the_numbers_of_a_direct_pipeline_call(
     )  # not the defaults
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+    at = signed_in(AppTest.from_file(str(REPO / "app.py"), default_timeout=180))
     at.session_state[state.LANG] = "en"
     at.run()
     at.switch_page("pages/gaps.py").run()

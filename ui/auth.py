@@ -94,6 +94,7 @@ def record(
 PAGE_PERMISSIONS: Mapping[str, Permission] = {
     "data": Permission.ADD_UPLOAD,
     "enterprise": Permission.SURVEY_DETAIL,
+    "scenario": Permission.EDIT_PARAMETERS,
     "audit": Permission.VIEW_AUDIT,
 }
 """Pages (by url path) only some roles may open; every other page is open to every role."""
