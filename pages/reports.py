@@ -10,7 +10,7 @@ from retention.escaping import markdown_text
 from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from retention.report.enterprise_tables import enterprise_names
 from retention.report.snapshot import MEDIA_TYPES, ChartBlock, SnapshotFormat, TableBlock
-from ui import cached, cached_reports, state
+from ui import auth, cached, cached_reports, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
@@ -26,6 +26,7 @@ DOWNLOAD = "reports.download"
 NO_ENTERPRISE = ""
 
 lang = state.lang()
+auth.require_page("reports")  # every enterprise of the park: planners and admins
 park = cached.current_park()
 st.title(t("reports.title", lang))
 if park is None:

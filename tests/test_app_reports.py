@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retention.i18n import t
+from tests.app_session import signed_in
 from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,7 +29,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _reports_page(lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = lang
     at.run()
     at.switch_page(PAGE).run()
@@ -95,7 +96,7 @@ def test_snapshot_of_the_scenario_chosen_in_the_sidebar(data_dir):
         Scenario("Lake clinic", (AddAmenity("X1", "Lake clinic", "clinic", 113.24, 27.92, 50.0),)),
         author="test",
     )
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = "en"
     at.run()
     at.selectbox(key=state.WIDGET_SCENARIO).set_value(record.scenario_id).run()

@@ -32,6 +32,7 @@ from retention.pipeline import (
 from retention.pipeline import stages as pipeline_stages
 from retention.pipeline.warm import FORMAT_VERSION, WarmCacheError, WarmStore
 from retention.storage.waves import CurrentSurvey
+from tests.app_session import signed_in
 
 REPO = Path(__file__).resolve().parent.parent
 PARK = "jinshan"
@@ -233,7 +234,7 @@ def _run(page: str):
 
     from ui import state
 
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
+    at = signed_in(AppTest.from_file(str(REPO / "app.py"), default_timeout=240))
     at.session_state[state.LANG] = "en"
     at.run()
     at.switch_page(page).run()
@@ -279,7 +280,7 @@ def test_the_sidebar_warms_missing_results_in_the_background(
 
     monkeypatch.setenv("PARKLIFE_BACKGROUND_WARMUP", "1")
     preparing = t("pipeline.warmup.preparing", "en", stages="").split(":")[0]
-    first = AppTest.from_file(str(REPO / "app.py"), default_timeout=240)
+    first = signed_in(AppTest.from_file(str(REPO / "app.py"), default_timeout=240))
     first.session_state[state.LANG] = "en"
     first.run()  # the Overview page: needs no pipeline result itself
     assert not first.exception, [e.value for e in first.exception]

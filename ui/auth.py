@@ -95,6 +95,9 @@ PAGE_PERMISSIONS: Mapping[str, Permission] = {
     "data": Permission.ADD_UPLOAD,
     "enterprise": Permission.SURVEY_DETAIL,
     "scenario": Permission.EDIT_PARAMETERS,
+    # Snapshot reports cover every enterprise of the park: planners and admins only, until they
+    # are built per user scope.
+    "reports": Permission.ALL_ENTERPRISES,
     "audit": Permission.VIEW_AUDIT,
 }
 """Pages (by url path) only some roles may open; every other page is open to every role."""
