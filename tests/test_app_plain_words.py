@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.app_session import signed_in
 from ui import state
 from ui.tables import COUNT_FORMAT
 
@@ -72,7 +73,7 @@ def page_texts(at: AppTest) -> list[str]:
 
 
 def _page(page: str, lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = lang
     at.run()
     at.switch_page(page).run()

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from retention.i18n import t
 from retention.storage.store import FileStore
+from tests.app_session import signed_in
 from tests.store_fixtures import enterprise_validation, survey_import
 from ui import state
 
@@ -32,7 +33,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _page(page: str, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = lang
     at.run()
     at.switch_page(page).run()
