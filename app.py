@@ -42,6 +42,7 @@ PAGES = [
     st.Page("pages/gaps.py", title=t("gaps.page_title", lang), url_path="gaps"),
     st.Page("pages/scenario.py", title=t("scenario.page_title", lang), url_path="scenario"),
     st.Page("pages/reports.py", title=t("reports.page_title", lang), url_path="reports"),
+    st.Page("pages/compare.py", title=t("compare.page_title", lang), url_path="compare"),
     st.Page("pages/assumptions.py", title=t("assumptions.page_title", lang), url_path="assumptions"),  # noqa: E501
     st.Page("pages/audit.py", title=t("audit.page_title", lang), url_path="audit"),
 ]

@@ -31,6 +31,7 @@ from retention.batch import (
 )
 from retention.cli import main
 from retention.cli._command import ExitCode
+from retention.escaping import markdown_text
 from retention.i18n import t
 from retention.model.leavers import leavers_by_enterprise
 from retention.pipeline import (
@@ -183,7 +184,7 @@ def test_a_second_run_on_a_running_scheduler_scores_only_the_missing_park(
     kept_mtime = (kept / "residences.parquet").stat().st_mtime_ns
     seen = []
     with LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         report = run_batch(
             [*GOOD, BROKEN],
@@ -284,3 +285,32 @@ def test_corpus_parks_load_like_demo_parks(tmp_path: Path) -> None:
     first = (tmp_path / "syn_0001" / "roads.geojson").read_bytes()
     build_corpus(tmp_path, 1, seed=3, survey_share=0.0)
     assert (tmp_path / "syn_0001" / "roads.geojson").read_bytes() == first
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_comparison_page_ranks_the_batch_results(
+    batch: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app_session import signed_in
+    from ui import state
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(Path(str(batch["out"])), data_dir / "batches" / "corpus")
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(data_dir))
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    at = signed_in(AppTest.from_file(app, default_timeout=300))
+    at.session_state[state.LANG] = lang
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    summary = read_summary_table(Path(str(batch["out"])))
+    scored = summary[summary["status"] != "failed"]  # skipped parks keep their figures
+    expected = scored.sort_values("gap_index_0_100", ascending=False)[f"name_{lang}"].tolist()
+    table = at.dataframe[0].value
+    assert table[t("compare.col.name", lang)].tolist() == expected
+    gaps = table[t("compare.indicator.gap_index_0_100", lang)].tolist()
+    assert gaps == [round(g, 1) for g in sorted(scored["gap_index_0_100"], reverse=True)]
+    assert any(markdown_text(BROKEN) in warning.value for warning in at.warning)

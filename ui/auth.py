@@ -98,6 +98,8 @@ PAGE_PERMISSIONS: Mapping[str, Permission] = {
     # Snapshot reports cover every enterprise of the park: planners and admins only, until they
     # are built per user scope.
     "reports": Permission.ALL_ENTERPRISES,
+    # Batch results: park-level figures of every park, expected turnover included.
+    "compare": Permission.ALL_ENTERPRISES,
     "audit": Permission.VIEW_AUDIT,
 }
 """Pages (by url path) only some roles may open; every other page is open to every role."""

@@ -26,6 +26,7 @@ from retention.batch.park_task import (
 from retention.batch.run import (
     BatchReport,
     SchedulerError,
+    batch_runs,
     read_summary_table,
     run_batch,
     write_summary,
@@ -39,6 +40,7 @@ __all__ = [
     "BatchReport",
     "ParkOutcome",
     "SchedulerError",
+    "batch_runs",
     "park_summary",
     "read_summary",
     "read_summary_table",

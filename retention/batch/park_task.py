@@ -77,7 +77,12 @@ class ParkOutcome:
     seconds
         Wall time of the task on its worker.
     peak_rss_mb
-        Peak resident memory of the worker process so far (MB), after this park.
+        Peak resident memory of the worker process so far (MiB, ``VmHWM``), after this park.
+    worker_pid
+        Process id of the worker that ran the task (benchmarks group peaks by it).
+    cpu_seconds
+        CPU time of the task in its worker process (all threads), less sensitive than wall time
+        to other load on the machine.
     """
 
     park_id: str
@@ -87,6 +92,8 @@ class ParkOutcome:
     error: str = ""
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
+    worker_pid: int = 0
+    cpu_seconds: float = 0.0
 
 
 def result_dir(out_dir: Path, park_id: str, digest: str) -> Path:
@@ -228,8 +235,14 @@ def expected_turnover(
 
 
 def _peak_rss_mb() -> float:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork + exec, so a worker process
+    # would report its parent's size (benchmarks/measure.py measured this trap).
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Linux reports kilobytes, macOS bytes.
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
@@ -277,6 +290,7 @@ def score_park(
     (a bad input file, an unknown window, a bug) so that one park never stops the others.
     """
     started = time.perf_counter()
+    cpu_started = time.process_time()
     digest = ""
     try:
         key = batch_key(park_id, data_dir=data_dir, geodata_dir=geodata_dir)
@@ -285,7 +299,8 @@ def score_park(
         if (folder / SUMMARY_FILE).is_file():
             return ParkOutcome(
                 park_id, "skipped", digest, read_summary(folder), "",
-                time.perf_counter() - started, _peak_rss_mb(),
+                time.perf_counter() - started, _peak_rss_mb(), os.getpid(),
+                time.process_time() - cpu_started,
             )  # fmt: skip
         park = park_inputs(key, data_dir=data_dir, geodata_dir=geodata_dir)
         travel = travel_times(park, key)
@@ -306,9 +321,19 @@ def score_park(
             f"{kind}{error}" if str(error) else detail,
             time.perf_counter() - started,
             _peak_rss_mb(),
+            os.getpid(),
+            time.process_time() - cpu_started,
         )
     return ParkOutcome(
-        park_id, "scored", digest, summary, "", time.perf_counter() - started, _peak_rss_mb()
+        park_id,
+        "scored",
+        digest,
+        summary,
+        "",
+        time.perf_counter() - started,
+        _peak_rss_mb(),
+        os.getpid(),
+        time.process_time() - cpu_started,
     )
 
 

@@ -116,7 +116,7 @@ def run_batch(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never clash with another cluster on 8787
             silence_logs=logging.ERROR,
             # The pipeline's own helper process for big searches is not wanted inside a worker
             # that already is one process of several.
@@ -171,6 +171,7 @@ def run_batch(
 
 def write_summary(summary: pd.DataFrame, out_dir: Path) -> Path:
     """Write the summary as Parquet and formula-safe CSV (atomically); return the Parquet path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / SUMMARY_PARQUET
     for target, write in (
         (path, lambda tmp: summary.to_parquet(tmp, index=False)),
@@ -183,6 +184,13 @@ def write_summary(summary: pd.DataFrame, out_dir: Path) -> Path:
         finally:
             tmp.unlink(missing_ok=True)
     return path
+
+
+def batch_runs(root: Path) -> list[Path]:
+    """Return the batch output folders directly under ``root`` (those with a summary), by name."""
+    if not root.is_dir():
+        return []
+    return sorted(p.parent for p in root.glob(f"*/{SUMMARY_PARQUET}"))
 
 
 def read_summary_table(out_dir: Path) -> pd.DataFrame:

@@ -1,0 +1,104 @@
+"""Park comparison: parks of one batch run ranked by gap index, with filters and a map."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from retention.escaping import markdown_text
+from retention.i18n import t
+from retention.report.park_comparison import (
+    RANK_COLUMN,
+    format_indicator,
+    indicator_columns,
+    indicator_label,
+    ranked_parks,
+)
+from ui import auth, cached_compare, state
+from ui.entry import require_app_navigation
+from ui.map_view import show_map_page
+
+require_app_navigation()
+auth.require_page("compare")  # park-level figures of every park: planners and admins
+
+lang = state.lang()
+st.title(t("compare.title", lang))
+st.caption(t("compare.caption", lang))
+
+runs = cached_compare.runs()
+if not runs:
+    st.info(t("compare.no_batches", lang, folder=markdown_text(cached_compare.batches_root())))
+    st.stop()
+
+names = [run.name for run in runs]
+chosen = st.selectbox(t("compare.batch", lang), names, key="compare.batch")
+folder = runs[names.index(chosen)] if chosen in names else runs[0]
+summary = cached_compare.summary(folder)
+
+failed = summary[summary["status"] == "failed"]
+if len(failed):
+    st.warning(
+        t(
+            "compare.failed",
+            lang,
+            count=len(failed),
+            parks=markdown_text(", ".join(failed["park_id"].astype(str))),
+        )
+    )
+everything = ranked_parks(summary, lang=lang)
+if everything["synthetic"].astype(bool).any():
+    st.warning(t("compare.synthetic", lang), icon=":material/science:")
+
+left, middle, right = st.columns(3)
+cities = left.multiselect(
+    t("compare.city", lang), sorted(everything["city"].unique()), key="compare.city"
+)
+in_cities = everything[everything["city"].isin(cities)] if cities else everything
+districts = middle.multiselect(
+    t("compare.district", lang), sorted(in_cities["district"].unique()), key="compare.district"
+)
+indicators = indicator_columns(summary)
+indicator = right.selectbox(
+    t("compare.indicator_select", lang),
+    indicators,
+    format_func=lambda column: indicator_label(column, lang),
+    key="compare.indicator",
+)
+ranked = ranked_parks(summary, cities=cities, districts=districts, lang=lang)
+if ranked.empty:
+    st.info(t("compare.empty_filter", lang))
+    st.stop()
+
+compliance = [c for c in indicators if c.startswith("compliance_")]
+shown = ["rank", "name", "city", "district", RANK_COLUMN]
+table = ranked[shown].copy()
+table["compliance_mean"] = ranked[compliance].mean(axis=1)
+extra = [
+    c
+    for c in dict.fromkeys([indicator, "evening_minutes_sports_court", "turnover_share"])
+    if c in ranked.columns and c not in shown
+]
+for column in extra:
+    table[column] = [format_indicator(v, column, lang) for v in ranked[column]]
+table[RANK_COLUMN] = table[RANK_COLUMN].round(1)
+table["compliance_mean"] = [
+    format_indicator(v, "compliance_", lang) for v in table["compliance_mean"]
+]
+headers = {
+    "rank": t("compare.col.rank", lang),
+    "name": t("compare.col.name", lang),
+    "city": t("compare.col.city", lang),
+    "district": t("compare.col.district", lang),
+    "compliance_mean": t("compare.col.compliance_mean", lang),
+    RANK_COLUMN: indicator_label(RANK_COLUMN, lang),
+    **{column: indicator_label(column, lang) for column in extra},
+}
+st.subheader(t("compare.ranking", lang))
+st.dataframe(
+    pd.DataFrame(table).rename(columns=headers), hide_index=True, key="compare.ranking_table"
+)
+st.subheader(t("compare.map", lang))
+show_map_page(
+    cached_compare.map_page(folder, ranked, indicator, lang=lang, tiles=state.tiles()),
+    height=520,
+)
