@@ -28,13 +28,13 @@ TIMEOUT_SECONDS = 300  # cold runs: demo park, survey import, travel times, the 
 PASSWORD = "a long enough password"
 ALL_PAGES = {
     "overview", "map", "data", "survey", "enterprise", "gaps", "scenario", "reports",
-    "assumptions", "audit",
+    "compare", "assumptions", "audit",
 }  # fmt: skip
 PAGES_OF_ROLE = {
     Role.ADMIN: ALL_PAGES,
     Role.PLANNER: ALL_PAGES - {"audit"},
-    Role.HR: ALL_PAGES - {"audit", "data", "scenario", "reports"},
-    Role.VIEWER: ALL_PAGES - {"audit", "data", "enterprise", "scenario", "reports"},
+    Role.HR: ALL_PAGES - {"audit", "data", "scenario", "reports", "compare"},
+    Role.VIEWER: ALL_PAGES - {"audit", "data", "enterprise", "scenario", "reports", "compare"},
 }
 
 
@@ -132,6 +132,7 @@ def test_navigation_lists_the_pages_of_the_role(role: Role) -> None:
         (Role.HR, "data"),
         (Role.HR, "scenario"),
         (Role.HR, "reports"),
+        (Role.HR, "compare"),
         (Role.VIEWER, "data"),
         (Role.VIEWER, "enterprise"),
         (Role.PLANNER, "audit"),
