@@ -71,6 +71,13 @@ except ScenarioError as error:  # deleted or no longer fitting the park: the bas
     scenario = None
 if scenario is not None:
     st.info(t("reports.with_scenario", lang))
+    st.download_button(
+        t("reports.scenario_json", lang),
+        data=scenario.encode("utf-8"),
+        file_name=f"parklife-{park.park_id}-scenario.json",
+        mime="application/json",
+        key="reports.scenario_json",
+    )
 options = (park.park_id, park.data_version, fmt, report_lang, window, enterprise, scenario or "")
 enterprise_id = enterprise or None
 

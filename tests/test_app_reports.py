@@ -102,6 +102,7 @@ def test_snapshot_of_the_scenario_chosen_in_the_sidebar(data_dir):
     at.selectbox(key=state.WIDGET_SCENARIO).set_value(record.scenario_id).run()
     at.switch_page(PAGE).run()
     assert any(t("reports.with_scenario", "en") in info.value for info in at.info)
+    assert at.get("download_button")[0].proto.label == t("reports.scenario_json", "en")
     at.selectbox(key="reports.format").set_value("xlsx").run()
     at.button(key="reports.build").click().run()
     assert not at.exception, at.exception

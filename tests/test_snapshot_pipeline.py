@@ -320,3 +320,15 @@ def test_enterprise_section_compares_with_anonymous_peers(snapshot_en):
     assert "Satisfaction against anonymous peers" in titles
     peers = next(b for b in section.blocks if b.title == "Satisfaction against anonymous peers")
     assert "e0002" not in peers.frame.to_string()  # peers are never named
+
+
+def test_cli_exports_the_saved_scenario_as_json(saved_clinic, tmp_path, data_dir):
+    from retention.scenario.model import scenario_from_json
+
+    out = tmp_path / "clinic.json"
+    args = ("--park", "jinshan", "--format", "json", "--lang", "en", "--data-dir", str(data_dir))
+    code, _, err = _run("report", *args, "--scenario", "Lake clinic", "--out", str(out))
+    assert code == ExitCode.OK, err
+    assert scenario_from_json(out.read_text(encoding="utf-8")) == saved_clinic.scenario
+    code, _, err = _run("report", *args, "--out", str(out))
+    assert code == ExitCode.USAGE and "--scenario" in err

@@ -14,7 +14,8 @@ from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.cli._output import check_writable, steps, write_bytes
 from retention.i18n import t
 
-FORMATS = ("pdf", "pptx", "xlsx", "html")
+FORMATS = ("pdf", "pptx", "xlsx", "html", "json")
+"""``json``: the saved scenario itself (``--scenario``), as the Scenario page exports it."""
 ASSETS_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor"
 """The vendored front-end assets the offline HTML inlines (installed by scripts/setup.sh)."""
 
@@ -34,18 +35,37 @@ def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
 
 def _run(args: argparse.Namespace, context: Context) -> int:
     from retention.pipeline.run_key import run_key
-    from retention.pipeline.scenarios import UnknownScenarioError, evaluate_saved_scenario
+    from retention.pipeline.scenarios import (
+        UnknownScenarioError,
+        evaluate_saved_scenario,
+        saved_scenario,
+    )
     from retention.pipeline.snapshot import (
         UnknownEnterpriseError,
         build_snapshot,
         write_snapshot,
     )
+    from retention.scenario.model import scenario_to_json
 
     lang = context.lang
     out = check_writable(args.out, context, suffixes=(f".{args.format}",))
     park = load_park(args.park, context)
     parameters = saved_parameters(args.park, context)
     window = time_window(args.window, parameters, context)
+    if args.format == "json":
+        if args.scenario is None:
+            raise CliError(t("cli_report.report.json_needs_scenario", lang), code=ExitCode.USAGE)
+        try:
+            record = saved_scenario(args.park, args.scenario, data_dir=context.data_dir)
+        except UnknownScenarioError as error:
+            raise CliError(
+                t("cli_report.report.unknown_scenario", lang, scenario=args.scenario),
+                code=ExitCode.UNKNOWN_VALUE,
+                detail=str(error),
+            ) from None
+        write_bytes(scenario_to_json(record.scenario).encode("utf-8"), out, context)
+        context.note(t("cli_report.report.done", lang, path=str(out), version=record.scenario_id))
+        return ExitCode.OK
     key = run_key(
         args.park, data_dir=context.data_dir, parameters=parameters, data_version=park.data_version
     )

@@ -14,11 +14,30 @@ from retention.errors import ParkLifeError
 from retention.pipeline import stages
 from retention.pipeline.run_key import RunKey
 from retention.scenario.evaluate import RetentionBasis, ScenarioResult
+from retention.scenario.records import ScenarioRecord, ScenarioStore
 from retention.storage.park import ParkData
 
 
 class UnknownScenarioError(ParkLifeError, ValueError):
     """The park has no saved scenario with the id or name asked for."""
+
+
+def saved_scenario(park_id: str, scenario_ref: str, *, data_dir: Path) -> ScenarioRecord:
+    """Return the park's saved scenario whose id or name is ``scenario_ref``.
+
+    Raises
+    ------
+    UnknownScenarioError
+        No saved scenario of the park has that id or name (the message lists the saved ones).
+    """
+    records = ScenarioStore(data_dir).list(park_id)
+    record = next((r for r in records if scenario_ref in (r.scenario_id, r.scenario.name)), None)
+    if record is None:
+        known = ", ".join(r.scenario.name for r in records) or "-"
+        raise UnknownScenarioError(
+            f"park {park_id!r} has no saved scenario {scenario_ref!r}; saved: {known}"
+        )
+    return record
 
 
 def evaluate_saved_scenario(
@@ -44,15 +63,8 @@ def evaluate_saved_scenario(
         EvaluationOptions,
         evaluate_scenario,
     )
-    from retention.scenario.records import ScenarioStore
 
-    records = ScenarioStore(data_dir).list(park.park_id)
-    record = next((r for r in records if scenario_ref in (r.scenario_id, r.scenario.name)), None)
-    if record is None:
-        known = ", ".join(r.scenario.name for r in records) or "-"
-        raise UnknownScenarioError(
-            f"park {park.park_id!r} has no saved scenario {scenario_ref!r}; saved: {known}"
-        )
+    record = saved_scenario(park.park_id, scenario_ref, data_dir=data_dir)
     options = EvaluationOptions()
     travel = stages.travel_times(park, key) if travel is None else travel
     baseline = Evaluation(
