@@ -107,7 +107,11 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     )
     bar.set_description(t("cli_batch.batch.starting", lang))
 
+    finished: list[str] = []
+
     def progress(outcome: ParkOutcome) -> None:
+        if outcome.status != "failed":
+            finished.append(outcome.park_id)
         bar.set_description(f"{outcome.park_id} {t(f'cli_batch.status.{outcome.status}', lang)}")
         bar.update(1)
 
@@ -121,6 +125,11 @@ def _run(args: argparse.Namespace, context: Context) -> int:
             workers=args.workers,
             on_park=progress,
         )
+    except KeyboardInterrupt:
+        # Every park finished so far is complete on disk; the next run skips it.
+        bar.close()
+        context.note(t("cli_batch.batch.interrupted", lang, done=len(finished), parks=len(ids)))
+        return ExitCode.INTERRUPTED
     except SchedulerError as error:
         raise CliError(
             t("cli_batch.batch.scheduler_failed", lang, address=args.scheduler),
