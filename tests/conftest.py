@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -207,3 +208,19 @@ def store(request, tmp_path):
 def store_factory(request, tmp_path):
     """Return a maker of a store opener: each opener opens the same fresh store again."""
     return lambda: _fresh_store_opener(request.param, tmp_path, request)
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    """Put back the real ``__main__`` after each test.
+
+    Streamlit's script runner (AppTest) installs the page it runs as ``sys.modules["__main__"]``
+    and leaves it there; a process started later (the Dask workers of the batch, the engine's
+    search helper) would then re-import that page in the child, which dies on start
+    ("Nanny failed to start", BrokenProcessPool) — only when an AppTest ran earlier in the same
+    session.
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
