@@ -220,45 +220,25 @@ def snapshot_pptx(snapshot: Snapshot) -> bytes:
     base_notes = [f"{snapshot.label('version')}: {snapshot.version_hash}"]
 
     slide = deck.slides.add_slide(deck.slide_layouts[6])
-    _text_box(
-        slide,
-        snapshot.title,
-        left=_MARGIN,
-        top=Inches(2.0),
-        width=_WIDTH - 2 * _MARGIN,
-        height=Inches(1.0),
-        size_pt=40,
-        bold=True,
-    )
-    _text_box(
-        slide,
-        snapshot.park_name,
-        left=_MARGIN,
-        top=Inches(3.1),
-        width=_WIDTH - 2 * _MARGIN,
-        height=Inches(0.6),
-        size_pt=24,
-    )
-    _text_box(
-        slide,
-        "\n".join(snapshot.header_lines()),
-        left=_MARGIN,
-        top=Inches(3.9),
-        width=_WIDTH - 2 * _MARGIN,
-        height=Inches(1.4),
-        size_pt=13,
-    )
+    # (text, top in inches, height in inches, size, bold, colour): the title slide's lines.
+    lines: list[tuple[str, float, float, float, bool, RGBColor | None]] = [
+        (snapshot.title, 2.0, 1.0, 40, True, None),
+        (snapshot.park_name, 3.1, 0.6, 24, False, None),
+        ("\n".join(snapshot.header_lines()), 3.9, 1.4, 13, False, None),
+    ]
     if snapshot.synthetic_notice:
+        lines.append((snapshot.synthetic_notice, 5.6, 0.8, 16, True, _NOTICE))
+    for text, top, height, size, bold, colour in lines:
         _text_box(
             slide,
-            snapshot.synthetic_notice,
+            text,
             left=_MARGIN,
-            top=Inches(5.6),
+            top=Inches(top),
             width=_WIDTH - 2 * _MARGIN,
-            height=Inches(0.8),
-            size_pt=16,
-            bold=True,
-            colour=_NOTICE,
+            height=Inches(height),
+            size_pt=size,
+            bold=bold,
+            colour=colour,
         )
     _notes(slide, [*snapshot.provenance, *base_notes])
 
