@@ -466,6 +466,17 @@ class PostgresRecords:
         return None if row is None else bytes(row[0])
 
 
+def _delete_row(store: Database, table: str, key_column: str, park_id: str, key: str) -> bool:
+    """Delete one park row of ``table`` in a transaction under the park's lock; return whether
+    it existed (uploads and waves are removed the same way)."""
+    with store.transaction(lock=check_park_id(park_id)) as cursor:
+        cursor.execute(
+            f"DELETE FROM {store.table(table)} WHERE park_id = %s AND {key_column} = %s",
+            (park_id, key),
+        )
+        return bool(cursor.rowcount)
+
+
 def _audit(
     db: Database,
     scope: UserScope,
@@ -629,13 +640,8 @@ class PostgresUploads(_NothingDamaged):
         if scope is not None:
             scope.require(Permission.DELETE_UPLOAD)
         removed = self.get_upload(park_id, upload_id)
-        with self._store.transaction(lock=check_park_id(park_id)) as cursor:
-            cursor.execute(
-                f"DELETE FROM {self._store.table('uploads')} WHERE park_id = %s AND upload_id = %s",
-                (park_id, upload_id),
-            )
-            if cursor.rowcount == 0:
-                raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
+        if not _delete_row(self._store, "uploads", "upload_id", park_id, upload_id):
+            raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
         if scope is not None:
             action = audit.AuditAction.UPLOAD_DELETE
             _audit(self._store, scope, action, park_id, upload_event(action, removed))
@@ -801,13 +807,8 @@ class PostgresWaves(_NothingDamaged):
         if scope is not None:
             scope.require(Permission.DELETE_WAVE)
         removed = self.get_wave(park_id, wave_id)
-        with self._store.transaction(lock=check_park_id(park_id)) as cursor:
-            cursor.execute(
-                f"DELETE FROM {self._store.table('waves')} WHERE park_id = %s AND wave_id = %s",
-                (park_id, wave_id),
-            )
-            if cursor.rowcount == 0:
-                raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
+        if not _delete_row(self._store, "waves", "wave_id", park_id, wave_id):
+            raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
         if scope is not None:
             action = audit.AuditAction.WAVE_DELETE
             _audit(self._store, scope, action, park_id, wave_event(action, removed))
