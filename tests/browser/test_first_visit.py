@@ -91,9 +91,13 @@ def test_first_visit_to_a_page_url_gets_the_app_navigation_and_sidebar(
     page, _ = new_offline_page(browser)
     page.goto(f"{fresh_app_url}/map", wait_until="domcontentloaded")  # type: ignore[attr-defined]
     page.get_by_role("heading", name="Park map").wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    # The sidebar and the page arrive as separate parts of one run: wait for the menu, not for
+    # whichever part the browser happened to draw first (CI once read the links too early).
+    app_nav(page).get_by_role("link", name="Data", exact=True).wait_for(timeout=60_000)  # type: ignore[attr-defined]
     links = app_nav(page).get_by_role("link").all_inner_texts()
     assert links[:3] == ["Overview", "Map", "Data"], links
     sidebar = page.get_by_test_id("stSidebar")  # type: ignore[attr-defined]
+    sidebar.get_by_text("Synthetic demo data").wait_for(timeout=60_000)
     assert sidebar.get_by_text("Synthetic demo data").count() == 1
     # The menu works: another page through it, with the shared sidebar still there.
     app_nav(page).get_by_role("link", name="Data", exact=True).click()
