@@ -74,12 +74,15 @@ def test_importing_every_module_does_not_load_streamlit():
 # The stages of the pipeline, each allowed to import only the stages listed for it (and the
 # shared foundation: ``retention.errors``, ``retention.i18n``, ``retention.safe_cells``, the
 # formula-safe CSV/XLSX writer, ``retention.escaping`` for user text in HTML, JS and markdown,
-# and ``retention.auth``: roles, accounts and audit, importing only the foundation, so that every
-# stage may read a user's scope). Top-level modules of the package (``park_parameters``, ...) and
-# the joining sub-packages in JOINERS may import any stage.
+# and ``retention.auth``'s roles and audit events, importing only the foundation, so that every
+# stage may read a user's scope and name what it did). Top-level modules of the package
+# (``park_parameters``, ...) and the joining sub-packages in JOINERS may import any stage.
 FOUNDATION = frozenset({"errors", "i18n", "safe_cells", "escaping", "auth"})
+# ...except these modules of ``retention.auth``: the accounts and the audit log are kept in the
+# store, so they import ``storage`` and no stage may import them (only joiners, ui/ and pages).
+AUTH_ON_STORAGE = frozenset({"retention.auth.accounts", "retention.auth.audit"})
 ALLOWED_STAGE_IMPORTS: dict[str, frozenset[str]] = {
-    "auth": frozenset(),
+    "auth": frozenset(),  # roles, events; AUTH_ON_STORAGE modules may import "storage" too
     "data": frozenset(),
     "survey": frozenset({"data"}),
     "storage": frozenset({"data", "survey"}),
@@ -103,9 +106,12 @@ def _retention_imports(tree: ast.AST, module: str) -> list[tuple[int, str]]:
                 names = [".".join([*base, *([node.module] if node.module else [])])]
             else:
                 names = [node.module or ""]
-            # ``from retention import data`` imports the sub-package ``retention.data``.
+            # ``from retention import data`` imports the sub-package ``retention.data``, and
+            # ``from retention.auth import audit`` the module ``retention.auth.audit``.
             if names == ["retention"]:
                 names = [f"retention.{alias.name}" for alias in node.names]
+            elif names == ["retention.auth"]:
+                names = [f"retention.auth.{alias.name}" for alias in node.names]
         else:
             continue
         found.extend((node.lineno, name) for name in names if name.split(".")[0] == "retention")
@@ -144,14 +150,32 @@ def test_stages_import_only_earlier_stages(path):
     if stage not in ALLOWED_STAGE_IMPORTS:
         return  # a top-level joining module (park_parameters, ...) may import every stage
     allowed = ALLOWED_STAGE_IMPORTS[stage] | {stage}
+    if module in AUTH_ON_STORAGE:
+        allowed |= {"storage"}
     bad = []
     for line, name in _retention_imports(tree, module):
         parts = name.split(".")
         target = parts[1] if len(parts) > 1 else ""
-        if target in FOUNDATION or target in allowed:
+        on_storage = ".".join(parts[:3]) in AUTH_ON_STORAGE and stage != "auth"
+        if (target in FOUNDATION or target in allowed) and not on_storage:
             continue
         bad.append(f"line {line}: {name}")
     assert bad == [], f"{module} (stage {stage!r}) imports outside {sorted(allowed)}: {bad}"
+
+
+def test_auth_roles_and_events_stay_foundation():
+    """Every stage may import roles and events: they must not import storage (a cycle)."""
+    for name in ("roles", "events", "__init__"):
+        path = PACKAGE / "auth" / f"{name}.py"
+        module = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {n.split(".")[1] for _, n in _retention_imports(tree, module) if "." in n}
+        assert imported <= FOUNDATION, (module, imported)
+    tree = ast.parse("from retention.auth import audit, roles\n")
+    assert _retention_imports(tree, "retention.storage.uploads") == [
+        (1, "retention.auth.audit"),
+        (1, "retention.auth.roles"),
+    ]
 
 
 def test_stage_checker_flags_a_backward_import():

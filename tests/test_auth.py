@@ -136,9 +136,31 @@ def test_audit_log_appends_every_event_from_concurrent_writers(tmp_path: Path) -
         (w, i) for w in range(4) for i in range(25)
     }
     assert stat.S_IMODE(audit.audit_path(tmp_path).stat().st_mode) == 0o600
-    # A crash mid-line leaves one bad last line: counted, the rest still read.
+    # A crash mid-line leaves a torn last line: not an event, and cut off by the next append.
     with audit.audit_path(tmp_path).open("a") as handle:
         handle.write('{"time_utc": "2026-')
     events, bad = audit.read_events(tmp_path)
+    assert (len(events), bad) == (100, 0)
+    audit.record(tmp_path, scope, audit.AuditAction.SIGN_IN)
+    lines = audit.audit_path(tmp_path).read_text().splitlines()
+    assert len(lines) == 101 and json.loads(lines[-1])["action"] == "sign_in"
+    assert json.loads(lines[0])["user"] == "p"
+    # A line edited into garbage is counted as unreadable; every other event still reads.
+    lines[3] = "garbage"
+    audit.audit_path(tmp_path).write_text("\n".join(lines) + "\n")
+    events, bad = audit.read_events(tmp_path)
     assert (len(events), bad) == (100, 1)
-    assert json.loads(audit.audit_path(tmp_path).read_text().splitlines()[0])["user"] == "p"
+
+
+def test_an_audit_log_of_the_old_layout_is_read_in_first(tmp_path: Path) -> None:
+    old = {"time_utc": "2026-01-01T00:00:00+00:00", "user": "ana", "role": "admin",
+           "action": "user_add", "park_id": "", "detail": {"name": "pat"}}  # fmt: skip
+    (tmp_path / "audit.jsonl").write_text(json.dumps(old) + "\n" + '{"torn', encoding="utf-8")
+    audit.record(tmp_path, UserScope("p", Role.PLANNER), audit.AuditAction.SIGN_IN)
+    events, bad = audit.read_events(tmp_path)
+    assert bad == 0 and [(e.user, e.action) for e in events] == [
+        ("ana", "user_add"),
+        ("p", "sign_in"),
+    ]
+    assert not (tmp_path / "audit.jsonl").exists()
+    assert stat.S_IMODE(audit.audit_path(tmp_path).stat().st_mode) == 0o600

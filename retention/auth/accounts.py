@@ -1,8 +1,14 @@
-"""The accounts file: user names, roles, HR enterprise scopes and scrypt password hashes.
+"""The accounts: user names, roles, HR enterprise scopes and scrypt password hashes.
 
-Where: ``$PARKLIFE_ACCOUNTS_FILE`` if set, else ``<data dir>/accounts.json``. The file is
-written with mode 0600 (owner read/write only) through a temporary file renamed over the old
-one, and refused when it is readable by group or others — it holds password hashes. Passwords
+Where: with the PostgreSQL store (``$PARKLIFE_DATABASE_URL``) a deployment-wide record of the
+database (``retention.storage.records``, kind ``users``); with the file store the file
+``$PARKLIFE_ACCOUNTS_FILE`` if set, else ``<data dir>/accounts.json``. Either way the accounts
+are one versioned record: every change reads it, changes it and saves it only if nobody saved
+in between (the file store under the folder's lock, atomically, earlier versions kept; the
+database in one transaction under the deployment's lock), and is redone on the new version
+otherwise, so two admins adding users at once both succeed and nothing is lost. The file and
+its kept copies are written with mode 0600 (owner read/write only), and the file is refused
+when it is readable by group or others — it holds password hashes. Passwords
 are hashed with scrypt from the standard library (``hashlib.scrypt``; N = 2**14, r = 8, p = 1,
 a 16-byte random salt per password, RFC 7914 parameters for interactive logins); a hash is
 ``scrypt$N$r$p$<salt hex>$<key hex>`` so stronger parameters can be introduced later.
@@ -11,7 +17,8 @@ The first admin is created from the command line (no sign-in exists yet)::
 
     python -m retention.auth users add NAME --role admin
 
-Layout of the file::
+Layout of the record's payload (a file of the older layout holds just this, and is read as
+version 0 and replaced by the next change)::
 
     {"format": 1, "users": {"ana": {"role": "hr", "enterprise_ids": ["E1"],
                                     "password": "scrypt$16384$8$1$..."}}}
@@ -21,18 +28,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import secrets
 import stat
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from retention.auth.roles import Role, UserScope
-from retention.errors import AuthenticationError, ValidationError
+from retention.errors import AuthenticationError, StaleVersionError, ValidationError
+from retention.storage.layout import configured_database_url
+from retention.storage.records import USERS, FileRecord, Record
+from retention.storage.store import shared_store
 
 ACCOUNTS_FILE = "accounts.json"
 ACCOUNTS_ENV = "PARKLIFE_ACCOUNTS_FILE"
@@ -44,6 +52,10 @@ SCRYPT_P = 1
 SALT_BYTES = 16
 KEY_BYTES = 32
 MIN_PASSWORD_LENGTH = 10
+ACCOUNTS_KEY = "accounts"
+"""Key of the accounts record (kind ``users``, deployment-wide)."""
+SAVE_ATTEMPTS = 20
+"""How often a change is redone on a newer version before giving up (concurrent admins)."""
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-@")
 
 
@@ -115,22 +127,50 @@ def _check_mode(path: Path) -> None:
         )
 
 
-def load_accounts(path: Path) -> dict[str, Account]:
-    """Return the accounts in ``path`` (none if the file does not exist yet).
+class _StoredAccounts:
+    """The accounts record: the database's when a database URL is configured, else the file."""
 
-    Raises
-    ------
-    ValidationError
-        If the file is readable by group or others, or is not an accounts file.
-    """
-    path = Path(path)
-    if not path.exists():
-        return {}
-    _check_mode(path)
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.file: FileRecord | None = None
+        if not configured_database_url():
+            self.file = FileRecord(
+                self.path, root=self.path.parent, park_id=None, kind=USERS, key=ACCOUNTS_KEY,
+                private=True, legacy=_legacy_document,
+            )  # fmt: skip
+
+    def get(self) -> Record | None:
+        if self.file is None:
+            return shared_store(self.path.parent).records.get(None, USERS, ACCOUNTS_KEY)
+        if self.path.exists():
+            _check_mode(self.path)
+        return self.file.get()
+
+    def put(self, document: dict[str, Any], *, expected_version: int) -> None:
+        if self.file is None:
+            records = shared_store(self.path.parent).records
+            records.put(None, USERS, ACCOUNTS_KEY, document, expected_version=expected_version)
+        else:
+            self.file.put(document, expected_version=expected_version)
+
+
+def describe_location(path: Path) -> str:
+    """Return where the accounts are kept, for messages: the file, or the database (no
+    password)."""
+    if configured_database_url():
+        return shared_store(Path(path).parent).describe()
+    return str(path)
+
+
+def _legacy_document(body: Any) -> Any:
+    """The accounts file of the older layout: the document itself, without a version."""
+    return body if isinstance(body, dict) and {"format", "users"} <= set(body) else None
+
+
+def _parse(document: Any, where: Path) -> dict[str, Account]:
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        users = payload["users"]
-        if payload.get("format") != ACCOUNTS_FORMAT or not isinstance(users, dict):
+        users = document["users"]
+        if document.get("format") != ACCOUNTS_FORMAT or not isinstance(users, dict):
             raise KeyError("format")
         accounts = {}
         for name, entry in users.items():
@@ -140,17 +180,17 @@ def load_accounts(path: Path) -> dict[str, Account]:
                 tuple(entry.get("enterprise_ids", ())),
             )
             accounts[name] = Account(scope, str(entry["password"]))
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValidationError(
-            f"not a ParkLife accounts file ({exc}); expected "
+            f"not a ParkLife accounts record ({exc}); expected "
             '{"format": 1, "users": {name: {"role", "enterprise_ids", "password"}}}',
-            file=str(path),
+            file=str(where),
         ) from exc
     return accounts
 
 
-def _write_accounts(path: Path, accounts: Mapping[str, Account]) -> None:
-    document: dict[str, Any] = {
+def _document(accounts: Mapping[str, Account]) -> dict[str, Any]:
+    return {
         "format": ACCOUNTS_FORMAT,
         "users": {
             name: {
@@ -161,18 +201,45 @@ def _write_accounts(path: Path, accounts: Mapping[str, Account]) -> None:
             for name, account in sorted(accounts.items())
         },
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    # Created 0600 from the start: the hashes are never readable by others, not even briefly.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=1, ensure_ascii=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+
+def load_accounts(path: Path) -> dict[str, Account]:
+    """Return the accounts (none if none are saved yet).
+
+    Parameters
+    ----------
+    path
+        :func:`accounts_path` (the file store's file; with a database it names only where its
+        folder is).
+
+    Raises
+    ------
+    ValidationError
+        If the file is readable by group or others, or the record is not an accounts record.
+    DamagedFileError
+        If the file cannot be read (it is moved to quarantine; restore the last good copy).
+    """
+    stored = _StoredAccounts(path).get()
+    return {} if stored is None else _parse(stored.payload, Path(path))
+
+
+def _change(path: Path, change: Callable[[dict[str, Account]], None]) -> None:
+    """Apply ``change`` to the stored accounts and save them, redone on a newer version."""
+    book = _StoredAccounts(path)
+    for _ in range(SAVE_ATTEMPTS):
+        stored = book.get()
+        accounts = {} if stored is None else _parse(stored.payload, Path(path))
+        change(accounts)
+        try:
+            book.put(_document(accounts), expected_version=0 if stored is None else stored.version)
+            return
+        except StaleVersionError:
+            continue  # another admin saved in between: redo the change on their version
+    raise StaleVersionError(
+        f"the accounts were changed {SAVE_ATTEMPTS} times while this change was being saved; "
+        "try again (nothing was overwritten)",
+        stored_version=0,
+    )
 
 
 def add_user(
@@ -200,29 +267,35 @@ def add_user(
             column="password",
         )
     scope = UserScope(name, role, tuple(enterprise_ids))
-    accounts = load_accounts(path)
-    if name in accounts and not replace:
-        raise ValidationError(
-            f"account {name!r} already exists; expected a new name (or replace it)",
-            column="name",
-        )
-    accounts[name] = Account(scope, hash_password(password))
-    _write_accounts(Path(path), accounts)
+    account = Account(scope, hash_password(password))
+
+    def add(accounts: dict[str, Account]) -> None:
+        if name in accounts and not replace:
+            raise ValidationError(
+                f"account {name!r} already exists; expected a new name (or replace it)",
+                column="name",
+            )
+        accounts[name] = account
+
+    _change(path, add)
     return scope
 
 
 def remove_user(path: Path, name: str) -> None:
     """Remove an account; refuses to remove the last admin (nobody could manage accounts)."""
-    accounts = load_accounts(path)
-    if name not in accounts:
-        raise ValidationError(f"no account {name!r}; expected an existing name", column="name")
-    admins = [a for a in accounts.values() if a.scope.role is Role.ADMIN]
-    if accounts[name].scope.role is Role.ADMIN and len(admins) == 1:
-        raise ValidationError(
-            f"{name!r} is the last admin; expected another admin to exist first", column="name"
-        )
-    del accounts[name]
-    _write_accounts(Path(path), accounts)
+
+    def remove(accounts: dict[str, Account]) -> None:
+        if name not in accounts:
+            raise ValidationError(f"no account {name!r}; expected an existing name", column="name")
+        admins = [a for a in accounts.values() if a.scope.role is Role.ADMIN]
+        if accounts[name].scope.role is Role.ADMIN and len(admins) == 1:
+            raise ValidationError(
+                f"{name!r} is the last admin; expected another admin to exist first",
+                column="name",
+            )
+        del accounts[name]
+
+    _change(path, remove)
 
 
 def authenticate(path: Path, name: str, password: str) -> UserScope:

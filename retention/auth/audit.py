@@ -1,58 +1,41 @@
 """The audit log: who did what, when — uploads, waves, deletions, parameters, scenarios, exports.
 
-One JSON object per line in ``<data dir>/audit.jsonl`` (mode 0600). Each event is appended with
-a single ``write`` on a descriptor opened with ``O_APPEND`` while holding an exclusive ``flock``,
-so concurrent sessions never interleave or lose a line, and a crash leaves at most one
-incomplete last line (skipped, and counted, when read). Events are never rewritten or deleted by
-ParkLife. Details hold ids, labels and counts only — never a respondent's answer.
+The log is the store's append-only ``audit`` log of the deployment
+(``retention.storage.records``): with the file store one JSON object per line in
+``<data dir>/deployment/logs/audit.jsonl`` (mode 0600), each appended and fsync'd under the
+deployment's lock, a torn last line from a crash cut off before the next; with the PostgreSQL
+store (``$PARKLIFE_DATABASE_URL``) one row per event, committed before :func:`record` returns.
+Events are never rewritten or deleted by ParkLife. Details hold ids, labels and counts only —
+never a respondent's answer. A log of the older layout (``<data dir>/audit.jsonl``) is read into
+the store when the file store opens.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import fcntl
-import json
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from retention.auth.events import (
+    AuditAction,
+    AuditEvent,
+    event_entry,
+    event_from_entry,
+    new_event,
+)
 from retention.auth.roles import UserScope
+from retention.storage.records import AUDIT
+from retention.storage.store import FileStore, shared_store
 
 AUDIT_FILE = "audit.jsonl"
+"""The log's file in the older layout (``<data dir>/audit.jsonl``)."""
 
-
-class AuditAction(enum.Enum):
-    """What was done."""
-
-    SIGN_IN = "sign_in"
-    UPLOAD_ADD = "upload_add"
-    UPLOAD_DELETE = "upload_delete"
-    WAVE_ADD = "wave_add"
-    WAVE_DELETE = "wave_delete"
-    PARAMETERS_SAVE = "parameters_save"
-    SCENARIO_CHANGE = "scenario_change"
-    EXPORT = "export"
-    USER_ADD = "user_add"
-    USER_REMOVE = "user_remove"
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """One line of the audit log."""
-
-    time_utc: str
-    user: str
-    role: str
-    action: str
-    park_id: str
-    detail: Mapping[str, object]
+__all__ = ["AUDIT_FILE", "AuditAction", "AuditEvent", "audit_path", "read_events", "record"]
 
 
 def audit_path(data_dir: Path) -> Path:
-    """Return the audit log file of a data directory."""
-    return Path(data_dir) / AUDIT_FILE
+    """Return the file store's audit log file for a data directory."""
+    return FileStore.deployment_log_path(Path(data_dir), AUDIT)
 
 
 def record(
@@ -64,12 +47,12 @@ def record(
     detail: Mapping[str, object] | None = None,
     now: dt.datetime | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit log and return it.
+    """Append one event to the audit log and return it (once it is durable).
 
     Parameters
     ----------
     data_dir
-        The ParkLife data directory.
+        The ParkLife data directory (its store: ``retention.storage.store.shared_store``).
     scope
         Who did it.
     action
@@ -81,63 +64,18 @@ def record(
     now
         Time of the event (default: now, UTC).
     """
-    when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    event = AuditEvent(
-        time_utc=when.isoformat(timespec="seconds"),
-        user=scope.user,
-        role=scope.role.value,
-        action=AuditAction(action).value,
-        park_id=str(park_id),
-        detail=dict(detail or {}),
-    )
-    line = json.dumps(
-        {
-            "time_utc": event.time_utc,
-            "user": event.user,
-            "role": event.role,
-            "action": event.action,
-            "park_id": event.park_id,
-            "detail": event.detail,
-        },
-        ensure_ascii=False,
-        default=str,
-    )
-    path = audit_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        data = (line + "\n").encode("utf-8")
-        written = os.write(fd, data)
-        while written < len(data):  # a short write on a full disk: finish the line or raise
-            written += os.write(fd, data[written:])
-        os.fsync(fd)
-    finally:
-        os.close(fd)  # closing releases the lock
+    event = new_event(scope, action, park_id=park_id, detail=detail, now=now)
+    shared_store(data_dir).records.append(None, AUDIT, event_entry(event))
     return event
 
 
 def read_events(data_dir: Path) -> tuple[list[AuditEvent], int]:
-    """Return the audit log's events, oldest first, and the number of unreadable lines."""
-    path = audit_path(data_dir)
-    if not path.exists():
-        return [], 0
+    """Return the audit log's events, oldest first, and the number of unreadable entries."""
     events, bad = [], 0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
+    for entry in shared_store(data_dir).records.read_log(None, AUDIT):
         try:
-            item = json.loads(line)
-            events.append(
-                AuditEvent(
-                    str(item["time_utc"]),
-                    str(item["user"]),
-                    str(item["role"]),
-                    str(item["action"]),
-                    str(item["park_id"]),
-                    dict(item.get("detail") or {}),
-                )
-            )
-        except (ValueError, KeyError, TypeError):
+            events.append(event_from_entry(entry))
+        except ValueError:
             bad += 1
+    events.sort(key=lambda event: event.time_utc)  # parks moved in keep their own order
     return events, bad

@@ -47,8 +47,11 @@ def print_transfer(report: TransferReport, context: Context) -> int:
         for line in report.lines
     ]
     context.say(format_table(headers, rows))
+    park = report.park_id
     if report.ok:
-        context.say(t("cli_store.transfer.ok", lang, park=report.park_id))
+        ok = "cli_store.transfer.ok" if park else "cli_store.transfer.deployment_ok"
+        context.say(t(ok, lang, park=park))
         return ExitCode.OK
-    context.say(t("cli_store.transfer.mismatch", lang, park=report.park_id))
+    differ = "cli_store.transfer.mismatch" if park else "cli_store.transfer.deployment_mismatch"
+    context.say(t(differ, lang, park=park))
     return ExitCode.DATA

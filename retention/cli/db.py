@@ -58,12 +58,12 @@ def _upgrade(args: argparse.Namespace, context: Context) -> int:
 def _migrate(args: argparse.Namespace, context: Context) -> int:
     from retention.cli._stores import print_transfer, store_named
     from retention.errors import ValidationError
-    from retention.storage.transfer import copy_park
+    from retention.storage.transfer import copy_deployment, copy_park
 
     source = store_named(args.source, context)
     target = store_named(args.target, context)
     parks = args.park or source.park_ids()
-    if not parks:
+    if not parks and args.park is None and not source.records.list_records(None, "users"):
         context.say(t("cli_store.db.nothing", context.lang))
         return ExitCode.OK
     worst = ExitCode.OK
@@ -73,6 +73,16 @@ def _migrate(args: argparse.Namespace, context: Context) -> int:
         except ValidationError as error:
             raise CliError(
                 t("cli_store.db.migrate_failed", context.lang, park=park_id),
+                code=ExitCode.DATA,
+                detail=str(error),
+            ) from None
+        worst = max(worst, ExitCode(print_transfer(report, context)))
+    if args.park is None:  # the whole store moves: its accounts and other audit events too
+        try:
+            report = copy_deployment(source, target, parks=parks)
+        except ValidationError as error:
+            raise CliError(
+                t("cli_store.db.deployment_failed", context.lang),
                 code=ExitCode.DATA,
                 detail=str(error),
             ) from None

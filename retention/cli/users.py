@@ -6,8 +6,9 @@ The first admin is created here, before anyone can sign in::
     parklife users add hr-e1 --role hr --enterprise E1 --enterprise E7
 
 The password is asked twice on the terminal, or read from standard input with
-``--password-stdin`` (scripts). Accounts live in the accounts file
-(``retention.auth.accounts``); every change is in the audit log, attributed to ``cli``.
+``--password-stdin`` (scripts). Accounts live in the store (``retention.auth.accounts``: the
+accounts file, or the database with ``$PARKLIFE_DATABASE_URL``); every change is in the audit
+log, attributed to ``cli``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import getpass
 import sys
 from typing import Any
 
-from retention.auth import accounts, audit
 from retention.auth.roles import Role, UserScope, parse_role
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.cli._output import format_table
@@ -60,7 +60,10 @@ def _password(from_stdin: bool, lang: str) -> str:
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:
+    from retention.auth import accounts, audit  # the store: not needed for --help
+
     path = accounts.accounts_path(context.data_dir)
+    where = accounts.describe_location(path)
     lang = context.lang
     if args.users_action == "add":
         scope = accounts.add_user(
@@ -81,13 +84,13 @@ def _run(args: argparse.Namespace, context: Context) -> int:
                 "enterprise_ids": list(scope.enterprise_ids),
             },
         )
-        context.say(t("cli.users.saved", lang, name=scope.user, role=scope.role.value, path=path))
+        context.say(t("cli.users.saved", lang, name=scope.user, role=scope.role.value, path=where))
     elif args.users_action == "remove":
         accounts.remove_user(path, args.name)
         audit.record(
             context.data_dir, CLI_USER, audit.AuditAction.USER_REMOVE, detail={"name": args.name}
         )
-        context.say(t("cli.users.removed", lang, name=args.name, path=path))
+        context.say(t("cli.users.removed", lang, name=args.name, path=where))
     else:
         rows = [
             [name, account.scope.role.value, ", ".join(account.scope.enterprise_ids)]

@@ -1,15 +1,21 @@
-"""Saved scenarios of a park: a small file-backed record store with atomic writes.
+"""Saved scenarios of a park, kept in the store (``retention.storage``) as versioned records.
 
-Each scenario is one JSON file ``<data_dir>/parks/<park_id>/scenarios/<scenario_id>.json``
-holding the scenario (``retention.scenario.model.scenario_to_dict``), its author and UTC
-timestamps. Writes go through a temporary file renamed over the old one under the folder's lock
-(``retention.storage.files``), so a reader sees a whole record or the previous one. Saving,
-duplicating, renaming and deleting never touch another scenario's file or the baseline.
+Each scenario is one record of kind ``scenarios`` keyed by its id in the park's scope
+(``retention.storage.records``): on the file store a JSON file written through a temporary file,
+fsync and rename under the park's lock, on the PostgreSQL store a row changed in one transaction
+under the park's advisory lock. The record holds the scenario
+(``retention.scenario.model.scenario_to_dict``), its author and UTC timestamps. Every save names
+the version it was based on, so a save over someone else's newer save is refused
+(:class:`~retention.errors.StaleVersionError`) and nothing is lost; saving, duplicating,
+renaming and deleting never touch another scenario or the baseline. ``parklife db migrate`` and
+``export-park`` / ``import-park`` carry them with the park's other records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import uuid
 from dataclasses import dataclass, replace
@@ -18,8 +24,9 @@ from typing import Any
 
 from retention.errors import ScenarioError
 from retention.scenario.model import Scenario, scenario_from_dict, scenario_to_dict
-from retention.storage.files import atomic_write_json, folder_lock, read_json
 from retention.storage.layout import check_park_id
+from retention.storage.records import SCENARIOS, Record, RecordStore
+from retention.storage.store import shared_store
 
 RECORD_VERSION = 1
 _ID = re.compile(r"^[a-z0-9]{8,32}$")
@@ -39,6 +46,9 @@ class ScenarioRecord:
         Who saved it last.
     created_utc, updated_utc
         ISO 8601 UTC timestamps.
+    version
+        The stored record's version (1 for the first save, +1 per save; 0: not saved yet). A
+        save based on this record is refused if the stored version has moved on.
     """
 
     scenario_id: str
@@ -46,6 +56,7 @@ class ScenarioRecord:
     author: str
     created_utc: str
     updated_utc: str
+    version: int = 0
 
     @property
     def name(self) -> str:
@@ -58,37 +69,24 @@ def _now() -> str:
 
 
 class ScenarioStore:
-    """The saved scenarios of every park under one data directory.
+    """The saved scenarios of every park of one store.
 
     Parameters
     ----------
     data_dir
-        ParkLife's data directory (``retention.storage.uploads.default_data_dir``).
+        ParkLife's data directory: the store is ``retention.storage.store.shared_store`` for it
+        (the PostgreSQL store when ``$PARKLIFE_DATABASE_URL`` is set).
+    records
+        The record store to use instead (a test, or a store opened by the caller).
     """
 
-    def __init__(self, data_dir: Path) -> None:
-        self._data_dir = Path(data_dir)
-
-    def folder(self, park_id: str) -> Path:
-        """Folder of ``park_id``'s scenarios."""
-        check_park_id(park_id)
-        return self._data_dir / "parks" / park_id / "scenarios"
-
-    def _path(self, park_id: str, scenario_id: str) -> Path:
-        if not _ID.match(scenario_id):
-            raise ScenarioError(
-                f"scenario id {scenario_id!r} is not a store id; expected 8-32 lower-case letters "
-                "or digits",
-                column="scenario_id",
-            )
-        return self.folder(park_id) / f"{scenario_id}.json"
+    def __init__(self, data_dir: Path | str | None = None, *, records: RecordStore | None = None):
+        self._records = records if records is not None else shared_store(data_dir).records
 
     def list(self, park_id: str) -> list[ScenarioRecord]:
         """Return the park's saved scenarios, oldest first (then by id)."""
-        folder = self.folder(park_id)
-        if not folder.is_dir():
-            return []
-        records = [self._read(path) for path in sorted(folder.glob("*.json"))]
+        stored = self._records.list_records(check_park_id(park_id), SCENARIOS)
+        records = [_from_record(park_id, r) for r in stored]
         return sorted(records, key=lambda r: (r.created_utc, r.scenario_id))
 
     def load(self, park_id: str, scenario_id: str) -> ScenarioRecord:
@@ -99,28 +97,51 @@ class ScenarioStore:
         ScenarioError
             If there is no such scenario.
         """
-        path = self._path(park_id, scenario_id)
-        if not path.is_file():
+        stored = self._records.get(check_park_id(park_id), SCENARIOS, _check_id(scenario_id))
+        if stored is None:
             raise ScenarioError(
                 f"park {park_id!r} has no saved scenario {scenario_id!r}", column="scenario_id"
             )
-        return self._read(path)
+        return _from_record(park_id, stored)
 
     def save(
-        self, park_id: str, scenario: Scenario, *, author: str, scenario_id: str | None = None
+        self,
+        park_id: str,
+        scenario: Scenario,
+        *,
+        author: str,
+        scenario_id: str | None = None,
+        expected_version: int | None = None,
     ) -> ScenarioRecord:
-        """Save a new scenario (no ``scenario_id``) or replace a saved one; return its record."""
+        """Save a new scenario (no ``scenario_id``) or replace a saved one; return its record.
+
+        Parameters
+        ----------
+        expected_version
+            The version the edit started from (``ScenarioRecord.version``); default: the version
+            stored now (the replacement is still refused if another save lands in between).
+
+        Raises
+        ------
+        ScenarioError
+            Blank author, bad ids, or no saved scenario ``scenario_id``.
+        StaleVersionError
+            Someone saved or deleted the scenario after the version the edit started from.
+        """
         if not author.strip():
             raise ScenarioError("author is blank; expected who saves the scenario", column="author")
-        folder = self.folder(park_id)
-        with folder_lock(folder):
-            if scenario_id is None:
-                record = ScenarioRecord(uuid.uuid4().hex[:16], scenario, author, _now(), _now())
-            else:
-                old = self.load(park_id, scenario_id)
-                record = replace(old, scenario=scenario, author=author, updated_utc=_now())
-            self._write(park_id, record)
-        return record
+        check_park_id(park_id)
+        if scenario_id is None:
+            record = ScenarioRecord(uuid.uuid4().hex[:16], scenario, author, _now(), _now())
+            expected = 0
+        else:
+            old = self.load(park_id, scenario_id)
+            record = replace(old, scenario=scenario, author=author, updated_utc=_now())
+            expected = old.version if expected_version is None else expected_version
+        stored = self._records.put(
+            park_id, SCENARIOS, record.scenario_id, _payload(record), expected_version=expected
+        )
+        return replace(record, version=stored.version)
 
     def duplicate(
         self, park_id: str, scenario_id: str, *, name: str, author: str
@@ -139,58 +160,71 @@ class ScenarioStore:
             replace(original.scenario, name=name),
             author=author,
             scenario_id=scenario_id,
+            expected_version=original.version,
         )
 
-    def delete(self, park_id: str, scenario_id: str) -> None:
-        """Delete a saved scenario (the page asks for confirmation first)."""
-        path = self._path(park_id, scenario_id)
-        with folder_lock(self.folder(park_id)):
-            if not path.is_file():
-                raise ScenarioError(
-                    f"park {park_id!r} has no saved scenario {scenario_id!r}",
-                    column="scenario_id",
-                )
-            path.unlink()
+    def delete(
+        self, park_id: str, scenario_id: str, *, expected_version: int | None = None
+    ) -> None:
+        """Delete a saved scenario (the page asks for confirmation first).
+
+        ``expected_version`` as in :meth:`save`: a scenario saved again since is not deleted.
+        """
+        current = self.load(park_id, scenario_id)
+        expected = current.version if expected_version is None else expected_version
+        self._records.delete(park_id, SCENARIOS, scenario_id, expected_version=expected)
 
     def version(self, park_id: str) -> str:
         """A cache key that changes whenever a scenario of the park is saved or deleted."""
-        folder = self.folder(park_id)
-        if not folder.is_dir():
+        stored = self._records.list_records(check_park_id(park_id), SCENARIOS)
+        if not stored:
             return "none"
-        stamps = [
-            f"{p.name}:{p.stat().st_mtime_ns}:{p.stat().st_size}"
-            for p in sorted(folder.glob("*.json"))
-        ]
-        return "|".join(stamps) or "none"
-
-    def _write(self, park_id: str, record: ScenarioRecord) -> None:
-        payload = {
-            "record_version": RECORD_VERSION,
-            "scenario_id": record.scenario_id,
-            "author": record.author,
-            "created_utc": record.created_utc,
-            "updated_utc": record.updated_utc,
-            "scenario": scenario_to_dict(record.scenario),
-        }
-        atomic_write_json(self._path(park_id, record.scenario_id), payload)
-
-    @staticmethod
-    def _read(path: Path) -> ScenarioRecord:
-        payload: Any = read_json(path)
-        found = payload.get("record_version") if isinstance(payload, dict) else None
-        if found != RECORD_VERSION:
-            raise ScenarioError(
-                f"record_version is {found!r}; expected {RECORD_VERSION}",
-                file=path.name,
-                column="record_version",
-            )
-        return ScenarioRecord(
-            scenario_id=str(payload["scenario_id"]),
-            scenario=scenario_from_dict(payload["scenario"]),
-            author=str(payload["author"]),
-            created_utc=str(payload["created_utc"]),
-            updated_utc=str(payload["updated_utc"]),
+        text = json.dumps(
+            [[r.key, r.version, r.updated_at, r.payload] for r in stored],
+            ensure_ascii=False,
+            sort_keys=True,
         )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _check_id(scenario_id: str) -> str:
+    if not isinstance(scenario_id, str) or not _ID.match(scenario_id):
+        raise ScenarioError(
+            f"scenario id {scenario_id!r} is not a store id; expected 8-32 lower-case letters "
+            "or digits",
+            column="scenario_id",
+        )
+    return scenario_id
+
+
+def _payload(record: ScenarioRecord) -> dict[str, Any]:
+    return {
+        "record_version": RECORD_VERSION,
+        "scenario_id": record.scenario_id,
+        "author": record.author,
+        "created_utc": record.created_utc,
+        "updated_utc": record.updated_utc,
+        "scenario": scenario_to_dict(record.scenario),
+    }
+
+
+def _from_record(park_id: str, stored: Record) -> ScenarioRecord:
+    payload: Any = stored.payload
+    found = payload.get("record_version") if isinstance(payload, dict) else None
+    if found != RECORD_VERSION:
+        raise ScenarioError(
+            f"scenario {stored.key!r} of park {park_id!r}: record_version is {found!r}; "
+            f"expected {RECORD_VERSION}",
+            column="record_version",
+        )
+    return ScenarioRecord(
+        scenario_id=str(payload["scenario_id"]),
+        scenario=scenario_from_dict(payload["scenario"]),
+        author=str(payload["author"]),
+        created_utc=str(payload["created_utc"]),
+        updated_utc=str(payload["updated_utc"]),
+        version=stored.version,
+    )
 
 
 __all__ = ["RECORD_VERSION", "ScenarioRecord", "ScenarioStore"]

@@ -84,7 +84,7 @@ def clean_temp_files(folder: Path) -> list[Path]:
     return removed
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` through a synced temporary file (see :func:`replacing`).
 
     Parameters
@@ -93,12 +93,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         Target file; its folder is created if missing.
     data
         The complete new content.
+    mode
+        Permission bits to create the file with (``0o600``: the owner only, never readable by
+        others even briefly); default: the process's usual ones.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(path) as tmp, tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    with replacing(path) as tmp:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+        fd = os.open(tmp, flags, 0o666 if mode is None else mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def atomic_write_json(path: Path, payload: object) -> None:
@@ -219,7 +225,9 @@ KEEP_PREVIOUS = 5
 """How many written versions of each manifest and record are kept for restore."""
 
 
-def keep_copy(path: Path, data: bytes, *, keep: int = KEEP_PREVIOUS) -> None:
+def keep_copy(
+    path: Path, data: bytes, *, keep: int = KEEP_PREVIOUS, mode: int | None = None
+) -> None:
     """Keep ``data`` (just written to ``path``) in ``.history/`` beside it; keep ``keep`` copies.
 
     Call it, under the folder's lock, right after writing ``path``: the newest copy is the last
@@ -227,15 +235,16 @@ def keep_copy(path: Path, data: bytes, *, keep: int = KEEP_PREVIOUS) -> None:
     """
     history = path.parent / HISTORY_FOLDER
     history.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(history / f"{path.name}.{time.time_ns():020d}", data)
+    atomic_write_bytes(history / f"{path.name}.{time.time_ns():020d}", data, mode=mode)
     for old in previous_copies(path)[keep:]:
         old.unlink(missing_ok=True)
 
 
-def write_kept(path: Path, data: bytes) -> None:
-    """Write ``path`` atomically and keep a copy of what was written (:func:`keep_copy`)."""
-    atomic_write_bytes(path, data)
-    keep_copy(path, data)
+def write_kept(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``path`` atomically and keep a copy of what was written (:func:`keep_copy`);
+    ``mode`` as in :func:`atomic_write_bytes`, for both."""
+    atomic_write_bytes(path, data, mode=mode)
+    keep_copy(path, data, mode=mode)
 
 
 def previous_copies(path: Path) -> list[Path]:

@@ -35,6 +35,11 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "data"
 
 
+def configured_database_url() -> str:
+    """Return ``$PARKLIFE_DATABASE_URL`` (``""`` when unset: the file store)."""
+    return os.environ.get(DATABASE_URL_ENV, "").strip()
+
+
 def check_park_id(park_id: str) -> str:
     """Return ``park_id`` if it is a safe folder name (lowercase letters, digits, ``_``, ``-``)."""
     if not isinstance(park_id, str) or not _PARK_ID.match(park_id):

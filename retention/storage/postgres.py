@@ -30,7 +30,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from retention.auth import audit
+from retention.auth.events import AuditAction
 from retention.auth.roles import Permission, UserScope
 from retention.data.crs import CoordinateSystem
 from retention.data.layers import LAYER_SPECS, WGS84, LayerKind
@@ -40,29 +40,29 @@ from retention.storage.damage import DamageNote
 from retention.storage.files import KEEP_PREVIOUS as KEEP_VERSIONS
 from retention.storage.files import frame_from_json
 from retention.storage.layout import check_key, check_kind, check_park_id
-from retention.storage.records import AUDIT, Record, RecordStore, now_iso, stale_message
+from retention.storage.records import Record, RecordStore, now_iso, stale_message
 from retention.storage.store import check_parameters_token, parameters_token
 from retention.storage.uploads import (
     SOURCE_COLUMN,
     UnknownUploadError,
     UploadRecord,
     UploadReport,
+    audit_upload,
     for_storage,
     new_upload_record,
-    upload_event,
     uploads_layer,
 )
 from retention.storage.waves import (
     SurveyWaveRecord,
     SurveyWaveReport,
     UnknownWaveError,
+    audit_wave,
     check_new_label,
     chosen_waves,
     conform_survey,
     prepare_wave,
     survey_from_parquet,
     survey_parquet_bytes,
-    wave_event,
     without_answers,
 )
 
@@ -477,30 +477,6 @@ def _delete_row(store: Database, table: str, key_column: str, park_id: str, key:
         return bool(cursor.rowcount)
 
 
-def _audit(
-    db: Database,
-    scope: UserScope,
-    action: audit.AuditAction,
-    park_id: str,
-    detail: dict[str, object],
-) -> None:
-    """Append an audit event (the file store's ``audit.jsonl`` fields) to the database's log."""
-    event = {
-        "time_utc": now_iso(),
-        "user": scope.user,
-        "role": scope.role.value,
-        "action": action.value,
-        "park_id": park_id,
-        "detail": detail,
-    }
-    with db.transaction() as cursor:
-        cursor.execute(
-            f"INSERT INTO {db.table('logs')} (scope, kind, entry) VALUES (%s, %s, "
-            "CAST(%s AS jsonb))",
-            (DEPLOYMENT_SCOPE, AUDIT, json.dumps(event, ensure_ascii=False, default=str)),
-        )
-
-
 def _listing_bytes(records: Sequence[Any]) -> bytes:
     """Return records (dataclasses) as JSON bytes, ``b""`` for none: a cache-key input."""
     if not records:
@@ -580,8 +556,7 @@ class PostgresUploads(_NothingDamaged):
         )
         self.import_upload(record, report, validation.valid)
         if scope is not None:
-            action = audit.AuditAction.UPLOAD_ADD
-            _audit(self._store, scope, action, record.park_id, upload_event(action, record))
+            audit_upload(PostgresRecords(self._store), scope, AuditAction.UPLOAD_ADD, record)
         return record.upload_id
 
     def import_upload(
@@ -643,8 +618,7 @@ class PostgresUploads(_NothingDamaged):
         if not _delete_row(self._store, "uploads", "upload_id", park_id, upload_id):
             raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
         if scope is not None:
-            action = audit.AuditAction.UPLOAD_DELETE
-            _audit(self._store, scope, action, park_id, upload_event(action, removed))
+            audit_upload(PostgresRecords(self._store), scope, AuditAction.UPLOAD_DELETE, removed)
 
     def load_upload(self, park_id: str, upload_id: str) -> gpd.GeoDataFrame:
         """Return one upload's valid rows with canonical types and a ``source`` column."""
@@ -762,8 +736,7 @@ class PostgresWaves(_NothingDamaged):
         record, report = prepare_wave(park_id, survey_import, source_name=source_name, wave=wave)
         self.import_wave(record, report, survey_import.survey)
         if scope is not None:
-            action = audit.AuditAction.WAVE_ADD
-            _audit(self._store, scope, action, record.park_id, wave_event(action, record))
+            audit_wave(PostgresRecords(self._store), scope, AuditAction.WAVE_ADD, record)
         return record.wave_id
 
     def import_wave(
@@ -810,8 +783,7 @@ class PostgresWaves(_NothingDamaged):
         if not _delete_row(self._store, "waves", "wave_id", park_id, wave_id):
             raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
         if scope is not None:
-            action = audit.AuditAction.WAVE_DELETE
-            _audit(self._store, scope, action, park_id, wave_event(action, removed))
+            audit_wave(PostgresRecords(self._store), scope, AuditAction.WAVE_DELETE, removed)
 
     def load(self, park_id: str, *, waves: Any = None) -> pd.DataFrame:
         """Return the stored respondents of the chosen waves (default all), concatenated."""

@@ -27,11 +27,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from retention.auth.events import AuditAction, event_entry, new_event
+from retention.auth.roles import UserScope
 from retention.errors import DamagedFileError, StaleVersionError
 from retention.storage.files import (
     atomic_write_bytes,
@@ -58,6 +60,11 @@ AUDIT = "audit"
 """The audit log (an append-only log, not records)."""
 RESULTS = "results"
 """The results cache (blobs)."""
+PRIVATE_KINDS = frozenset({USERS, AUDIT})
+"""Kinds whose files only the owner may read (password hashes, who did what)."""
+PRIVATE_MODE = 0o600
+UNREADABLE_LINE = "unreadable_line"
+"""Key of the entry :meth:`FileRecordStore.read_log` returns for a line it cannot read."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,19 @@ class RecordStore(Protocol):
         """Return the blob's bytes, or ``None``."""
 
 
+def append_event(
+    records: RecordStore,
+    scope: UserScope,
+    action: AuditAction,
+    *,
+    park_id: str,
+    detail: Mapping[str, object],
+) -> None:
+    """Append the audit event of ``scope`` doing ``action`` to the store's deployment log."""
+    event = new_event(scope, action, park_id=park_id, detail=detail)
+    records.append(None, AUDIT, event_entry(event))
+
+
 def now_iso() -> str:
     """Return the current UTC time in ISO 8601 (seconds)."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -137,6 +157,153 @@ def stale_message(park_id: str | None, kind: str, key: str, *, expected: int, st
         f"{what} was not saved: your edit is based on version {expected}, but {now}; "
         "reload it and apply your change again (nothing was overwritten)"
     )
+
+
+class FileRecord:
+    """One versioned record in one JSON file: read, save, delete and restore under its folder's
+    lock, every write atomic with earlier versions kept in ``.history/`` beside it.
+
+    Parameters
+    ----------
+    path
+        The record's file.
+    root
+        The folder messages name paths relative to, and whose ``quarantine/`` takes a damaged
+        file.
+    park_id, kind, key
+        What the record is (for the :class:`Record` returned and for messages).
+    lock
+        The folder whose lock serialises writers (default: the file's folder).
+    private
+        Create the file and its kept copies readable by the owner only (mode 0600: password
+        hashes, the audit log).
+    legacy
+        Turns the content of a file in an older layout into a payload (``None``: not that
+        layout either); such a file reads as version 0 and the next save replaces it.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        root: Path,
+        park_id: str | None,
+        kind: str,
+        key: str,
+        lock: Path | None = None,
+        private: bool = False,
+        legacy: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.path, self.root = Path(path), Path(root)
+        self.park_id, self.kind, self.key = park_id, kind, key
+        self.lock = self.path.parent if lock is None else Path(lock)
+        self.mode = PRIVATE_MODE if private else None
+        self.legacy = legacy
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.name
+
+    def get(self) -> Record | None:
+        """Return the record, or ``None``; ``DamagedFileError`` if its file is damaged."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            return _record_from_bytes(self.park_id, self.kind, self.key, raw)
+        except ValueError as err:
+            old = self._legacy(raw)
+            if old is not None:
+                return old
+            moved = quarantine(self.path, root=self.root)
+            copies = previous_copies(self.path)
+            hint = (
+                f"restore the last good copy ({len(copies)} kept)"
+                if copies
+                else "no earlier copy is kept; save it again"
+            )
+            raise DamagedFileError(
+                f"the stored {self.kind} {self.key!r} cannot be read ({err}); it was moved to "
+                f"quarantine; {hint}",
+                file=self._relative(self.path),
+                quarantined_to=None if moved is None else self._relative(moved),
+            ) from err
+
+    def _legacy(self, raw: bytes) -> Record | None:
+        if self.legacy is None:
+            return None
+        try:
+            payload = self.legacy(json.loads(raw.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        if payload is None:
+            return None
+        return Record(self.park_id, self.kind, self.key, 0, "", payload)
+
+    def _check(self, expected_version: int) -> int:
+        current = self.get()
+        stored = 0 if current is None else current.version
+        if stored != expected_version:
+            raise StaleVersionError(
+                stale_message(
+                    self.park_id, self.kind, self.key, expected=expected_version, stored=stored
+                ),
+                stored_version=stored,
+            )
+        return stored
+
+    def _write(self, record: Record) -> Record:
+        write_kept(self.path, _record_bytes(record), mode=self.mode)
+        return record
+
+    def put(self, payload: Any, *, expected_version: int) -> Record:
+        """Save ``payload`` as the next version; ``StaleVersionError`` (nothing written) if the
+        stored version is not ``expected_version``."""
+        with folder_lock(self.lock):
+            stored = self._check(expected_version)
+            return self._write(Record(self.park_id, self.kind, self.key, stored + 1, now_iso(),
+                                      payload))  # fmt: skip
+
+    def delete(self, *, expected_version: int) -> None:
+        """Delete the record (its kept copies stay) if the stored version is expected."""
+        with folder_lock(self.lock):
+            self._check(expected_version)
+            self.path.unlink(missing_ok=True)
+
+    def previous_versions(self) -> list[Record]:
+        """Return the kept versions (readable ones, the stored one included), newest first."""
+        out = []
+        for copy in previous_copies(self.path):
+            try:
+                out.append(_record_from_bytes(self.park_id, self.kind, self.key, copy.read_bytes()))
+            except ValueError:
+                continue
+        return out
+
+    def restore(self) -> Record:
+        """Save the newest readable kept version older than the stored one (after damage, or
+        to undo a save) as a new version; ``DamagedFileError`` when none is kept."""
+        with folder_lock(self.lock):
+            try:
+                current = self.get()
+            except DamagedFileError:
+                current = None
+            earlier = [
+                r
+                for r in self.previous_versions()
+                if current is None or r.version < current.version
+            ]
+            if not earlier:
+                raise DamagedFileError(
+                    f"no earlier copy of {self.kind} {self.key!r} is kept to restore from",
+                    file=self._relative(self.path),
+                )
+            base = max(earlier[0].version, 0 if current is None else current.version)
+            return self._write(Record(self.park_id, self.kind, self.key, base + 1, now_iso(),
+                                      earlier[0].payload))  # fmt: skip
 
 
 class FileRecordStore:
@@ -159,35 +326,22 @@ class FileRecordStore:
         """The file of one record (ids checked)."""
         return self._scope(park_id) / "records" / check_kind(kind) / f"{check_key(key)}.json"
 
-    def _relative(self, path: Path) -> str:
-        return path.relative_to(self.data_dir).as_posix()
+    def file_record(self, park_id: str | None, kind: str, key: str) -> FileRecord:
+        """The one record's file, locked by its scope's (the park's) one lock."""
+        return FileRecord(
+            self.record_path(park_id, kind, key),
+            root=self.data_dir,
+            park_id=park_id,
+            kind=kind,
+            key=key,
+            lock=self._scope(park_id),
+            private=kind in PRIVATE_KINDS,
+        )
 
     # -- records -------------------------------------------------------------------------------
-    def _read(self, park_id: str | None, kind: str, key: str, path: Path) -> Record | None:
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return None
-        try:
-            return _record_from_bytes(park_id, kind, key, raw)
-        except ValueError as err:
-            moved = quarantine(path, root=self.data_dir)
-            copies = previous_copies(path)
-            hint = (
-                f"restore the last good copy ({len(copies)} kept)"
-                if copies
-                else "no earlier copy is kept; save it again"
-            )
-            raise DamagedFileError(
-                f"the stored {kind} {key!r} cannot be read ({err}); it was moved to quarantine; "
-                f"{hint}",
-                file=self._relative(path),
-                quarantined_to=None if moved is None else self._relative(moved),
-            ) from err
-
     def get(self, park_id: str | None, kind: str, key: str) -> Record | None:
         """Return the record, or ``None``; ``DamagedFileError`` if its file is damaged."""
-        return self._read(park_id, kind, key, self.record_path(park_id, kind, key))
+        return self.file_record(park_id, kind, key).get()
 
     def list_records(self, park_id: str | None, kind: str) -> list[Record]:
         """Return every record of ``kind`` sorted by key (damaged ones raise)."""
@@ -208,103 +362,64 @@ class FileRecordStore:
         StaleVersionError
             The stored version is not ``expected_version``; nothing was written.
         """
-        path = self.record_path(park_id, kind, key)
-        with folder_lock(self._scope(park_id)):
-            stored = self._stored_version(park_id, kind, key, path)
-            if stored != expected_version:
-                raise StaleVersionError(
-                    stale_message(park_id, kind, key, expected=expected_version, stored=stored),
-                    stored_version=stored,
-                )
-            record = Record(park_id, kind, key, stored + 1, now_iso(), payload)
-            write_kept(path, _record_bytes(record))
-        return record
-
-    def _stored_version(self, park_id: str | None, kind: str, key: str, path: Path) -> int:
-        current = self._read(park_id, kind, key, path)
-        return 0 if current is None else current.version
+        return self.file_record(park_id, kind, key).put(payload, expected_version=expected_version)
 
     def restore(self, park_id: str | None, kind: str, key: str) -> Record:
-        """Save the newest readable kept version older than the stored one (after damage, or to
-        undo a save) as a new version.
+        """Save the newest readable kept version older than the stored one as a new version.
 
         Raises
         ------
         DamagedFileError
             When no readable earlier version is kept.
         """
-        path = self.record_path(park_id, kind, key)
-        with folder_lock(self._scope(park_id)):
-            try:
-                current = self._read(park_id, kind, key, path)
-            except DamagedFileError:
-                current = None
-            earlier = [
-                r
-                for r in self.previous_versions(park_id, kind, key)
-                if current is None or r.version < current.version
-            ]
-            if not earlier:
-                raise DamagedFileError(
-                    f"no earlier copy of {kind} {key!r} is kept to restore from",
-                    file=self._relative(path),
-                )
-            base = max(earlier[0].version, 0 if current is None else current.version)
-            record = Record(park_id, kind, key, base + 1, now_iso(), earlier[0].payload)
-            write_kept(path, _record_bytes(record))
-        return record
+        return self.file_record(park_id, kind, key).restore()
 
     def delete(self, park_id: str | None, kind: str, key: str, *, expected_version: int) -> None:
         """Delete the record (a copy is kept) if the stored version is ``expected_version``."""
-        path = self.record_path(park_id, kind, key)
-        with folder_lock(self._scope(park_id)):
-            stored = self._stored_version(park_id, kind, key, path)
-            if stored != expected_version:
-                raise StaleVersionError(
-                    stale_message(park_id, kind, key, expected=expected_version, stored=stored),
-                    stored_version=stored,
-                )
-            path.unlink(missing_ok=True)
+        self.file_record(park_id, kind, key).delete(expected_version=expected_version)
 
     def previous_versions(self, park_id: str | None, kind: str, key: str) -> list[Record]:
         """Return the kept versions (readable ones, the stored one included), newest first."""
-        out = []
-        for copy in previous_copies(self.record_path(park_id, kind, key)):
-            try:
-                out.append(_record_from_bytes(park_id, kind, key, copy.read_bytes()))
-            except ValueError:
-                continue
-        return out
+        return self.file_record(park_id, kind, key).previous_versions()
 
     # -- append-only logs ----------------------------------------------------------------------
-    def _log_path(self, park_id: str | None, kind: str) -> Path:
+    def log_path(self, park_id: str | None, kind: str) -> Path:
+        """The file of a log (``<scope>/logs/<kind>.jsonl``)."""
         return self._scope(park_id) / "logs" / f"{check_kind(kind)}.jsonl"
 
     def append(self, park_id: str | None, kind: str, entry: dict[str, Any]) -> None:
-        """Append one JSON line and fsync it; a torn last line from a crash is cut off first."""
-        line = json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
-        if b"\n" in line[:-1]:
+        """Append one JSON line and fsync it; a torn last line from a crash is cut off first.
+
+        The file is created with mode 0600 (the audit log names users).
+        """
+        line = json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str)
+        data = line.encode("utf-8") + b"\n"
+        if b"\n" in data[:-1]:
             raise ValueError("a log entry must encode to one line")
-        path = self._log_path(park_id, kind)
+        path = self.log_path(park_id, kind)
         with folder_lock(self._scope(park_id)):
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("ab") as handle:
-                size = handle.seek(0, os.SEEK_END)
-                if size:
-                    good = _complete_length(path)
-                    if good != size:
-                        handle.truncate(good)
-                handle.write(line)
-                handle.flush()
-                os.fsync(handle.fileno())
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_MODE)
+            try:
+                size = os.lseek(fd, 0, os.SEEK_END)
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    size = _complete_length(path)
+                    os.ftruncate(fd, size)
+                written = 0
+                while written < len(data):  # a short write on a full disk: finish or raise
+                    written += os.pwrite(fd, data[written:], size + written)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def read_log(self, park_id: str | None, kind: str) -> list[dict[str, Any]]:
-        """Return the complete log entries (a torn last line is not an entry)."""
-        path = self._log_path(park_id, kind)
+        """Return the complete log entries (a torn last line is not an entry); a line that is
+        not a JSON object (the file was edited or damaged) is returned as
+        ``{"unreadable_line": <line number>}``."""
+        path = self.log_path(park_id, kind)
         if not path.is_file():
             return []
-        raw = path.read_bytes()
-        return [json.loads(line) for line in _complete_lines(raw)]
+        return [_log_entry(number, line) for number, line in _complete_lines(path.read_bytes())]
 
     # -- blobs ---------------------------------------------------------------------------------
     def _blob_path(self, park_id: str | None, kind: str, key: str) -> Path:
@@ -319,6 +434,14 @@ class FileRecordStore:
         """Return the blob's bytes, or ``None``."""
         path = self._blob_path(park_id, kind, key)
         return path.read_bytes() if path.is_file() else None
+
+
+def _log_entry(number: int, line: bytes) -> dict[str, Any]:
+    try:
+        entry = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        entry = None
+    return entry if isinstance(entry, dict) else {UNREADABLE_LINE: number}
 
 
 def _record_bytes(record: Record) -> bytes:
@@ -341,11 +464,11 @@ def _record_from_bytes(park_id: str | None, kind: str, key: str, raw: bytes) -> 
     return Record(park_id, kind, key, version, str(body["updated_at"]), body["payload"])
 
 
-def _complete_lines(raw: bytes) -> Iterator[bytes]:
+def _complete_lines(raw: bytes) -> Iterator[tuple[int, bytes]]:
     end = raw.rfind(b"\n")
-    for line in raw[: end + 1].splitlines():
+    for number, line in enumerate(raw[: end + 1].splitlines(), start=1):
         if line.strip():
-            yield line
+            yield number, line
 
 
 def _complete_length(path: Path) -> int:

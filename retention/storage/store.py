@@ -17,30 +17,45 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from retention.errors import StaleVersionError, StoreConfigurationError
 from retention.storage.files import (
     QUARANTINE_FOLDER,
+    atomic_write_bytes,
     clean_temp_files,
     folder_lock,
+    quarantine,
     write_kept,
 )
 from retention.storage.layout import (
     DATABASE_URL_ENV,
     DEPLOYMENT_FOLDER,
     PARKS_FOLDER,
+    check_key,
     check_park_id,
+    configured_database_url,
     default_data_dir,
     park_dir,
 )
-from retention.storage.records import FileRecordStore, RecordStore
+from retention.storage.records import (
+    AUDIT,
+    PRIVATE_MODE,
+    SCENARIOS,
+    FileRecordStore,
+    RecordStore,
+)
 from retention.storage.uploads import UploadStore
 from retention.storage.waves import SurveyStore
 
 PARAMETERS_FILE = "parameters.toml"
+LEGACY_AUDIT_FILE = "audit.jsonl"
+"""Where the audit log was before it became the store's log (read in when the store opens)."""
+LEGACY_SCENARIOS_FOLDER = "scenarios"
+"""Where scenarios were files before they became records (read in when the store opens)."""
 DEFAULT_PARAMETERS_VERSION = "default"
 """Version token of a park without saved parameters."""
 
@@ -118,12 +133,13 @@ class FileStore:
     def import_legacy_layout(self) -> int:
         """Move files of the old ``<data_dir>/<park_id>/`` layout into the one layout.
 
-        Today those are the saved mappings (``survey_mappings.json``, ``survey_values.json``,
-        ``layer_mappings.json``); returns how many records were made from them.
+        Those are the saved mappings (``survey_mappings.json``, ``survey_values.json``,
+        ``layer_mappings.json``), the scenarios (``parks/<id>/scenarios/*.json``) and the audit
+        log (``audit.jsonl``); returns how many records and log entries were made from them.
         """
         from retention.storage.mappings import LEGACY_FILES, import_legacy_mappings
 
-        count = 0
+        count = self._import_legacy_audit_log()
         reserved = {PARKS_FOLDER, DEPLOYMENT_FOLDER, QUARANTINE_FOLDER}
         if not self.data_dir.is_dir():
             return 0
@@ -132,7 +148,55 @@ class FileStore:
             if folder.name in reserved or not _is_park_id(folder.name) or not legacy:
                 continue
             count += import_legacy_mappings(self.data_dir, self.records, folder.name)
+        for park_id in self.park_ids():
+            count += self._import_legacy_scenarios(park_id)
         return count
+
+    def _import_legacy_scenarios(self, park_id: str) -> int:
+        """Read the old ``parks/<id>/scenarios/<scenario id>.json`` files into records.
+
+        Records already saved win; each old file then goes to quarantine (kept, never read
+        again), an unreadable one too, unread.
+        """
+        folder = park_dir(self.data_dir, park_id) / LEGACY_SCENARIOS_FOLDER
+        if not folder.is_dir():
+            return 0
+        count = 0
+        with folder_lock(folder.parent):
+            for path in sorted(folder.glob("*.json")):
+                try:
+                    payload = json.loads(path.read_text(encoding="utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    payload = None
+                new = _is_key(path.stem) and isinstance(payload, dict)
+                if new and self.records.get(park_id, SCENARIOS, path.stem) is None:
+                    self.records.put(park_id, SCENARIOS, path.stem, payload, expected_version=0)
+                    count += 1
+                quarantine(path, root=self.data_dir)
+        return count
+
+    @staticmethod
+    def deployment_log_path(data_dir: Path, kind: str) -> Path:
+        """The file of a deployment-wide log (the audit log) under ``data_dir``."""
+        return FileRecordStore(data_dir).log_path(None, kind)
+
+    def _import_legacy_audit_log(self) -> int:
+        """Put the entries of the old ``<data_dir>/audit.jsonl`` before the store's own.
+
+        The merged log is written whole (atomic, mode 0600) under the deployment's lock; the
+        old file then goes to quarantine. Returns how many entries were read in.
+        """
+        old = self.data_dir / LEGACY_AUDIT_FILE
+        if not old.is_file():
+            return 0
+        path = self.deployment_log_path(self.data_dir, AUDIT)
+        with folder_lock(path.parent.parent):
+            kept = old.read_bytes()
+            kept = kept[: kept.rfind(b"\n") + 1]  # a torn last line is not an entry
+            current = path.read_bytes() if path.is_file() else b""
+            atomic_write_bytes(path, kept + current, mode=PRIVATE_MODE)
+            quarantine(old, root=self.data_dir)
+        return kept.count(b"\n")
 
     # -- parameters ------------------------------------------------------------------------------
     def parameters_path(self, park_id: str) -> Path:
@@ -185,9 +249,17 @@ def check_parameters_token(park_id: str, stored: str | None, expected_version: s
     )
 
 
+def _is_key(name: str) -> bool:
+    return _passes(check_key, name)
+
+
 def _is_park_id(name: str) -> bool:
+    return _passes(check_park_id, name)
+
+
+def _passes(check: Callable[[str], str], name: str) -> bool:
     try:
-        check_park_id(name)
+        check(name)
     except ValueError:
         return False
     return True
@@ -205,7 +277,7 @@ def shared_store(data_dir: Path | str | None = None, *, database_url: str | None
     URL: opening a file store scans the parks for leftover temporary files, which is done once.
     """
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
-    url = database_url if database_url is not None else os.environ.get(DATABASE_URL_ENV, "")
+    url = database_url if database_url is not None else configured_database_url()
     return _shared(str(directory), url)
 
 
@@ -225,7 +297,7 @@ def open_store(*, data_dir: Path | str | None = None, database_url: str | None =
     StoreConfigurationError
         When the URL is not a PostgreSQL URL or the database cannot be reached.
     """
-    url = database_url if database_url is not None else os.environ.get(DATABASE_URL_ENV, "")
+    url = database_url if database_url is not None else configured_database_url()
     if not url:
         return FileStore(data_dir)
     if not url.startswith(("postgresql://", "postgres://")):

@@ -1,10 +1,13 @@
 """Moving a park between stores: ``parklife db migrate`` (files -> PostgreSQL and back) and
 ``parklife export-park`` / ``import-park`` (one archive for an intranet <-> laptop move).
 
-:func:`copy_park` copies every upload (record, report, rows), survey wave, parameters text and
-record of the kinds parks keep from one store to another, keeping ids, then reads everything back
-from the target and compares row counts and SHA-256 checksums with the source
-(:class:`TransferReport`). An archive is a zip holding a file store of the one park plus
+:func:`copy_park` copies every upload (record, report, rows), survey wave, parameters text,
+record of the kinds parks keep (saved scenarios and mappings among them) and the park's audit
+events from one store to another, keeping ids, then reads everything back from the target and
+compares row counts and SHA-256 checksums with the source (:class:`TransferReport`).
+:func:`copy_deployment` does the same for what belongs to no park: the accounts and the other
+audit events (``db migrate`` of a whole store; a park archive never carries password hashes).
+An archive is a zip holding a file store of the one park plus
 ``manifest.json`` with each file's SHA-256: :func:`import_archive` refuses an archive whose files
 do not match it, before anything is written.
 """
@@ -16,25 +19,35 @@ import hashlib
 import json
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 import shapely
 
-from retention.errors import ValidationError
+from retention.errors import StaleVersionError, ValidationError
 from retention.storage.layout import check_park_id, park_dir
 from retention.storage.records import (
+    AUDIT,
     LAYER_MAPPINGS,
     PARAMETERS,
     SCENARIOS,
     SURVEY_MAPPINGS,
+    USERS,
     VALUE_MAPPINGS,
 )
 from retention.storage.store import FileStore, Store
 
 PARK_RECORD_KINDS = (SURVEY_MAPPINGS, VALUE_MAPPINGS, LAYER_MAPPINGS, SCENARIOS, PARAMETERS)
 """Record kinds a park keeps (moved with it); users and the audit log are deployment-wide."""
+DEPLOYMENT_RECORD_KINDS = (USERS,)
+"""Deployment-wide record kinds (moved by :func:`copy_deployment`)."""
+AUDIT_PART = "audit"
+DEPLOYMENT_LABEL = ""
+"""``TransferReport.park_id`` of a deployment transfer."""
+ARCHIVED_LOGS = ("deployment/logs/audit.jsonl",)
+"""Files outside the park's folder an archive holds: the park's own audit events."""
 ARCHIVE_FORMAT = "parklife-park-archive"
 ARCHIVE_VERSION = 1
 MANIFEST = "manifest.json"
@@ -99,7 +112,36 @@ def park_contents(store: Store, park_id: str) -> dict[str, tuple[int, str]]:
     for kind in PARK_RECORD_KINDS:
         records = store.records.list_records(park_id, kind)
         out[f"records:{kind}"] = _digest([[r.key, r.payload] for r in records])
+    out[AUDIT_PART] = _digest(park_events(store, park_id))
     return out
+
+
+def park_events(store: Store, park_id: str | None) -> list[dict[str, object]]:
+    """Return the audit events about ``park_id`` (``None``: about no park), in log order."""
+    wanted = "" if park_id is None else park_id
+    return [e for e in store.records.read_log(None, AUDIT) if e.get("park_id", "") == wanted]
+
+
+def _append_missing(target: Store, events: list[dict[str, object]]) -> None:
+    """Append the events the target's log does not hold yet (a repeated move adds nothing)."""
+    held = {_canonical(e) for e in target.records.read_log(None, AUDIT)}
+    for event in events:
+        if _canonical(event) not in held:
+            target.records.append(None, AUDIT, event)
+
+
+def _canonical(entry: object) -> str:
+    return json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _report(park_id: str, source_parts: dict[str, tuple[int, str]],
+            target_parts: dict[str, tuple[int, str]]) -> TransferReport:  # fmt: skip
+    lines = tuple(
+        TransferLine(part, source_parts[part][0], target_parts[part][0], source_parts[part][1],
+                     target_parts[part][1])
+        for part in source_parts
+    )  # fmt: skip
+    return TransferReport(park_id, lines)
 
 
 def _feature_rows(frame: pd.DataFrame) -> list[object]:
@@ -112,7 +154,7 @@ def _feature_rows(frame: pd.DataFrame) -> list[object]:
     ]
 
 
-def _digest(rows: list[object]) -> tuple[int, str]:
+def _digest(rows: Sequence[object]) -> tuple[int, str]:
     text = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str)
     return len(rows), hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -129,8 +171,8 @@ def copy_park(source: Store, target: Store, park_id: str) -> TransferReport:
     """
     check_park_id(park_id)
     before = park_contents(target, park_id)
-    if any(rows for rows, _ in before.values()):
-        held = ", ".join(part for part, (rows, _) in before.items() if rows)
+    held = ", ".join(part for part, (rows, _) in before.items() if rows and part != AUDIT_PART)
+    if held:
         raise ValidationError(
             f"the target store already holds park {park_id!r} ({held}); expected an empty "
             "target, so two copies are never mixed",
@@ -149,13 +191,51 @@ def copy_park(source: Store, target: Store, park_id: str) -> TransferReport:
     for kind in PARK_RECORD_KINDS:
         for record in source.records.list_records(park_id, kind):
             target.records.put(park_id, kind, record.key, record.payload, expected_version=0)
-    source_parts, target_parts = park_contents(source, park_id), park_contents(target, park_id)
-    lines = tuple(
-        TransferLine(part, *source_parts[part][:1], target_parts[part][0],
-                     source_parts[part][1], target_parts[part][1])
-        for part in source_parts
-    )  # fmt: skip
-    return TransferReport(park_id, lines)
+    _append_missing(target, park_events(source, park_id))
+    return _report(park_id, park_contents(source, park_id), park_contents(target, park_id))
+
+
+def deployment_contents(store: Store, *, parks: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """Return ``part -> (rows, sha256)`` of what belongs to no park in ``parks``: the accounts
+    and every audit event not about one of them."""
+    out: dict[str, tuple[int, str]] = {}
+    for kind in DEPLOYMENT_RECORD_KINDS:
+        records = store.records.list_records(None, kind)
+        out[f"records:{kind}"] = _digest([[r.key, r.payload] for r in records])
+    moved = set(parks)
+    events = [e for e in store.records.read_log(None, AUDIT) if e.get("park_id") not in moved]
+    out[AUDIT_PART] = _digest(events)
+    return out
+
+
+def copy_deployment(source: Store, target: Store, *, parks: Sequence[str]) -> TransferReport:
+    """Copy the accounts and the audit events about no park in ``parks`` (those moved with
+    :func:`copy_park`), then compare both sides as :func:`copy_park` does.
+
+    Raises
+    ------
+    ValidationError
+        When the target already holds accounts (two sets of accounts are never merged).
+    """
+    for kind in DEPLOYMENT_RECORD_KINDS:
+        for record in source.records.list_records(None, kind):
+            try:
+                target.records.put(None, kind, record.key, record.payload, expected_version=0)
+            except StaleVersionError as err:
+                raise ValidationError(
+                    f"the target store already holds {kind} {record.key!r}; expected a store "
+                    "without accounts, so two sets of accounts are never merged",
+                    column=kind,
+                ) from err
+    moved = set(parks)
+    _append_missing(
+        target, [e for e in source.records.read_log(None, AUDIT) if e.get("park_id") not in moved]
+    )
+    return _report(
+        DEPLOYMENT_LABEL,
+        deployment_contents(source, parks=parks),
+        deployment_contents(target, parks=parks),
+    )
 
 
 def export_archive(store: Store, park_id: str, path: Path) -> TransferReport:
@@ -171,6 +251,7 @@ def export_archive(store: Store, park_id: str, path: Path) -> TransferReport:
             p for p in root.rglob("*")
             if p.is_file() and p.name != ".lock" and ".history" not in p.parts
         )  # fmt: skip
+        files += [staging.data_dir / n for n in ARCHIVED_LOGS if (staging.data_dir / n).is_file()]
         entries = {
             p.relative_to(staging.data_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in files
@@ -230,7 +311,8 @@ def import_archive(path: Path, target: Store) -> TransferReport:
         present = {n for n in archive.namelist() if n != MANIFEST}
         prefix = f"parks/{park_id}/"
         for member in sorted(present | set(expected)):
-            if not member.startswith(prefix) or ".." in member.split("/"):
+            inside = member.startswith(prefix) or member in ARCHIVED_LOGS
+            if not inside or ".." in member.split("/"):
                 raise ValidationError(f"member {member!r} is outside {prefix}", file=name)
             if member not in expected or member not in present:
                 where = "not listed in the manifest" if member not in expected else "missing"

@@ -34,7 +34,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from retention.auth import audit
+from retention.auth.events import AuditAction
 from retention.auth.roles import Permission, UserScope
 from retention.data.crs import CoordinateSystem, parse_coordinate_system
 from retention.data.layers import LAYER_SPECS, WGS84, LayerKind
@@ -66,6 +66,7 @@ from retention.storage.layout import (
     default_data_dir,
     park_dir,
 )
+from retention.storage.records import FileRecordStore, RecordStore, append_event
 
 __all__ = [
     "DATA_DIR_ENV",
@@ -273,7 +274,7 @@ class UploadStore:
         )
         self.import_upload(record, report, validation.valid)
         if scope is not None:
-            audit_upload(self.data_dir, scope, audit.AuditAction.UPLOAD_ADD, record)
+            audit_upload(FileRecordStore(self.data_dir), scope, AuditAction.UPLOAD_ADD, record)
         return record.upload_id
 
     def import_upload(
@@ -322,7 +323,7 @@ class UploadStore:
             self.damage.resolve(park_id, item=upload_id)
         if scope is not None:
             removed = next(r for r in records if r.upload_id == upload_id)
-            audit_upload(self.data_dir, scope, audit.AuditAction.UPLOAD_DELETE, removed)
+            audit_upload(FileRecordStore(self.data_dir), scope, AuditAction.UPLOAD_DELETE, removed)
 
     # -- reading ---------------------------------------------------------------------------
     def load_upload(self, park_id: str, upload_id: str) -> gpd.GeoDataFrame:
@@ -420,24 +421,24 @@ class UploadStore:
 _FIELDS = tuple(UploadRecord.__dataclass_fields__)
 
 
-def upload_event(action: audit.AuditAction, record: UploadRecord) -> dict[str, object]:
+def upload_event(action: AuditAction, record: UploadRecord) -> dict[str, object]:
     """Return the audit detail of adding or removing an upload (ids, file and counts only)."""
     detail: dict[str, object] = {
         "upload_id": record.upload_id,
         "kind": record.kind,
         "file": record.source_name,
     }
-    if action is audit.AuditAction.UPLOAD_ADD:
+    if action is AuditAction.UPLOAD_ADD:
         detail["rows"] = record.valid_rows
     return detail
 
 
 def audit_upload(
-    data_dir: Path, scope: UserScope, action: audit.AuditAction, record: UploadRecord
+    records: RecordStore, scope: UserScope, action: AuditAction, record: UploadRecord
 ) -> None:
-    """Append the audit line of adding or removing an upload (the file store's audit log)."""
-    audit.record(
-        data_dir, scope, action, park_id=record.park_id, detail=upload_event(action, record)
+    """Append the audit event of adding or removing an upload to the store's log."""
+    append_event(
+        records, scope, action, park_id=record.park_id, detail=upload_event(action, record)
     )
 
 

@@ -36,7 +36,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from retention.auth import audit
+from retention.auth.events import AuditAction
 from retention.auth.roles import Permission, UserScope
 from retention.data.layers import LayerKind
 from retention.errors import DamagedFileError, ParkLifeError, ValidationError
@@ -61,6 +61,7 @@ from retention.storage.files import (
 )
 from retention.storage.layout import check_key, check_park_id, default_data_dir, park_dir
 from retention.storage.park import ParkData, default_geodata_dir
+from retention.storage.records import FileRecordStore, RecordStore, append_event
 from retention.survey.importer import SurveyImport, import_survey, issues_frame, read_survey_file
 from retention.survey.schema import SURVEY_COLUMNS, empty_survey_frame, survey_dtypes
 
@@ -265,10 +266,7 @@ class SurveyStore:
         record, report = prepare_wave(park_id, survey_import, source_name=source_name, wave=wave)
         self.import_wave(record, report, survey_import.survey)
         if scope is not None:
-            audit.record(
-                self.data_dir, scope, audit.AuditAction.WAVE_ADD, park_id=record.park_id,
-                detail=wave_event(audit.AuditAction.WAVE_ADD, record),
-            )  # fmt: skip
+            audit_wave(FileRecordStore(self.data_dir), scope, AuditAction.WAVE_ADD, record)
         return record.wave_id
 
     def import_wave(
@@ -308,10 +306,7 @@ class SurveyStore:
             self.damage.resolve(park_id, item=wave_id)
         if scope is not None:
             removed = next(r for r in records if r.wave_id == wave_id)
-            audit.record(
-                self.data_dir, scope, audit.AuditAction.WAVE_DELETE, park_id=park_id,
-                detail=wave_event(audit.AuditAction.WAVE_DELETE, removed),
-            )  # fmt: skip
+            audit_wave(FileRecordStore(self.data_dir), scope, AuditAction.WAVE_DELETE, removed)
 
     # -- reading ---------------------------------------------------------------------------
     def load(self, park_id: str, *, waves: Sequence[str] | None = None) -> pd.DataFrame:
@@ -446,12 +441,19 @@ def prepare_wave(
     return record, report
 
 
-def wave_event(action: audit.AuditAction, record: SurveyWaveRecord) -> dict[str, object]:
+def wave_event(action: AuditAction, record: SurveyWaveRecord) -> dict[str, object]:
     """Return the audit detail of storing or removing a wave (ids, label, file, counts only)."""
     detail: dict[str, object] = {"wave_id": record.wave_id, "wave": record.wave}
-    if action is audit.AuditAction.WAVE_ADD:
+    if action is AuditAction.WAVE_ADD:
         detail.update(file=record.source_name, rows=record.valid_rows)
     return detail
+
+
+def audit_wave(
+    records: RecordStore, scope: UserScope, action: AuditAction, record: SurveyWaveRecord
+) -> None:
+    """Append the audit event of storing or removing a wave to the store's log."""
+    append_event(records, scope, action, park_id=record.park_id, detail=wave_event(action, record))
 
 
 def chosen_waves(
