@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from retention.auth.roles import Permission
 from retention.data.layers import LayerKind
-from retention.errors import ScenarioError
+from retention.errors import ScenarioError, SnapshotWriteError
 from retention.escaping import markdown_text
 from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from retention.report.enterprise_tables import enterprise_names
@@ -13,6 +14,7 @@ from retention.report.snapshot import MEDIA_TYPES, ChartBlock, SnapshotFormat, T
 from ui import auth, cached, cached_reports, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
+from ui.errors import LOGGER
 from ui.notices import synthetic_notice
 
 require_app_navigation()
@@ -26,7 +28,9 @@ DOWNLOAD = "reports.download"
 NO_ENTERPRISE = ""
 
 lang = state.lang()
-auth.require_page("reports")  # every enterprise of the park: planners and admins
+# Planners and admins: any enterprise or none; HR: one of its own enterprises only (the pipeline
+# refuses any other snapshot for the session's run key, whatever this page offers).
+user = auth.require_page("reports")
 park = cached.current_park()
 st.title(t("reports.title", lang))
 if park is None:
@@ -57,13 +61,20 @@ window = choices[2].selectbox(
     format_func=lambda key: windows[key].label_en if lang == "en" else windows[key].label_zh,
     key=WINDOW,
 )
+own_firms = not user.can(Permission.ALL_ENTERPRISES)
+visible = user.visible_enterprises(sorted(names, key=names.get))
+if own_firms:
+    st.info(t("reports.hr_scope", lang))
 enterprise = choices[3].selectbox(
     t("reports.enterprise", lang),
-    [NO_ENTERPRISE, *sorted(names, key=names.get)],
+    visible if own_firms else [NO_ENTERPRISE, *visible],
     format_func=lambda value: t("reports.enterprise.none", lang) if not value else names[value],
     help=t("reports.enterprise_help", lang),
     key=ENTERPRISE,
 )
+if enterprise is None:  # an HR account whose enterprises are not in this park
+    st.warning(t("reports.hr_no_enterprise", lang))
+    st.stop()
 try:
     scenario = cached_reports.scenario_text(park)  # the sidebar's saved scenario, if chosen
 except ScenarioError as error:  # deleted or no longer fitting the park: the baseline instead
@@ -80,6 +91,13 @@ if scenario is not None:
     )
 options = (park.park_id, park.data_version, fmt, report_lang, window, enterprise, scenario or "")
 enterprise_id = enterprise or None
+file_options = {
+    "lang": report_lang,
+    "window": window,
+    "enterprise_id": enterprise_id,
+    "fmt": fmt,
+    "scenario": scenario,
+}
 
 if st.button(t("reports.build", lang), type="primary", key=BUILD):
     with st.status(t("reports.building", lang), expanded=True) as status:
@@ -88,15 +106,20 @@ if st.button(t("reports.build", lang), type="primary", key=BUILD):
             park, lang=report_lang, window=window, enterprise_id=enterprise_id, scenario=scenario
         )
         status.write(t("reports.step.file", lang, format=fmt.upper()))
-        cached_reports.snapshot_file(
-            park,
-            key=key,
-            lang=report_lang,
-            window=window,
-            enterprise_id=enterprise_id,
-            fmt=fmt,
-            scenario=scenario,
-        )
+        bar = status.progress(0.0)
+
+        def _show(step: str, done: int, total: int) -> None:
+            text = t(f"reports.progress.{step}", lang, done=done, total=total)
+            bar.progress(done / total, text=text)
+
+        try:
+            cached_reports.build_file(park, key=key, progress=_show, **file_options)
+        except SnapshotWriteError as error:
+            LOGGER.error("snapshot worker failed: %s\n%s", error, error.detail)
+            status.update(label=t("reports.failed", lang), state="error", expanded=True)
+            st.error(t("reports.write_failed", lang, message=markdown_text(error)))
+            st.stop()
+        bar.progress(1.0, text=t("reports.progress.done", lang))
         status.update(label=t("reports.ready", lang), state="complete", expanded=False)
     state.set_built_report(options)
 
@@ -104,19 +127,14 @@ if state.built_report() != options:
     st.info(t("reports.not_built", lang))
     st.stop()
 
-# Built before (this run or an earlier one): both come back from the cache at once.
+# Built before (this run or an earlier one): the content and the file come back from the caches.
 key, content = cached_reports.snapshot(
     park, lang=report_lang, window=window, enterprise_id=enterprise_id, scenario=scenario
 )
-data = cached_reports.snapshot_file(
-    park,
-    key=key,
-    lang=report_lang,
-    window=window,
-    enterprise_id=enterprise_id,
-    fmt=fmt,
-    scenario=scenario,
-)
+data = cached_reports.built_file(key=key, **file_options)
+if data is None:  # dropped from the shared store by newer files: build it again
+    st.info(t("reports.not_built", lang))
+    st.stop()
 file_name = f"parklife-{park.park_id}-{content.created:%Y%m%d}-{content.version_hash}.{fmt}"
 st.download_button(
     t("reports.download", lang, format=fmt.upper(), size=f"{len(data) / 1024:,.0f}"),

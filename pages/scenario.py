@@ -19,7 +19,7 @@ from retention.errors import ScenarioError, ValidationError
 from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.difference_map import build_difference_map
-from retention.scenario.budget import OBJECTIVES, best_packages, package_scenario
+from retention.scenario.budget import OBJECTIVES, best_packages
 from retention.scenario.compare import kpi_table, origin_gains, winners_and_losers
 from retention.scenario.display import (
     describe_modification,
@@ -546,8 +546,13 @@ if len(draft.modifications) >= 2 and st.toggle(
                 )
             )
         if packages:
-            whole = package_scenario(
-                t("scenario.budget.package_name", lang), draft.modifications, packages[0]
+            whole = cached_scenario.recorded_package(
+                draft,
+                packages[0],
+                measured,
+                name=t("scenario.budget.package_name", lang),
+                budget_cny_per_year=float(budget),
+                objective=objective,
             )
             chosen = cached_scenario.result(park, scenario_to_json(whole))
             chosen_table = kpi_table(
@@ -559,5 +564,32 @@ if len(draft.modifications) >= 2 and st.toggle(
                 hide_index=True,
                 key="scenario.budget.table",
             )
+            # Keep the package as a saved scenario: the sidebar can then show it and the Reports
+            # page and `parklife report --scenario` put it (candidates, cost, reach, leavers
+            # avoided with their range and the caution) in a snapshot.
+            package_name = st.text_input(
+                t("scenario.budget.save_name", lang),
+                value=t("scenario.budget.default_save_name", lang, budget=f"{budget:,.0f}"),
+                key="scenario.budget.save_name",
+            )
+            if st.button(
+                t("scenario.budget.save", lang),
+                key="scenario.budget.save",
+                disabled=not (author.strip() and package_name.strip()),
+                help=t("scenario.budget.save_help", lang),
+            ):
+                saved = store.save(
+                    park.park_id, replace(whole, name=package_name.strip()), author=author
+                )
+                auth.record(
+                    AuditAction.SCENARIO_CHANGE,
+                    park_id=park.park_id,
+                    detail={
+                        "scenario_id": saved.scenario_id,
+                        "name": saved.name,
+                        "how": "save budget package",
+                    },
+                )
+                st.success(t("scenario.budget.saved", lang, name=markdown_text(saved.name)))
 elif len(draft.modifications) < 2:
     st.info(t("scenario.budget.need_two", lang))

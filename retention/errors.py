@@ -143,3 +143,19 @@ class DamagedFileError(ParkLifeError):
 
 class StoreConfigurationError(ParkLifeError):
     """The storage setting (data directory or database URL) is unusable."""
+
+
+class SnapshotWriteError(ParkLifeError, RuntimeError):
+    """Writing a snapshot file in its worker process failed (``pipeline.snapshot_process``).
+
+    Parameters
+    ----------
+    message
+        Names the format and the worker's error type and message (or how the worker ended).
+    detail
+        The worker's traceback or last output, for the server log (not for visitors).
+    """
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail

@@ -108,3 +108,99 @@ def test_snapshot_of_the_scenario_chosen_in_the_sidebar(data_dir):
     assert not at.exception, at.exception
     assert any("Lake clinic" in markdown.value for markdown in at.markdown)
     assert any(metric.label.startswith("People who gain time") for metric in at.metric)
+
+
+def test_hr_exports_a_snapshot_of_its_own_enterprise_only(data_dir):
+    from retention.auth.roles import Role, UserScope
+    from retention.data.layers import LayerKind
+    from retention.errors import AccessDeniedError
+    from retention.pipeline import park_inputs, park_key, run_key
+    from retention.pipeline.snapshot import build_snapshot
+    from retention.report.enterprise_tables import enterprise_names
+
+    park = park_inputs(park_key("jinshan", data_dir=data_dir), data_dir=data_dir)
+    firms = park.layer(LayerKind.ENTERPRISES).sort_values("employees", ascending=False)
+    own, other = firms["id"].astype(str).tolist()[:2]
+    names = enterprise_names(park.layer(LayerKind.ENTERPRISES), lang="en")
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS), Role.HR, (own,))
+    at.session_state[state.LANG] = "en"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert any(t("reports.hr_scope", "en") in info.value for info in at.info)
+    box = at.selectbox(key="reports.enterprise")
+    assert box.value == own and box.options == [names[own]]  # no other firm, no park-only file
+    at.selectbox(key="reports.format").set_value("xlsx").run()
+    at.button(key="reports.build").click().run()
+    assert not at.exception, at.exception
+    assert len(at.get("download_button")) == 1
+    headings = [markdown.value for markdown in at.markdown]
+    assert any(names[own] in heading for heading in headings)
+    assert not any(names[other] in heading for heading in headings)
+    # Attacks: a forged widget value is not a choice of the widget ...
+    at.session_state["reports.enterprise"] = other
+    with pytest.raises(ValueError, match="is not in list"):
+        at.run()
+    # ... and the pipeline, given the session's run key, refuses the other firm before any work.
+    hr_key = run_key(
+        "jinshan",
+        data_dir=data_dir,
+        data_version=park.data_version,
+        user_scope=UserScope("test-hr", Role.HR, (own,)).canonical(),
+    )
+    with pytest.raises(AccessDeniedError, match=f"may not see enterprise '{other}'"):
+        build_snapshot(park, hr_key, lang="en", data_dir=data_dir, enterprise_id=other)
+    with pytest.raises(AccessDeniedError, match="own enterprises only"):
+        build_snapshot(park, hr_key, lang="en", data_dir=data_dir)
+
+
+def test_a_pdf_is_written_by_a_worker_process_with_its_steps_shown(monkeypatch):
+    import ui.cached_reports as cached_reports
+    from retention.pipeline import snapshot_process
+
+    seen: list[tuple[str, int, int]] = []
+    real = snapshot_process.write_snapshot_in_subprocess
+
+    def spy(content, fmt, *, assets_dir, progress=None):
+        def passed_on(step: str, done: int, total: int) -> None:
+            seen.append((step, done, total))
+            assert progress is not None
+            progress(step, done, total)  # the page's bar, drawn in the session's thread
+
+        return real(content, fmt, assets_dir=assets_dir, progress=passed_on)
+
+    monkeypatch.setattr(cached_reports, "write_snapshot_in_subprocess", spy)
+    at = _reports_page("en")
+    at.selectbox(key="reports.format").set_value("pdf").run()
+    at.button(key="reports.build").click().run()
+    assert not at.exception, at.exception
+    assert [step for step, _, _ in seen][:1] == ["charts"] and seen[-1][0] == "layout"
+    total = seen[-1][2]
+    assert [done for _, done, _ in seen] == list(range(total))  # every step, in order
+    bars = at.get("progress")
+    assert [(bar.value, bar.text) for bar in bars] == [(100, t("reports.progress.done", "en"))]
+    downloads = at.get("download_button")
+    assert len(downloads) == 1 and "PDF" in downloads[0].proto.label
+
+
+def test_a_failed_worker_is_reported_and_nothing_is_offered(monkeypatch):
+    import ui.cached_reports as cached_reports
+    from retention.errors import SnapshotWriteError
+
+    def failing(content, fmt, *, assets_dir, progress=None):
+        raise SnapshotWriteError(
+            "writing the PPTX snapshot in its worker process failed: OSError: disk full",
+            detail="Traceback (most recent call last): ...",
+        )
+
+    monkeypatch.setattr(cached_reports, "write_snapshot_in_subprocess", failing)
+    at = _reports_page("zh")
+    at.selectbox(key="reports.format").set_value("pptx").run()
+    at.button(key="reports.build").click().run()
+    assert not at.exception, at.exception
+    errors = [error.value for error in at.error]
+    assert len(errors) == 1 and "disk full" in errors[0] and "写入文件失败" in errors[0]
+    assert not at.get("download_button")
+    at.run()  # a rerun does not offer a file that was never written
+    assert not at.get("download_button")
+    assert any(t("reports.not_built", "zh") in info.value for info in at.info)

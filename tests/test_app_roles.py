@@ -33,7 +33,7 @@ ALL_PAGES = {
 PAGES_OF_ROLE = {
     Role.ADMIN: ALL_PAGES,
     Role.PLANNER: ALL_PAGES - {"audit"},
-    Role.HR: ALL_PAGES - {"audit", "data", "scenario", "reports", "compare"},
+    Role.HR: ALL_PAGES - {"audit", "data", "scenario", "compare"},  # reports: own firms only
     Role.VIEWER: ALL_PAGES - {"audit", "data", "enterprise", "scenario", "reports", "compare"},
 }
 
@@ -131,9 +131,9 @@ def test_navigation_lists_the_pages_of_the_role(role: Role) -> None:
     [
         (Role.HR, "data"),
         (Role.HR, "scenario"),
-        (Role.HR, "reports"),
         (Role.HR, "compare"),
         (Role.VIEWER, "data"),
+        (Role.VIEWER, "reports"),
         (Role.VIEWER, "enterprise"),
         (Role.PLANNER, "audit"),
     ],

@@ -161,7 +161,9 @@ def test_gaps_and_map_show_the_scenario_chosen_in_the_sidebar(page: str) -> None
 
 
 @pytest.mark.slow
-def test_a_siting_suggestion_is_added_in_one_click_and_a_budget_package_is_chosen() -> None:
+def test_a_siting_suggestion_is_added_in_one_click_and_a_budget_package_is_chosen(
+    data_dir: Path,
+) -> None:
     at = _page()
     at.selectbox(key="scenario.siting.category").set_value("clinic")
     at.number_input(key="scenario.siting.k").set_value(2)
@@ -185,3 +187,20 @@ def test_a_siting_suggestion_is_added_in_one_click_and_a_budget_package_is_chose
     packages = [x.value for x in at.text if x.value.startswith("Package 1:")]
     assert len(packages) == 1, [x.value for x in at.text]
     assert t("scenario.budget.whole", "en") in [c.value for c in at.caption]
+    # The package is saved as a scenario that records how it was chosen (for snapshots).
+    assert at.button(key="scenario.budget.save").disabled  # who saves it is asked first
+    at.text_input(key="scenario.author").input("王工").run()
+    at.text_input(key="scenario.budget.save_name").input("Clinic and court package").run()
+    at.button(key="scenario.budget.save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    (record,) = ScenarioStore(data_dir).list("jinshan")
+    assert record.name == "Clinic and court package" and record.author == "王工"
+    package = record.scenario.package
+    assert package is not None and package.budget_cny_per_year == 60_000.0
+    assert package.objective == "people_newly_in_circle" and len(package.items) == 2
+    assert record.scenario.modifications == package.chosen_modifications
+    assert package.annual_cost_cny <= 60_000.0
+    saved = t("scenario.budget.saved", "en", name=markdown_text(record.name))
+    assert saved in [s.value for s in at.success]
+    # The draft, the lab's working set of candidates, is unchanged.
+    assert len(_draft(at)["modifications"]) == 2

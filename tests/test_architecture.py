@@ -267,7 +267,7 @@ TRANSITIONAL_PAGE_CALLS: dict[str, frozenset[str]] = {
     "retention.data.columns": frozenset(
         {"layer_targets", "suggest_layer_mapping", "values_from_choice_table"}
     ),
-    "retention.scenario.budget": frozenset({"best_packages", "package_scenario"}),
+    "retention.scenario.budget": frozenset({"best_packages"}),
     "retention.scenario.compare": frozenset({"kpi_table", "origin_gains", "winners_and_losers"}),
     "retention.scenario.display": frozenset(
         {"describe_modification", "kpi_display_table", "pickable_places"}

@@ -332,3 +332,57 @@ def test_cli_exports_the_saved_scenario_as_json(saved_clinic, tmp_path, data_dir
     assert scenario_from_json(out.read_text(encoding="utf-8")) == saved_clinic.scenario
     code, _, err = _run("report", *args, "--out", str(out))
     assert code == ExitCode.USAGE and "--scenario" in err
+
+
+# --- a saved budget package -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_package(park_and_key, data_dir):
+    """A budget package as the Scenario page saves it: the lake clinic chosen, the court not."""
+    from retention.scenario.model import AddAmenity, BudgetPackage, PackageItem, Scenario
+    from retention.scenario.records import ScenarioStore
+
+    clinic = AddAmenity(
+        "X1", "Lake clinic", "clinic", 113.24, 27.92, 50.0, annual_cost_cny_per_year=200_000.0
+    )
+    court = AddAmenity(
+        "X2", "Lake court", "sports_court", 113.241, 27.921, 1.0, annual_cost_cny_per_year=80_000.0
+    )
+    package = BudgetPackage(
+        250_000.0,
+        "leavers_avoided",
+        (PackageItem(clinic, 200_000.0, 3.0, True), PackageItem(court, 80_000.0, 1.0, False)),
+    )
+    scenario = Scenario("Lake package", (clinic,), package=package)
+    return ScenarioStore(data_dir).save("jinshan", scenario, author="test")
+
+
+def test_cli_report_of_a_budget_package_shows_its_candidates_and_whole_figures(
+    saved_package, park_and_key, tmp_path, data_dir
+):
+    from retention.pipeline.scenarios import evaluate_saved_scenario
+
+    out = tmp_path / "package.xlsx"
+    args = ("--park", "jinshan", "--format", "xlsx", "--lang", "en", "--data-dir", str(data_dir))
+    code, _, err = _run("report", *args, "--scenario", "Lake package", "--out", str(out))
+    assert code == ExitCode.OK, err
+    book = openpyxl.load_workbook(out)
+    rows = list(book["Budget package candidates"].iter_rows(values_only=True))
+    candidates = [row for row in rows[1:] if isinstance(row[0], int)]
+    assert [row[-1] for row in candidates] == ["yes", "no"]
+    assert [row[2] for row in candidates] == [20.0, 8.0]  # 10,000 CNY a year, each alone
+    assert any("do not add up" in str(row[0]) for row in rows)  # the note under the table
+    park, key = park_and_key
+    name, result = evaluate_saved_scenario(park, key, "Lake package", data_dir=data_dir)
+    snapshot = build_snapshot(park, key, lang="en", data_dir=data_dir, scenario=(name, result))
+    section = snapshot.sections[0]
+    assert "interventions 1, about 20.0 (10,000 CNY) a year" in section.message
+    total = result.leavers.total
+    assert f"{-float(total['delta_leavers']):,.1f}" in section.message
+    assert (
+        f"({-float(total['delta_high']):,.1f}–{-float(total['delta_low']):,.1f})" in section.message
+    )
+    assert "conversion range" in section.message and "not a proven cause" in section.message
+    avoided = next(k for k in snapshot.kpis if k.label.startswith("Leavers avoided"))
+    assert (avoided.low, avoided.high) == (-float(total["delta_high"]), -float(total["delta_low"]))

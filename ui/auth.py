@@ -95,9 +95,9 @@ PAGE_PERMISSIONS: Mapping[str, Permission] = {
     "data": Permission.ADD_UPLOAD,
     "enterprise": Permission.SURVEY_DETAIL,
     "scenario": Permission.EDIT_PARAMETERS,
-    # Snapshot reports cover every enterprise of the park: planners and admins only, until they
-    # are built per user scope.
-    "reports": Permission.ALL_ENTERPRISES,
+    # Snapshots: planners and admins of the whole park, HR of its own enterprises only (the
+    # pipeline refuses any other: retention.pipeline.snapshot.require_snapshot_scope).
+    "reports": Permission.EXPORT,
     # Batch results: park-level figures of every park, expected turnover included.
     "compare": Permission.ALL_ENTERPRISES,
     "audit": Permission.VIEW_AUDIT,

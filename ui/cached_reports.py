@@ -2,8 +2,9 @@
 
 The content is built once per run key and options from the same cached travel times and fitted
 model the other pages use, so a snapshot shows the pages' numbers and building one after
-visiting Gaps or Enterprise takes seconds. Files are cached per format. Cached objects are
-shared by every session: never mutate them.
+visiting Gaps or Enterprise takes seconds. PDF and PowerPoint files are written by a worker
+process (other sessions keep running), and every file is kept per format for the sessions that
+ask for the same options. Cached objects are shared by every session: never mutate them.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import streamlit as st
 
 from retention.pipeline import RunKey
 from retention.pipeline.snapshot import build_snapshot, write_snapshot
-from retention.report.snapshot import Snapshot
+from retention.pipeline.snapshot_process import SUBPROCESS_FORMATS, write_snapshot_in_subprocess
+from retention.report.pictures import Progress
+from retention.report.snapshot import Snapshot, SnapshotFormat
 from retention.scenario.model import scenario_to_json
 from retention.storage.park import ParkData
-from ui import cached_access, cached_model, cached_scenario, state
+from ui import cached_access, cached_model, cached_scenario, cached_survey, state
 from ui.cached import run_key
 from ui.map_view import VENDOR_DIR
 
@@ -31,6 +34,8 @@ def _snapshot(
 ) -> Snapshot:
     travel = cached_access.travel_times(_park, key=key)
     inputs = None if enterprise_id is None else cached_model.retention_inputs(_park, key=key)
+    has_survey = key.survey_version not in ("", "none")
+    survey = cached_survey.current_survey(_park, key=key) if has_survey else None
     scenario = None
     if scenario_text is not None:
         result = cached_scenario.result(_park, scenario_text)
@@ -44,6 +49,7 @@ def _snapshot(
         enterprise_id=enterprise_id,
         travel=travel,
         inputs=inputs,
+        survey=survey,
         scenario=scenario,
     )
 
@@ -74,20 +80,38 @@ def snapshot(
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _file(
+def _kept(
     key: RunKey,
     lang: str,
     window: str,
     enterprise_id: str | None,
     scenario: str | None,
     fmt: str,
-    _park: ParkData,
-) -> bytes:
-    content = _snapshot(key, lang, window, enterprise_id, scenario, _park)
-    return write_snapshot(content, fmt, assets_dir=VENDOR_DIR)
+    _built: bytes | None = None,
+) -> bytes | None:
+    # A bounded store shared by every session: the first call for these options keeps the file
+    # it is given (``build_file``); later calls return it. A lookup that finds nothing is not kept.
+    return _built
 
 
-def snapshot_file(
+def built_file(
+    *,
+    key: RunKey,
+    lang: str,
+    window: str,
+    enterprise_id: str | None,
+    fmt: str,
+    scenario: str | None = None,
+) -> bytes | None:
+    """Return the file a session built for these options, or ``None`` (not built, or evicted)."""
+    options = (key, lang, window, enterprise_id, scenario, fmt)
+    data = _kept(*options)
+    if data is None:
+        _kept.clear(*options)
+    return data
+
+
+def build_file(
     park: ParkData,
     *,
     key: RunKey,
@@ -96,6 +120,20 @@ def snapshot_file(
     enterprise_id: str | None,
     fmt: str,
     scenario: str | None = None,
+    progress: Progress | None = None,
 ) -> bytes:
-    """Return the snapshot written as ``fmt`` (pdf, pptx, xlsx, html), cached."""
-    return _file(key, lang, window, enterprise_id, scenario, fmt, park)
+    """Write the snapshot as ``fmt`` (pdf, pptx, xlsx, html), keep it for ``built_file``, return it.
+
+    PDF and PowerPoint are written by a worker process (``retention.pipeline.snapshot_process``),
+    so the seconds of drawing and layout do not hold up other sessions; ``progress`` is told its
+    steps. ``SnapshotWriteError`` when the worker fails (its error named).
+    """
+    content = _snapshot(key, lang, window, enterprise_id, scenario, park)
+    if SnapshotFormat(fmt) in SUBPROCESS_FORMATS:
+        data = write_snapshot_in_subprocess(content, fmt, assets_dir=VENDOR_DIR, progress=progress)
+    else:
+        data = write_snapshot(content, fmt, assets_dir=VENDOR_DIR)
+    options = (key, lang, window, enterprise_id, scenario, fmt)
+    _kept.clear(*options)
+    _kept(*options, _built=data)
+    return data

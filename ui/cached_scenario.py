@@ -22,7 +22,8 @@ from retention.escaping import markdown_text
 from retention.i18n import t
 from retention.park_parameters import ParkParameters
 from retention.pipeline.scenarios import retention_basis as pipeline_retention_basis
-from retention.scenario.budget import intervention_table
+from retention.scenario.budget import Package, intervention_table
+from retention.scenario.budget import recorded_package as budget_recorded_package
 from retention.scenario.evaluate import (
     Evaluation,
     EvaluationOptions,
@@ -280,11 +281,38 @@ def interventions(park: ParkData, scenario_text: str, objective: str) -> pd.Data
     )
 
 
+def recorded_package(
+    draft: Scenario,
+    package: Package,
+    measured: pd.DataFrame,
+    *,
+    name: str,
+    budget_cny_per_year: float,
+    objective: str,
+) -> Scenario:
+    """The chosen package of the draft's modifications as a scenario recording how it was chosen.
+
+    ``measured`` is :func:`interventions` of the draft. The scenario holds the chosen
+    modifications and a ``BudgetPackage`` (budget, objective, every candidate's cost and
+    benefit alone): measured as a whole on the page, saved like any scenario, and reported by a
+    snapshot (``retention.scenario.budget.recorded_package``).
+    """
+    return budget_recorded_package(
+        name,
+        draft.modifications,
+        package,
+        measured,
+        budget_cny_per_year=budget_cny_per_year,
+        objective=objective,
+    )
+
+
 __all__ = [
     "OPTIONS",
     "baseline",
     "context",
     "interventions",
+    "recorded_package",
     "result",
     "retention_basis",
     "saved",

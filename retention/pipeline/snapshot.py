@@ -21,8 +21,9 @@ import plotly.graph_objects as go
 from retention.access.gaps import finite_weighted_mean
 from retention.access.indicators import ParkIndicators
 from retention.access.travel_times import TravelTimeResult
+from retention.auth.roles import require_enterprise_in_scope
 from retention.data.layers import LayerKind, ZoneLevel
-from retention.errors import ParkLifeError
+from retention.errors import AccessDeniedError, ParkLifeError
 from retention.i18n import label, t
 from retention.park_parameters import parameter_table
 from retention.pipeline import stages
@@ -30,6 +31,7 @@ from retention.pipeline.run_key import RunKey, parameters_digest
 from retention.pipeline.scores import score_tables
 from retention.report.enterprise_tables import drivers_table, enterprise_names, workforce_table
 from retention.report.gap_tables import compliance_table, worst_served, zone_ranking
+from retention.report.pictures import Progress
 from retention.report.snapshot import (
     ChartBlock,
     Kpi,
@@ -43,7 +45,9 @@ from retention.report.snapshot import (
 from retention.report.static_map import CJK_FONTS
 from retention.report.summary import summarise_park
 from retention.scenario.evaluate import ScenarioResult
+from retention.scenario.model import BudgetPackage
 from retention.storage.park import ParkData
+from retention.storage.waves import CurrentSurvey
 
 SNAPSHOT_MODE = "walk"
 """Mode of the snapshot's gap figures: walking, the GB 50180 living-circle basis."""
@@ -65,6 +69,35 @@ _LABEL_KEYS = (
 
 class UnknownEnterpriseError(ParkLifeError, ValueError):
     """The enterprise asked for is not in the park."""
+
+
+def require_snapshot_scope(user_scope: str | None, enterprise_id: str | None) -> None:
+    """Refuse a snapshot the run key's user scope may not export, before any computation.
+
+    Planners and admins (``"all"``) and the server operator (``None``: CLI without an account,
+    batch) export any snapshot. An HR user (``"hr:E1,E2"``) exports only a snapshot of one of
+    its own enterprises: its workforce against anonymous peers, beside the park-level figures
+    every role sees on the pages. Viewers export nothing.
+
+    Raises
+    ------
+    AccessDeniedError
+        Naming the scope and what it may export. An enterprise outside an HR scope is refused
+        whether or not the park has it (the answer does not reveal other firms' ids).
+    """
+    if user_scope is None or user_scope == "all":
+        return
+    if not user_scope.startswith("hr:"):
+        raise AccessDeniedError(
+            f"user scope {user_scope!r} may not export snapshots; expected a planner, admin or "
+            "HR account"
+        )
+    if enterprise_id is None:
+        raise AccessDeniedError(
+            f"user scope {user_scope!r} exports snapshots of its own enterprises only; expected "
+            f"one of {user_scope[3:].replace(',', ', ')}"
+        )
+    require_enterprise_in_scope(user_scope, enterprise_id)
 
 
 def _window_name(key: RunKey, window: str, lang: str) -> str:
@@ -262,12 +295,13 @@ def _enterprise_section(
     data_dir: Path,
     geodata_dir: Path | None,
     inputs: stages.RetentionInputs | None,
+    survey: CurrentSurvey | None,
 ) -> tuple[Section, list[Kpi]]:
     names = enterprise_names(park.layer(LayerKind.ENTERPRISES), lang=lang)
     name = names.get(enterprise_id, enterprise_id)
     title = t("report.section.enterprise", lang, enterprise=name)
     access = stages.indicators(travel, key, mode=stages.ACCESS_MODE, window=stages.ACCESS_WINDOW)
-    workforce = stages.workforce_access(access, enterprise_id)
+    workforce = stages.workforce_access(access, enterprise_id, user_scope=key.user_scope)
     blocks: list[TableBlock | ChartBlock | MapBlock | Kpi] = [
         TableBlock(
             t("report.enterprise.access", lang),
@@ -277,7 +311,8 @@ def _enterprise_section(
     ]
     kpis: list[Kpi] = []
     if inputs is None:
-        survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
+        if survey is None:
+            survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
         inputs = stages.retention_inputs(park, travel, survey, key)
     k = key.parameters.privacy.min_group_size
     if inputs.model is None:
@@ -396,6 +431,20 @@ def _scenario_section(
         people=f"{result.people_reached:,.0f}",
         cost=f"{annual:,.1f}",
     )
+    package_blocks: list[TableBlock] = []
+    package = result.applied.scenario.package
+    if package is not None:
+        package_text, package_table, newly = _package(package, result, lang=lang)
+        message = package_text + " " + message
+        package_blocks.append(package_table)
+        kpis.append(
+            Kpi(
+                t("report.package.kpi.newly", lang, name=name),
+                newly,
+                t("report.unit.people", lang),
+                note=t("report.package.kpi.newly_note", lang),
+            )
+        )
     if result.leavers is not None:
         total = result.leavers.total
         avoided = -float(total["delta_leavers"])
@@ -418,6 +467,12 @@ def _scenario_section(
             low=f"{low:,.1f}",
             high=f"{high:,.1f}",
         )
+        message += " " + t(
+            "report.scenario.conversion_range",
+            lang,
+            low=f"{-float(total['delta_conversion_high']):,.1f}",
+            high=f"{-float(total['delta_conversion_low']):,.1f}",
+        )
         message += " " + t("report.caution", lang)
     layers = [MapLayer(t("report.layer.boundary", lang), extent, colour="#333333")]
     outline = stages.park_extent(result.baseline.park)
@@ -429,6 +484,7 @@ def _scenario_section(
         message=message,
         blocks=(
             TableBlock(t("report.scenario.what", lang), modifications),
+            *package_blocks,
             TableBlock(t("report.scenario.kpis", lang), table),
             MapBlock(
                 t("report.scenario.map", lang),
@@ -442,8 +498,60 @@ def _scenario_section(
     return section, kpis
 
 
+def _package(
+    package: BudgetPackage, result: ScenarioResult, *, lang: str
+) -> tuple[str, TableBlock, float]:
+    """A budget package in words and as a table of every candidate, and its people newly served.
+
+    The candidates' costs and benefits are each measured alone; the package's own figures (the
+    scenario's) are measured as a whole, since interventions serving the same people do not add.
+    """
+    from retention.scenario.budget import people_newly_in_circle
+    from retention.scenario.display import describe_modification
+
+    objective = t(f"scenario.budget.{package.objective}", lang)
+    number, what, cost, benefit, chosen = (
+        t(f"report.package.column.{c}", lang)
+        for c in ("number", "what", "cost", "benefit", "chosen")
+    )
+    table = pd.DataFrame(
+        {
+            number: range(1, len(package.items) + 1),
+            what: [describe_modification(item.modification, lang) for item in package.items],
+            cost: [item.annual_cost_cny / 10_000 for item in package.items],
+            benefit: [item.benefit for item in package.items],
+            chosen: [
+                t(f"report.package.{'yes' if i.chosen else 'no'}", lang) for i in package.items
+            ],
+        }
+    ).rename(columns={benefit: f"{benefit}: {objective}"})
+    separator = "、" if lang == "zh" else ", "
+    text = t(
+        "report.package.message",
+        lang,
+        budget=f"{package.budget_cny_per_year / 10_000:,.1f}",
+        objective=objective,
+        items=separator.join(str(n) for n in package.chosen_numbers),
+        count=len(package.items),
+        cost=f"{package.annual_cost_cny / 10_000:,.1f}",
+    )
+    block = TableBlock(
+        t("report.package.table", lang),
+        table,
+        note=t("report.package.not_additive", lang),
+        number_formats={cost: 1, f"{benefit}: {objective}": 1},
+    )
+    return text, block, people_newly_in_circle(result)
+
+
 def _survey_section(
-    park: ParkData, key: RunKey, *, lang: str, data_dir: Path, geodata_dir: Path | None
+    park: ParkData,
+    key: RunKey,
+    *,
+    lang: str,
+    data_dir: Path,
+    geodata_dir: Path | None,
+    survey: CurrentSurvey | None,
 ) -> Section | None:
     """What workers say: importance against satisfaction per category (IPA), k-anonymous."""
     from retention.report.survey_tables import ipa_figure, ipa_points
@@ -452,7 +560,8 @@ def _survey_section(
 
     if key.survey_version in ("", "none"):
         return None
-    survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
+    if survey is None:
+        survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
     if survey.survey.empty:
         return None
     headcounts = enterprise_headcounts(park.layer(LayerKind.ENTERPRISES))
@@ -555,6 +664,7 @@ def build_snapshot(
     created: dt.datetime | None = None,
     travel: TravelTimeResult | None = None,
     inputs: stages.RetentionInputs | None = None,
+    survey: CurrentSurvey | None = None,
     scenario: tuple[str, ScenarioResult] | None = None,
 ) -> Snapshot:
     """Return the content of a meeting snapshot of one park (and optionally one enterprise).
@@ -576,9 +686,10 @@ def build_snapshot(
         interval and cost, drivers; k-anonymous.
     created
         Timestamp printed on the snapshot (default now, UTC).
-    travel, inputs
-        ``stages.travel_times(park, key)`` and ``stages.retention_inputs(...)`` when the caller
-        already has them for this key (the app's caches); computed here otherwise.
+    travel, inputs, survey
+        ``stages.travel_times(park, key)``, ``stages.retention_inputs(...)`` and
+        ``stages.current_survey(...)`` when the caller already has them for this key (the app's
+        caches); computed here otherwise (reading the survey takes seconds).
     scenario
         ``(name, result)`` of a scenario measured against this park
         (``retention.scenario.evaluate.evaluate_scenario`` or
@@ -590,8 +701,16 @@ def build_snapshot(
     Snapshot
         Content for ``report.pdf_report``, ``report.slides``, ``report.workbook`` and
         ``report.html_snapshot``.
+
+    Raises
+    ------
+    AccessDeniedError
+        When the key's user scope may not export this snapshot (:func:`require_snapshot_scope`).
+    UnknownEnterpriseError
+        When ``enterprise_id`` is not in the park.
     """
     key.check(park.park_id, park.data_version)
+    require_snapshot_scope(key.user_scope, enterprise_id)
     if enterprise_id is not None:
         known = set(park.layer(LayerKind.ENTERPRISES)["id"].astype(str))
         if enterprise_id not in known:
@@ -616,7 +735,7 @@ def build_snapshot(
     kpis += gap_kpis + compliance_kpis
     sections += [gaps, compliance]
     survey_section = _survey_section(
-        park, key, lang=lang, data_dir=data_dir, geodata_dir=geodata_dir
+        park, key, lang=lang, data_dir=data_dir, geodata_dir=geodata_dir, survey=survey
     )
     if survey_section is not None:
         sections.append(survey_section)
@@ -631,6 +750,7 @@ def build_snapshot(
             data_dir=data_dir,
             geodata_dir=geodata_dir,
             inputs=inputs,
+            survey=survey,
         )
         sections.insert(0, section)
         kpis += enterprise_kpis
@@ -675,17 +795,28 @@ def build_snapshot(
     )
 
 
-def write_snapshot(snapshot: Snapshot, fmt: SnapshotFormat | str, *, assets_dir: Path) -> bytes:
-    """Return the snapshot as a file of the given format (``SnapshotFormat``)."""
+def write_snapshot(
+    snapshot: Snapshot,
+    fmt: SnapshotFormat | str,
+    *,
+    assets_dir: Path,
+    progress: Progress | None = None,
+) -> bytes:
+    """Return the snapshot as a file of the given format (``SnapshotFormat``).
+
+    ``progress`` is told the PDF and PowerPoint writers' steps (``report.pictures.Progress``);
+    Excel and HTML files are written in one step. A server writes PDF and PowerPoint in a
+    separate process (``retention.pipeline.snapshot_process``).
+    """
     fmt = SnapshotFormat(fmt)
     if fmt is SnapshotFormat.PDF:
         from retention.report.pdf_report import snapshot_pdf
 
-        return snapshot_pdf(snapshot)
+        return snapshot_pdf(snapshot, progress=progress)
     if fmt is SnapshotFormat.PPTX:
         from retention.report.slides import snapshot_pptx
 
-        return snapshot_pptx(snapshot)
+        return snapshot_pptx(snapshot, progress=progress)
     if fmt is SnapshotFormat.XLSX:
         from retention.report.workbook import snapshot_xlsx
 

@@ -36,7 +36,7 @@ from reportlab.platypus import (
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from retention.errors import ParkLifeError
-from retention.report.chart_images import render_charts_png
+from retention.report.pictures import Progress, picture_steps, render_pictures
 from retention.report.snapshot import (
     ChartBlock,
     Kpi,
@@ -45,7 +45,6 @@ from retention.report.snapshot import (
     TableBlock,
     table_rows,
 )
-from retention.report.static_map import render_map_png
 
 FONT_NAME = "ParkLifeCJK"
 FONT_FILES: tuple[Path, ...] = (
@@ -253,13 +252,15 @@ def _picture(png: bytes, width: float, max_height: float) -> Image:
     return image
 
 
-def snapshot_pdf(snapshot: Snapshot) -> bytes:
+def snapshot_pdf(snapshot: Snapshot, *, progress: Progress | None = None) -> bytes:
     """Write a snapshot as a PDF report (A4 landscape) and return the file's bytes.
 
     Parameters
     ----------
     snapshot
         The content; every text is printed in its language with an embedded CJK font.
+    progress
+        Told each step (``report.pictures.Progress``): charts, each map, page layout.
 
     Returns
     -------
@@ -273,15 +274,7 @@ def snapshot_pdf(snapshot: Snapshot) -> bytes:
     width = doc.width
     max_picture_height = doc.height * 0.78
 
-    charts = [
-        block
-        for section in snapshot.sections
-        for block in section.blocks
-        if isinstance(block, ChartBlock)
-    ]
-    chart_png = dict(
-        zip(map(id, charts), render_charts_png([c.figure for c in charts]), strict=True)
-    )
+    pictures = render_pictures(snapshot, progress=progress)
 
     story: list[Flowable] = [
         _p(snapshot.title, styles["title"]),
@@ -313,7 +306,7 @@ def snapshot_pdf(snapshot: Snapshot) -> bytes:
                     KeepTogether(
                         [
                             _p(block.title, styles["h2"]),
-                            _picture(chart_png[id(block)], width, max_picture_height),
+                            _picture(pictures[id(block)], width, max_picture_height),
                             *([_p(block.note, styles["small"])] if block.note else []),
                         ]
                     )
@@ -322,7 +315,7 @@ def snapshot_pdf(snapshot: Snapshot) -> bytes:
                 story.append(
                     KeepTogether(
                         [
-                            _picture(render_map_png(block), width, max_picture_height),
+                            _picture(pictures[id(block)], width, max_picture_height),
                             *([_p(block.note, styles["small"])] if block.note else []),
                         ]
                     )
@@ -338,5 +331,8 @@ def snapshot_pdf(snapshot: Snapshot) -> bytes:
     if snapshot.provenance:
         story += [_Heading(snapshot.label("provenance"), styles["h1"])]
         story += [_p(line, styles["body"]) for line in snapshot.provenance]
+    if progress is not None:
+        total = picture_steps(snapshot)
+        progress("layout", total - 1, total)
     doc.multiBuild(story)
     return buffer.getvalue()

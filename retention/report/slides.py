@@ -9,6 +9,8 @@ notes hold the sources and the version hash. Text uses the CJK font named in ``F
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from collections.abc import Sequence
 
 from pptx import Presentation
@@ -17,7 +19,7 @@ from pptx.oxml.ns import qn
 from pptx.presentation import Presentation as Deck
 from pptx.util import Emu, Inches, Pt
 
-from retention.report.chart_images import render_charts_png
+from retention.report.pictures import Progress, picture_steps, render_pictures
 from retention.report.snapshot import (
     ChartBlock,
     Kpi,
@@ -26,7 +28,6 @@ from retention.report.snapshot import (
     TableBlock,
     table_rows,
 )
-from retention.report.static_map import render_map_png
 
 FONT_FAMILY = "Microsoft YaHei"
 """Font for Latin and East Asian text: on every Windows with Chinese support; WPS maps it."""
@@ -123,9 +124,7 @@ def _picture(slide: object, png: bytes, *, top: int) -> None:
     slide.shapes.add_picture(io.BytesIO(png), left, top, width, height)  # type: ignore[attr-defined]
 
 
-def _table_slides(
-    deck: Deck, block: TableBlock, *, message: str, notes: Sequence[str]
-) -> None:
+def _table_slides(deck: Deck, block: TableBlock, *, message: str, notes: Sequence[str]) -> None:
     rows = table_rows(block)
     header, body = rows[0], rows[1:]
     chunks = [body[i : i + ROWS_PER_SLIDE] for i in range(0, len(body), ROWS_PER_SLIDE)] or [[]]
@@ -199,7 +198,7 @@ def _kpi_slide(deck: Deck, title: str, kpis: Sequence[Kpi], notes: Sequence[str]
     _notes(slide, notes)
 
 
-def snapshot_pptx(snapshot: Snapshot) -> bytes:
+def snapshot_pptx(snapshot: Snapshot, *, progress: Progress | None = None) -> bytes:
     """Write a snapshot as a 16:9 PowerPoint deck and return the file's bytes.
 
     Parameters
@@ -208,6 +207,8 @@ def snapshot_pptx(snapshot: Snapshot) -> bytes:
         The content: a title slide (with the synthetic-data notice and what the figures were
         computed from), a key-figures slide, one slide per chart, map and table page, and the
         assumptions.
+    progress
+        Told each step (``report.pictures.Progress``): charts, each map, slide layout.
 
     Returns
     -------
@@ -244,15 +245,10 @@ def snapshot_pptx(snapshot: Snapshot) -> bytes:
 
     _kpi_slide(deck, snapshot.label("key_figures"), snapshot.kpis, base_notes)
 
-    charts = [
-        block
-        for section in snapshot.sections
-        for block in section.blocks
-        if isinstance(block, ChartBlock)
-    ]
-    chart_png = dict(
-        zip(map(id, charts), render_charts_png([c.figure for c in charts]), strict=True)
-    )
+    pictures = render_pictures(snapshot, progress=progress)
+    if progress is not None:
+        total = picture_steps(snapshot)
+        progress("layout", total - 1, total)
     for section in snapshot.sections:
         notes = [
             f"{snapshot.label('sources')}: {section.sources}" if section.sources else "",
@@ -264,14 +260,50 @@ def snapshot_pptx(snapshot: Snapshot) -> bytes:
             elif isinstance(block, ChartBlock | MapBlock):
                 slide = deck.slides.add_slide(deck.slide_layouts[6])
                 top = _title(slide, block.title, section.message)
-                png = (
-                    chart_png[id(block)] if isinstance(block, ChartBlock) else render_map_png(block)
-                )
-                _picture(slide, png, top=top)
+                _picture(slide, pictures[id(block)], top=top)
                 _notes(slide, [block.note, *notes])
             elif isinstance(block, Kpi):
                 _kpi_slide(deck, section.title, [block], notes)
     _table_slides(deck, snapshot.assumptions, message="", notes=base_notes)
+    properties = deck.core_properties
+    properties.title = snapshot.title
+    properties.subject = snapshot.park_name
+    properties.author = properties.last_modified_by = "ParkLife"
+    properties.comments = " · ".join(snapshot.header_lines())
+    properties.language = "zh-CN" if snapshot.lang == "zh" else "en"
+    properties.created = properties.modified = snapshot.created.replace(tzinfo=None)
+    properties.revision = 1
     buffer = io.BytesIO()
     deck.save(buffer)
-    return buffer.getvalue()
+    return _finished_package(buffer.getvalue(), slides=len(deck.slides))
+
+
+def _finished_package(data: bytes, *, slides: int) -> bytes:
+    """Correct what python-pptx's template leaves stale, for strict readers.
+
+    The template's ``p:sldSz`` keeps ``type="screen4x3"`` after the size becomes 16:9 (a reader
+    trusting the type lays slides out 4:3), and ``docProps/app.xml`` counts 0 slides and names
+    a 4:3 on-screen show. Every other part is copied unchanged, in order. (Edited as text: both
+    parts are python-pptx's fixed template; tests/ooxml_checks.py checks the result.)
+    """
+    edits = {
+        "ppt/presentation.xml": [(rb'(<p:sldSz\b[^>]*?)\s+type="[^"]*"', rb"\1")],
+        "docProps/app.xml": [
+            (rb"<Slides>\d+</Slides>", b"<Slides>%d</Slides>" % slides),
+            (rb"<Notes>\d+</Notes>", b"<Notes>%d</Notes>" % slides),  # every slide has notes
+            (rb"<Application>[^<]*</Application>", b"<Application>ParkLife</Application>"),
+            (
+                rb"<PresentationFormat>[^<]*</PresentationFormat>",
+                b"<PresentationFormat>Widescreen</PresentationFormat>",
+            ),
+        ],
+    }
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            for pattern, replacement in edits.get(info.filename, []):
+                content = re.sub(pattern, replacement, content, count=1)
+            target.writestr(info, content)
+    return out.getvalue()

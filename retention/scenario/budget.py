@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,10 +32,18 @@ from retention.scenario.evaluate import (
     evaluate_scenario,
     origin_keys,
 )
-from retention.scenario.model import Modification, ParkContext, Scenario, validate_scenario
+from retention.scenario.model import (
+    PACKAGE_OBJECTIVES,
+    BudgetPackage,
+    Modification,
+    PackageItem,
+    ParkContext,
+    Scenario,
+    validate_scenario,
+)
 from retention.scenario.shuttle import ShuttleParameters
 
-OBJECTIVES: tuple[str, ...] = ("leavers_avoided", "people_newly_in_circle")
+OBJECTIVES: tuple[str, ...] = PACKAGE_OBJECTIVES
 """What a package maximises."""
 
 
@@ -156,6 +164,57 @@ def package_scenario(
     )
 
 
+def recorded_package(
+    name: str,
+    modifications: Sequence[Modification],
+    package: Package,
+    measured: pd.DataFrame,
+    *,
+    budget_cny_per_year: float,
+    objective: str,
+) -> Scenario:
+    """The chosen package as a scenario that records how it was chosen, to save and report.
+
+    Parameters
+    ----------
+    name
+        The scenario's name.
+    modifications
+        Every candidate intervention, in the order :func:`intervention_table` measured them.
+    package
+        The package chosen among them (:func:`best_packages`).
+    measured
+        :func:`intervention_table` of ``modifications``: each one's annual cost and benefit alone.
+    budget_cny_per_year, objective
+        The budget and the objective the package was chosen for.
+
+    Returns
+    -------
+    Scenario
+        :func:`package_scenario` with its :class:`~retention.scenario.model.BudgetPackage`.
+    """
+    if len(measured) != len(modifications):
+        raise ValidationError(
+            f"{len(measured)} measured interventions for {len(modifications)} candidates; "
+            "expected intervention_table of the same candidates",
+            column="intervention",
+        )
+    chosen = set(package.chosen)
+    items = tuple(
+        PackageItem(
+            modification,
+            float(measured["annual_cost_cny"].iloc[i]),
+            float(measured["benefit"].iloc[i]),
+            i in chosen,
+        )
+        for i, modification in enumerate(modifications)
+    )
+    return replace(
+        package_scenario(name, modifications, package),
+        package=BudgetPackage(float(budget_cny_per_year), objective, items),
+    )
+
+
 def people_newly_in_circle(result: ScenarioResult) -> float:
     """People (residents at home, workers at work) with a living-circle category newly in reach."""
     before = result.baseline.indicators
@@ -251,4 +310,5 @@ __all__ = [
     "intervention_table",
     "package_scenario",
     "people_newly_in_circle",
+    "recorded_package",
 ]

@@ -307,6 +307,106 @@ MODIFICATION_TYPES: Mapping[str, type] = {
 """Modification class by its JSON ``op`` name."""
 
 
+PACKAGE_OBJECTIVES: tuple[str, ...] = ("leavers_avoided", "people_newly_in_circle")
+"""What a budget package maximises (``retention.scenario.budget``)."""
+
+
+@dataclass(frozen=True)
+class PackageItem:
+    """One candidate intervention of a budget package, measured alone.
+
+    Parameters
+    ----------
+    modification
+        The intervention.
+    annual_cost_cny
+        Its annual cost alone (operating + annualised capital, less savings), CNY per year.
+    benefit
+        Its benefit alone, in the package's objective (leavers avoided a year, or people newly
+        inside the living circle).
+    chosen
+        Whether the package includes it.
+    """
+
+    modification: Modification
+    annual_cost_cny: float
+    benefit: float
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class BudgetPackage:
+    """How a scenario was chosen by the budget tool: the budget, the objective, every candidate.
+
+    A scenario carrying a package holds exactly the chosen candidates' modifications, in the
+    candidates' order; its figures are those of the package measured as a whole (benefits of
+    interventions serving the same people do not add up).
+
+    Parameters
+    ----------
+    budget_cny_per_year
+        The annual budget the package had to fit, CNY.
+    objective
+        One of :data:`PACKAGE_OBJECTIVES`.
+    items
+        Every candidate, chosen or not, in the order they were offered.
+    """
+
+    budget_cny_per_year: float
+    objective: str
+    items: tuple[PackageItem, ...]
+
+    def __post_init__(self) -> None:
+        if self.objective not in PACKAGE_OBJECTIVES:
+            raise ScenarioError(
+                f"budget package objective is {self.objective!r}; expected one of "
+                f"{', '.join(PACKAGE_OBJECTIVES)}",
+                column="objective",
+            )
+        if not math.isfinite(self.budget_cny_per_year) or self.budget_cny_per_year < 0:
+            raise ScenarioError(
+                f"budget package budget is {self.budget_cny_per_year!r}; expected CNY >= 0",
+                column="budget_cny_per_year",
+            )
+        for number, item in enumerate(self.items, start=1):
+            if not (math.isfinite(item.annual_cost_cny) and math.isfinite(item.benefit)):
+                raise ScenarioError(
+                    f"budget package item {number}: cost and benefit must be finite numbers",
+                    column="items",
+                )
+        if not any(item.chosen for item in self.items):
+            raise ScenarioError(
+                "budget package chooses no intervention; expected at least one", column="items"
+            )
+        slack = 1e-6 * max(1.0, self.budget_cny_per_year)  # float sums of costs, not a policy
+        if self.annual_cost_cny > self.budget_cny_per_year + slack:
+            raise ScenarioError(
+                f"budget package costs {self.annual_cost_cny:,.0f} CNY a year, over its budget "
+                f"of {self.budget_cny_per_year:,.0f}",
+                column="budget_cny_per_year",
+            )
+
+    @property
+    def chosen_modifications(self) -> tuple[Modification, ...]:
+        """The chosen interventions, in the candidates' order."""
+        return tuple(item.modification for item in self.items if item.chosen)
+
+    @property
+    def chosen_numbers(self) -> tuple[int, ...]:
+        """1-based numbers of the chosen candidates."""
+        return tuple(number for number, item in enumerate(self.items, start=1) if item.chosen)
+
+    @property
+    def annual_cost_cny(self) -> float:
+        """Sum of the chosen candidates' annual costs alone, CNY per year."""
+        return float(sum(item.annual_cost_cny for item in self.items if item.chosen))
+
+    @property
+    def benefit_alone(self) -> float:
+        """Sum of the chosen candidates' benefits measured alone (not the package's benefit)."""
+        return float(sum(item.benefit for item in self.items if item.chosen))
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A named what-if: modifications applied in order over the baseline.
@@ -319,26 +419,44 @@ class Scenario:
         The modifications, in the order they apply.
     description
         Free text.
+    package
+        Set when the scenario is a budget package (``retention.scenario.budget``): how it was
+        chosen. Its chosen modifications must be ``modifications``; editing the modifications
+        (:meth:`with_modification`, :meth:`without_modification`) drops it.
     """
 
     name: str
     modifications: tuple[Modification, ...] = ()
     description: str = ""
+    package: BudgetPackage | None = None
+
+    def __post_init__(self) -> None:
+        if self.package is not None and self.package.chosen_modifications != self.modifications:
+            raise ScenarioError(
+                f"scenario {self.name!r}: its modifications are not its budget package's chosen "
+                "interventions; expected exactly those, in the candidates' order",
+                column="package",
+            )
 
     def with_modification(self, modification: Modification, context: ParkContext) -> Scenario:
         """Return a new scenario with ``modification`` appended, after checking it all.
+
+        A budget package's record is dropped: the scenario is no longer the chosen package.
 
         Raises
         ------
         ScenarioError
             If the modification is invalid for the park; ``self`` is unchanged (immutable).
         """
-        candidate = replace(self, modifications=(*self.modifications, modification))
+        candidate = replace(self, modifications=(*self.modifications, modification), package=None)
         validate_scenario(candidate, context)
         return candidate
 
     def without_modification(self, index: int, context: ParkContext) -> Scenario:
-        """Return a new scenario without modification number ``index`` (0-based), checked."""
+        """Return a new scenario without modification number ``index`` (0-based), checked.
+
+        A budget package's record is dropped, as in :meth:`with_modification`.
+        """
         if not 0 <= index < len(self.modifications):
             raise ScenarioError(
                 f"modification {index + 1} does not exist; the scenario has "
@@ -346,7 +464,7 @@ class Scenario:
                 column="modifications",
             )
         kept = self.modifications[:index] + self.modifications[index + 1 :]
-        candidate = replace(self, modifications=kept)
+        candidate = replace(self, modifications=kept, package=None)
         validate_scenario(candidate, context)
         return candidate
 
@@ -717,14 +835,38 @@ def modification_to_dict(modification: Modification) -> dict[str, object]:
     return {"op": modification.op, **body}
 
 
-def scenario_to_dict(scenario: Scenario) -> dict[str, object]:
-    """Return the scenario as a JSON-ready dict carrying :data:`SCHEMA_VERSION`."""
+def package_to_dict(package: BudgetPackage) -> dict[str, object]:
+    """Return a budget package as a JSON-ready dict (every candidate with its ``op``)."""
     return {
+        "budget_cny_per_year": package.budget_cny_per_year,
+        "objective": package.objective,
+        "items": [
+            {
+                "modification": modification_to_dict(item.modification),
+                "annual_cost_cny": item.annual_cost_cny,
+                "benefit": item.benefit,
+                "chosen": item.chosen,
+            }
+            for item in package.items
+        ],
+    }
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, object]:
+    """Return the scenario as a JSON-ready dict carrying :data:`SCHEMA_VERSION`.
+
+    ``budget_package`` is present only for a budget package (readers of the same schema version
+    that do not know it ignore it).
+    """
+    payload: dict[str, object] = {
         "schema_version": SCHEMA_VERSION,
         "name": scenario.name,
         "description": scenario.description,
         "modifications": [modification_to_dict(m) for m in scenario.modifications],
     }
+    if scenario.package is not None:
+        payload["budget_package"] = package_to_dict(scenario.package)
+    return payload
 
 
 def scenario_to_json(scenario: Scenario) -> str:
@@ -797,11 +939,51 @@ def scenario_from_dict(payload: Mapping[str, Any]) -> Scenario:
         modification_from_dict(item if isinstance(item, Mapping) else {}, number=number)
         for number, item in enumerate(items, start=1)
     )
+    package = payload.get("budget_package")
     return Scenario(
         name=str(payload.get("name", "")),
         modifications=modifications,
         description=str(payload.get("description", "")),
+        package=None if package is None else package_from_dict(package),
     )
+
+
+def package_from_dict(payload: Any) -> BudgetPackage:
+    """Build a budget package from :func:`package_to_dict` output.
+
+    Raises
+    ------
+    ScenarioError
+        For a missing or malformed field (named), or a package that does not fit its budget.
+    """
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("items"), list):
+        raise ScenarioError(
+            "budget_package must be an object with a list of items", column="budget_package"
+        )
+    items = []
+    for number, item in enumerate(payload["items"], start=1):
+        where = f"budget package item {number}"
+        if not isinstance(item, Mapping) or not isinstance(item.get("modification"), Mapping):
+            raise ScenarioError(f"{where}: expected an object with a modification", column="items")
+        try:
+            items.append(
+                PackageItem(
+                    modification=modification_from_dict(item["modification"], number=number),
+                    annual_cost_cny=float(item["annual_cost_cny"]),
+                    benefit=float(item["benefit"]),
+                    chosen=bool(item["chosen"]),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ScenarioError(f"{where}: missing or malformed {error}", column="items") from None
+    try:
+        budget = float(payload["budget_cny_per_year"])
+        objective = str(payload["objective"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ScenarioError(
+            f"budget_package: missing or malformed {error}", column="budget_package"
+        ) from None
+    return BudgetPackage(budget, objective, tuple(items))
 
 
 def scenario_from_json(text: str | bytes, *, context: ParkContext | None = None) -> Scenario:
@@ -830,14 +1012,17 @@ def scenario_key(scenario: Scenario) -> str:
 __all__ = [
     "COST_BASES",
     "MODIFICATION_TYPES",
+    "PACKAGE_OBJECTIVES",
     "SCHEMA_VERSION",
     "AddAmenity",
     "AddResidence",
     "AddRoute",
+    "BudgetPackage",
     "ChangeRouteService",
     "CloseAmenity",
     "Modification",
     "MoveWorkers",
+    "PackageItem",
     "ParkContext",
     "RemoveRoute",
     "ResizeAmenity",
@@ -846,6 +1031,8 @@ __all__ = [
     "ServiceWindow",
     "modification_from_dict",
     "modification_to_dict",
+    "package_from_dict",
+    "package_to_dict",
     "park_context",
     "scenario_from_dict",
     "scenario_from_json",
