@@ -16,9 +16,11 @@ stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 # 1. Debian packages: a CJK font (Chinese labels in charts, PDFs and the browser) and chromium
 #    (kaleido draws the snapshot charts with it; Playwright drives it in tests; nothing downloads
 #    a browser build); for tests, poppler-utils (pdftoppm renders snapshot PDF pages) and
-#    PostgreSQL + PostGIS (the store tests start a throwaway cluster: tests/postgres_cluster.py).
+#    PostgreSQL + PostGIS (the store tests start a throwaway cluster: tests/postgres_cluster.py)
+#    and LibreOffice Impress without GUI (a second OOXML reader opens the snapshot PowerPoint:
+#    tests/test_pptx_compat.py; about 50 packages, 180 MB).
 apt_pkgs=(fonts-wqy-microhei chromium)
-[ "$target" = test ] && apt_pkgs+=(poppler-utils postgresql postgresql-15-postgis-3)
+[ "$target" = test ] && apt_pkgs+=(poppler-utils postgresql postgresql-15-postgis-3 libreoffice-impress-nogui)
 missing=()
 for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
