@@ -28,9 +28,10 @@ st.set_page_config(
     layout="wide",
 )
 state.init_state()
-lang = state.lang()
 # Nobody reaches a page, a download or a query parameter before signing in (ui.auth).
 user = auth.require_sign_in()
+state.restore_from_url()  # a reload or a shared link: the language, background and park
+lang = state.lang()
 
 # fmt: off
 PAGES = [

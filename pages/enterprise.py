@@ -80,10 +80,11 @@ options = user.visible_enterprises(
 if not options:
     st.info(t("auth.no_enterprise", lang))
     st.stop()
-enterprise_id = st.selectbox(
+enterprise_id = state.kept(
+    st.selectbox,
+    state.ENTERPRISE_ID,
     t("enterprise.select", lang),
     options,
-    key="enterprise.id",
     format_func=lambda eid: names.get(eid, eid),
     help=t("enterprise.select_help", lang),
 )

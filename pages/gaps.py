@@ -12,7 +12,12 @@ from retention.data.layers import AmenityCategory, LayerKind, ZoneLevel
 from retention.errors import ValidationError
 from retention.escaping import markdown_text
 from retention.i18n import label, t
-from retention.report.gap_map import build_gap_map, nearest_origin_id
+from retention.report.gap_map import (
+    GAP_MAP_LAYERS,
+    build_gap_map,
+    gap_layer_label,
+    nearest_origin_id,
+)
 from retention.report.gap_tables import (
     PEOPLE_SETS,
     compliance_table,
@@ -36,17 +41,8 @@ from ui.tables import count_columns
 
 require_app_navigation()
 
-INDICATOR = "gaps.indicator"
-CATEGORY = "gaps.category"
-MODE = "gaps.mode"
-WINDOW = "gaps.window"
-THRESHOLD = "gaps.threshold"
-DEMAND = "gaps.demand"
-ZONE_LEVEL = "gaps.zone_level"
 RESIDENCE = "gaps.residence"
-PEOPLE_BASIS = "gaps.people_basis"
 _PEOPLE_COLUMN = {"residence": "gaps.column.residents", "enterprise": "gaps.column.workers"}
-WEIGHTS = "gaps.weights"
 MAP = "gaps.map"
 _PENDING_RESIDENCE = "gaps.pending_residence"  # set by a map click, applied before the widget
 _LAST_CLICK = "gaps.last_click"
@@ -67,65 +63,74 @@ park_parameters = current_parameters(park)
 windows = {window.key: window for window in park_parameters.time_windows}
 categories = [category.value for category in AmenityCategory]
 
+# Every choice is kept (ui.state): across pages, language switches and reloads (URL).
 controls = st.columns(4)
-indicator = controls[0].selectbox(
+indicator = state.kept(
+    controls[0].selectbox,
+    state.GAPS_INDICATOR,
     t("gaps.indicator", lang),
     INDICATORS,
     format_func=lambda value: t(f"gaps.indicator.{value}", lang),
-    key=INDICATOR,
 )
-category = controls[1].selectbox(
+category = state.kept(
+    controls[1].selectbox,
+    state.GAPS_CATEGORY,
     t("gaps.category", lang),
     categories,
     format_func=lambda value: label("category", value, lang),
-    key=CATEGORY,
     disabled=indicator == "gap_index",
 )
-mode = controls[2].selectbox(
+mode = state.kept(
+    controls[2].selectbox,
+    state.GAPS_MODE,
     t("gaps.mode", lang),
     MODES,
     format_func=lambda value: t(f"gaps.mode.{value}", lang),
-    key=MODE,
 )
-window_key = controls[3].selectbox(
+window_key = state.kept(
+    controls[3].selectbox,
+    state.GAPS_WINDOW,
     t("gaps.window", lang),
     list(windows),
     format_func=lambda key: windows[key].label_en if lang == "en" else windows[key].label_zh,
-    key=WINDOW,
 )
 with st.expander(t("gaps.options", lang)):
     options = st.columns(3)
-    threshold = options[0].number_input(
+    threshold = state.kept_number(
+        options[0].number_input,
+        state.GAPS_THRESHOLD,
         t("gaps.threshold", lang),
         min_value=1.0,
         max_value=60.0,
         value=15.0,
         step=1.0,
         help=t("gaps.threshold_help", lang),
-        key=THRESHOLD,
     )
-    demand = options[1].selectbox(
+    demand = state.kept(
+        options[1].selectbox,
+        state.GAPS_DEMAND,
         t("gaps.demand", lang),
         list(DEMAND_SETS),
         format_func=lambda value: t(f"gaps.demand.{value}", lang),
         help=t("gaps.demand_help", lang),
-        key=DEMAND,
     )
-    zone_level = options[2].selectbox(
+    zone_level = state.kept(
+        options[2].selectbox,
+        state.GAPS_ZONE_LEVEL,
         t("gaps.zone_level", lang),
         [level.value for level in ZoneLevel],
         index=1,
         format_func=lambda value: label("zone_level", value, lang),
-        key=ZONE_LEVEL,
     )
 
-weights_method = st.radio(
+weights_method = state.kept(
+    st.radio,
+    state.GAPS_WEIGHTS,
     t("gaps.weights", lang),
     GAP_WEIGHT_METHODS,
     format_func=lambda value: t(f"gaps.weights.{value}", lang),
     horizontal=True,
     help=t("gaps.weights_help", lang),
-    key=WEIGHTS,
 )
 
 try:
@@ -186,6 +191,18 @@ if selected_residence in residence_ids:
 
 amenities = result.amenities
 tiles = state.tiles()
+amenity_name = label("category", category, lang)
+# The map's layers are chosen here (kept across reruns and pages), not inside the map.
+shown_layers = state.kept(
+    st.pills,
+    state.GAPS_LAYERS,
+    t("mapview.layers", lang),
+    list(GAP_MAP_LAYERS),
+    selection_mode="multi",
+    default=list(GAP_MAP_LAYERS),
+    format_func=lambda code: gap_layer_label(code, lang, amenity_name=amenity_name),
+    help=t("mapview.layers_help", lang),
+)
 park_map = build_gap_map(
     origins,
     values,
@@ -199,9 +216,10 @@ park_map = build_gap_map(
     amenities=None
     if indicator == "gap_index"
     else amenities[amenities["category"].astype(str) == category],
-    amenity_name=label("category", category, lang),
+    amenity_name=amenity_name,
     isochrones=areas,
     synthetic=park.synthetic,
+    hidden_layers=[code for code in GAP_MAP_LAYERS if code not in shown_layers],
 )
 
 st.subheader(subject)
@@ -222,13 +240,14 @@ if click and click != st.session_state.get(_LAST_CLICK):
 st.subheader(t("gaps.worst_title", lang))
 st.caption(t("gaps.worst_caption", lang))
 # Residents and workers are largely the same people: people-weighted figures use one set.
-people_basis = st.radio(
+people_basis = state.kept(
+    st.radio,
+    state.GAPS_PEOPLE_BASIS,
     t("gaps.people_basis", lang),
     PEOPLE_SETS,
     format_func=lambda origin_set: t(f"gaps.people_basis.{origin_set}", lang),
     horizontal=True,
     help=t("gaps.people_basis_help", lang),
-    key=PEOPLE_BASIS,
 )
 basis = t(f"gaps.basis.{people_basis}", lang)
 ranked = st.columns(3)

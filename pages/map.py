@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from retention.i18n import t
-from retention.report.maps import TileSource
+from retention.report.maps import HIDDEN_BY_DEFAULT, TileSource, park_layer_label
 from ui import cached, cached_maps, cached_scenario, state
 from ui.entry import require_app_navigation
 from ui.map_view import show_map_page
@@ -33,4 +33,20 @@ if not any(frame is not None and not frame.empty for frame in park.layers.values
     st.info(t("map.empty", lang))
     st.stop()
 
-show_map_page(cached_maps.park_map_page(park, lang=lang, tiles=tiles))
+page = cached_maps.park_map_page(park, lang=lang, tiles=tiles)
+# Layers are chosen here, not in the map: the choice is kept (ui.state) across reruns, pages,
+# language switches and reloads, and the layer list never covers the map.
+layer_codes = list(page.layer_variables)
+with st.expander(t("mapview.layers", lang)):
+    shown = state.kept(
+        st.pills,
+        state.MAP_LAYERS,
+        t("mapview.layers", lang),
+        layer_codes,
+        selection_mode="multi",
+        default=[code for code in layer_codes if code not in HIDDEN_BY_DEFAULT],
+        format_func=lambda code: park_layer_label(code, lang),
+        help=t("mapview.layers_help", lang),
+        label_visibility="collapsed",
+    )
+show_map_page(page.showing(shown))

@@ -418,16 +418,18 @@ def _suppression_caption(table: pd.DataFrame) -> None:
 # --- IPA -----------------------------------------------------------------------------------------
 st.subheader(t("survey.ipa", lang))
 i1, i2 = st.columns(2)
-kind = i1.radio(
+kind = state.kept(
+    i1.radio,
+    state.SURVEY_IMPORTANCE,
     t("survey.importance_kind", lang),
     ["stated", "derived_overall", "derived_intent"],
-    key="survey.importance",
     format_func=lambda value: t(f"survey.importance.{value}", lang),
 )
-cohort = i2.selectbox(
+cohort = state.kept(
+    i2.selectbox,
+    state.SURVEY_COHORT,
     t("survey.cohort", lang),
     ["all", *(b.value for b in AgeBand)],
-    key="survey.cohort",
     format_func=lambda v: t("survey.cohort.all" if v == "all" else f"survey.age.{v}", lang),
 )
 chart = cached_survey.ipa_chart(
@@ -444,16 +446,18 @@ st.subheader(t("survey.cohort_table", lang))
 g1, g2 = st.columns(2)
 # Only the breakdowns the user's role may see (viewer: age cohorts; HR: + its own enterprises);
 # the tables check the scope again and keep HR to its own enterprises' rows.
-group_by = g1.selectbox(
+group_by = state.kept(
+    g1.selectbox,
+    state.SURVEY_GROUP_BY,
     t("survey.group_by", lang),
     auth.survey_breakdowns(["age_band", "enterprise_id", "residence_id", "zone_id"]),
-    key="survey.group_by",
     format_func=lambda value: t(f"survey.group.{value}", lang),
 )
-measure = g2.radio(
+measure = state.kept(
+    g2.radio,
+    state.SURVEY_MEASURE,
     t("survey.measure", lang),
     ["sat", "imp"],
-    key="survey.measure",
     horizontal=True,
     format_func=lambda value: t(f"survey.measure.{value}", lang),
 )

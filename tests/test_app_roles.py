@@ -214,8 +214,16 @@ def test_hr_sees_only_its_own_enterprise_by_widget_url_or_query(data_dir: Path) 
     assert box.value == own and len(box.options) == 1
     # A query parameter or a forged widget value does not switch the firm ...
     at.query_params["enterprise.id"] = other
+    at.query_params["enterprise"] = other  # the kept choice's parameter (ui.state)
     at.run()
     assert at.selectbox(key="enterprise.id").value == own
+    # ... not even in a new session opened on that URL (a choice outside the options is ignored)
+    opened = signed_in(_fresh(), Role.HR, (own,))
+    opened.query_params["enterprise"] = other
+    opened.run()
+    opened.switch_page("pages/enterprise.py").run()
+    assert opened.selectbox(key="enterprise.id").value == own
+    assert opened.query_params["enterprise"] == own
     # ... a forged widget value is not even a possible choice of the widget ...
     at.session_state["enterprise.id"] = other
     with pytest.raises(ValueError, match="is not in list"):

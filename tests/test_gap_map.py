@@ -20,11 +20,13 @@ from shapely.geometry import Point, box
 from retention.data.crs import wgs84_to_gcj02
 from retention.errors import ParameterError
 from retention.report.gap_map import (
+    GAP_MAP_LAYERS,
     GOOD_TO_BAD,
     UNREACHABLE_COLOUR,
     ColourScale,
     build_gap_map,
     colour_scale,
+    gap_layer_label,
     gap_legend_html,
     nearest_origin_id,
 )
@@ -277,11 +279,32 @@ def test_gap_map_adds_amenities_and_isochrones_when_given(origins, values) -> No
     groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
     # Areas lie under the points (drawn first), so they never cover a residence to click.
     assert groups.index("5/10/15 分钟可达范围") < groups.index("居住点")
-    control = next(c for c in m._children.values() if isinstance(c, folium.LayerControl))
-    control.render()
-    assert {"诊所", "5/10/15 分钟可达范围", "六边形网格（H3）", "居住点", "企业"} <= set(
-        control.overlays
+    assert {"诊所", "5/10/15 分钟可达范围", "六边形网格（H3）", "居住点", "企业"} <= set(groups)
+    assert not any(isinstance(c, folium.LayerControl) for c in m._children.values())
+    assert gap_layer_label("amenities", "zh", amenity_name="诊所") == "诊所"
+    assert [gap_layer_label(code, "zh") for code in GAP_MAP_LAYERS[:3]] == [
+        "六边形网格（H3）",
+        "5/10/15 分钟可达范围",
+        "居住点",
+    ]
+
+
+def test_hidden_gap_layers_are_drawn_but_not_shown(origins, values) -> None:
+    m = build_gap_map(
+        origins,
+        values,
+        indicator="nearest",
+        title="t",
+        unit="min",
+        lang="en",
+        bounds=BOUNDS,
+        tiles="none",
+        hidden_layers=("hexagons", "enterprises"),
     )
+    shown = {
+        c.layer_name: c.show for c in m._children.values() if isinstance(c, folium.FeatureGroup)
+    }
+    assert shown == {"Hexagons (H3)": False, "Residences": True, "Enterprises": False}
 
 
 def test_gap_map_under_amap_tiles_is_shifted_and_inputs_untouched(origins, values) -> None:

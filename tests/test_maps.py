@@ -19,10 +19,13 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from retention.data.crs import wgs84_to_gcj02
 from retention.data.layers import LayerKind
-from retention.i18n import label
+from retention.errors import ParameterError
+from retention.i18n import label, t
 from retention.report.maps import (
     OMITTED_ASSETS,
+    TILES_ENV,
     VENDORED_ASSETS,
+    TileSetting,
     TileSource,
     add_legend,
     asset_urls,
@@ -31,7 +34,12 @@ from retention.report.maps import (
     layers_bounds,
     legend_html,
     new_map,
+    park_layer_label,
+    park_map_layers,
+    park_map_page,
     standalone_html,
+    tile_name,
+    tile_setting,
     use_local_assets,
 )
 
@@ -232,20 +240,100 @@ def test_colour_map_is_refused(layers) -> None:
 
 
 def test_one_layer_per_amenity_category_and_names_in_language(layers) -> None:
+    expected = (
+        "zones.park",
+        "zones.grid",
+        "roads",
+        "transit",
+        "residences",
+        "enterprises",
+        "amenity.canteen",
+        "amenity.sports_court",
+        "amenity.park",
+    )
+    assert park_map_layers(layers) == expected
     for lang in ("en", "zh"):
-        m = build_park_map(layers, lang=lang, tiles="none")
-        control = next(c for c in m._children.values() if isinstance(c, folium.LayerControl))
-        control.render()
-        overlays = set(control.overlays)
+        page = park_map_page(build_park_map(layers, lang=lang, tiles="none"))
+        assert tuple(page.layer_variables) == expected  # the codes are the same in any language
+        names = {park_layer_label(code, lang) for code in page.layer_variables}
         for category in ("canteen", "sports_court", "park"):
-            assert label("category", category, lang) in overlays
-        assert label("category", "gym", lang) not in overlays
-        assert label("layer", "enterprises", lang) in overlays
+            assert label("category", category, lang) in names
+        assert label("category", "gym", lang) not in names
+        assert label("layer", "enterprises", lang) in names
+        assert "leaflet-control-layers" not in page.html  # layers are chosen outside the map
     page_zh = _html(build_park_map(layers, lang="zh", tiles="none"))
     page_en = _html(build_park_map(layers, lang="en", tiles="none"))
     assert "职工食堂" in page_zh and "Staff Canteen" not in page_zh
     assert "Staff Canteen" in page_en
     assert "fa-utensils" in page_en and "fa-basketball" in page_en
+    with pytest.raises(ParameterError, match=r"unknown park map layer 'amenity\.pizza'"):
+        park_layer_label("amenity.pizza", "en")
+
+
+def test_a_rendered_page_shows_exactly_the_chosen_layers(layers) -> None:
+    boundary = gpd.GeoDataFrame(geometry=[box(113.1, 27.8, 113.2, 27.9)], crs=CRS)
+    page = park_map_page(build_park_map(layers, lang="en", tiles="none", boundary=boundary))
+    assert next(iter(page.layer_variables)) == "boundary"
+    shown = page.showing({"roads", "amenity.canteen", "no.such.layer"})
+    script = shown[len(page.html) - len("</html>") :]
+    assert shown.startswith(page.html[: -len("</html>")]) and shown.rstrip().endswith("</html>")
+    calls = re.findall(r"(\w+)\.(addLayer|removeLayer)\((\w+)\);", script)
+    assert {variable for _, _, variable in calls} == set(page.layer_variables.values())
+    assert all(map_name == page.map_variable for map_name, _, _ in calls)
+    added = {variable for _, call, variable in calls if call == "addLayer"}
+    assert added == {page.layer_variables["roads"], page.layer_variables["amenity.canteen"]}
+    # Each layer variable is a layer the page's own script creates.
+    for variable in page.layer_variables.values():
+        assert f"var {variable} = L." in page.html
+    hidden_all = page.showing(())
+    assert "addLayer" not in hidden_all[len(page.html) - len("</html>") :]
+
+
+def test_scale_bar_is_metric_only_and_legend_folds_away(layers) -> None:
+    page = _html(build_park_map(layers, lang="zh", tiles="none"))
+    assert "L.control.scale({metric: true, imperial: false" in page
+    assert "L.control.scale()" not in page  # folium's own bar shows feet and miles
+    assert 'L.DomUtil.create("details", "pl-legend-details", div)' in page
+    assert f"summary.textContent = {json.dumps('图例')}" in page
+
+
+def test_a_note_replaces_a_blank_background_when_tiles_fail(layers) -> None:
+    note = json.dumps(t("mapview.tiles_failed", "en"))
+    osm = _html(build_park_map(layers, lang="en", tiles="osm"))
+    assert '.on("tileerror"' in osm and note in osm
+    bare = _html(build_park_map(layers, lang="en", tiles="none"))
+    assert "tileerror" not in bare and note not in bare
+
+
+def test_the_server_setting_names_the_default_background(
+    layers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(TILES_ENV, raising=False)
+    assert tile_setting() == TileSetting(TileSource.OSM)
+    assert tile_setting(" NONE ").default is TileSource.NONE
+    assert tile_setting("amap").choices == (TileSource.OSM, TileSource.AMAP, TileSource.NONE)
+    url = "https://tiles.park.example/{z}/{x}/{y}.png"
+    own = tile_setting(url)
+    assert (own.default, own.custom_url) == (TileSource.CUSTOM, url)
+    assert own.choices[0] is TileSource.CUSTOM
+    assert tile_setting("/tiles/{z}/{x}/{y}.png").custom_url == "/tiles/{z}/{x}/{y}.png"
+    for bad in ("tiles.example/{z}/{x}/{y}", "https://t.example/{z}/{x}.png", "satellite"):
+        with pytest.raises(ParameterError, match=TILES_ENV):
+            tile_setting(bad)
+    with pytest.raises(ParameterError, match=r"missing \{y\}"):
+        tile_setting("https://t.example/{z}/{x}.png")
+    with pytest.raises(ParameterError, match=TILES_ENV):
+        tile_setting('https://t.example/{z}/{x}/{y}.png"><script>')
+    # Choosing the deployment's own tile server without one configured is refused ...
+    with pytest.raises(ParameterError, match="names no tile URL"):
+        build_park_map(layers, lang="en", tiles="custom")
+    # ... and with one, its tiles are the only remote URL of the map.
+    monkeypatch.setenv(TILES_ENV, url)
+    page = _html(build_park_map(layers, lang="en", tiles=TileSource.CUSTOM))
+    assert json.dumps(url) in page
+    assert set(re.findall(r"https?://([a-z0-9.{}-]+)", page)) == {"tiles.park.example"}
+    assert tile_name(TileSource.CUSTOM, "zh") == t("mapview.tiles.custom", "zh")
+    assert tile_name("none", "en") == t("common.tiles.none", "en")
 
 
 def test_dense_layers_are_clustered(layers) -> None:
@@ -311,8 +399,10 @@ def test_missing_layers_are_skipped_and_empty_park_is_refused(layers) -> None:
 
 def test_district_boundary_layer(layers) -> None:
     boundary = gpd.GeoDataFrame(geometry=[box(113.1, 27.8, 113.2, 27.9)], crs=CRS)
-    page = _html(build_park_map(layers, lang="en", tiles="none", boundary=boundary))
-    assert "District boundary (real)" in page
+    page = park_map_page(build_park_map(layers, lang="en", tiles="none", boundary=boundary))
+    assert "boundary" in page.layer_variables
+    assert park_layer_label("boundary", "en") == "District boundary (real)"
+    assert park_map_layers(layers, boundary=boundary)[0] == "boundary"
 
 
 @pytest.mark.skipif(
@@ -347,5 +437,5 @@ def test_add_legend_puts_the_html_inside_the_map(layers) -> None:
     add_legend(m, "<h4>Gap &amp; legend</h4>")
     page = _html(use_local_assets(m))
     # Embedded as a JSON string with <, > and & escaped for a script element.
-    assert r'div.innerHTML = "\u003ch4\u003eGap \u0026amp; legend\u003c/h4\u003e"' in page
+    assert r'body.innerHTML = "\u003ch4\u003eGap \u0026amp; legend\u003c/h4\u003e"' in page
     assert 'L.control({position: "bottomleft"})' in page

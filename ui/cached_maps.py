@@ -2,14 +2,17 @@
 
 Rendering a folium map costs seconds and changes the map (folium adds elements on every render,
 streamlit-folium renames them), so a built map must never be cached and shown again. What is
-cached here is the finished HTML page, an immutable string that every session may share.
+cached here is the finished page (``retention.report.maps.MapPage``: immutable strings) that
+every session may share; which layers it shows is applied per session
+(``MapPage.showing``), so toggling a layer never renders the map again.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from retention.report.maps import TileSource, build_park_map, standalone_html
+from retention.report.maps import MapPage, TileSource, build_park_map
+from retention.report.maps import park_map_page as rendered_page
 from retention.storage.park import ParkData
 from ui.map_view import asset_base_url
 
@@ -22,7 +25,7 @@ def _park_map_page(
     tiles: str,
     base_url: str,
     _park: ParkData,
-) -> str:
+) -> MapPage:
     park_map = build_park_map(
         _park.layers,
         lang=lang,
@@ -31,11 +34,11 @@ def _park_map_page(
         boundary=_park.boundary,
         synthetic=_park.synthetic,
     )
-    return standalone_html(park_map)
+    return rendered_page(park_map)
 
 
-def park_map_page(park: ParkData, *, lang: str, tiles: TileSource) -> str:
-    """Return the park map (``retention.report.maps.build_park_map``) as an HTML page, cached.
+def park_map_page(park: ParkData, *, lang: str, tiles: TileSource) -> MapPage:
+    """Return the park map (``retention.report.maps.build_park_map``) as a page, cached.
 
     Keyed on park id + data version + language + tiles + the asset URL this server uses.
     """

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from retention.escaping import markdown_text
 from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
-from retention.report.maps import TileSource
+from retention.report.maps import tile_name
 from retention.scenario.records import ScenarioStore
 from ui import auth, cached, state, warmup
 
@@ -65,13 +66,11 @@ def render_sidebar(pages: Sequence[st.Page]) -> None:
         else:
             if state.park_id() not in park_ids:
                 state.set_park_id(park_ids[0])
-            state.bind_widget(state.WIDGET_PARK, state.PARK)
-            st.selectbox(
+            state.kept(
+                st.selectbox,
+                state.PARK_CHOICE,
                 t("common.sidebar.park", lang),
                 park_ids,
-                key=state.WIDGET_PARK,
-                on_change=state.copy_widget,
-                args=(state.WIDGET_PARK, state.PARK),
                 format_func=lambda park_id: _park_name(park_id, lang),
             )
             park = cached.park(state.park_id())
@@ -84,23 +83,24 @@ def render_sidebar(pages: Sequence[st.Page]) -> None:
             st.caption(t("common.sidebar.data_version", lang, version=park.data_version[:12]))
             _scenario_choice(park.park_id, lang)
             warmup.show_progress(park, lang)
-        state.bind_widget(state.WIDGET_LANG, state.LANG)
-        st.radio(
+        state.kept(
+            st.radio,
+            state.LANG_CHOICE,
             t("common.sidebar.language", lang),
             LANGUAGES,
-            key=state.WIDGET_LANG,
-            on_change=state.copy_widget,
-            args=(state.WIDGET_LANG, state.LANG),
             format_func=lambda code: LANGUAGE_NAMES[code],
             horizontal=True,
         )
-        state.bind_widget(state.WIDGET_TILES, state.TILES)
-        st.selectbox(
+        # The server's default background (PARKLIFE_MAP_TILES) and, if it names one, its own
+        # tile server as a choice; an invalid setting is shown, OpenStreetMap is used meanwhile.
+        setting, setting_error = state.map_tiles_setting()
+        if setting_error:
+            st.error(t("mapview.setting_error", lang, message=markdown_text(setting_error)))
+        state.kept(
+            st.selectbox,
+            state.TILES_CHOICE,
             t("common.sidebar.tiles", lang),
-            [source.value for source in TileSource],
-            key=state.WIDGET_TILES,
-            on_change=state.copy_widget,
-            args=(state.WIDGET_TILES, state.TILES),
-            format_func=lambda value: t(f"common.tiles.{value}", lang),
+            [source.value for source in setting.choices],
+            format_func=lambda value: tile_name(value, lang),
             help=t("common.sidebar.tiles_help", lang),
         )

@@ -5,19 +5,33 @@ The sidebar widgets have keys of their own (``WIDGET_*``) bound to these state k
 derives a widget's identity from its label too, so a widget whose label changes with the language
 would otherwise lose its value, and with it the choice, when the language is switched. Tests can
 set a choice with ``at.session_state[LANG] = "zh"`` or through the widget by its key.
+
+Choices that stay (:class:`Choice`, :func:`kept`): a page's selections (the Gaps page's category,
+mode, window and weights, the Map page's layers, the Survey and Enterprise selections) and the
+sidebar's park, language and background live under state keys of their own, which Streamlit keeps
+while the widget is off screen (it forgets a widget's own key when the user changes page), and in
+the URL's query parameters (``?mode=walk&window=weekday_evening``), so a reload or a shared link
+opens with the same choices. Widgets hold stable codes and translate them with ``format_func``;
+the kept code is handed back to the widget on every run, which also makes the browser re-label a
+selection after a language switch. A value from the URL is used only when it is one of the
+widget's options (anything else is ignored), and only after sign-in.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from retention.auth.roles import UserScope
-from retention.errors import AccessDeniedError
+from retention.errors import AccessDeniedError, ParameterError
 from retention.i18n import LANGUAGES, language_for_locale
-from retention.report.maps import TileSource
+from retention.report.maps import TileSetting, TileSource, tile_setting
 from retention.storage.layout import DATABASE_URL_ENV, default_data_dir
 
 LANG = "app.lang"
@@ -56,7 +70,11 @@ WIDGET_SCENARIO = "sidebar.scenario"
 """Key of the sidebar's scenario selector (bound to ``SCENARIO``)."""
 
 DEFAULT_TILES = TileSource.OSM
-"""OSM tiles by default; without internet they fail quietly and every layer still shows."""
+"""OSM tiles unless the server says otherwise (``PARKLIFE_MAP_TILES``, :func:`map_tiles_setting`);
+without internet they fail, the map says so, and every layer still shows."""
+
+URL_RESTORED = "app.url_restored"
+"""Set once this session has taken the sidebar's choices from the URL (after sign-in)."""
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -98,12 +116,43 @@ def set_scope(user: UserScope | None) -> None:
         st.session_state[USER] = user
 
 
+def map_tiles_setting() -> tuple[TileSetting, str]:
+    """Return the server's map background setting and, if ``PARKLIFE_MAP_TILES`` is invalid,
+    the error to show (the setting then falls back to OpenStreetMap)."""
+    try:
+        return tile_setting(), ""
+    except ParameterError as error:
+        return TileSetting(DEFAULT_TILES), str(error)
+
+
 def init_state() -> None:
-    """Fill in defaults for every key not yet set; the language follows the browser's locale."""
+    """Fill in defaults for every key not yet set; the language follows the browser's locale and
+    the map background the server's setting (``PARKLIFE_MAP_TILES``)."""
     if LANG not in st.session_state:
         st.session_state[LANG] = language_for_locale(st.context.locale)
     if TILES not in st.session_state:
-        st.session_state[TILES] = DEFAULT_TILES.value
+        st.session_state[TILES] = map_tiles_setting()[0].default.value
+
+
+def restore_from_url() -> None:
+    """Take the sidebar's choices (language, background, park) from the URL, once per session.
+
+    Called after sign-in (nothing in the URL is read before). Values that are not a language,
+    a background this server offers, or a plain park id are ignored; the sidebar then checks the
+    park against the parks that exist.
+    """
+    if st.session_state.get(URL_RESTORED):
+        return
+    st.session_state[URL_RESTORED] = True
+    language = _url_value(LANG_CHOICE)
+    if language in LANGUAGES:
+        st.session_state[LANG] = language
+    background = _url_value(TILES_CHOICE)
+    if background in {source.value for source in map_tiles_setting()[0].choices}:
+        st.session_state[TILES] = background
+    park = _url_value(PARK_CHOICE)
+    if isinstance(park, str) and park.replace("-", "").replace("_", "").isalnum():
+        st.session_state[PARK] = park
 
 
 def lang() -> str:
@@ -188,3 +237,204 @@ def built_report() -> tuple[str, ...] | None:
 def set_built_report(options: tuple[str, ...]) -> None:
     """Remember the options of the snapshot just built (its bytes stay in the shared cache)."""
     st.session_state[REPORT_BUILT] = tuple(options)
+
+
+# --- choices that stay: session state + URL query parameters ---------------------------------
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A user's choice that survives a page change, a language switch and a reload.
+
+    Attributes
+    ----------
+    key
+        Session-state key holding the choice (kept while its widget is off screen).
+    widget
+        The widget's own key (namespaced, e.g. ``"gaps.mode"``; tests find widgets by it).
+    param
+        The URL query parameter holding the choice (unique among a page's and the sidebar's).
+    multi
+        Whether the choice is a list of options (written as one comma-separated parameter).
+    """
+
+    key: str
+    widget: str
+    param: str
+    multi: bool = False
+
+
+def _page_choice(widget: str, param: str, *, multi: bool = False) -> Choice:
+    return Choice(f"kept.{widget}", widget, param, multi)
+
+
+LANG_CHOICE = Choice(LANG, WIDGET_LANG, "lang")
+PARK_CHOICE = Choice(PARK, WIDGET_PARK, "park")
+TILES_CHOICE = Choice(TILES, WIDGET_TILES, "tiles")
+SIDEBAR_CHOICES = (PARK_CHOICE, LANG_CHOICE, TILES_CHOICE)
+"""The sidebar's choices; they are in the URL of every page."""
+
+GAPS_INDICATOR = _page_choice("gaps.indicator", "indicator")
+GAPS_CATEGORY = _page_choice("gaps.category", "category")
+GAPS_MODE = _page_choice("gaps.mode", "mode")
+GAPS_WINDOW = _page_choice("gaps.window", "window")
+GAPS_THRESHOLD = _page_choice("gaps.threshold", "minutes")
+GAPS_DEMAND = _page_choice("gaps.demand", "demand")
+GAPS_ZONE_LEVEL = _page_choice("gaps.zone_level", "zones")
+GAPS_WEIGHTS = _page_choice("gaps.weights", "weights")
+GAPS_PEOPLE_BASIS = _page_choice("gaps.people_basis", "people")
+GAPS_LAYERS = _page_choice("gaps.layers", "layers", multi=True)
+MAP_LAYERS = _page_choice("map.layers", "layers", multi=True)
+SURVEY_IMPORTANCE = _page_choice("survey.importance", "importance")
+SURVEY_COHORT = _page_choice("survey.cohort", "cohort")
+SURVEY_GROUP_BY = _page_choice("survey.group_by", "group")
+SURVEY_MEASURE = _page_choice("survey.measure", "measure")
+ENTERPRISE_ID = _page_choice("enterprise.id", "enterprise")
+
+PAGE_CHOICES: dict[str, tuple[Choice, ...]] = {
+    "gaps": (
+        GAPS_INDICATOR,
+        GAPS_CATEGORY,
+        GAPS_MODE,
+        GAPS_WINDOW,
+        GAPS_THRESHOLD,
+        GAPS_DEMAND,
+        GAPS_ZONE_LEVEL,
+        GAPS_WEIGHTS,
+        GAPS_PEOPLE_BASIS,
+        GAPS_LAYERS,
+    ),
+    "map": (MAP_LAYERS,),
+    "survey": (SURVEY_IMPORTANCE, SURVEY_COHORT, SURVEY_GROUP_BY, SURVEY_MEASURE),
+    "enterprise": (ENTERPRISE_ID,),
+}
+"""Each page's kept choices by the page's URL path (a test checks that parameters are unique)."""
+
+_VALUE_KWARGS = ("index", "value", "default")
+
+
+def _url_value(choice: Choice) -> Any:
+    """Return the choice's raw URL value (a list of strings for a multi choice), or ``None``."""
+    if choice.param not in st.query_params:
+        return None
+    text = st.query_params.get(choice.param, "")
+    if choice.multi:
+        return [part for part in text.split(",") if part]
+    return text
+
+
+def _write_url(choice: Choice, value: object) -> None:
+    """Put the choice into the URL (only when it changed: each write updates the browser's URL)."""
+    if value is None:
+        return
+    if choice.multi:
+        text = ",".join(str(item) for item in value)  # type: ignore[attr-defined]
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    else:
+        text = str(value)
+    if st.query_params.get(choice.param) != text:
+        st.query_params[choice.param] = text
+
+
+def _keep(
+    choice: Choice,
+    valid: Callable[[Any], Any],
+    make_widget: Callable[..., T],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> T:
+    kept_value = valid(st.session_state[choice.key]) if choice.key in st.session_state else None
+    if kept_value is None and choice.key not in st.session_state:
+        kept_value = valid(_url_value(choice))  # a new session: the URL's choice, if any
+    if kept_value is not None:
+        st.session_state[choice.key] = kept_value
+        st.session_state[choice.widget] = kept_value  # the widget shows (and re-labels) it
+        # Streamlit refuses a widget default beside a value set through session state.
+        kwargs = {name: v for name, v in kwargs.items() if name not in _VALUE_KWARGS}
+    value = make_widget(
+        *args,
+        key=choice.widget,
+        on_change=copy_widget,
+        args=(choice.widget, choice.key),
+        **kwargs,
+    )
+    st.session_state[choice.key] = value
+    _write_url(choice, value)
+    return value
+
+
+def kept(
+    make_widget: Callable[..., T],
+    choice: Choice,
+    label: str,
+    options: Sequence[Any],
+    **kwargs: Any,
+) -> T:
+    """Create a selection widget (selectbox, radio, pills, multiselect) whose choice is kept.
+
+    The widget shows the kept choice if it is still one of ``options`` (else its default), and
+    its new value is kept under ``choice.key`` and written to the URL. ``options`` must be stable
+    codes (``format_func`` translates them), never translated text.
+
+    Parameters
+    ----------
+    make_widget
+        E.g. ``st.selectbox`` or ``columns[0].radio``.
+    choice
+        The choice (e.g. ``GAPS_MODE``).
+    label
+        The widget's label.
+    options
+        The codes to choose from; a kept or URL value outside them is ignored.
+    **kwargs
+        Other widget arguments (``format_func``, ``help``, ``index``, ...).
+
+    Returns
+    -------
+    object
+        The widget's value.
+    """
+    by_text = {str(option): option for option in options}
+
+    def valid(value: Any) -> Any:
+        if choice.multi:
+            if not isinstance(value, list | tuple):
+                return None
+            chosen = [by_text[str(item)] for item in value if str(item) in by_text]
+            return chosen if chosen or not value else None  # [] is a choice: no layer shown
+        return by_text.get(str(value)) if value is not None else None
+
+    return _keep(choice, valid, make_widget, (label, options), kwargs)
+
+
+def kept_number(
+    make_widget: Callable[..., T],
+    choice: Choice,
+    label: str,
+    *,
+    min_value: float,
+    max_value: float,
+    **kwargs: Any,
+) -> T:
+    """Create a number widget (``number_input``, ``slider``) whose value is kept like :func:`kept`.
+
+    A kept or URL value outside ``[min_value, max_value]`` (or not a number) is ignored.
+    """
+
+    def valid(value: Any) -> float | None:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None
+        return number if math.isfinite(number) and min_value <= number <= max_value else None
+
+    kwargs = {"min_value": min_value, "max_value": max_value, **kwargs}
+    return _keep(choice, valid, make_widget, (label,), kwargs)
+
+
+def show_in_url(choice: Choice, value: object) -> None:
+    """Write a choice made outside :func:`kept` (e.g. the sidebar's) into the URL."""
+    _write_url(choice, value)

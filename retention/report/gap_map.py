@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -230,6 +230,25 @@ def _tip(*parts: object) -> str:
     return html_lines(*parts, separator=" · ")
 
 
+GAP_MAP_LAYERS: tuple[str, ...] = (
+    "hexagons",
+    "isochrones",
+    "residences",
+    "enterprises",
+    "amenities",
+)
+"""Codes of the Gaps map's layers (``build_gap_map(hidden_layers=...)``), same in every language."""
+
+
+def gap_layer_label(code: str, lang: str, *, amenity_name: str = "") -> str:
+    """Return the name of the Gaps map layer ``code`` in ``lang`` (amenities: their category)."""
+    if code == "amenities":
+        return amenity_name or t("mapview.gap_amenities", lang)
+    if code not in GAP_MAP_LAYERS:
+        raise ParameterError(f"unknown Gaps map layer {code!r}; expected one of {GAP_MAP_LAYERS}")
+    return t(f"gaps.layer.{code}", lang)
+
+
 def _add_filled_polygons(
     m: folium.Map,
     frame: gpd.GeoDataFrame,
@@ -237,9 +256,10 @@ def _add_filled_polygons(
     name: str,
     line_weight: float,
     fill_opacity: float,
+    show: bool = True,
 ) -> None:
-    """Add one toggleable layer of polygons coloured by their ``fill`` column, tooltip ``tip``."""
-    group = folium.FeatureGroup(name=name)
+    """Add one layer of polygons coloured by their ``fill`` column, tooltip ``tip``."""
+    group = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
         frame[["fill", "tip", "geometry"]],
         style_function=lambda feature: {
@@ -262,6 +282,7 @@ def _add_hexagons(
     indicator: str,
     tiles: TileSource,
     lang: str,
+    show: bool = True,
 ) -> None:
     polygons = display_frame(h3_cell_polygons(cells["h3_cell"].astype(str).tolist()), tiles=tiles)
     cell_values = values.loc[cells.index].to_numpy(dtype=float)
@@ -278,7 +299,12 @@ def _add_hexagons(
         for value, people in zip(cell_values, cells["weight"], strict=True)
     ]
     _add_filled_polygons(
-        m, polygons, name=t("gaps.layer.hexagons", lang), line_weight=0.5, fill_opacity=0.45
+        m,
+        polygons,
+        name=t("gaps.layer.hexagons", lang),
+        line_weight=0.5,
+        fill_opacity=0.45,
+        show=show,
     )
 
 
@@ -293,6 +319,7 @@ def _add_origin_points(
     indicator: str,
     tiles: TileSource,
     lang: str,
+    show: bool = True,
 ) -> None:
     frame = display_frame(points[["geometry"]], tiles=tiles)
     point_values = values.loc[points.index].to_numpy(dtype=float)
@@ -315,7 +342,7 @@ def _add_origin_points(
         )
         for origin_name, value, count in zip(points["name"], point_values, people, strict=True)
     ]
-    group = folium.FeatureGroup(name=name)
+    group = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
         frame[["fill", "radius", "stroke", "tip", "geometry"]],
         marker=folium.CircleMarker(),
@@ -333,13 +360,13 @@ def _add_origin_points(
 
 
 def _add_amenities(
-    m: folium.Map, amenities: gpd.GeoDataFrame, *, name: str, tiles: TileSource
+    m: folium.Map, amenities: gpd.GeoDataFrame, *, name: str, tiles: TileSource, show: bool = True
 ) -> None:
     frame = display_frame(amenities[["geometry"]], tiles=tiles)
     # Amenity polygons are small: a point inside each is accurate enough for a marker.
     frame["geometry"] = frame.geometry.representative_point()
     frame["tip"] = [html_text(str(value)) for value in amenities["name"]]
-    group = folium.FeatureGroup(name=name)
+    group = folium.FeatureGroup(name=name, show=show)
     folium.GeoJson(
         frame[["tip", "geometry"]],
         marker=folium.CircleMarker(),
@@ -357,7 +384,7 @@ def _add_amenities(
 
 
 def _add_isochrones(
-    m: folium.Map, areas: gpd.GeoDataFrame, *, tiles: TileSource, lang: str
+    m: folium.Map, areas: gpd.GeoDataFrame, *, tiles: TileSource, lang: str, show: bool = True
 ) -> None:
     shown = areas[~areas.geometry.is_empty]
     if shown.empty:
@@ -370,7 +397,12 @@ def _add_isochrones(
         for v in shown["minutes"]
     ]
     _add_filled_polygons(
-        m, frame, name=t("gaps.layer.isochrones", lang), line_weight=1, fill_opacity=0.25
+        m,
+        frame,
+        name=t("gaps.layer.isochrones", lang),
+        line_weight=1,
+        fill_opacity=0.25,
+        show=show,
     )
 
 
@@ -389,6 +421,7 @@ def build_gap_map(
     amenity_name: str = "",
     isochrones: gpd.GeoDataFrame | None = None,
     synthetic: bool = False,
+    hidden_layers: Collection[str] = (),
 ) -> folium.Map:
     """Build the Gaps map: H3 cells, residences and enterprises coloured by one indicator.
 
@@ -427,6 +460,9 @@ def build_gap_map(
         5/10/15-minute areas (``minutes``, polygons) from one residence, if any.
     synthetic
         Whether the data is synthetic demo data (stated in the legend).
+    hidden_layers
+        Codes of :data:`GAP_MAP_LAYERS` drawn hidden (the page's layer choice; the map has no
+        layer control of its own, whose toggles would be lost on the next rerun).
 
     Returns
     -------
@@ -439,11 +475,22 @@ def build_gap_map(
     m = new_map(bounds, tiles=source, lang=lang)
     cells = origins[origins["origin_set"] == "h3"]
     if len(cells):
-        _add_hexagons(m, cells, values, scale, indicator=indicator, tiles=source, lang=lang)
+        _add_hexagons(
+            m,
+            cells,
+            values,
+            scale,
+            indicator=indicator,
+            tiles=source,
+            lang=lang,
+            show="hexagons" not in hidden_layers,
+        )
     # Areas under the points, so they never cover a residence the user wants to click.
     shown_isochrones = isochrones is not None and not isochrones.geometry.is_empty.all()
     if isochrones is not None and shown_isochrones:
-        _add_isochrones(m, isochrones, tiles=source, lang=lang)
+        _add_isochrones(
+            m, isochrones, tiles=source, lang=lang, show="isochrones" not in hidden_layers
+        )
     for origin_set, layer_key in (("residence", "residences"), ("enterprise", "enterprises")):
         points = origins[origins["origin_set"] == origin_set]
         if len(points):
@@ -457,10 +504,13 @@ def build_gap_map(
                 indicator=indicator,
                 tiles=source,
                 lang=lang,
+                show=layer_key not in hidden_layers,
             )
     shown_amenities = amenities is not None and not amenities.empty
     if amenities is not None and shown_amenities:
-        _add_amenities(m, amenities, name=amenity_name, tiles=source)
+        _add_amenities(
+            m, amenities, name=amenity_name, tiles=source, show="amenities" not in hidden_layers
+        )
     add_legend(
         m,
         gap_legend_html(
@@ -473,8 +523,8 @@ def build_gap_map(
             isochrones=shown_isochrones,
             synthetic=synthetic,
         ),
+        lang=lang,
     )
-    folium.LayerControl(collapsed=True).add_to(m)
     return use_local_assets(m, asset_base_url=asset_base_url)
 
 

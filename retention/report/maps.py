@@ -10,7 +10,10 @@ base URL is a parameter.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+import os
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -32,6 +35,7 @@ from retention.data.layers import (
     TransitKind,
     ZoneLevel,
 )
+from retention.errors import ParameterError
 from retention.escaping import html_lines, html_text, map_tooltip
 from retention.i18n import label, t
 
@@ -64,11 +68,80 @@ maps use Font Awesome icons without rotation."""
 
 
 class TileSource(StrEnum):
-    """Background map tiles. Tiles come from the internet; every data layer works without them."""
+    """Background map tiles. Tiles come from a tile server; every data layer works without them."""
 
     OSM = "osm"
     AMAP = "amap"  # Amap (高德) tiles are drawn in GCJ-02: data is shifted to match them
     NONE = "none"
+    CUSTOM = "custom"  # the deployment's own tile server (``PARKLIFE_MAP_TILES``), WGS84 like OSM
+
+
+TILES_ENV = "PARKLIFE_MAP_TILES"
+"""Server setting for the default map background: ``osm`` (default), ``amap``, ``none``, or the
+deployment's own tile URL template (``https://tiles.example/{z}/{x}/{y}.png``), which then is the
+default and a choice of its own ("park tile server")."""
+
+_TEMPLATE_FIELDS = ("{x}", "{y}", "{z}")
+
+
+@dataclass(frozen=True)
+class TileSetting:
+    """The deployment's map background setting (:data:`TILES_ENV`), parsed.
+
+    Attributes
+    ----------
+    default
+        The background a new session starts with.
+    custom_url
+        The deployment's own tile URL template (``""``: none configured).
+    """
+
+    default: TileSource
+    custom_url: str = ""
+
+    @property
+    def choices(self) -> tuple[TileSource, ...]:
+        """The backgrounds a user may choose, the deployment's own server first when set."""
+        builtin = (TileSource.OSM, TileSource.AMAP, TileSource.NONE)
+        return (TileSource.CUSTOM, *builtin) if self.custom_url else builtin
+
+
+def tile_setting(value: str | None = None) -> TileSetting:
+    """Parse the map background setting; ``None`` reads ``$PARKLIFE_MAP_TILES`` (unset: OSM).
+
+    Assumes a custom template uses Leaflet's ``{z}``/``{x}``/``{y}`` (and optionally ``{s}``)
+    fields, is an ``http(s)://`` URL or a path on the app's own host (``/tiles/{z}/{x}/{y}.png``),
+    and serves WGS84 / Web Mercator tiles like OpenStreetMap.
+
+    Parameters
+    ----------
+    value
+        ``osm``, ``amap``, ``none`` or a tile URL template; ``None`` reads the environment.
+
+    Returns
+    -------
+    TileSetting
+        The default background and the custom URL, if any.
+
+    Raises
+    ------
+    ParameterError
+        If the value is neither a known background nor a usable URL template.
+    """
+    raw = os.environ.get(TILES_ENV, "") if value is None else value
+    text = raw.strip()
+    if not text:
+        return TileSetting(TileSource.OSM)
+    if text.lower() in {TileSource.OSM, TileSource.AMAP, TileSource.NONE}:
+        return TileSetting(TileSource(text.lower()))
+    missing = [field for field in _TEMPLATE_FIELDS if field not in text]
+    if not re.match(r"^(https?://[^/\s]+)?/", text) or missing or re.search(r"[\s\"'<>`]", text):
+        raise ParameterError(
+            f"{TILES_ENV}={raw!r}: expected osm, amap, none or a tile URL template starting with "
+            "http://, https:// or / and containing {z}, {x} and {y}"
+            + (f" (missing {', '.join(missing)})" if missing else "")
+        )
+    return TileSetting(TileSource.CUSTOM, custom_url=text)
 
 
 _AMAP_TILES_URL = (
@@ -141,6 +214,8 @@ _ROUTE_COLOURS = (
     "#8c564b",
 )
 _ENTERPRISE_COLOUR = "#3d3d6b"
+_Group = folium.FeatureGroup | folium.plugins.MarkerCluster
+_LAYER_CODE = "parklife_layer"  # attribute naming a park map layer's code (see _tagged)
 _BOUNDARY_COLOUR = "#6a3d9a"
 
 _MAP_CSS = """
@@ -152,8 +227,7 @@ _MAP_CSS = """
   justify-content: center; font-size: 12px; }
 .pl-icon-square { border-radius: 4px; }
 .pl-legend { background: rgba(255,255,255,.92); padding: 6px 10px; border-radius: 4px;
-  box-shadow: 0 0 4px rgba(0,0,0,.3); font-size: 12px; line-height: 18px; max-height: 60vh;
-  overflow-y: auto; }
+  box-shadow: 0 0 4px rgba(0,0,0,.3); font-size: 12px; line-height: 18px; }
 .pl-legend h4 { font-size: 13px; margin: 2px 0 4px; font-weight: 600; }
 .pl-legend h5 { font-size: 12px; margin: 6px 0 2px; font-weight: 600; }
 .pl-legend .pl-swatch { display: inline-block; width: 12px; height: 12px; border-radius: 50%;
@@ -163,6 +237,10 @@ _MAP_CSS = """
 .pl-legend .pl-icon { display: inline-flex; width: 18px; height: 18px; font-size: 9px;
   margin-right: 6px; vertical-align: middle; border-width: 1px; }
 .pl-legend .pl-note { color: #a94400; font-weight: 600; }
+.pl-legend summary { cursor: pointer; font-size: 13px; font-weight: 600; }
+.pl-legend-body { overflow-y: auto; max-width: 240px; }
+.pl-tile-note { background: rgba(255,248,225,.95); border: 1px solid #d9a400; color: #5c4400;
+  padding: 6px 10px; border-radius: 4px; max-width: 320px; font-size: 12px; line-height: 16px; }
 </style>
 """
 
@@ -176,10 +254,13 @@ class _MapStyle(branca.element.MacroElement):
 
 
 class _Legend(branca.element.MacroElement):
-    """A Leaflet control holding the legend's HTML.
+    """A collapsible Leaflet control holding the legend's HTML (bottom left).
 
     Built as a control in the map's script (rather than a fixed-position page element) so that it
-    lives inside the map container wherever the map is embedded, including streamlit-folium.
+    lives inside the map container wherever the map is embedded, including streamlit-folium. The
+    body sits in a ``<details>`` element: one click on its title folds it away; it starts folded
+    on a small map (narrower than 700 px or lower than 420 px) so it never hides the park there,
+    and its height is capped to the map's so it is never cut off.
     """
 
     _template = branca.element.Template(
@@ -188,7 +269,14 @@ class _Legend(branca.element.MacroElement):
         var {{ this.get_name() }} = L.control({position: "bottomleft"});
         {{ this.get_name() }}.onAdd = function (map) {
             var div = L.DomUtil.create("div", "pl-legend");
-            div.innerHTML = {{ this.body|tojson }};
+            var size = map.getSize();
+            var details = L.DomUtil.create("details", "pl-legend-details", div);
+            details.open = size.x >= 700 && size.y >= 420;
+            var summary = L.DomUtil.create("summary", "pl-legend-summary", details);
+            summary.textContent = {{ this.summary|tojson }};
+            var body = L.DomUtil.create("div", "pl-legend-body", details);
+            body.innerHTML = {{ this.body|tojson }};
+            body.style.maxHeight = Math.max(120, Math.round(size.y * 0.55)) + "px";
             L.DomEvent.disableScrollPropagation(div);
             L.DomEvent.disableClickPropagation(div);
             return div;
@@ -198,14 +286,69 @@ class _Legend(branca.element.MacroElement):
         """
     )
 
-    def __init__(self, body: str) -> None:
+    def __init__(self, body: str, summary: str) -> None:
         super().__init__()
         self._name = "Legend"
         self.body = body
+        self.summary = summary
 
 
-def add_legend(m: folium.Map, body_html: str) -> None:
-    """Add a legend box (bottom left, inside the map container) holding ``body_html``.
+class _MetricScale(branca.element.MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's ``control_scale`` adds feet)."""
+
+    _template = branca.element.Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false, position: "bottomright"})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
+class _TileFailureNote(branca.element.MacroElement):
+    """A note inside the map when its background tiles do not load (offline, server down).
+
+    Without it an offline map shows layers on an empty background and no word why. The note
+    appears after a few failed tiles with none loaded, says every layer is still shown and how
+    to choose a plain background; it disappears as soon as a tile loads.
+    """
+
+    _template = branca.element.Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map, tiles) {
+            var failed = 0, loaded = 0;
+            var note = L.control({position: "topleft"});
+            note.onAdd = function () {
+                var div = L.DomUtil.create("div", "pl-tile-note");
+                div.setAttribute("role", "status");
+                div.textContent = {{ this.text|tojson }};
+                return div;
+            };
+            var shown = false;
+            tiles.on("tileerror", function () {
+                failed += 1;
+                if (!shown && loaded === 0 && failed >= 2) { note.addTo(map); shown = true; }
+            });
+            tiles.on("tileload", function () {
+                loaded += 1;
+                if (shown) { note.remove(); shown = false; }
+            });
+        })({{ this._parent.get_name() }}, {{ this.tiles.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, tiles: folium.TileLayer, text: str) -> None:
+        super().__init__()
+        self._name = "TileFailureNote"
+        self.tiles = tiles
+        self.text = text
+
+
+def add_legend(m: folium.Map, body_html: str, *, lang: str = "en") -> None:
+    """Add a collapsible legend (bottom left, inside the map container) holding ``body_html``.
 
     Parameters
     ----------
@@ -213,8 +356,10 @@ def add_legend(m: folium.Map, body_html: str) -> None:
         The map; modified in place (it is a build product).
     body_html
         The legend's HTML, already escaped (e.g. ``legend_html``).
+    lang
+        ``"en"`` or ``"zh"`` for the legend's fold-away title.
     """
-    _Legend(body_html).add_to(m)
+    _Legend(body_html, t("map.legend.title", lang)).add_to(m)
 
 
 def standalone_html(m: folium.Map) -> str:
@@ -376,8 +521,16 @@ def _int(value: object) -> int:
     return int(number) if math.isfinite(number) else 0
 
 
+def _tagged(group: _Group, code: str) -> _Group:
+    """Mark ``group`` as the park map's layer ``code`` (see ``park_map_page``)."""
+    setattr(group, _LAYER_CODE, code)
+    return group
+
+
 def _add_boundary(m: folium.Map, boundary: gpd.GeoDataFrame, lang: str) -> None:
-    group = folium.FeatureGroup(name=t("map.layer.district_boundary", lang), show=True)
+    group = _tagged(
+        folium.FeatureGroup(name=t("map.layer.district_boundary", lang), show=True), "boundary"
+    )
     folium.GeoJson(
         boundary[["geometry"]],
         style_function=lambda _feature: {
@@ -402,9 +555,12 @@ def _add_zones(m: folium.Map, zones: gpd.GeoDataFrame, lang: str) -> None:
             for row in subset.to_dict("records")
         ]
         style = dict(_ZONE_STYLE[level])
-        group = folium.FeatureGroup(
-            name=t("map.layer.zones", lang, level=label("zone_level", level.value, lang)),
-            show=level is not ZoneLevel.MICRO_GRID,
+        group = _tagged(
+            folium.FeatureGroup(
+                name=t("map.layer.zones", lang, level=label("zone_level", level.value, lang)),
+                show=level is not ZoneLevel.MICRO_GRID,
+            ),
+            f"zones.{level.value}",
         )
         folium.GeoJson(
             frame,
@@ -419,7 +575,9 @@ def _add_roads(m: folium.Map, roads: gpd.GeoDataFrame, lang: str) -> None:
     frame["weight"] = [
         _ROAD_WEIGHTS.get(str(value), 1.0) for value in roads.get("road_class", [None] * len(roads))
     ]
-    group = folium.FeatureGroup(name=label("layer", LayerKind.ROADS.value, lang), show=True)
+    group = _tagged(
+        folium.FeatureGroup(name=label("layer", LayerKind.ROADS.value, lang), show=True), "roads"
+    )
     folium.GeoJson(
         frame,
         style_function=lambda feature: {
@@ -438,7 +596,7 @@ def _add_transit(
     stops: gpd.GeoDataFrame | None,
     lang: str,
 ) -> None:
-    group = folium.FeatureGroup(name=t("map.layer.transit", lang), show=True)
+    group = _tagged(folium.FeatureGroup(name=t("map.layer.transit", lang), show=True), "transit")
     colours: dict[str, str] = {}
     if routes is not None:
         for index, row in enumerate(routes.to_dict("records")):
@@ -480,11 +638,12 @@ def _add_enterprises(
     m: folium.Map, enterprises: gpd.GeoDataFrame, lang: str, cluster_threshold: int
 ) -> None:
     name = label("layer", LayerKind.ENTERPRISES.value, lang)
-    group: folium.FeatureGroup | folium.plugins.MarkerCluster
+    group: _Group
     if len(enterprises) > cluster_threshold:
         group = folium.plugins.MarkerCluster(name=name, options={"disableClusteringAtZoom": 17})
     else:
         group = folium.FeatureGroup(name=name)
+    _tagged(group, "enterprises")
     for row, lat, lon in _points(enterprises):
         folium.Marker(
             location=(lat, lon),
@@ -499,7 +658,9 @@ def _add_enterprises(
 
 
 def _add_residences(m: folium.Map, residences: gpd.GeoDataFrame, lang: str) -> None:
-    group = folium.FeatureGroup(name=label("layer", LayerKind.RESIDENCES.value, lang))
+    group = _tagged(
+        folium.FeatureGroup(name=label("layer", LayerKind.RESIDENCES.value, lang)), "residences"
+    )
     for row, lat, lon in _points(residences):
         kind = str(row.get("kind", ""))
         colour = _RESIDENCE_COLOURS.get(kind, "#666666")  # type: ignore[call-overload]
@@ -538,11 +699,12 @@ def _add_amenities(
         shown.append(category)
         fa_name, colour = _CATEGORY_STYLE[category]
         name = label("category", category.value, lang)
-        group: folium.FeatureGroup | folium.plugins.MarkerCluster
+        group: _Group
         if len(subset) > cluster_threshold:
             group = folium.plugins.MarkerCluster(name=name, options={"disableClusteringAtZoom": 17})
         else:
             group = folium.FeatureGroup(name=name)
+        _tagged(group, f"amenity.{category.value}")
         areas = subset[subset.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
         if not areas.empty:
             folium.GeoJson(
@@ -588,7 +750,7 @@ def legend_html(
         HTML fragment (escaped text).
     """
     esc = html_text
-    parts = [f"<h4>{esc(t('map.legend.title', lang))}</h4>"]
+    parts: list[str] = []
     if synthetic:
         parts.append(f'<div class="pl-note">{esc(t("map.legend.synthetic", lang))}</div>')
     parts.append(f"<h5>{esc(label('layer', LayerKind.AMENITIES.value, lang))}</h5>")
@@ -652,7 +814,8 @@ def new_map(
     Returns
     -------
     folium.Map
-        A new map (a new object on every call).
+        A new map (a new object on every call) with a metric scale bar and, under tiles, a note
+        that appears inside the map when they fail to load.
     """
     source = TileSource(tiles)
     min_lon, min_lat, max_lon, max_lat = bounds
@@ -666,24 +829,43 @@ def new_map(
         location=((min_lat + max_lat) / 2.0, (min_lon + max_lon) / 2.0),
         zoom_start=13,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's scale bar adds feet and miles: _MetricScale instead
         maxZoom=_MAX_ZOOM,
     )
+    layer: folium.TileLayer | None = None
     if source is TileSource.OSM:
-        folium.TileLayer(
+        layer = folium.TileLayer(
             "OpenStreetMap", name=t("common.tiles.osm", lang), max_zoom=_MAX_ZOOM, control=False
-        ).add_to(m)
+        )
     elif source is TileSource.AMAP:
-        folium.TileLayer(
+        layer = folium.TileLayer(
             _AMAP_TILES_URL,
             name=t("common.tiles.amap", lang),
             attr=t("map.attribution.amap", lang),
             subdomains="1234",
             max_zoom=18,
             control=False,
-        ).add_to(m)
+        )
+    elif source is TileSource.CUSTOM:
+        url = tile_setting().custom_url
+        if not url:
+            raise ParameterError(
+                f"the deployment's own tile server was chosen but {TILES_ENV} names no tile URL "
+                "template; expected e.g. https://tiles.example/{z}/{x}/{y}.png"
+            )
+        layer = folium.TileLayer(
+            url,
+            name=tile_name(TileSource.CUSTOM, lang),
+            attr=t("mapview.attribution.custom", lang),
+            max_zoom=_MAX_ZOOM,
+            control=False,
+        )
+    if layer is not None:
+        layer.add_to(m)
+        _TileFailureNote(layer, t("mapview.tiles_failed", lang)).add_to(m)
     m.fit_bounds([[min_lat, min_lon], [max_lat, max_lon]])
     _MapStyle().add_to(m)
+    _MetricScale().add_to(m)
     return m
 
 
@@ -743,10 +925,10 @@ def build_park_map(
     """Build the park's overview map: boundaries, enterprises, residences, transit, amenities.
 
     Assumes layers in WGS84 with the columns of ``retention.data.layers.LAYER_SPECS``; missing
-    layers
-    are skipped. Each amenity category is its own toggleable layer with its own icon; dense point
-    layers (more than ``cluster_threshold`` points) are clustered. Nothing needs the internet
-    except the background tiles.
+    layers are skipped. Each amenity category is its own layer with its own icon; dense point
+    layers (more than ``cluster_threshold`` points) are clustered. Which layers show is chosen
+    outside the map (``park_map_page`` then ``MapPage.showing``), so the choice survives reruns;
+    the map itself has no layer control. Nothing needs the internet except the background tiles.
 
     Parameters
     ----------
@@ -797,6 +979,150 @@ def build_park_map(
     categories: list[AmenityCategory] = []
     if LayerKind.AMENITIES in present:
         categories = _add_amenities(m, present[LayerKind.AMENITIES], lang, cluster_threshold)
-    add_legend(m, legend_html(lang=lang, categories=categories, synthetic=synthetic))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    add_legend(m, legend_html(lang=lang, categories=categories, synthetic=synthetic), lang=lang)
     return use_local_assets(m, asset_base_url=asset_base_url)
+
+
+def tile_name(source: TileSource | str, lang: str) -> str:
+    """Return a background's name for the map background choice, in ``lang``."""
+    value = TileSource(source).value
+    return t(
+        f"mapview.tiles.{value}" if value == TileSource.CUSTOM else f"common.tiles.{value}", lang
+    )
+
+
+HIDDEN_BY_DEFAULT: frozenset[str] = frozenset({f"zones.{ZoneLevel.MICRO_GRID.value}"})
+"""Park map layers a new session starts without (micro-grids clutter the park view)."""
+
+
+def park_map_layers(
+    layers: Mapping[LayerKind, gpd.GeoDataFrame], *, boundary: gpd.GeoDataFrame | None = None
+) -> tuple[str, ...]:
+    """Return the codes of the park map's layers for these data, in drawing order.
+
+    Codes are stable across languages (``boundary``, ``zones.<level>``, ``roads``, ``transit``,
+    ``residences``, ``enterprises``, ``amenity.<category>``): a choice of layers kept as codes
+    survives a language switch and fits in a URL. ``build_park_map`` draws exactly these.
+
+    Parameters
+    ----------
+    layers
+        The park's layers by kind.
+    boundary
+        The district boundary, if any.
+
+    Returns
+    -------
+    tuple of str
+        One code per layer the map will have.
+    """
+
+    def present(kind: LayerKind) -> gpd.GeoDataFrame | None:
+        frame = layers.get(kind)
+        return frame if frame is not None and not frame.empty else None
+
+    codes: list[str] = []
+    if boundary is not None and not boundary.empty:
+        codes.append("boundary")
+    zones = present(LayerKind.ZONES)
+    if zones is not None:
+        levels = set(zones["level"].astype(str))
+        codes += [f"zones.{level.value}" for level in ZoneLevel if level.value in levels]
+    if present(LayerKind.ROADS) is not None:
+        codes.append("roads")
+    if (
+        present(LayerKind.TRANSIT_ROUTES) is not None
+        or present(LayerKind.TRANSIT_STOPS) is not None
+    ):
+        codes.append("transit")
+    if present(LayerKind.RESIDENCES) is not None:
+        codes.append("residences")
+    if present(LayerKind.ENTERPRISES) is not None:
+        codes.append("enterprises")
+    amenities = present(LayerKind.AMENITIES)
+    if amenities is not None:
+        found = set(amenities["category"].astype(str))
+        codes += [f"amenity.{c.value}" for c in AmenityCategory if c.value in found]
+    return tuple(codes)
+
+
+def park_layer_label(code: str, lang: str) -> str:
+    """Return the name of the park map layer ``code`` in ``lang`` (as the legend names it).
+
+    Raises
+    ------
+    ParameterError
+        If ``code`` is not a park map layer code.
+    """
+    kind, _, detail = code.partition(".")
+    if code == "boundary":
+        return t("map.layer.district_boundary", lang)
+    if kind == "zones" and detail in set(ZoneLevel):
+        return t("map.layer.zones", lang, level=label("zone_level", detail, lang))
+    if code == "transit":
+        return t("map.layer.transit", lang)
+    if code in {LayerKind.ROADS, LayerKind.RESIDENCES, LayerKind.ENTERPRISES}:
+        return label("layer", code, lang)
+    if kind == "amenity" and detail in set(AmenityCategory):
+        return label("category", detail, lang)
+    raise ParameterError(f"unknown park map layer {code!r}; expected one of park_map_layers()")
+
+
+_SCRIPT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class MapPage:
+    """A park map rendered once as an HTML page, whose layers can be shown or hidden after.
+
+    Attributes
+    ----------
+    html
+        The page with every layer as ``build_park_map`` drew it.
+    map_variable
+        The Leaflet map's variable in the page's script.
+    layer_variables
+        Layer code → its Leaflet layer's variable in the page's script.
+    """
+
+    html: str
+    map_variable: str
+    layer_variables: Mapping[str, str]
+
+    def showing(self, shown: Collection[str]) -> str:
+        """Return the page showing exactly the layers ``shown`` (codes; unknown codes ignored).
+
+        A few lines of script after the map's own add or remove each layer, so one rendered page
+        serves every choice of layers (rendering takes seconds; this takes nothing).
+        """
+        lines = [
+            f"{self.map_variable}.{'addLayer' if code in shown else 'removeLayer'}({variable});"
+            for code, variable in self.layer_variables.items()
+        ]
+        script = "<script>\n" + "\n".join(lines) + "\n</script>\n"
+        head, closing, tail = self.html.rpartition("</html>")
+        return head + script + closing + tail if closing else self.html + script
+
+
+def park_map_page(m: folium.Map) -> MapPage:
+    """Render a map from ``build_park_map`` into a :class:`MapPage` (``m`` is used up).
+
+    Parameters
+    ----------
+    m
+        A finished park map; never reuse it afterwards (see ``standalone_html``).
+
+    Returns
+    -------
+    MapPage
+        The page and the script names of its map and layers.
+    """
+    variables = {
+        str(getattr(element, _LAYER_CODE)): element.get_name()
+        for element in _elements(m)
+        if getattr(element, _LAYER_CODE, None)
+    }
+    names = [m.get_name(), *variables.values()]
+    if not all(_SCRIPT_NAME.match(name) for name in names):
+        raise ValueError(f"unexpected script names in a folium map: {names}")
+    return MapPage(standalone_html(m), m.get_name(), MappingProxyType(variables))

@@ -141,10 +141,13 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-def new_offline_page(browser: object, *, locale: str = "en-US") -> tuple[object, RequestLog]:
+def new_offline_page(
+    browser: object, *, locale: str = "en-US", viewport: tuple[int, int] = (1400, 1000)
+) -> tuple[object, RequestLog]:
     """Return a page whose non-local requests are aborted and logged, plus the log."""
+    width, height = viewport
     context = browser.new_context(  # type: ignore[attr-defined]
-        locale=locale, viewport={"width": 1400, "height": 1000}
+        locale=locale, viewport={"width": width, "height": height}
     )
     log = RequestLog()
 
@@ -195,6 +198,27 @@ def open_page(page: object, app_url: str, nav_label: str, heading: str) -> None:
     nav.get_by_role("link", name=nav_label, exact=True).click()  # type: ignore[attr-defined]
     page.get_by_role("heading", name=heading).wait_for(timeout=60_000)  # type: ignore[attr-defined]
     wait_until_idle(page)
+
+
+def open_without_tiles(page: object, app_url: str) -> object:
+    """Open the app at its root and choose no map tiles in the sidebar; return the menu.
+
+    Done on the first page, before any map is drawn, so no tile is ever requested.
+    """
+    from playwright.sync_api import expect
+
+    from retention.i18n import t
+
+    page.goto(app_url, wait_until="domcontentloaded")  # type: ignore[attr-defined]
+    nav = app_nav(page)
+    nav.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    page.locator("h1").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    background = page.get_by_role("combobox", name=t("common.sidebar.tiles", "en"))  # type: ignore[attr-defined]
+    background.click()
+    page.get_by_role("option", name=t("common.tiles.none", "en")).click()  # type: ignore[attr-defined]
+    expect(background).to_have_value(t("common.tiles.none", "en"))
+    wait_until_idle(page)
+    return nav
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from retention.i18n import t
 
-from .conftest import app_nav, new_offline_page, wait_until_idle
+from .conftest import new_offline_page, open_without_tiles
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,16 +23,8 @@ def test_gaps_map_renders_offline_and_a_click_selects_a_residence(
     app_url: str, browser, output_dir: Path
 ) -> None:
     page, log = new_offline_page(browser, locale="en-US")
-    page.goto(app_url, wait_until="domcontentloaded")
-    nav = app_nav(page)
-    nav.wait_for(timeout=60_000)
-    page.locator("h1").first.wait_for(timeout=60_000)
     # No tiles before the first map is drawn, so nothing at all may leave the machine.
-    tiles = page.get_by_role("combobox", name=t("common.sidebar.tiles", "en"))
-    tiles.click()
-    page.get_by_role("option", name=t("common.tiles.none", "en")).click()
-    expect(tiles).to_have_value(t("common.tiles.none", "en"))
-    wait_until_idle(page)
+    nav = open_without_tiles(page, app_url)
     nav.get_by_role("link", name=t("gaps.page_title", "en"), exact=True).click()
     page.get_by_role("heading", name=t("gaps.title", "en")).wait_for(timeout=60_000)
 

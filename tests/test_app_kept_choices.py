@@ -1,0 +1,176 @@
+"""AppTests of choices that stay (ui.state.kept): across a language switch, a change of page and a
+new session that opens a URL with the choices in its query parameters (a reload, a shared link).
+
+AppTest runs the pages but not the browser: what the browser is told to show after a language
+switch is read from the widget's message (``set_value`` / ``raw_value``), and a reload in a real
+browser is checked in tests/browser/test_kept_choices_browser.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from retention.i18n import label, t
+from retention.report.maps import HIDDEN_BY_DEFAULT
+from tests.app_session import signed_in
+from ui import state
+
+REPO = Path(__file__).resolve().parent.parent
+APP = str(REPO / "app.py")
+GAPS = "pages/gaps.py"
+MAP = "pages/map.py"
+OVERVIEW = "pages/overview.py"
+TIMEOUT_SECONDS = 240  # cold first run loads the demo park and computes its travel times
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "data"
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(directory))
+    monkeypatch.delenv("PARKLIFE_MAP_TILES", raising=False)
+    return directory
+
+
+def _session(lang: str, query: dict[str, str] | None = None) -> AppTest:
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
+    if query is None:
+        at.session_state[state.LANG] = lang
+    else:
+        at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _shown_label(widget) -> str:
+    """The label the browser is told to show for the widget's value."""
+    assert widget.proto.set_value, f"{widget.key}: the browser is not told the kept value"
+    return widget.proto.raw_value
+
+
+@pytest.mark.slow
+def test_language_switch_and_page_change_keep_the_gaps_choices() -> None:
+    at = _session("zh")
+    at.switch_page(GAPS).run()
+    at.selectbox(key="gaps.category").select("sports_court").run()
+    at.selectbox(key="gaps.mode").select("ebike").run()
+    at.selectbox(key="gaps.window").select("weekday_evening").run()
+    at.radio(key="gaps.weights").set_value("stated").run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    # 中文 → English: the same choices, every one re-labelled in English.
+    at.session_state[state.LANG] = "en"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    category = at.selectbox(key="gaps.category")
+    mode = at.selectbox(key="gaps.mode")
+    weights = at.radio(key="gaps.weights")
+    assert (category.value, mode.value, weights.value) == ("sports_court", "ebike", "stated")
+    assert _shown_label(category) == label("category", "sports_court", "en")
+    assert _shown_label(mode) == t("gaps.mode.ebike", "en")
+    assert _shown_label(weights) == t("gaps.weights.stated", "en")
+    assert category.label == t("gaps.category", "en")
+    assert t("gaps.mode.ebike", "en") in mode.options
+    assert not any("步行" in option for option in mode.options)
+
+    # Away to another page (Streamlit forgets the widgets' own keys there) and back.
+    at.switch_page(OVERVIEW).run()
+    assert "gaps.category" not in at.session_state
+    at.switch_page(GAPS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="gaps.category").value == "sports_court"
+    assert at.selectbox(key="gaps.mode").value == "ebike"
+    assert at.selectbox(key="gaps.window").value == "weekday_evening"
+    assert at.radio(key="gaps.weights").value == "stated"
+    expected = f"{t('gaps.indicator.nearest', 'en')} · {label('category', 'sports_court', 'en')}"
+    assert expected in [s.value for s in at.subheader]
+    # ... and the choices are in the URL, as codes (not translated text).
+    assert {k: at.query_params[k] for k in ("category", "mode", "window", "weights")} == {
+        "category": "sports_court",
+        "mode": "ebike",
+        "window": "weekday_evening",
+        "weights": "stated",
+    }
+
+
+@pytest.mark.slow
+def test_a_new_session_takes_its_choices_from_the_url_and_ignores_bad_values() -> None:
+    at = _session(
+        "en",
+        query={
+            "lang": "zh",
+            "tiles": "none",
+            "category": "clinic",
+            "mode": "transit",
+            "window": "<script>alert(1)</script>",  # not a window: ignored
+            "weights": "derived",
+            "minutes": "10",
+            "people": "nobody",  # not a choice: ignored
+        },
+    )
+    assert state.LANG in at.session_state and at.session_state[state.LANG] == "zh"
+    assert at.session_state[state.TILES] == "none"
+    at.switch_page(GAPS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == t("gaps.title", "zh")
+    assert at.selectbox(key="gaps.category").value == "clinic"
+    assert at.selectbox(key="gaps.mode").value == "transit"
+    assert at.radio(key="gaps.weights").value == "derived"
+    assert at.number_input(key="gaps.threshold").value == 10.0
+    first_window = at.selectbox(key="gaps.window").options[0]
+    assert at.selectbox(key="gaps.window").format_func(at.selectbox(key="gaps.window").value) == (
+        first_window
+    )
+    assert at.radio(key="gaps.people_basis").value == "residence"
+    # The URL now holds valid codes only.
+    assert at.query_params["people"] == "residence"
+    assert "<script>" not in str(at.query_params)
+
+
+def _map_page(at: AppTest) -> str:
+    [frame] = [e for e in at.main if getattr(e, "proto", None) is not None and e.type == "iframe"]
+    return frame.proto.srcdoc
+
+
+@pytest.mark.slow
+def test_map_layers_are_chosen_outside_the_map_and_kept() -> None:
+    at = _session("en")
+    at.switch_page(MAP).run()
+    assert not at.exception, [e.value for e in at.exception]
+    pills = at.pills(key="map.layers")
+    codes = list(pills.value)
+    assert "amenity.canteen" in codes and not set(codes) & HIDDEN_BY_DEFAULT
+    assert "leaflet-control-layers" not in _map_page(at)  # no layer list over the map
+    chosen = [code for code in codes if code not in {"roads", "amenity.canteen"}]
+    pills.set_value(chosen).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.query_params["layers"] == ",".join(chosen)
+    at.switch_page(OVERVIEW).run()
+    at.switch_page(MAP).run()
+    at.session_state[state.LANG] = "zh"
+    at.run()
+    assert list(at.pills(key="map.layers").value) == chosen
+    assert at.pills(key="map.layers").format_func("amenity.canteen") == label(
+        "category", "canteen", "zh"
+    )
+    page = _map_page(at)
+    assert page.count(".removeLayer(") == 2 + len(HIDDEN_BY_DEFAULT)
+
+    # A new session opened on the same URL shows the same layers.
+    again = _session("en", query={"layers": ",".join(chosen)})
+    again.switch_page(MAP).run()
+    assert list(again.pills(key="map.layers").value) == chosen
+
+
+def test_every_kept_choice_has_its_own_key_widget_and_url_parameter() -> None:
+    everything = [*state.SIDEBAR_CHOICES]
+    for page, choices in state.PAGE_CHOICES.items():
+        params = [choice.param for choice in (*state.SIDEBAR_CHOICES, *choices)]
+        assert len(params) == len(set(params)), (page, params)  # one URL, no clash
+        assert all(choice.widget.startswith(f"{page}.") for choice in choices), page
+        everything += choices
+    names = [choice.key for choice in everything] + [choice.widget for choice in everything]
+    assert len(names) == len(set(names)), names
