@@ -1621,8 +1621,11 @@ def _transit(
 
     # Enterprise shuttle (班车): the largest firm's bus between a rental village and the plant.
     villages = res_xy[(residences["kind"] == ResidenceKind.RENTAL_VILLAGE.value).to_numpy()]
-    village = villages[np.argmin(np.linalg.norm(villages - ent_xy[0], axis=1))]
-    nodes = path([village, ent_xy[0]])
+    # The nearest village whose road node is not the plant's own (a one-node route is no line).
+    for k in np.argsort(np.linalg.norm(villages - ent_xy[0], axis=1), kind="stable"):
+        nodes = path([villages[k], ent_xy[0]])
+        if len(nodes) > 1:
+            break
     route_nodes.append(nodes)
     route_stops.append(stops_along(nodes, 4 * spec.stop_spacing_metres))
     routes.append(
@@ -1643,6 +1646,11 @@ def _transit(
         }
     )
 
+    # A route whose road path folds back onto its start (loops cut out) is no line: leave it out.
+    kept = [k for k, nodes in enumerate(route_nodes) if len(nodes) > 1]
+    routes = [routes[k] for k in kept]
+    route_nodes = [route_nodes[k] for k in kept]
+    route_stops = [route_stops[k] for k in kept]
     route_frame = gpd.GeoDataFrame(
         pd.DataFrame(routes),
         geometry=[shapely.LineString(roads.node_lonlat[n]) for n in route_nodes],

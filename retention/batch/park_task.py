@@ -5,6 +5,8 @@ A park's results live in ``<out>/parks/<park_id>/<run key digest>/``:
 - ``residences.parquet``, ``enterprises.parquet``, ``h3_cells.parquet``, ``zones.parquet``:
   GeoParquet, the tables of ``retention.pipeline.score_tables`` for the batch window (every mode,
   equal gap weights, the park's saved parameters) — the numbers ``parklife score`` writes;
+- ``park.parquet``: the park's geometry (one row: its outline, or the convex hull of its
+  enterprises where it has no park-level zone), for the GeoPackage's ``parks`` layer;
 - ``summary.json``: the park's row of the batch summary (:func:`park_summary`).
 
 The folder is written under a temporary name and renamed when complete, so a killed run leaves
@@ -27,8 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from retention.access.gaps import finite_weighted_mean
 from retention.access.travel_times import TravelTimeResult
@@ -55,6 +59,7 @@ SUMMARY_MODE = "walk"
 
 PLACES: tuple[str, ...] = ("residences", "enterprises", "h3_cells", "zones")
 SUMMARY_FILE = "summary.json"
+PARK_FILE = "park.parquet"
 PARKS_FOLDER = "parks"
 
 
@@ -246,13 +251,30 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def _write_result(folder: Path, scores: ParkScores, summary: Mapping[str, Any]) -> None:
+def park_shape(park: ParkData) -> gpd.GeoDataFrame:
+    """Return the park's geometry as one WGS84 row: the outline, else its enterprises' hull."""
+    outline = park_outline(park)
+    shapes = outline if outline is not None else park.layer(LayerKind.ENTERPRISES)
+    shapes = shapes.to_crs("EPSG:4326")
+    if len(shapes) == 0:
+        geometry = shapely.Point()
+    elif outline is not None:
+        geometry = shapes.geometry.union_all()
+    else:
+        geometry = shapes.geometry.union_all().convex_hull
+    return gpd.GeoDataFrame({"park_id": [park.park_id]}, geometry=[geometry], crs="EPSG:4326")
+
+
+def _write_result(
+    folder: Path, scores: ParkScores, summary: Mapping[str, Any], shape: gpd.GeoDataFrame
+) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".tmp-{folder.name[:12]}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
         for name, table in scores.tables().items():
             table.to_parquet(tmp / f"{name}.parquet")
+        shape.to_parquet(tmp / PARK_FILE)
         text = json.dumps(_json_safe(summary), ensure_ascii=False, indent=1)
         (tmp / SUMMARY_FILE).write_text(text + "\n", encoding="utf-8")
         try:
@@ -309,7 +331,7 @@ def score_park(
         summary = park_summary(
             park, key, scores, max_minutes=travel.params.max_minutes, turnover=turnover
         )
-        _write_result(folder, scores, summary)
+        _write_result(folder, scores, summary, park_shape(park))
     except Exception as error:  # reported per park with its error; the batch goes on
         kind = "" if isinstance(error, ParkLifeError) else f"{type(error).__name__}: "
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()

@@ -172,18 +172,24 @@ def run_batch(
 def write_summary(summary: pd.DataFrame, out_dir: Path) -> Path:
     """Write the summary as Parquet and formula-safe CSV (atomically); return the Parquet path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / SUMMARY_PARQUET
-    for target, write in (
-        (path, lambda tmp: summary.to_parquet(tmp, index=False)),
-        (out_dir / SUMMARY_CSV, lambda tmp: tmp.write_bytes(csv_bytes(summary))),
-    ):
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            write(tmp)
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+    path = replace_file(out_dir / SUMMARY_PARQUET, lambda tmp: summary.to_parquet(tmp, index=False))
+    replace_file(out_dir / SUMMARY_CSV, lambda tmp: tmp.write_bytes(csv_bytes(summary)))
     return path
+
+
+def replace_file(target: Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write(temporary path)`` beside ``target`` and rename it over ``target``.
+
+    The temporary name keeps the suffix (GDAL picks its driver from it) and is removed if
+    writing fails, so a reader sees the old file or the new one, never half of one.
+    """
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp{target.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 def batch_runs(root: Path) -> list[Path]:

@@ -12,18 +12,30 @@ the others finish.
 ``python -m geodata.build_corpus`` writes); ``--parks all``: every park the app knows.
 ``--scheduler tcp://HOST:PORT`` sends the tasks to a running Dask scheduler instead of starting
 a local cluster of ``--workers`` processes.
+
+``--format csv|gpkg|store`` (comma-separated for several; default ``csv``) gathers the results
+after the batch (``retention.batch.export``): ``csv`` one formula-safe CSV per result table,
+``gpkg`` ``DIR/results.gpkg`` with one layer per result table and a ``parks`` layer (park
+geometry with its summary row), ``store`` each park's result into the app's store under its run
+key (files under the data directory, or PostgreSQL when ``PARKLIFE_DATABASE_URL`` is set).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.i18n import t
 
+if TYPE_CHECKING:
+    from retention.batch import BatchReport
+    from retention.batch.export import BatchFormat
+
 TEXTS = "cli_batch"
 DEFAULT_WORKERS = 2
+DEFAULT_FORMAT = "csv"
 
 
 def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
@@ -45,6 +57,12 @@ def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
         metavar="N",
         help=t("cli_batch.batch.workers", lang, default=DEFAULT_WORKERS),
     )
+    parser.add_argument(
+        "--format",
+        default=DEFAULT_FORMAT,
+        metavar="csv|gpkg|store",
+        help=t("cli_batch.batch.format", lang, default=DEFAULT_FORMAT),
+    )
 
 
 def _parks(value: str, context: Context) -> tuple[list[str], Path | None]:
@@ -64,6 +82,45 @@ def _parks(value: str, context: Context) -> tuple[list[str], Path | None]:
     if not ids:
         raise CliError(t("cli_batch.batch.no_parks", context.lang, path=value), code=ExitCode.INPUT)
     return ids, folder
+
+
+def _formats(value: str, lang: str) -> tuple[BatchFormat, ...]:
+    from retention.batch.export import BatchFormat
+
+    names = [name.strip().lower() for name in value.split(",") if name.strip()]
+    allowed = [fmt.value for fmt in BatchFormat]
+    if not names or any(name not in allowed for name in names):
+        raise CliError(
+            t("cli_batch.batch.bad_format", lang, value=value, allowed="|".join(allowed)),
+            code=ExitCode.USAGE,
+        )
+    return tuple(BatchFormat(name) for name in dict.fromkeys(names))
+
+
+def _export(
+    report: BatchReport, out: Path, formats: tuple[BatchFormat, ...], context: Context
+) -> None:
+    """Write the results in ``formats`` and say where they went."""
+    from retention.batch.export import BatchFormat, export_results
+
+    lang = context.lang
+    store = context.store() if BatchFormat.STORE in formats else None
+    try:
+        done = export_results(report.summary, out, formats, store=store)
+    except OSError as error:
+        raise CliError(
+            t("cli_batch.batch.out_failed", lang, path=str(out)),
+            code=ExitCode.OUTPUT,
+            detail=error.strerror or str(error),
+        ) from None
+    for fmt, what in done.items():
+        if fmt is BatchFormat.CSV:
+            context.say(t("cli_batch.export.csv", lang, count=len(what), folder=str(out)))
+        elif fmt is BatchFormat.GPKG:
+            context.say(t("cli_batch.export.gpkg", lang, path=str(what)))
+        else:
+            assert store is not None
+            context.say(t("cli_batch.export.store", lang, count=what, where=store.describe()))
 
 
 def _check_out(path: Path, context: Context) -> Path:
@@ -95,6 +152,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         raise CliError(
             t("cli_batch.batch.bad_scheduler", lang, value=args.scheduler), code=ExitCode.USAGE
         )
+    formats = _formats(args.format, lang)
     ids, folder = _parks(args.parks, context)
     out = _check_out(args.out, context)
     bar = tqdm(
@@ -154,6 +212,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
             path=str(report.summary_path),
         )
     )
+    _export(report, out, formats, context)
     if any(bool(row) for row in report.summary.get("synthetic", [])):
         context.note(t("cli_batch.batch.synthetic", lang))
     return ExitCode.DATA if report.count("failed") else ExitCode.OK
