@@ -233,3 +233,20 @@ def test_a_snapshot_of_the_package_shows_candidates_whole_figures_and_caution(
     assert kpis["Annual cost (Best package)"].value == pytest.approx(15.0)
     chinese = build_snapshot(park, key, lang="zh", data_dir=tmp_path, scenario=("最佳组合", result))
     assert "预算组合" in chinese.sections[0].message
+
+
+def test_two_scenarios_of_one_name_have_different_version_hashes(measured, tmp_path: Path) -> None:
+    park, _, _, result = measured
+    key = RunKey("line", park.data_version, ParkParameters(), "none")
+    clinic_only = evaluate_scenario(
+        result.baseline,
+        Scenario("Best package", (CLINIC,)),
+        indicator_parameters=IndicatorParameters(),
+    )
+    hashes = {
+        build_snapshot(
+            park, key, lang="en", data_dir=tmp_path, scenario=("Best package", r)
+        ).version_hash
+        for r in (result, clinic_only)
+    }
+    assert len(hashes) == 2

@@ -11,6 +11,7 @@ lay the content out as PDF, PowerPoint, XLSX or HTML.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -45,7 +46,7 @@ from retention.report.snapshot import (
 from retention.report.static_map import CJK_FONTS
 from retention.report.summary import summarise_park
 from retention.scenario.evaluate import ScenarioResult
-from retention.scenario.model import BudgetPackage
+from retention.scenario.model import BudgetPackage, scenario_key
 from retention.storage.park import ParkData
 from retention.storage.waves import CurrentSurvey
 
@@ -786,6 +787,7 @@ def build_snapshot(
         parameters_version=parameters_digest(key.parameters),
         survey_version=key.survey_version,
         scenario=scenario[0] if scenario is not None else key.scenario_id,
+        scenario_version=_scenario_version(scenario),
         synthetic_notice=notice,
         kpis=tuple(kpis),
         sections=tuple(sections),
@@ -793,6 +795,14 @@ def build_snapshot(
         provenance=tuple(provenance),
         labels={name: t(f"report.{name}", lang) for name in _LABEL_KEYS},
     )
+
+
+def _scenario_version(scenario: tuple[str, ScenarioResult] | None) -> str:
+    """A digest of the scenario's content (``scenario_key``), empty for the baseline."""
+    if scenario is None:
+        return ""
+    text = scenario_key(scenario[1].applied.scenario)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def write_snapshot(

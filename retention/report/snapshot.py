@@ -186,6 +186,9 @@ class Snapshot:
         When the snapshot was made (printed at day precision).
     data_version, parameters_version, survey_version, scenario
         What the figures were computed from; ``scenario`` is ``None`` for the baseline.
+    scenario_version
+        A digest of the scenario's content (its modifications and budget package), so that two
+        scenarios of the same name get different version hashes; empty for the baseline.
     synthetic_notice
         The synthetic-data notice, empty for a park with real data only.
     kpis
@@ -216,6 +219,7 @@ class Snapshot:
     assumptions: TableBlock
     provenance: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    scenario_version: str = ""
 
     def __post_init__(self) -> None:
         if self.lang not in ("zh", "en"):
@@ -227,7 +231,11 @@ class Snapshot:
     def version_hash(self) -> str:
         """A short hash of data + parameters + survey + scenario: equal hashes, equal inputs."""
         return version_hash(
-            self.data_version, self.parameters_version, self.survey_version, self.scenario
+            self.data_version,
+            self.parameters_version,
+            self.survey_version,
+            self.scenario,
+            scenario_version=self.scenario_version,
         )
 
     def label(self, key: str) -> str:
@@ -268,12 +276,22 @@ _ENGLISH_LABELS: Mapping[str, str] = {
 
 
 def version_hash(
-    data_version: str, parameters_version: str, survey_version: str, scenario: str | None
+    data_version: str,
+    parameters_version: str,
+    survey_version: str,
+    scenario: str | None,
+    *,
+    scenario_version: str = "",
 ) -> str:
-    """Return a 12-hex-digit hash of the inputs a snapshot's figures depend on."""
-    payload = json.dumps(
-        [data_version, parameters_version, survey_version, scenario or ""], ensure_ascii=False
-    )
+    """Return a 12-hex-digit hash of the inputs a snapshot's figures depend on.
+
+    ``scenario`` is the scenario's name, ``scenario_version`` a digest of its content (left out
+    of the hash when empty, so baseline hashes are as before).
+    """
+    parts = [data_version, parameters_version, survey_version, scenario or ""]
+    if scenario_version:
+        parts.append(scenario_version)
+    payload = json.dumps(parts, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
 
 
