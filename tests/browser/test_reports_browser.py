@@ -64,3 +64,29 @@ def test_download_html_snapshot_and_open_it_offline(
     snapshot.screenshot(path=str(output_dir / "snapshot-html.png"), full_page=False)
     assert requests == [] and errors == [], (requests, errors)
     context.close()
+
+
+def test_a_pdf_built_by_the_worker_process_downloads_from_a_real_server(
+    app_url: str, browser, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    page, _ = new_offline_page(browser, locale="en-US")
+    open_page(page, app_url, t("reports.page_title", "en"), t("reports.title", "en"))
+    page.get_by_role("combobox", name=t("reports.format", "en")).click()
+    page.get_by_role("option", name=t("reports.format.pdf", "en")).click()
+    wait_until_idle(page)
+    page.get_by_role("button", name=t("reports.build", "en")).click()
+    download_button = page.get_by_role("button", name="Download PDF", exact=False)
+    download_button.wait_for(timeout=300_000)
+    # The worker's steps were shown; the status now says the snapshot is ready.
+    page.get_by_text(t("reports.ready", "en")).first.wait_for(timeout=30_000)
+    with page.expect_download(timeout=120_000) as info:
+        download_button.click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.suffix == ".pdf"
+    reader = PdfReader(saved)
+    assert len(reader.pages) > 3
+    version = saved.stem.rsplit("-", 1)[-1]  # parklife-<park>-<date>-<version hash>
+    assert version in "\n".join(p.extract_text() for p in reader.pages[:2])
