@@ -14,6 +14,7 @@ Usage: ``.venv/bin/python scripts/vendor_assets.py [--node-modules DIR] [--dest 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -34,6 +35,7 @@ SOURCES: tuple[tuple[str, str], ...] = (
     ("fontawesome/", "@fortawesome/fontawesome-free/"),
     ("leaflet.awesome-markers/", "leaflet.awesome-markers/dist/"),
     ("leaflet.markercluster/", "leaflet.markercluster/dist/"),
+    ("leaflet-draw/", "leaflet-draw/dist/"),
 )
 # Copied besides the linked assets and their url() references: Leaflet's default marker images
 # (its JavaScript derives their names from the CSS one) and each package's licence.
@@ -46,9 +48,34 @@ EXTRA: tuple[tuple[str, str], ...] = (
     ("@fortawesome/fontawesome-free/LICENSE.txt", "fontawesome/LICENSE.txt"),
     ("leaflet.awesome-markers/LICENSE", "leaflet.awesome-markers/LICENSE"),
     ("leaflet.markercluster/MIT-LICENCE.txt", "leaflet.markercluster/MIT-LICENCE.txt"),
+    # leaflet-draw's npm package ships no licence file: its MIT notice is the header comment of
+    # leaflet.draw.js, which is copied as it is.
 )
 
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+?)['\"]?\s*\)")
+
+
+def missing_packages(node_modules: Path) -> list[str]:
+    """Return the packages ``frontend/package.json`` names that ``node_modules`` lacks.
+
+    An empty list means ``npm ci`` has been run since the last change of the package list.
+
+    Parameters
+    ----------
+    node_modules
+        ``frontend/node_modules``.
+
+    Returns
+    -------
+    list of str
+        Package names, in the order package.json lists them.
+    """
+    package = json.loads((REPO / "frontend" / "package.json").read_text(encoding="utf-8"))
+    return [
+        name
+        for name in package["dependencies"]
+        if not (node_modules / name / "package.json").is_file()
+    ]
 
 
 def _source_of(vendor_path: str) -> str:
@@ -156,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--node-modules", type=Path, default=REPO / "frontend" / "node_modules")
     parser.add_argument("--dest", type=Path, default=REPO / "static" / "vendor")
     args = parser.parse_args(argv)
+    stale = missing_packages(args.node_modules)
+    if stale:
+        print(
+            f"vendor_assets: {args.node_modules} lacks {', '.join(stale)}: run `npm ci` in "
+            "frontend/ (scripts/setup.sh does)",
+            file=sys.stderr,
+        )
+        return 1
     written = copy_assets(args.node_modules, args.dest)
     problems = missing_references(args.dest)
     for problem in problems:

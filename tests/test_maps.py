@@ -29,6 +29,7 @@ from retention.report.maps import (
     TileSource,
     add_legend,
     asset_urls,
+    assets_used,
     build_park_map,
     display_frame,
     layers_bounds,
@@ -42,8 +43,12 @@ from retention.report.maps import (
     tile_setting,
     use_local_assets,
 )
+from scripts.vendor_assets import missing_packages
 
 REPO = Path(__file__).resolve().parent.parent
+NODE_MODULES_CURRENT = (REPO / "frontend" / "node_modules").is_dir() and not missing_packages(
+    REPO / "frontend" / "node_modules"
+)
 CRS = "EPSG:4326"
 
 
@@ -198,6 +203,8 @@ def test_vendored_names_cover_folium_defaults() -> None:
         name
         for name, _ in folium.plugins.MarkerCluster.default_js
         + folium.plugins.MarkerCluster.default_css
+        + folium.plugins.Draw.default_js
+        + folium.plugins.Draw.default_css
     }
     assert needed - OMITTED_ASSETS == set(VENDORED_ASSETS)
 
@@ -220,6 +227,22 @@ def test_npm_versions_match_folium_cdn_versions() -> None:
     # 2.0.5's script is the same 2.0.x release (it reports version 2.0.1 internally).
     assert "/2.0.2/" in urls["awesome_markers"]
     assert deps["leaflet.awesome-markers"] == "2.0.5"
+    draw = dict(folium.plugins.Draw.default_js + folium.plugins.Draw.default_css)
+    assert f"/leaflet.draw/{deps['leaflet-draw']}/" in draw["leaflet_draw_js"]
+    assert f"/leaflet.draw/{deps['leaflet-draw']}/" in draw["leaflet_draw_css"]
+
+
+def test_draw_plugin_links_the_vendored_leaflet_draw(layers) -> None:
+    """The Scenario page's route drawing (folium Draw) loads Leaflet.draw from the app."""
+    m = new_map(layers_bounds(layers), tiles="none")
+    assert "leaflet_draw_js" not in assets_used(m)
+    folium.plugins.Draw(draw_options={"polyline": True}).add_to(m)
+    assert {"leaflet", "leaflet_draw_js", "leaflet_draw_css"} <= assets_used(m)
+    page = _html(use_local_assets(m))
+    links = _asset_links(page)
+    assert "/app/static/vendor/leaflet-draw/leaflet.draw.js" in links
+    assert "/app/static/vendor/leaflet-draw/leaflet.draw.css" in links
+    assert not re.search(r"https?:", page)
 
 
 def test_unvendored_plugin_fails_loudly(layers) -> None:
@@ -406,8 +429,9 @@ def test_district_boundary_layer(layers) -> None:
 
 
 @pytest.mark.skipif(
-    not (REPO / "frontend" / "node_modules").is_dir(),
-    reason="frontend/node_modules absent: run `npm ci` in frontend/ (scripts/setup.sh does)",
+    not NODE_MODULES_CURRENT,
+    reason="frontend/node_modules absent or older than frontend/package.json: run `npm ci` in "
+    "frontend/ (scripts/setup.sh does)",
 )
 def test_vendor_script_copies_every_asset_and_css_reference(tmp_path: Path) -> None:
     result = subprocess.run(

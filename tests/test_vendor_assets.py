@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 
 from retention.report.maps import VENDORED_ASSETS
+from scripts.vendor_assets import missing_packages
 
 REPO = Path(__file__).resolve().parent.parent
+NODE_MODULES_CURRENT = (REPO / "frontend" / "node_modules").is_dir() and not missing_packages(
+    REPO / "frontend" / "node_modules"
+)
 NODE_MODULES = REPO / "frontend" / "node_modules"
 
 
@@ -29,8 +33,9 @@ def test_nothing_npm_installs_lives_in_the_served_folder():
 
 
 @pytest.mark.skipif(
-    not NODE_MODULES.is_dir(),
-    reason="frontend/node_modules absent: run `npm ci` in frontend/ (scripts/setup.sh does)",
+    not NODE_MODULES_CURRENT,
+    reason="frontend/node_modules absent or older than frontend/package.json: run `npm ci` in "
+    "frontend/ (scripts/setup.sh does)",
 )
 def test_the_vendor_copy_holds_only_what_the_maps_load(tmp_path: Path) -> None:
     dest = tmp_path / "vendor"
@@ -51,6 +56,10 @@ def test_the_vendor_copy_holds_only_what_the_maps_load(tmp_path: Path) -> None:
     assert set(VENDORED_ASSETS.values()) <= set(files)
     others = set(files) - set(VENDORED_ASSETS.values())
     kinds = {Path(f).suffix for f in others}
-    assert kinds <= {".png", ".woff2", ".ttf", ""} | {".txt"}, others  # images, fonts, licences
+    # images (leaflet-draw's toolbar sprite also as SVG), fonts, licences
+    assert kinds <= {".png", ".svg", ".woff2", ".ttf", ""} | {".txt"}, others
+    # leaflet-draw's npm package has no licence file: its MIT notice heads the copied script.
+    header = (dest / VENDORED_ASSETS["leaflet_draw_js"]).read_text(encoding="utf-8")[:300]
+    assert "Leaflet.draw 1.0.2" in header and "(c) 2012-2017" in header
     assert sum((dest / f).stat().st_size for f in files) < 5 * 1024 * 1024
     assert len(files) < 60

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import folium
@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from retention.i18n import t
-from retention.report.maps import VENDORED_ASSETS, use_local_assets
+from retention.report.maps import VENDORED_ASSETS, assets_used, use_local_assets
 from ui import state
 
 VENDOR_DIR = state.REPO / "static" / "vendor"
@@ -22,9 +22,19 @@ def asset_base_url() -> str:
     return f"/{base}/app/static/vendor" if base else "/app/static/vendor"
 
 
-def assets_installed() -> bool:
-    """Whether every vendored front-end file exists (``scripts/setup.sh`` puts them there)."""
-    return all((VENDOR_DIR / path).is_file() for path in VENDORED_ASSETS.values())
+def assets_installed(names: Iterable[str] | None = None) -> bool:
+    """Whether the vendored front-end files exist (``scripts/setup.sh`` puts them there).
+
+    Parameters
+    ----------
+    names
+        Asset names (``retention.report.maps.VENDORED_ASSETS`` keys) to check; ``None``: all.
+    """
+    wanted = VENDORED_ASSETS.keys() if names is None else names
+    return all(
+        name in VENDORED_ASSETS and (VENDOR_DIR / VENDORED_ASSETS[name]).is_file()
+        for name in wanted
+    )
 
 
 def show_map(
@@ -58,7 +68,7 @@ def show_map(
     dict
         The requested return values (empty when nothing is requested or the map is not shown).
     """
-    if not assets_installed():
+    if not assets_installed(assets_used(m)):
         st.error(t("common.assets_missing", state.lang(), path=str(VENDOR_DIR)))
         return {}
     use_local_assets(m, asset_base_url=asset_base_url())
@@ -86,7 +96,8 @@ def show_map_page(page_html: str, *, height: int = 640) -> None:
     height
         Height in pixels.
     """
-    if not assets_installed():
+    linked = [name for name, path in VENDORED_ASSETS.items() if f"/{path}" in page_html]
+    if not assets_installed(linked):
         st.error(t("common.assets_missing", state.lang(), path=str(VENDOR_DIR)))
         return
     st.iframe(page_html, height=height)

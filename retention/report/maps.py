@@ -57,6 +57,9 @@ VENDORED_ASSETS: Mapping[str, str] = MappingProxyType(
         "markerclusterjs": "leaflet.markercluster/leaflet.markercluster.js",
         "markerclustercss": "leaflet.markercluster/MarkerCluster.css",
         "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
+        # folium.plugins.Draw (the Scenario page's route drawing)
+        "leaflet_draw_js": "leaflet-draw/leaflet.draw.js",
+        "leaflet_draw_css": "leaflet-draw/leaflet.draw.css",
     }
 )
 """folium's name for each front-end asset → its path under the vendored asset directory."""
@@ -415,11 +418,32 @@ def _localised(
         if name not in urls:
             raise ValueError(
                 f"{owner} needs front-end asset {name!r}, which is not vendored; add its npm "
-                "package to static/package.json, its files to scripts/vendor_assets.py and its "
+                "package to frontend/package.json, its files to scripts/vendor_assets.py and its "
                 "name to retention.report.maps.VENDORED_ASSETS"
             )
         local.append((name, urls[name]))
     return local
+
+
+def assets_used(m: folium.Map) -> frozenset[str]:
+    """Return the vendored asset names the map and its plugins link (omitted ones left out).
+
+    Parameters
+    ----------
+    m
+        A map with its elements added.
+
+    Returns
+    -------
+    frozenset of str
+        Keys of :data:`VENDORED_ASSETS` (an asset that is not vendored is named too, so a check
+        of the files finds it missing).
+    """
+    names: set[str] = set()
+    for element in _elements(m):
+        if isinstance(element, folium.elements.JSCSSMixin):
+            names.update(name for name, _ in [*element.default_js, *element.default_css])
+    return frozenset(names - OMITTED_ASSETS)
 
 
 def use_local_assets(m: folium.Map, *, asset_base_url: str = DEFAULT_ASSET_BASE_URL) -> folium.Map:
