@@ -29,7 +29,8 @@ from retention.report.enterprise_tables import (
     term_category,
     workforce_table,
 )
-from ui import auth, cached, cached_model, state
+from retention.report.scenario_view import leavers_change_sentence, workforce_change_table
+from ui import auth, cached, cached_model, cached_scenario, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
@@ -46,6 +47,9 @@ if park is None:
     st.stop()
 synthetic_notice(park)
 survey_damage_notice(park.park_id)
+shown = cached_scenario.shown_scenario(park)  # the sidebar's scenario, if one is chosen
+if shown is not None:
+    cached_scenario.scenario_banner(shown)
 # The park's saved conversion, replacement cost and k (Assumptions page).
 park_parameters = current_parameters(park)
 privacy = park_parameters.privacy
@@ -88,6 +92,27 @@ enterprise_id = state.kept(
     format_func=lambda eid: names.get(eid, eid),
     help=t("enterprise.select_help", lang),
 )
+
+if shown is not None:
+    st.subheader(t("scenario_view.enterprise.title", lang, name=markdown_text(shown.name)))
+    with st.spinner(t("scenario.computing", lang)):
+        change = cached_scenario.enterprise_scenario_change(park, shown, enterprise_id)
+    if change.leavers is not None:
+        st.markdown(
+            leavers_change_sentence(change.leavers, level=cached_scenario.OPTIONS.level, lang=lang)
+        )
+        st.caption(t("scenario.caution", lang))
+    elif change.suppressed:
+        st.info(t("scenario_view.enterprise.suppressed", lang, k=k))
+    else:
+        st.info(t("scenario_view.enterprise.no_model", lang))
+    st.dataframe(
+        workforce_change_table(change.baseline_access, change.scenario_access, lang=lang),
+        hide_index=True,
+        key="enterprise.scenario_table",
+    )
+    st.caption(t("scenario_view.enterprise.table_caption", lang))
+    st.info(t("scenario_view.enterprise.baseline_below", lang))
 
 with st.expander(t("enterprise.assumptions", lang)):
     defaults = park_parameters.conversion

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retention.data.layers import LayerKind
-from retention.i18n import t
+from retention.i18n import label, t
 from retention.storage.park import load_park
 from retention.storage.waves import SurveyStore
 from retention.survey.importer import import_survey, read_survey_file
@@ -239,3 +239,54 @@ def test_lead_sentence_holds_the_numbers_of_the_estimates_table(lang: str) -> No
     # The small-group notice appears at most once; model quality sits in an expander.
     assert [i.value for i in at.info].count(t("enterprise.suppressed", lang, k=K)) <= 1
     assert t("enterprise.quality.expander", lang) in [e.label for e in at.expander]
+
+
+@pytest.mark.slow
+def test_hr_sees_the_sidebar_scenario_for_their_enterprise_with_a_banner() -> None:
+    """Issue 9: the Enterprise page shows the scenario chosen in the sidebar, like Gaps and Map."""
+    from retention.auth.roles import Role
+    from retention.scenario.model import AddAmenity, Scenario
+    from retention.scenario.records import ScenarioStore
+
+    park = load_park("jinshan", data_dir=REPO / "nonexistent-data-dir")
+    site = park.layer(LayerKind.ENTERPRISES).set_index("id").geometry["e0001"]
+    # e0001's workplace is ~38 walking minutes from a clinic on the demo park.
+    clinic = AddAmenity("X1", "Gate clinic", "clinic", site.x, site.y, 50.0)
+    record = ScenarioStore(state.data_dir()).save(
+        "jinshan", Scenario("Clinic at the gate", (clinic,)), author="test"
+    )
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS), Role.HR, ("e0001",))
+    at.session_state[state.LANG] = "en"
+    at.run()
+    at.selectbox(key=state.WIDGET_SCENARIO).set_value(record.scenario_id).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    banner = t("scenario.shown", "en", name="Clinic at the gate")
+    assert banner in [i.value for i in at.info]
+    assert t("scenario_view.enterprise.title", "en", name="Clinic at the gate") in [
+        s.value for s in at.subheader
+    ]
+    [table] = [d.value for d in at.dataframe if any("change" in c for c in d.value.columns)]
+    category = t("enterprise.workforce.category", "en")
+    clinic_row = table[table[category] == label("category", "clinic", "en")].iloc[0]
+    employees = park.layer(LayerKind.ENTERPRISES).set_index("id").at["e0001", "employees"]
+    workplace = t("enterprise.workforce.workplace", "en", people=f"{employees:,.0f}")
+    before = clinic_row[t("scenario_view.col.baseline", "en", place=workplace)]
+    after = clinic_row[t("scenario_view.col.scenario", "en", place=workplace)]
+    change = clinic_row[t("scenario_view.col.change", "en", place=workplace)]
+    # A clinic at the enterprise's own gate: minutes there fall to the walk onto the street.
+    assert before > 20.0 and after < 3.0
+    assert change == pytest.approx(after - before, abs=0.11)
+    # Other categories are untouched by a clinic.
+    canteen = table[table[category] == label("category", "canteen", "en")].iloc[0]
+    assert canteen[t("scenario_view.col.change", "en", place=workplace)] == 0.0
+    sentences = [m.value for m in at.markdown if "leavers a year from this enterprise" in m.value]
+    assert len(sentences) == 1 and "fewer" in sentences[0], sentences
+    assert t("scenario_view.enterprise.baseline_below", "en") in [i.value for i in at.info]
+
+    # Back to the baseline: no banner, no scenario section.
+    at.session_state[state.SCENARIO] = ""
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert banner not in [i.value for i in at.info]
+    assert not [d for d in at.dataframe if any("change" in c for c in d.value.columns)]

@@ -9,6 +9,8 @@ copy has a data version of its own, so the other pages' caches key it apart from
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -16,6 +18,7 @@ import streamlit as st
 from retention.access.engine import ParkEngine
 from retention.access.network import StreetNetwork
 from retention.access.parameters import TimeWindow, TravelParameters
+from retention.auth.roles import require_enterprise_in_scope
 from retention.data.layers import LayerKind
 from retention.errors import ScenarioError
 from retention.escaping import markdown_text
@@ -24,6 +27,7 @@ from retention.park_parameters import ParkParameters
 from retention.pipeline.scenarios import retention_basis as pipeline_retention_basis
 from retention.scenario.budget import Package, intervention_table
 from retention.scenario.budget import recorded_package as budget_recorded_package
+from retention.scenario.compare import EnterpriseChange, enterprise_change
 from retention.scenario.evaluate import (
     Evaluation,
     EvaluationOptions,
@@ -167,24 +171,99 @@ def _applied(
     )
 
 
-def shown_park(park: ParkData) -> ParkData:
-    """The park the pages show: the baseline, or the sidebar's saved scenario applied to it.
+@dataclass(frozen=True, eq=False)
+class ShownScenario:
+    """The saved scenario the sidebar shows instead of the baseline.
+
+    Attributes
+    ----------
+    scenario_id, name
+        Its id and display name.
+    text
+        Its JSON text (the key of ``result``).
+    park
+        The park with the scenario applied (shared and read-only).
+    """
+
+    scenario_id: str
+    name: str
+    text: str
+    park: ParkData
+
+
+def shown_scenario(park: ParkData) -> ShownScenario | None:
+    """Return the sidebar's saved scenario applied to the park, or ``None`` for the baseline.
 
     A scenario that no longer fits the park (an id it uses was removed by an upload) is reported
-    and the baseline is shown.
+    and ``None`` returned, so the page shows the baseline.
     """
     scenario_id = state.scenario_id()
     if not scenario_id:
-        return park
+        return None
     try:
         record = store().load(park.park_id, scenario_id)
         text = _json(record.scenario)
         scenario_from_json(text, context=context(park))
     except ScenarioError as error:
         st.error(t("scenario.shown_error", state.lang(), message=markdown_text(error)))
+        return None
+    applied = _applied(park.park_id, park.data_version, text, current_parameters(park), park)
+    return ShownScenario(scenario_id, record.name, text, applied.park)
+
+
+def scenario_banner(shown: ShownScenario) -> None:
+    """Say plainly, above a page's figures, which scenario they show."""
+    st.info(
+        t("scenario.shown", state.lang(), name=markdown_text(shown.name)),
+        icon=":material/alt_route:",
+    )
+
+
+def shown_park(park: ParkData) -> ParkData:
+    """The park the pages show: the baseline, or the sidebar's saved scenario applied to it.
+
+    With a scenario, a banner names it; a scenario that no longer fits the park is reported and
+    the baseline is shown.
+    """
+    shown = shown_scenario(park)
+    if shown is None:
         return park
-    st.info(t("scenario.shown", state.lang(), name=markdown_text(record.name)))
-    return _applied(park.park_id, park.data_version, text, current_parameters(park), park).park
+    scenario_banner(shown)
+    return shown.park
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _enterprise_change(
+    park_id: str,
+    data_version: str,
+    scenario_text: str,
+    parameters: ParkParameters,
+    survey_key: str,
+    enterprise_id: str,
+    _park: ParkData,
+) -> EnterpriseChange:
+    return enterprise_change(
+        result(_park, scenario_text), enterprise_id, privacy=parameters.privacy
+    )
+
+
+def enterprise_scenario_change(
+    park: ParkData, shown: ShownScenario, enterprise_id: str
+) -> EnterpriseChange:
+    """What the shown scenario changes for one enterprise (``enterprise_change``), cached.
+
+    Raises ``AccessDeniedError`` when the signed-in user may not see ``enterprise_id``.
+    """
+    require_enterprise_in_scope(state.scope().canonical(), enterprise_id)
+    return _enterprise_change(
+        park.park_id,
+        park.data_version,
+        shown.text,
+        current_parameters(park),
+        _survey_key(park),
+        enterprise_id,
+        park,
+    )
 
 
 def _json(scenario: Scenario) -> str:
@@ -309,14 +388,18 @@ def recorded_package(
 
 __all__ = [
     "OPTIONS",
+    "ShownScenario",
     "baseline",
     "context",
+    "enterprise_scenario_change",
     "interventions",
     "recorded_package",
     "result",
     "retention_basis",
     "saved",
+    "scenario_banner",
     "shown_park",
+    "shown_scenario",
     "sites",
     "store",
 ]

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from retention.model.intent import DEFAULT_MODEL_CATEGORIES
 from retention.model.leavers import ReplacementCost
+from retention.model.peer_benchmark import workforce_access
 from retention.scenario.evaluate import (
     LEISURE_CATEGORIES,
     Evaluation,
@@ -280,4 +283,88 @@ def _columns(access: pd.DataFrame, retention: RetentionBasis) -> dict[str, np.nd
     return {column: ids.map(lookup[column]).to_numpy(dtype=float) for column in lookup.columns}
 
 
-__all__ = ["CAUSAL_CAUTION", "kpi_table", "origin_gains", "weighted_quantile", "winners_and_losers"]
+@dataclass(frozen=True, eq=False)
+class EnterpriseChange:
+    """What a scenario changes for one enterprise's workforce.
+
+    Attributes
+    ----------
+    enterprise_id
+        The enterprise.
+    baseline_access, scenario_access
+        ``retention.model.peer_benchmark.workforce_access`` of the baseline and of the scenario:
+        minutes (the evaluation's mode and window) to the nearest amenity of each model category
+        at the workplace and in the enterprise's dormitories.
+    leavers
+        The enterprise's row of ``ScenarioResult.leavers.by_enterprise`` (``delta_leavers``
+        with its interval and cost columns), or ``None`` without a fitted model.
+    suppressed
+        Whether the leavers row is withheld: fewer than k respondents of the enterprise.
+    """
+
+    enterprise_id: str
+    baseline_access: pd.DataFrame
+    scenario_access: pd.DataFrame
+    leavers: pd.Series | None
+    suppressed: bool
+
+
+def enterprise_change(
+    result: ScenarioResult,
+    enterprise_id: str,
+    *,
+    privacy: PrivacyParameters | None = None,
+) -> EnterpriseChange:
+    """Return the scenario's change in access and expected leavers for one enterprise.
+
+    Access is measured as the lab measures it (``result.baseline.options``: walk or ride in the
+    weekday evening by default), so a shuttle counts. The leavers figure is the scenario's model
+    estimate for the enterprise; it is withheld when fewer than ``privacy.min_group_size``
+    respondents of the enterprise were used (``n_used``), as the enterprise view withholds its own.
+
+    Parameters
+    ----------
+    result
+        The scenario measured against the baseline.
+    enterprise_id
+        The enterprise.
+    privacy
+        The park's disclosure parameters (k). The caller checks that the user may see the
+        enterprise (``retention.auth.roles.require_enterprise_in_scope``).
+
+    Returns
+    -------
+    EnterpriseChange
+        Baseline and scenario access, and the leavers row (or ``None``).
+    """
+    privacy = privacy or PrivacyParameters()
+    access = [
+        workforce_access(
+            evaluation.indicators.nearest,
+            evaluation.indicators.origins,
+            enterprise_id,
+            categories=DEFAULT_MODEL_CATEGORIES,
+        )
+        for evaluation in (result.baseline, result.evaluation)
+    ]
+    row: pd.Series | None = None
+    suppressed = False
+    if result.leavers is not None:
+        table = result.leavers.by_enterprise
+        match = table.loc[table["enterprise_id"].astype(str) == str(enterprise_id)]
+        if match.empty or int(match["n_used"].iloc[0]) < privacy.min_group_size:
+            suppressed = True
+        else:
+            row = match.iloc[0].copy()
+    return EnterpriseChange(str(enterprise_id), access[0], access[1], row, suppressed)
+
+
+__all__ = [
+    "CAUSAL_CAUTION",
+    "EnterpriseChange",
+    "enterprise_change",
+    "kpi_table",
+    "origin_gains",
+    "weighted_quantile",
+    "winners_and_losers",
+]
