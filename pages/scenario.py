@@ -8,6 +8,7 @@ the wrappers and renders.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 
@@ -19,6 +20,7 @@ from retention.errors import ScenarioError, ValidationError
 from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.difference_map import build_difference_map
+from retention.report.maps import build_route_drawing_map, route_preview_layer
 from retention.scenario.budget import OBJECTIVES, best_packages
 from retention.scenario.compare import kpi_table, origin_gains, winners_and_losers
 from retention.scenario.display import (
@@ -158,8 +160,61 @@ enterprise_ids = sorted(context.enterprise_ids)
 route_tab, amenity_tab, close_tab, residence_tab = st.tabs(
     [t(f"scenario.tab.{name}", lang) for name in ("route", "amenity", "close", "residence")]
 )
+with route_tab:
+    # Draw the route: every click of the line tool (or every marker) is a stop; the map keeps
+    # what was drawn while the snapped road line beside it changes (a feature group).
+    st.caption(t("scenario_draw.how", lang))
+    drawn = None
+    if state.scenario_drawing() != "[]":
+        try:
+            drawn = cached_scenario.drawn_route(park, state.scenario_drawing())
+        except ScenarioError as error:
+            st.error(markdown_text(error))
+    returned = show_map(
+        build_route_drawing_map(
+            park.layers,
+            lang=lang,
+            tiles=state.tiles(),
+            boundary=park.boundary,
+            synthetic=park.synthetic,
+        ),
+        key="scenario.draw_map",
+        height=480,
+        returned_objects=["all_drawings"],
+        feature_group=None
+        if drawn is None
+        else route_preview_layer(
+            drawn.line,
+            [(stop.lon, stop.lat, stop.name) for stop in drawn.stops],
+            tiles=state.tiles(),
+            lang=lang,
+        ),
+    )
+    drawings = returned.get("all_drawings")
+    if drawings is not None:
+        drawing_text = json.dumps(drawings, ensure_ascii=False, sort_keys=True)
+        if drawing_text != state.scenario_drawing():
+            state.set_scenario_drawing(drawing_text)
+            st.rerun()
+    if drawn is not None:
+        st.markdown(
+            t(
+                "scenario_draw.summary" if drawn.on_roads else "scenario_draw.summary_straight",
+                lang,
+                n=len(drawn.stops),
+                picked=sum(drawn.picked),
+                km=f"{drawn.length_metres / 1000:.2f}",
+                stops=markdown_text(" → ".join(stop.name for stop in drawn.stops)),
+            )
+        )
+
 with route_tab, st.form("scenario.form.route"):
     route_name = st.text_input(t("scenario.route.name", lang), key="scenario.route.name")
+    use_drawing = drawn is not None and st.checkbox(
+        t("scenario_draw.use", lang, n=len(drawn.stops)),
+        value=True,
+        key="scenario.route.use_drawing",
+    )
     stops = st.multiselect(
         t("scenario.route.stops", lang),
         list(places.index),
@@ -208,7 +263,9 @@ with route_tab, st.form("scenario.form.route"):
             AddRoute(
                 route_id=f"S-{uuid.uuid4().hex[:6]}",
                 name=route_name.strip() or t("scenario.route.default_name", lang),
-                stops=tuple(
+                stops=drawn.stops
+                if use_drawing and drawn is not None
+                else tuple(
                     RouteStop(
                         float(places.at[ref, "lon"]),
                         float(places.at[ref, "lat"]),

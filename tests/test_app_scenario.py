@@ -204,3 +204,63 @@ def test_a_siting_suggestion_is_added_in_one_click_and_a_budget_package_is_chose
     assert saved in [s.value for s in at.success]
     # The draft, the lab's working set of candidates, is unchanged.
     assert len(_draft(at)["modifications"]) == 2
+
+
+@pytest.mark.slow
+def test_a_route_drawn_on_the_map_is_snapped_added_and_evaluated() -> None:
+    """Issue 9: a line drawn on the map (what streamlit-folium returns for it) becomes stops —
+    the residence and the lake park clicked beside — and is evaluated (snapping a click off the
+    road onto it: tests/test_scenario_drawing.py)."""
+    from retention.scenario.display import pickable_places
+    from retention.storage.park import load_park
+
+    park = load_park("jinshan", data_dir=REPO / "nonexistent-data-dir")
+    places = pickable_places(park.layers, "en")
+    residence = places[places["kind"] == "residence"].iloc[0]
+    lake = places[places["label"].str.contains("Lake Park")].iloc[0]  # a polygon: its inside point
+    drawing = [
+        {
+            "type": "Feature",
+            "properties": {},
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [
+                    # 10 m east of the residence, then beside the lake park
+                    [residence["lon"] + 0.0001, residence["lat"]],
+                    [lake["lon"], lake["lat"] + 0.0002],
+                ],
+            },
+        }
+    ]
+    at = _page()
+    at.session_state[state.SCENARIO_DRAWING] = json.dumps(drawing)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    summaries = [m.value for m in at.markdown if m.value.startswith("**Drawn route:**")]
+    assert len(summaries) == 1 and "2 stops (2 at existing places)" in summaries[0], summaries
+    assert at.checkbox(key="scenario.route.use_drawing").value is True
+    at.number_input(key="scenario.headway").set_value(10.0)
+    _submit(at, "scenario.route.add")
+    assert not at.exception, [e.value for e in at.exception]
+    (route,) = _draft(at)["modifications"]
+    assert [stop["ref"] for stop in route["stops"]] == [residence["ref"], lake["ref"]]
+    assert route["stops"][0]["lon"] == pytest.approx(residence["lon"])
+    assert route["service"][0]["headway_minutes"] == 10.0
+    assert len([m.value for m in at.markdown if "vehicle-hours" in m.value]) == 1
+    table = _kpis(at)
+    reached = table[table[t("scenario.col.kpi", "en")] == t("scenario.kpi.people_reached", "en")]
+    assert float(reached[_draft(at)["name"]].iloc[0].replace(",", "")) > 0
+
+
+@pytest.mark.slow
+def test_a_drawing_far_from_every_road_says_so() -> None:
+    at = _page()
+    far = [[113.0, 27.0], [113.001, 27.0]]  # tens of kilometres from the park
+    at.session_state[state.SCENARIO_DRAWING] = json.dumps(
+        [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": far}}]
+    )
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("from the nearest road; expected within 300 m" in e for e in errors), errors
+    assert not [c for c in at.checkbox if c.key == "scenario.route.use_drawing"]

@@ -31,6 +31,7 @@ from retention.report.maps import (
     asset_urls,
     assets_used,
     build_park_map,
+    build_route_drawing_map,
     display_frame,
     layers_bounds,
     legend_html,
@@ -38,6 +39,7 @@ from retention.report.maps import (
     park_layer_label,
     park_map_layers,
     park_map_page,
+    route_preview_layer,
     standalone_html,
     tile_name,
     tile_setting,
@@ -243,6 +245,28 @@ def test_draw_plugin_links_the_vendored_leaflet_draw(layers) -> None:
     assert "/app/static/vendor/leaflet-draw/leaflet.draw.js" in links
     assert "/app/static/vendor/leaflet-draw/leaflet.draw.css" in links
     assert not re.search(r"https?:", page)
+
+
+def test_route_drawing_map_offers_line_and_marker_tools_offline(layers) -> None:
+    page = _html(build_route_drawing_map(layers, lang="zh", tiles=TileSource.NONE))
+    assert "/app/static/vendor/leaflet-draw/leaflet.draw.js" in _asset_links(page)
+    assert not re.search(r"https?:", page)
+    assert '"polyline": {"shapeOptions"' in page and '"marker": true' in page
+    for tool in ("polygon", "rectangle", "circle", "circlemarker"):
+        assert f'"{tool}": false' in page
+    zh_tool = json.dumps("画线路（每次点击为一个站点）")[1:-1]  # as the script holds it
+    assert zh_tool in page  # Leaflet.draw's toolbar in Chinese
+    assert zh_tool not in _html(build_route_drawing_map(layers, lang="en", tiles="none"))
+
+
+def test_route_preview_shows_the_line_and_numbered_stops(layers) -> None:
+    m = new_map(layers_bounds(layers), tiles="none")
+    line = LineString([(113.14, 27.85), (113.145, 27.85), (113.15, 27.851)])
+    stops = [(113.14, 27.85, "西宿舍"), (113.15, 27.851, "<b>湖</b>")]
+    route_preview_layer(line, stops, tiles="none", lang="en").add_to(m)
+    page = _html(m)
+    assert page.count("[27.85, 113.145]") == 1  # the road line's middle vertex
+    assert "Stop 2" in page and "&lt;b&gt;湖&lt;/b&gt;" in page and "<b>湖</b>" not in page
 
 
 def test_unvendored_plugin_fails_loudly(layers) -> None:

@@ -19,15 +19,19 @@ from retention.access.engine import ParkEngine
 from retention.access.network import StreetNetwork
 from retention.access.parameters import TimeWindow, TravelParameters
 from retention.auth.roles import require_enterprise_in_scope
+from retention.data.crs import CoordinateSystem
 from retention.data.layers import LayerKind
 from retention.errors import ScenarioError
 from retention.escaping import markdown_text
 from retention.i18n import t
 from retention.park_parameters import ParkParameters
 from retention.pipeline.scenarios import retention_basis as pipeline_retention_basis
+from retention.report.maps import TileSource
 from retention.scenario.budget import Package, intervention_table
 from retention.scenario.budget import recorded_package as budget_recorded_package
 from retention.scenario.compare import EnterpriseChange, enterprise_change
+from retention.scenario.display import pickable_places
+from retention.scenario.drawing import DrawnRoute, route_from_drawing
 from retention.scenario.evaluate import (
     Evaluation,
     EvaluationOptions,
@@ -266,6 +270,46 @@ def enterprise_scenario_change(
     )
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _drawn_route(
+    park_id: str,
+    data_version: str,
+    drawing: str,
+    tiles: str,
+    lang: str,
+    params: TravelParameters,
+    _park: ParkData,
+) -> DrawnRoute:
+    return route_from_drawing(
+        drawing,
+        _network(park_id, data_version, _park),
+        pickable_places(_park.layers, lang),
+        params=params,
+        display_system=CoordinateSystem.GCJ02
+        if tiles == TileSource.AMAP
+        else CoordinateSystem.WGS84,
+        stop_name=t("scenario_draw.stop_name", lang, n="{n}"),
+    )
+
+
+def drawn_route(park: ParkData, drawing: str) -> DrawnRoute:
+    """The route drawn on the map (``retention.scenario.drawing.route_from_drawing``), cached.
+
+    Keyed on the drawing's GeoJSON text, the tiles it was drawn over (Amap: GCJ-02), the
+    language (stop names) and the travel parameters (snap distance); a bad drawing raises
+    ``ScenarioError`` saying what was expected.
+    """
+    return _drawn_route(
+        park.park_id,
+        park.data_version,
+        drawing,
+        state.tiles().value,
+        state.lang(),
+        current_parameters(park).travel,
+        park,
+    )
+
+
 def _json(scenario: Scenario) -> str:
     return scenario_to_json(scenario)
 
@@ -391,6 +435,7 @@ __all__ = [
     "ShownScenario",
     "baseline",
     "context",
+    "drawn_route",
     "enterprise_scenario_change",
     "interventions",
     "recorded_package",

@@ -43,6 +43,7 @@ def show_map(
     key: str,
     height: int = 640,
     returned_objects: Sequence[str] = (),
+    feature_group: folium.FeatureGroup | None = None,
 ) -> dict[str, Any]:
     """Render ``m`` full width, linking Leaflet and plugins from the app, not from CDNs.
 
@@ -62,6 +63,9 @@ def show_map(
         Height in pixels.
     returned_objects
         streamlit-folium return values the page reads.
+    feature_group
+        A layer that may change from run to run without the map being drawn again (what the
+        user drew on it stays): streamlit-folium's ``feature_group_to_add``.
 
     Returns
     -------
@@ -78,6 +82,7 @@ def show_map(
         height=height,
         use_container_width=True,
         returned_objects=list(returned_objects),
+        feature_group_to_add=feature_group,
     )
     return dict(returned or {}) if returned_objects else {}
 

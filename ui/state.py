@@ -49,6 +49,9 @@ SCENARIO_DRAFT = "scenario.draft"
 session has its own: two planners editing scenarios never see each other's drafts)."""
 SCENARIO_EDITING = "scenario.editing"
 """Id of the saved scenario the draft was opened from (``""``: a new one)."""
+SCENARIO_DRAWING = "scenario.drawing"
+"""What this session drew on the Scenario page's map (GeoJSON features as JSON text, ``"[]"``
+when nothing): the route's stops come from it. Tests set it to stand for a drawing."""
 USER = "app.user"
 """The signed-in user, a ``retention.auth.roles.UserScope`` (set by ``ui.auth`` only; tests may
 set it directly to sign in)."""
@@ -212,6 +215,16 @@ def set_scenario_draft(text: str, *, editing: str = "") -> None:
 def scenario_editing() -> str:
     """Return the id of the saved scenario the draft came from (``""``: new)."""
     return str(st.session_state.get(SCENARIO_EDITING, ""))
+
+
+def scenario_drawing() -> str:
+    """Return what was drawn on the Scenario page's map as GeoJSON text (``"[]"``: nothing)."""
+    return str(st.session_state.get(SCENARIO_DRAWING, "[]"))
+
+
+def set_scenario_drawing(text: str) -> None:
+    """Keep ``text`` (GeoJSON features as JSON) as what was drawn on the Scenario page's map."""
+    st.session_state[SCENARIO_DRAWING] = text
 
 
 def bind_widget(widget_key: str, state_key: str) -> None:

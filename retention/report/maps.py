@@ -936,6 +936,39 @@ def layers_bounds(
     )
 
 
+def _park_base(
+    layers: Mapping[LayerKind, gpd.GeoDataFrame],
+    source: TileSource,
+    lang: str,
+    boundary: gpd.GeoDataFrame | None,
+    *,
+    zones: bool,
+) -> tuple[folium.Map, dict[LayerKind, gpd.GeoDataFrame]]:
+    """A new map of the park with its boundary, zones (optionally), roads, transit, residences.
+
+    Returns the map and the non-empty layers in display coordinates, for the layers to follow.
+    """
+    present = {
+        kind: _display_frame(frame, source)
+        for kind, frame in layers.items()
+        if frame is not None and not frame.empty
+    }
+    m = new_map(layers_bounds({kind: layers[kind] for kind in present}), tiles=source, lang=lang)
+    if boundary is not None and not boundary.empty:
+        _add_boundary(m, _display_frame(boundary, source), lang)
+    if zones and LayerKind.ZONES in present:
+        _add_zones(m, present[LayerKind.ZONES], lang)
+    if LayerKind.ROADS in present:
+        _add_roads(m, present[LayerKind.ROADS], lang)
+    if LayerKind.TRANSIT_ROUTES in present or LayerKind.TRANSIT_STOPS in present:
+        _add_transit(
+            m, present.get(LayerKind.TRANSIT_ROUTES), present.get(LayerKind.TRANSIT_STOPS), lang
+        )
+    if LayerKind.RESIDENCES in present:
+        _add_residences(m, present[LayerKind.RESIDENCES], lang)
+    return m, present
+
+
 def build_park_map(
     layers: Mapping[LayerKind, gpd.GeoDataFrame],
     *,
@@ -976,28 +1009,7 @@ def build_park_map(
     folium.Map
         A new map whose every asset link points under ``asset_base_url``.
     """
-    source = TileSource(tiles)
-    present = {
-        kind: _display_frame(frame, source)
-        for kind, frame in layers.items()
-        if frame is not None and not frame.empty
-    }
-    bounds_layers: dict[LayerKind, gpd.GeoDataFrame] = {
-        kind: frame for kind, frame in layers.items() if frame is not None and not frame.empty
-    }
-    m = new_map(layers_bounds(bounds_layers), tiles=source, lang=lang)
-    if boundary is not None and not boundary.empty:
-        _add_boundary(m, _display_frame(boundary, source), lang)
-    if LayerKind.ZONES in present:
-        _add_zones(m, present[LayerKind.ZONES], lang)
-    if LayerKind.ROADS in present:
-        _add_roads(m, present[LayerKind.ROADS], lang)
-    if LayerKind.TRANSIT_ROUTES in present or LayerKind.TRANSIT_STOPS in present:
-        _add_transit(
-            m, present.get(LayerKind.TRANSIT_ROUTES), present.get(LayerKind.TRANSIT_STOPS), lang
-        )
-    if LayerKind.RESIDENCES in present:
-        _add_residences(m, present[LayerKind.RESIDENCES], lang)
+    m, present = _park_base(layers, TileSource(tiles), lang, boundary, zones=True)
     if LayerKind.ENTERPRISES in present:
         _add_enterprises(m, present[LayerKind.ENTERPRISES], lang, cluster_threshold)
     categories: list[AmenityCategory] = []
@@ -1150,3 +1162,181 @@ def park_map_page(m: folium.Map) -> MapPage:
     if not all(_SCRIPT_NAME.match(name) for name in names):
         raise ValueError(f"unexpected script names in a folium map: {names}")
     return MapPage(standalone_html(m), m.get_name(), MappingProxyType(variables))
+
+
+ROUTE_PREVIEW_COLOUR = "#0b6e4f"
+"""Colour of a drawn route's road line and stops (distinct from the route palette)."""
+
+_DRAW_LOCALE_ZH = {
+    "draw.toolbar.buttons.polyline": "画线路（每次点击为一个站点）",
+    "draw.toolbar.buttons.marker": "放置站点",
+    "draw.toolbar.actions.title": "取消绘制",
+    "draw.toolbar.actions.text": "取消",
+    "draw.toolbar.finish.title": "完成绘制",
+    "draw.toolbar.finish.text": "完成",
+    "draw.toolbar.undo.title": "删除最后一个点",
+    "draw.toolbar.undo.text": "删除最后一点",
+    "draw.handlers.polyline.tooltip.start": "点击放置第一个站点",
+    "draw.handlers.polyline.tooltip.cont": "点击放置下一个站点",
+    "draw.handlers.polyline.tooltip.end": "点击最后一个站点或“完成”结束",
+    "draw.handlers.marker.tooltip.start": "点击地图放置站点",
+    "edit.toolbar.buttons.edit": "编辑线路",
+    "edit.toolbar.buttons.remove": "删除线路",
+    "edit.toolbar.actions.save.title": "保存修改",
+    "edit.toolbar.actions.save.text": "保存",
+    "edit.toolbar.actions.cancel.title": "取消编辑",
+    "edit.toolbar.actions.cancel.text": "取消",
+    "edit.toolbar.actions.clearAll.title": "清除全部",
+    "edit.toolbar.actions.clearAll.text": "全部清除",
+    "edit.handlers.remove.tooltip.text": "点击要删除的线路或站点",
+}
+
+
+class _DrawLocale(branca.element.MacroElement):
+    """Leaflet.draw's toolbar texts in Chinese (it ships English only), set before it is used."""
+
+    _template = branca.element.Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (texts) {
+            Object.keys(texts).forEach(function (path) {
+                var parts = path.split("."), node = L.drawLocal;
+                for (var i = 0; i < parts.length - 1 && node; i++) { node = node[parts[i]]; }
+                if (node) { node[parts[parts.length - 1]] = texts[path]; }
+            });
+        })({{ this.texts|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, texts: Mapping[str, str]) -> None:
+        super().__init__()
+        self._name = "DrawLocale"
+        self.texts = dict(texts)
+
+
+def build_route_drawing_map(
+    layers: Mapping[LayerKind, gpd.GeoDataFrame],
+    *,
+    lang: str,
+    tiles: TileSource | str = TileSource.OSM,
+    asset_base_url: str = DEFAULT_ASSET_BASE_URL,
+    boundary: gpd.GeoDataFrame | None = None,
+    synthetic: bool = False,
+) -> folium.Map:
+    """Build a light park map with Leaflet.draw tools to draw a route: a line or stop markers.
+
+    Roads, transit, residences and the district boundary as on :func:`build_park_map`;
+    amenities (in their category colours) and enterprises as plain dots in one layer each, so
+    the map stays quick to draw on every rerun of the page. A drawing toolbar (top right, under
+    the layer switch) offers two tools only: a line, whose every click is a stop, and a marker
+    per stop; drawn shapes can be edited and deleted. Leaflet.draw is served from the vendored
+    copy like every other asset.
+
+    Parameters
+    ----------
+    layers, lang, tiles, asset_base_url, boundary, synthetic
+        As for :func:`build_park_map`.
+
+    Returns
+    -------
+    folium.Map
+        A new map whose every asset link points under ``asset_base_url``.
+    """
+    m, present = _park_base(layers, TileSource(tiles), lang, boundary, zones=False)
+    categories: list[AmenityCategory] = []
+    for kind in (LayerKind.ENTERPRISES, LayerKind.AMENITIES):
+        if kind not in present:
+            continue
+        frame = present[kind]
+        colours = [_ENTERPRISE_COLOUR] * len(frame)
+        if kind is LayerKind.AMENITIES:
+            known = [str(v) if str(v) in set(AmenityCategory) else "" for v in frame["category"]]
+            categories = [c for c in AmenityCategory if c.value in set(known)]
+            colours = [_CATEGORY_STYLE[AmenityCategory(v)][1] if v else "#666666" for v in known]
+        dots = gpd.GeoDataFrame(
+            {"colour": colours},
+            geometry=frame.geometry.representative_point().to_numpy(),
+            crs=frame.crs,
+        )
+        group = folium.FeatureGroup(name=label("layer", kind.value, lang))
+        folium.GeoJson(
+            dots,
+            marker=folium.CircleMarker(radius=4, weight=1, color="#ffffff", fill_opacity=0.9),
+            style_function=lambda feature: {"fillColor": feature["properties"]["colour"]},
+            interactive=False,
+        ).add_to(group)
+        group.add_to(m)
+    add_legend(m, legend_html(lang=lang, categories=categories, synthetic=synthetic), lang=lang)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    if lang == "zh":
+        _DrawLocale(_DRAW_LOCALE_ZH).add_to(m)
+    folium.plugins.Draw(
+        position="topright",  # top left, the legend's box would cover the marker tool
+        show_geometry_on_click=False,
+        draw_options={
+            "polyline": {"shapeOptions": {"color": "#d62728", "weight": 4}},
+            "marker": True,
+            "polygon": False,
+            "rectangle": False,
+            "circle": False,
+            "circlemarker": False,
+        },
+        edit_options={"edit": True, "remove": True},
+    ).add_to(m)
+    return use_local_assets(m, asset_base_url=asset_base_url)
+
+
+def route_preview_layer(
+    line: shapely.LineString,
+    stops: list[tuple[float, float, str]],
+    *,
+    tiles: TileSource | str = TileSource.OSM,
+    lang: str = "en",
+) -> folium.FeatureGroup:
+    """Return a layer showing a drawn route as it will run: its road line and its stops.
+
+    Parameters
+    ----------
+    line
+        The route's line (WGS84).
+    stops
+        ``(lon, lat, name)`` of each stop, in riding order (WGS84).
+    tiles
+        The map's tiles (Amap: shown in GCJ-02 like the other layers).
+    lang
+        ``"en"`` or ``"zh"`` for the tooltips.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        A new layer (streamlit-folium's ``feature_group_to_add``: it changes without redrawing
+        the map, so what was drawn stays on it).
+    """
+    source = TileSource(tiles)
+    group = folium.FeatureGroup(name=t("scenario_draw.layer", lang))
+    shown = _display_frame(gpd.GeoDataFrame(geometry=[line], crs="EPSG:4326"), source)
+    coords = [(lat, lon) for lon, lat in shown.geometry.iloc[0].coords]
+    folium.PolyLine(coords, color=ROUTE_PREVIEW_COLOUR, weight=6, opacity=0.85).add_to(group)
+    points = _display_frame(
+        gpd.GeoDataFrame(
+            {"name": [name for _, _, name in stops]},
+            geometry=gpd.points_from_xy([s[0] for s in stops], [s[1] for s in stops]),
+            crs="EPSG:4326",
+        ),
+        source,
+    )
+    for number, (name, point) in enumerate(
+        zip(points["name"], points.geometry, strict=True), start=1
+    ):
+        folium.CircleMarker(
+            location=(point.y, point.x),
+            radius=7,
+            color=ROUTE_PREVIEW_COLOUR,
+            weight=3,
+            fill=True,
+            fill_color="#ffffff",
+            fill_opacity=1.0,
+            tooltip=map_tooltip(t("scenario_draw.stop_tooltip", lang, n=number), str(name)),
+        ).add_to(group)
+    return group

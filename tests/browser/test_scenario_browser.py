@@ -1,0 +1,133 @@
+"""The Scenario page in a real browser with no internet (issue 9): a route drawn with the mouse
+is snapped to the roads, added and evaluated; a siting suggestion is added in one click.
+
+Each step waits for exactly what it reads next (Playwright ``expect``/``wait_for``), never for
+some other element that happens to appear first.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from retention.i18n import label, t
+from retention.report.maps import ROUTE_PREVIEW_COLOUR
+from retention.scenario.display import pickable_places
+from retention.storage.park import load_park
+
+from .conftest import app_nav, new_offline_page, wait_until_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DRAW_MAP = 'iframe[title="streamlit_folium.st_folium"]'  # the drawing map comes first
+FIRST_VISIT_SECONDS = 300_000  # the first visit computes the park's travel times and model
+
+
+def _open_scenario_page_without_tiles(page: object, app_url: str) -> None:
+    page.goto(app_url, wait_until="domcontentloaded")  # type: ignore[attr-defined]
+    nav = app_nav(page)
+    nav.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    page.locator("h1").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    # No tiles before the first map is drawn, so nothing at all may leave the machine.
+    tiles = page.get_by_role("combobox", name=t("common.sidebar.tiles", "en"))  # type: ignore[attr-defined]
+    tiles.click()
+    page.get_by_role("option", name=t("common.tiles.none", "en")).click()  # type: ignore[attr-defined]
+    expect(tiles).to_have_value(t("common.tiles.none", "en"))
+    wait_until_idle(page)
+    link = nav.get_by_role("link", name=t("scenario.page_title", "en"), exact=True)  # type: ignore[attr-defined]
+    link.wait_for(timeout=60_000)
+    link.click()
+    heading = page.get_by_role("heading", name=t("scenario.title", "en"))  # type: ignore[attr-defined]
+    heading.wait_for(timeout=FIRST_VISIT_SECONDS)
+
+
+def _places(app_data_dir: Path) -> tuple[dict, dict]:
+    """A residence and the lake park of the demo park (as the page offers them as stops)."""
+    places = pickable_places(load_park("jinshan", data_dir=app_data_dir).layers, "en")
+    residence = places[places["kind"] == "residence"].iloc[0].to_dict()
+    lake = places[places["label"].str.contains("Lake Park")].iloc[0].to_dict()
+    return residence, lake
+
+
+def test_a_route_drawn_with_the_mouse_is_snapped_evaluated_and_its_kpis_shown(
+    app_url: str, browser, output_dir: Path, app_data_dir: Path
+) -> None:
+    residence, lake = _places(app_data_dir)
+    page, log = new_offline_page(browser, locale="en-US")
+    _open_scenario_page_without_tiles(page, app_url)
+    frame = page.frame_locator(DRAW_MAP).first
+    tool = frame.locator("a.leaflet-draw-draw-polyline")
+    tool.wait_for(timeout=FIRST_VISIT_SECONDS)  # Leaflet.draw loaded from the app
+    wait_until_idle(page)
+    # The whole map in view: the map takes focus on mouse-down and the browser would scroll a
+    # partly hidden map between mouse-down and mouse-up, losing the click.
+    page.locator(DRAW_MAP).first.evaluate("e => e.scrollIntoView({block: 'center'})")
+    container = frame.locator(".leaflet-container")
+    tool.click()
+    frame.locator(".leaflet-draw-actions a", has_text="Finish").wait_for()
+    box = container.bounding_box()
+    assert box is not None
+    for place in (residence, lake):
+        # Where the place is on screen, asked of the map itself (streamlit-folium: window.map).
+        x, y = container.evaluate(
+            "(el, ll) => { const p = window.map.latLngToContainerPoint(ll); return [p.x, p.y]; }",
+            [place["lat"], place["lon"] + 0.0002],  # ~20 m east of it: picked, not exact
+        )
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        page.wait_for_timeout(400)  # Leaflet.draw ignores a second click within its double-click
+    frame.locator(".leaflet-draw-actions a", has_text="Finish").click()
+
+    # The page answers with the route snapped to the places and the roads between them.
+    summary = page.get_by_text(re.compile(r"Drawn route:"))
+    expect(summary).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile(r"2 stops \(2 at existing places\)"))).to_be_visible()
+    preview = frame.locator(f'path.leaflet-interactive[stroke="{ROUTE_PREVIEW_COLOUR}"]')
+    expect(preview.first).to_be_attached(timeout=60_000)
+    road_line = preview.first.get_attribute("d") or ""
+    assert road_line.count("L") > 2, road_line  # it follows the roads: more than one segment
+    use = page.get_by_role("checkbox", name=t("scenario_draw.use", "en", n=2))
+    expect(use).to_be_checked()
+    page.screenshot(path=str(output_dir / "scenario_drawn.png"), full_page=False)
+
+    wait_until_idle(page)
+    page.get_by_role("button", name=t("scenario.route.add", "en")).click()
+    added = page.get_by_text(re.compile(r"^1\. New route .*: 2 stops"))
+    expect(added).to_be_visible(timeout=120_000)
+    # Evaluated: the route's operations and the KPI table with the baseline beside it.
+    expect(page.get_by_text(re.compile(r"vehicle-hours"))).to_be_visible(timeout=300_000)
+    kpis = page.get_by_test_id("stDataFrame").filter(has_text=t("scenario.col.baseline", "en"))
+    expect(kpis.first).to_be_visible(timeout=60_000)
+    kpis.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(output_dir / "scenario_evaluated.png"), full_page=False)
+
+    assert not log.blocked, log.blocked
+    assert not log.failed_local, log.failed_local
+    page.context.close()
+
+
+def test_a_court_from_the_siting_suggestion_appears_in_the_scenario(app_url: str, browser) -> None:
+    page, log = new_offline_page(browser, locale="en-US")
+    _open_scenario_page_without_tiles(page, app_url)
+    wait_until_idle(page)
+    court = label("category", "sports_court", "en")
+    category = page.locator(".st-key-scenario-siting-category")
+    category.wait_for(timeout=FIRST_VISIT_SECONDS)
+    category.scroll_into_view_if_needed()
+    category.get_by_role("combobox").click()
+    page.get_by_role("option", name=court, exact=True).click()
+    expect(category.get_by_role("combobox")).to_have_value(court)
+    wait_until_idle(page)
+    page.locator(".st-key-scenario-siting-run").get_by_text(t("scenario.siting.run", "en")).click()
+    add = page.get_by_role("button", name=t("scenario.siting.add", "en", n=1))
+    add.wait_for(timeout=FIRST_VISIT_SECONDS)
+    wait_until_idle(page)
+    add.click()
+    name = t("scenario.siting.suggested", "en", category=court)
+    line = "1. " + t("scenario.describe.add_amenity", "en", name=name, category=court, capacity="1")
+    expect(page.get_by_text(line, exact=True)).to_be_visible(timeout=120_000)
+    assert not log.blocked, log.blocked
+    assert not log.failed_local, log.failed_local
+    page.context.close()
