@@ -61,7 +61,7 @@ def test_a_route_drawn_with_the_mouse_is_snapped_evaluated_and_its_kpis_shown(
     frame = page.frame_locator(DRAW_MAP).first
     tool = frame.locator("a.leaflet-draw-draw-polyline")
     tool.wait_for(timeout=FIRST_VISIT_SECONDS)  # Leaflet.draw loaded from the app
-    wait_until_idle(page)
+    wait_until_idle(page, settle_ms=1000)  # the map's first value reruns the page once
     # The whole map in view: the map takes focus on mouse-down and the browser would scroll a
     # partly hidden map between mouse-down and mouse-up, losing the click.
     page.locator(DRAW_MAP).first.evaluate("e => e.scrollIntoView({block: 'center'})")
@@ -111,13 +111,19 @@ def test_a_route_drawn_with_the_mouse_is_snapped_evaluated_and_its_kpis_shown(
 def test_a_court_from_the_siting_suggestion_appears_in_the_scenario(app_url: str, browser) -> None:
     page, log = new_offline_page(browser, locale="en-US")
     _open_scenario_page_without_tiles(page, app_url)
-    wait_until_idle(page)
+    # The drawing map sends its first value once loaded, which reruns the page: let that happen
+    # before opening a dropdown the rerun would close.
+    draw_tool = page.frame_locator(DRAW_MAP).first.locator("a.leaflet-draw-draw-polyline")
+    draw_tool.wait_for(timeout=FIRST_VISIT_SECONDS)
+    wait_until_idle(page, settle_ms=1000)
     court = label("category", "sports_court", "en")
     category = page.locator(".st-key-scenario-siting-category")
     category.wait_for(timeout=FIRST_VISIT_SECONDS)
     category.scroll_into_view_if_needed()
     category.get_by_role("combobox").click()
-    page.get_by_role("option", name=court, exact=True).click()
+    page.keyboard.type(court)  # the selectbox filters its options by what is typed
+    page.get_by_role("option", name=court, exact=True).wait_for()
+    page.keyboard.press("Enter")
     expect(category.get_by_role("combobox")).to_have_value(court)
     wait_until_idle(page)
     page.locator(".st-key-scenario-siting-run").get_by_text(t("scenario.siting.run", "en")).click()
