@@ -72,13 +72,18 @@ def _set_draft(scenario: Scenario) -> None:
     state.set_scenario_draft(scenario_to_json(scenario), editing=state.scenario_editing())
 
 
-def _add(modification: Modification) -> None:
-    """Append a modification to the draft, or say precisely why it cannot be added."""
+def _add(modification: Modification, *, from_drawing: bool = False) -> None:
+    """Append a modification to the draft, or say precisely why it cannot be added.
+
+    A route added from the drawing clears it: the next route starts on a blank map.
+    """
     try:
         _set_draft(draft.with_modification(modification, context))
     except ScenarioError as error:
         st.error(markdown_text(error))
     else:
+        if from_drawing:
+            state.clear_scenario_drawing()
         st.rerun()
 
 
@@ -178,7 +183,7 @@ with route_tab:
             boundary=park.boundary,
             synthetic=park.synthetic,
         ),
-        key="scenario.draw_map",
+        key=f"scenario.draw_map.{state.scenario_drawing_map()}",
         height=480,
         returned_objects=["all_drawings"],
         feature_group=None
@@ -281,7 +286,8 @@ with route_tab, st.form("scenario.form.route"):
                 cost_cny_per_unit=float(rate) if rate > 0 else None,
                 fare_cny=float(fare),
                 open_to=tuple(open_to),
-            )
+            ),
+            from_drawing=bool(use_drawing),
         )
 
 with amenity_tab, st.form("scenario.form.amenity"):

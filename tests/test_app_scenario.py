@@ -246,6 +246,9 @@ def test_a_route_drawn_on_the_map_is_snapped_added_and_evaluated() -> None:
     assert [stop["ref"] for stop in route["stops"]] == [residence["ref"], lake["ref"]]
     assert route["stops"][0]["lon"] == pytest.approx(residence["lon"])
     assert route["service"][0]["headway_minutes"] == 10.0
+    # The drawing is used up: the next route starts on a blank map, from the list again.
+    assert at.session_state[state.SCENARIO_DRAWING] == "[]"
+    assert not [c for c in at.checkbox if c.key == "scenario.route.use_drawing"]
     assert len([m.value for m in at.markdown if "vehicle-hours" in m.value]) == 1
     table = _kpis(at)
     reached = table[table[t("scenario.col.kpi", "en")] == t("scenario.kpi.people_reached", "en")]

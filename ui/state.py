@@ -52,6 +52,9 @@ SCENARIO_EDITING = "scenario.editing"
 SCENARIO_DRAWING = "scenario.drawing"
 """What this session drew on the Scenario page's map (GeoJSON features as JSON text, ``"[]"``
 when nothing): the route's stops come from it. Tests set it to stand for a drawing."""
+SCENARIO_DRAWING_MAP = "scenario.drawing_map"
+"""Number of the drawing map shown (part of its widget key): a route added from the drawing
+moves it on, so the next route starts on a blank map."""
 USER = "app.user"
 """The signed-in user, a ``retention.auth.roles.UserScope`` (set by ``ui.auth`` only; tests may
 set it directly to sign in)."""
@@ -225,6 +228,17 @@ def scenario_drawing() -> str:
 def set_scenario_drawing(text: str) -> None:
     """Keep ``text`` (GeoJSON features as JSON) as what was drawn on the Scenario page's map."""
     st.session_state[SCENARIO_DRAWING] = text
+
+
+def scenario_drawing_map() -> int:
+    """Return the number of the Scenario page's drawing map (a new number is a blank map)."""
+    return int(st.session_state.get(SCENARIO_DRAWING_MAP, 0))
+
+
+def clear_scenario_drawing() -> None:
+    """Forget what was drawn and give the Scenario page a blank drawing map."""
+    st.session_state[SCENARIO_DRAWING] = "[]"
+    st.session_state[SCENARIO_DRAWING_MAP] = scenario_drawing_map() + 1
 
 
 def bind_widget(widget_key: str, state_key: str) -> None:

@@ -81,14 +81,20 @@ def test_a_route_drawn_with_the_mouse_is_snapped_evaluated_and_its_kpis_shown(
     expect(preview.first).to_be_attached(timeout=60_000)
     road_line = preview.first.get_attribute("d") or ""
     assert road_line.count("L") > 2, road_line  # it follows the roads: more than one segment
-    use = page.get_by_role("checkbox", name=t("scenario_draw.use", "en", n=2))
-    expect(use).to_be_checked()
+    expect(page.get_by_role("checkbox", name=t("scenario_draw.use", "en", n=2))).to_be_checked()
     page.screenshot(path=str(output_dir / "scenario_drawn.png"), full_page=False)
 
     wait_until_idle(page)
     page.get_by_role("button", name=t("scenario.route.add", "en")).click()
     added = page.get_by_text(re.compile(r"^1\. New route .*: 2 stops"))
     expect(added).to_be_visible(timeout=120_000)
+    # The drawing is used up: the form offers the list again and the next route starts on a
+    # blank drawing map (the rerun redraws the form and the map after the list of changes).
+    use = page.get_by_role("checkbox", name=t("scenario_draw.use", "en", n=2))
+    expect(use).to_have_count(0, timeout=120_000)
+    blank = page.frame_locator(DRAW_MAP).first
+    expect(blank.locator(f'path[stroke="{ROUTE_PREVIEW_COLOUR}"]')).to_have_count(0, timeout=60_000)
+    blank.locator("a.leaflet-draw-draw-polyline").wait_for(timeout=60_000)
     # Evaluated: the route's operations and the KPI table with the baseline beside it.
     expect(page.get_by_text(re.compile(r"vehicle-hours"))).to_be_visible(timeout=300_000)
     kpis = page.get_by_test_id("stDataFrame").filter(has_text=t("scenario.col.baseline", "en"))
