@@ -28,7 +28,7 @@ from retention.park_parameters import (
     ScalarSpec,
 )
 from retention.safe_cells import csv_bytes
-from ui import cached, cached_parameters, state
+from ui import auth, cached, cached_parameters, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
 from ui.storage_notices import stale_notice
@@ -434,17 +434,21 @@ if buttons[1].button(
 buttons[2].download_button(
     t("assumptions.download", lang),
     cached_parameters.to_toml(saved),
-    file_name=f"{park.park_id}_{PARAMETERS_FILE}",
     mime="application/toml",
     key="assumptions.download",
+    **auth.audited(
+        "parameters", f"{park.park_id}_{PARAMETERS_FILE}", park_id=park.park_id, version=version
+    ),
 )
 export = table.rename(columns={column: t(f"assumptions.col.{column}", lang) for column in table})
 buttons[3].download_button(
     t("assumptions.download_table", lang),
     csv_bytes(export),
-    file_name=f"{park.park_id}_parameters.csv",
     mime="text/csv",
     key="assumptions.download_table",
+    **auth.audited(
+        "parameters", f"{park.park_id}_parameters.csv", park_id=park.park_id, version=version
+    ),
 )
 uploaded = st.file_uploader(
     t("assumptions.upload", lang),

@@ -69,8 +69,10 @@ system = right.radio(
 left.download_button(
     t("import.data.template", lang, layer=label("layer", kind, lang)),
     cached.layer_template(kind),
-    file_name=f"parklife_{kind}_template.xlsx",
     key="data.template",
+    **auth.audited(
+        "layer_template", f"parklife_{kind}_template.xlsx", park_id=park.park_id, kind=kind
+    ),
     help=t("import.data.template_help", lang),
 )
 
@@ -236,25 +238,43 @@ if uploaded is not None:
             buttons[0].download_button(
                 t("data.download_rejected_csv", lang),
                 cached.table_csv(validation.rejected),
-                file_name=f"{stem}_rejected.csv",
                 mime="text/csv",
                 key="data.download_rejected_csv",
+                **auth.audited(
+                    "layer_rejected_rows",
+                    f"{stem}_rejected.csv",
+                    park_id=park.park_id,
+                    kind=kind,
+                    rows=len(validation.rejected),
+                ),
                 disabled=validation.rejected.empty,
             )
             buttons[1].download_button(
                 t("data.download_rejected_xlsx", lang),
                 cached.table_xlsx(validation.rejected, sheet_name="rejected"),
-                file_name=f"{stem}_rejected.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key="data.download_rejected_xlsx",
+                **auth.audited(
+                    "layer_rejected_rows",
+                    f"{stem}_rejected.xlsx",
+                    park_id=park.park_id,
+                    kind=kind,
+                    rows=len(validation.rejected),
+                ),
                 disabled=validation.rejected.empty,
             )
             buttons[2].download_button(
                 t("data.download_issues_csv", lang),
                 cached.table_csv(validation.issues),
-                file_name=f"{stem}_issues.csv",
                 mime="text/csv",
                 key="data.download_issues_csv",
+                **auth.audited(
+                    "layer_issues",
+                    f"{stem}_issues.csv",
+                    park_id=park.park_id,
+                    kind=kind,
+                    rows=len(validation.issues),
+                ),
             )
         if validation.valid.empty:
             st.info(t("data.nothing_to_add", lang))
@@ -317,9 +337,14 @@ for record in records:
         report_column.download_button(
             t("data.download_report", lang),
             cached.table_csv(report.issues),
-            file_name=f"{record.upload_id}_issues.csv",
             mime="text/csv",
             key=f"data.report.{record.upload_id}",
+            **auth.audited(
+                "upload_report",
+                f"{record.upload_id}_issues.csv",
+                park_id=park.park_id,
+                upload_id=record.upload_id,
+            ),
         )
     # Deleting an upload is an admin's (retention.storage.uploads checks it again).
     if user.can(Permission.DELETE_UPLOAD) and remove_column.button(

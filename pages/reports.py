@@ -85,9 +85,9 @@ if scenario is not None:
     st.download_button(
         t("reports.scenario_json", lang),
         data=scenario.encode("utf-8"),
-        file_name=f"parklife-{park.park_id}-scenario.json",
         mime="application/json",
         key="reports.scenario_json",
+        **auth.audited("scenario", f"parklife-{park.park_id}-scenario.json", park_id=park.park_id),
     )
 options = (park.park_id, park.data_version, fmt, report_lang, window, enterprise, scenario or "")
 enterprise_id = enterprise or None
@@ -139,10 +139,19 @@ file_name = f"parklife-{park.park_id}-{content.created:%Y%m%d}-{content.version_
 st.download_button(
     t("reports.download", lang, format=fmt.upper(), size=f"{len(data) / 1024:,.0f}"),
     data=data,
-    file_name=file_name,
     mime=MEDIA_TYPES[SnapshotFormat(fmt)],
     type="primary",
     key=DOWNLOAD,
+    **auth.audited(
+        "snapshot",
+        file_name,
+        park_id=park.park_id,
+        format=fmt,
+        lang=report_lang,
+        window=window,
+        enterprise=enterprise_id,
+        version=content.version_hash,
+    ),
 )
 
 st.subheader(t("reports.preview", lang))

@@ -422,9 +422,9 @@ if editing in records:
 st.download_button(
     t("scenario.export", lang),
     scenario_to_json(draft).encode("utf-8"),
-    file_name="scenario.json",
     mime="application/json",
     key="scenario.export",
+    **auth.audited("scenario", "scenario.json", park_id=park.park_id, scenario=draft.name),
 )
 uploaded = st.file_uploader(t("scenario.import", lang), type=["json"], key="scenario.import")
 if uploaded is not None and st.button(

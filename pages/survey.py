@@ -10,7 +10,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from retention.auth.audit import AuditAction
 from retention.auth.roles import Permission
 from retention.errors import ParkLifeError, StaleVersionError
 from retention.escaping import markdown_text
@@ -121,8 +120,13 @@ else:
             download.download_button(
                 t("survey.download_report", lang),
                 cached_survey.wave_report(park, record.wave_id),
-                file_name=f"survey_{record.wave}_report.xlsx",
                 key=f"survey.report.{record.wave_id}",
+                **auth.audited(
+                    "survey_wave_report",
+                    f"survey_{record.wave}_report.xlsx",
+                    park_id=park.park_id,
+                    wave_id=record.wave_id,
+                ),
                 help=t("survey.download_report_help", lang),
             )
         # Deleting a wave is an admin's (retention.storage.waves checks it again).
@@ -148,8 +152,8 @@ if importer:
     st.download_button(
         t("import.survey.template", lang),
         cached.survey_template(),
-        file_name="parklife_survey_template.xlsx",
         key="survey.template",
+        **auth.audited("survey_template", "parklife_survey_template.xlsx", park_id=park.park_id),
         help=t("import.survey.template_help", lang),
     )
     if source == "demo":
@@ -310,15 +314,25 @@ if importer:
         d1.download_button(
             t("survey.download_rejected_csv", lang),
             rejected_csv,
-            file_name="rejected_rows.csv",
             mime="text/csv",
             key="survey.download_rejected_csv",
+            **auth.audited(
+                "survey_rejected_rows",
+                "rejected_rows.csv",
+                park_id=park.park_id,
+                rows=len(result.rejected),
+            ),
         )
         d2.download_button(
             t("survey.download_rejected_xlsx", lang),
             rejected_xlsx,
-            file_name="rejected_rows.xlsx",
             key="survey.download_rejected_xlsx",
+            **auth.audited(
+                "survey_rejected_rows",
+                "rejected_rows.xlsx",
+                park_id=park.park_id,
+                rows=len(result.rejected),
+            ),
         )
     to_confirm = result.links[result.links["method"].isin(["fuzzy", "unmatched"])]
     if len(to_confirm):
@@ -504,12 +518,13 @@ tables = {
 st.download_button(
     t("survey.download_aggregates", lang),
     cached_survey.aggregates_workbook(tables, note=note),
-    file_name="survey_results.xlsx",
     key="survey.download_aggregates",
-    on_click=auth.record,
-    args=(AuditAction.EXPORT,),
-    kwargs={
-        "park_id": park.park_id,
-        "detail": {"download": "survey_results.xlsx", "sheets": list(tables)},
-    },
+    **auth.audited(
+        "survey_results",
+        "survey_results.xlsx",
+        park_id=park.park_id,
+        by=group_by,
+        measure=measure,
+        sheets=list(tables),
+    ),
 )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
 from retention.auth import accounts, audit
@@ -234,3 +235,31 @@ def test_hr_sees_only_its_own_enterprise_by_widget_url_or_query(data_dir: Path) 
         peer_benchmark(pd.DataFrame({"enterprise_id": [own]}), other, [], scope=hr)
     with pytest.raises(AccessDeniedError, match=f"may not see enterprise '{other}'"):
         hr.require_enterprise(other)  # what cached_model.enterprise/workforce_access check
+
+
+def click_download(at: AppTest, key: str) -> AppTest:
+    """Click the download button ``key`` as a browser does (AppTest has no download widget)."""
+    (button,) = [b for b in at.get("download_button") if b.key == key]
+    states = WidgetStates()
+    state = states.widgets.add()
+    state.id = button.proto.id
+    state.trigger_value = True
+    return at._run(states)
+
+
+def test_downloading_the_parameters_writes_an_export_line(data_dir: Path) -> None:
+    at = _as(Role.PLANNER, "pages/assumptions.py")
+    assert not at.exception
+    assert audit.read_events(data_dir)[0] == []  # showing the button records nothing
+    click_download(at, "assumptions.download_table")
+    assert not at.exception
+    events = audit.read_events(data_dir)[0]
+    assert [(e.user, e.role, e.action, e.park_id) for e in events] == [
+        ("test-planner", "planner", "export", "jinshan")
+    ]
+    assert events[0].detail == {
+        "what": "parameters",
+        "file": "jinshan_parameters.csv",
+        "scope": "all",
+        "version": events[0].detail["version"],
+    }

@@ -93,20 +93,25 @@ def test_cli_creates_first_admin_and_records_it(
 ) -> None:
     monkeypatch.delenv(accounts.ACCOUNTS_ENV, raising=False)
 
-    def users(*args: str, password: str) -> tuple[int, str, str]:
+    def users(*args: str, password: str, as_ana: bool = True) -> tuple[int, str, str]:
         monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
         out, err = io.StringIO(), io.StringIO()
         code = cli_main(
-            ["--data-dir", str(tmp_path), "--lang", "en", "users", *args], stdout=out, stderr=err
-        )
+            ["--data-dir", str(tmp_path), "--lang", "en", "users", *args], stdout=out, stderr=err,
+            environ={"PARKLIFE_USER": "ana", "PARKLIFE_PASSWORD": PASSWORD} if as_ana else {},
+        )  # fmt: skip
         return code, out.getvalue(), err.getvalue()
 
-    code, out, _ = users("add", "ana", "--role", "admin", "--password-stdin", password=PASSWORD)
+    first = ("add", "ana", "--role", "admin", "--password-stdin")
+    code, out, _ = users(*first, password=PASSWORD, as_ana=False)
     assert code == 0 and "ana: admin, saved in" in out
     assert accounts.authenticate(tmp_path / "accounts.json", "ana", PASSWORD).role is Role.ADMIN
     events, bad = audit.read_events(tmp_path)
     assert bad == 0 and [e.action for e in events] == ["user_add"]
     assert events[0].detail["name"] == "ana" and events[0].user == "cli"
+    # From now on the deployment is shared: account changes name an admin (test_cli_roles.py).
+    assert users("add", "bo", "--role", "viewer", "--password-stdin", password=PASSWORD,
+                 as_ana=False)[0] == 8  # fmt: skip
     code, _, err = users("add", "bo", "--role", "viewer", "--password-stdin", password="short")
     assert code == 7 and "at least 10" in err
     code, _, err = users("add", "bo", "--role", "boss", "--password-stdin", password=PASSWORD)

@@ -3,27 +3,26 @@
 Accounts come from the accounts file (``retention.auth.accounts``; the first admin is created
 with ``parklife users add NAME --role admin``). ``PARKLIFE_AUTH=local`` is the explicit
 single-user mode for a laptop (``make run`` sets it): everyone who can open the app is the
-``local`` admin. Any other value, or none, requires a sign-in.
+``local`` admin. Any other value, or none, requires a sign-in (``retention.auth.deployment``,
+which the ``parklife`` command follows too).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import streamlit as st
 
 from retention.auth import accounts, audit
-from retention.auth.roles import Permission, Role, UserScope
+from retention.auth.deployment import AUTH_ENV as AUTH_ENV  # tests switch the mode by name
+from retention.auth.deployment import LOCAL_USER, local_mode
+from retention.auth.export_audit import export_detail, record_export
+from retention.auth.roles import Permission, UserScope
 from retention.errors import AuthenticationError
 from retention.i18n import t
 from retention.survey.disclosure import allowed_breakdowns
 from ui import state
-
-AUTH_ENV = "PARKLIFE_AUTH"
-LOCAL_MODE = "local"
-LOCAL_USER = UserScope("local", Role.ADMIN)
-"""Who ``PARKLIFE_AUTH=local`` signs in: one trusted person on their own machine."""
 
 FORM_KEY = "auth.form"
 USER_KEY = "auth.user"
@@ -31,11 +30,6 @@ PASSWORD_KEY = "auth.password"
 SUBMIT_KEY = "auth.submit"
 SIGN_OUT_KEY = "auth.sign_out"
 ERROR_KEY = "auth.error"
-
-
-def local_mode() -> bool:
-    """Return whether the explicit single-user mode is on (``PARKLIFE_AUTH=local``)."""
-    return os.environ.get(AUTH_ENV, "").strip().lower() == LOCAL_MODE
 
 
 def _sign_in() -> None:
@@ -89,6 +83,25 @@ def record(
 ) -> None:
     """Append an audit line for the signed-in user (downloads, parameter saves, ...)."""
     audit.record(state.data_dir(), state.scope(), action, park_id=park_id, detail=detail)
+
+
+def _record_export(what: str, file_name: str, park_id: str, options: Mapping[str, Any]) -> None:
+    record_export(state.data_dir(), state.scope(), what, file_name, park_id=park_id, **options)
+
+
+def audited(what: str, file_name: str, *, park_id: str, **options: object) -> dict[str, Any]:
+    """Return ``st.download_button`` keyword arguments that put the download in the audit log.
+
+    ``what`` is one of ``retention.auth.export_audit.EXPORT_KINDS``; ``options`` are what
+    decides the file's content (enterprise, format, ...). Use as
+    ``st.download_button(label, data, file_name=name, key=..., **auth.audited(what, name, ...))``.
+    """
+    export_detail(state.scope(), what, file_name, **options)  # an unknown kind fails at once
+    return {
+        "file_name": file_name,
+        "on_click": _record_export,
+        "args": (what, file_name, park_id, options),
+    }
 
 
 PAGE_PERMISSIONS: Mapping[str, Permission] = {

@@ -58,6 +58,9 @@ class Permission(enum.Enum):
     """Add and remove accounts."""
     VIEW_AUDIT = "view_audit"
     """Read the audit log."""
+    MOVE_PARKS = "move_parks"
+    """Export, import or migrate whole parks, raw survey rows included (``parklife db``,
+    ``export-park``, ``import-park``)."""
 
 
 _PLANNER = frozenset(
@@ -78,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.DELETE_UPLOAD,
         Permission.MANAGE_USERS,
         Permission.VIEW_AUDIT,
+        Permission.MOVE_PARKS,
     },
     Role.PLANNER: _PLANNER,
     # HR's survey detail is its own enterprises' groups only (UserScope.visible_enterprises).

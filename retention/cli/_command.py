@@ -30,6 +30,7 @@ class ExitCode(IntEnum):
     INPUT = 5  # the input file is missing or cannot be read as a layer
     OUTPUT = 6  # the output path cannot be written
     DATA = 7  # the park's stored data or saved parameters are invalid
+    DENIED = 8  # no account named in a shared deployment, wrong password, or the role may not
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
@@ -54,6 +55,7 @@ class CliError(ParkLifeError):
 
 
 if TYPE_CHECKING:
+    from retention.auth.roles import Permission, UserScope
     from retention.storage.store import Store
 
 
@@ -71,6 +73,10 @@ class Context:
         Where results and messages/progress go.
     show_progress
         Whether long work draws a progress bar on ``stderr`` (a terminal and no ``--quiet``).
+    user
+        Who the call acts as (``retention.auth.deployment.command_line_user``): its role and
+        enterprise scope go into the run key and the stores, and the audit log names it.
+        ``None`` only for a context built outside ``main`` (the operator).
     """
 
     lang: str
@@ -78,6 +84,14 @@ class Context:
     stdout: TextIO
     stderr: TextIO
     show_progress: bool
+    user: UserScope | None = None
+
+    @property
+    def scope(self) -> UserScope:
+        """Return who the call acts as (the operator, ``cli``, when none was resolved)."""
+        from retention.auth.deployment import OPERATOR
+
+        return OPERATOR if self.user is None else self.user
 
     def store(self) -> Store:
         """Return the store the settings name (files under ``data_dir``, or PostgreSQL when
@@ -113,6 +127,9 @@ class Command:
         Does the work; returns an :class:`ExitCode` (or raises :class:`CliError`).
     order
         Position in the command list of ``parklife --help`` (lower first, then by name).
+    permission
+        What the user's role must allow for the command to run at all (``None``: every role),
+        checked before ``run``; the data it reads is scoped again where it is read.
     texts
         Catalogue namespace of the command's texts: ``<texts>.<name>.help`` (one line for the
         command list) and ``<texts>.<name>.description``. A sub-command added later keeps its
@@ -125,6 +142,7 @@ class Command:
     run: Run
     order: int = 100
     texts: str = "cli"
+    permission: Permission | None = None
 
     @property
     def help_key(self) -> str:

@@ -8,19 +8,31 @@ by pattern, the rest shown after a translated lead-in), so a Chinese user reads 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
+import getpass
 import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 from retention import __version__
 from retention.cli._command import CliError, Command, Context, ExitCode, discover_commands
 from retention.cli._output import wrap
-from retention.errors import ParameterError, ParkLifeError, UnknownParkError, ValidationError
+from retention.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    ParameterError,
+    ParkLifeError,
+    UnknownParkError,
+    ValidationError,
+)
 from retention.i18n import LANGUAGES, language_for_locale, t
+
+if TYPE_CHECKING:
+    from retention.auth.roles import UserScope
 
 PROG = "parklife"
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
@@ -157,6 +169,9 @@ def _common_options(lang: str, *, suppress_defaults: bool) -> argparse.ArgumentP
         "--data-dir", type=Path, default=default, metavar="DIR", help=t("cli.option.data_dir", lang)
     )
     common.add_argument(
+        "--user", default=default, metavar="NAME", help=t("cli_auth.option.user", lang)
+    )
+    common.add_argument(
         "-q",
         "--quiet",
         action="store_true",
@@ -219,6 +234,38 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return default_data_dir()
 
 
+def _user(args: argparse.Namespace, context: Context, environ: Mapping[str, str]) -> UserScope:
+    """Return who the call acts as (``retention.auth.deployment``), or raise a ``DENIED`` error."""
+    from retention.auth import deployment
+    from retention.errors import AuthenticationError
+
+    lang = context.lang
+    name = args.user or environ.get(deployment.USER_ENV) or None
+    password = environ.get(deployment.PASSWORD_ENV)
+    if name and password is None and not deployment.local_mode(environ):
+        if not sys.stdin.isatty():
+            raise CliError(t("cli_auth.no_password", lang, user=name), code=ExitCode.DENIED)
+        password = getpass.getpass(t("cli_auth.prompt", lang, user=name))
+    try:
+        return deployment.command_line_user(
+            context.data_dir, name=name, password=password, environ=environ
+        )
+    except deployment.SignInRequiredError:
+        raise CliError(t("cli_auth.required", lang), code=ExitCode.DENIED) from None
+    except AuthenticationError:
+        raise CliError(t("cli_auth.failed", lang), code=ExitCode.DENIED) from None
+
+
+def _check_permission(command: Command, context: Context) -> None:
+    user = context.scope
+    if command.permission is not None and not user.can(command.permission):
+        raise CliError(
+            t("cli_auth.denied", context.lang, user=user.user, role=user.role.value),
+            code=ExitCode.DENIED,
+            detail=f"{command.name} needs the right {command.permission.value!r}",
+        )
+
+
 def _report(error: CliError, err: TextIO, lang: str) -> int:
     err.write(f"{PROG}: {t('cli.error_prefix', lang)}{error.message}\n")
     if error.detail:
@@ -230,6 +277,8 @@ def as_cli_error(error: ParkLifeError, lang: str) -> CliError:
     """Return a ParkLife error a sub-command did not handle as a :class:`CliError`."""
     if isinstance(error, CliError):
         return error
+    if isinstance(error, AccessDeniedError | AuthenticationError):
+        return CliError(t("cli.exit.denied", lang), code=ExitCode.DENIED, detail=str(error))
     if isinstance(error, UnknownParkError):
         return CliError(t("cli.error.park", lang), code=ExitCode.UNKNOWN_PARK, detail=str(error))
     if isinstance(error, ParameterError):
@@ -255,7 +304,8 @@ def main(
     stdout, stderr
         Streams for results and messages (default the process's).
     environ
-        Environment for the default language (default ``os.environ``).
+        Environment for the default language and for who the call acts as
+        (``PARKLIFE_AUTH``, ``PARKLIFE_USER``, ``PARKLIFE_PASSWORD``; default ``os.environ``).
 
     Returns
     -------
@@ -265,7 +315,8 @@ def main(
     args_in = list(sys.argv[1:] if argv is None else argv)
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
-    lang = _language_from_argv(args_in, os.environ if environ is None else environ)
+    env = os.environ if environ is None else environ
+    lang = _language_from_argv(args_in, env)
     parser = build_parser(lang, discover_commands(), out=out, err=err)
     try:
         args = parser.parse_args(args_in)
@@ -280,6 +331,8 @@ def main(
         show_progress=not args.quiet and err.isatty(),
     )
     try:
+        context = dataclasses.replace(context, user=_user(args, context, env))
+        _check_permission(args._command, context)
         return int(args._command.run(args, context))
     except ParkLifeError as error:
         return _report(as_cli_error(error, lang), err, lang)

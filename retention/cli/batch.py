@@ -26,6 +26,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from retention.auth.roles import Permission
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.i18n import t
 
@@ -218,4 +219,12 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     return ExitCode.DATA if report.count("failed") else ExitCode.OK
 
 
-COMMAND = Command(name="batch", configure=_configure, run=_run, order=50, texts=TEXTS)
+# As the Park comparison page: park-level figures of every park, expected turnover included.
+COMMAND = Command(
+    name="batch",
+    configure=_configure,
+    run=_run,
+    order=50,
+    texts=TEXTS,
+    permission=Permission.ALL_ENTERPRISES,
+)

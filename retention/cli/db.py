@@ -7,6 +7,7 @@ import argparse
 import os
 from typing import Any
 
+from retention.auth.roles import Permission
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.i18n import t
 
@@ -90,4 +91,11 @@ def _migrate(args: argparse.Namespace, context: Context) -> int:
     return worst
 
 
-COMMAND = Command(name="db", configure=_configure, run=_run, order=80, texts="cli_store")
+COMMAND = Command(
+    name="db",
+    configure=_configure,
+    run=_run,
+    order=80,
+    texts="cli_store",
+    permission=Permission.MOVE_PARKS,
+)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from retention.auth.export_audit import record_export
+from retention.auth.roles import Permission
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.i18n import t
 
@@ -30,9 +32,19 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         raise CliError(
             t("cli_store.export-park.failed", context.lang), code=ExitCode.OUTPUT, detail=str(error)
         ) from None
+    record_export(
+        context.data_dir, context.scope, "park_archive", args.output.name, park_id=args.park
+    )
     code = print_transfer(report, context)
     context.say(t("cli_store.export-park.written", context.lang, file=str(args.output)))
     return code
 
 
-COMMAND = Command(name="export-park", configure=_configure, run=_run, order=92, texts="cli_store")
+COMMAND = Command(
+    name="export-park",
+    configure=_configure,
+    run=_run,
+    order=92,
+    texts="cli_store",
+    permission=Permission.MOVE_PARKS,
+)

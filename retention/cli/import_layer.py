@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from retention.auth.roles import Permission
 from retention.cli._arguments import add_crs, add_input_file, add_kind, add_layer, add_park
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.cli._layers import add_report_options, check_file, check_report_paths, print_report
@@ -52,6 +53,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
                 checked.validation,
                 source_name=args.file.name,
                 coordinate_system=checked.system,
+                scope=context.scope,  # checked again by the store, named in the audit log
             )
     print_report(checked, args, context)
     if upload_id is None:
@@ -64,4 +66,6 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     return ExitCode.REJECTED_ROWS if len(checked.validation.rejected) else ExitCode.OK
 
 
-COMMAND = Command(name="import", configure=_configure, run=_run, order=40)
+COMMAND = Command(
+    name="import", configure=_configure, run=_run, order=40, permission=Permission.ADD_UPLOAD
+)

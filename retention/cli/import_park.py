@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from retention.auth.roles import Permission
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.i18n import t
 
@@ -34,4 +35,11 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     return print_transfer(report, context)
 
 
-COMMAND = Command(name="import-park", configure=_configure, run=_run, order=93, texts="cli_store")
+COMMAND = Command(
+    name="import-park",
+    configure=_configure,
+    run=_run,
+    order=93,
+    texts="cli_store",
+    permission=Permission.MOVE_PARKS,
+)

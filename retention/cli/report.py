@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from retention.auth.export_audit import record_export
+from retention.auth.roles import Permission
 from retention.cli._arguments import add_park, load_park, saved_parameters, time_window
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.cli._output import check_writable, steps, write_bytes
@@ -64,10 +66,18 @@ def _run(args: argparse.Namespace, context: Context) -> int:
                 detail=str(error),
             ) from None
         write_bytes(scenario_to_json(record.scenario).encode("utf-8"), out, context)
+        record_export(
+            context.data_dir, context.scope, "scenario", out.name, park_id=args.park,
+            scenario=args.scenario,
+        )  # fmt: skip
         context.note(t("cli_report.report.done", lang, path=str(out), version=record.scenario_id))
         return ExitCode.OK
     key = run_key(
-        args.park, data_dir=context.data_dir, parameters=parameters, data_version=park.data_version
+        args.park,
+        data_dir=context.data_dir,
+        parameters=parameters,
+        data_version=park.data_version,
+        user_scope=context.scope.canonical(),
     )
     with steps(context, total=3) as progress:
         scenario = None
@@ -107,8 +117,20 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         progress.step(t("cli_report.report.step_write", lang, format=args.format.upper()))
         data = write_snapshot(snapshot, args.format, assets_dir=ASSETS_DIR)
     write_bytes(data, out, context)
+    record_export(
+        context.data_dir, context.scope, "snapshot", out.name, park_id=args.park,
+        format=args.format, enterprise=args.enterprise, scenario=args.scenario, lang=lang,
+    )  # fmt: skip
     context.note(t("cli_report.report.done", lang, path=str(out), version=snapshot.version_hash))
     return ExitCode.OK
 
 
-COMMAND = Command(name="report", configure=_configure, run=_run, order=50, texts="cli_report")
+# As the Reports page: a snapshot covers every enterprise of the park (planners and admins).
+COMMAND = Command(
+    name="report",
+    configure=_configure,
+    run=_run,
+    order=50,
+    texts="cli_report",
+    permission=Permission.ALL_ENTERPRISES,
+)

@@ -18,6 +18,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from retention.auth.export_audit import record_export
+from retention.auth.roles import Permission
 from retention.cli._arguments import add_park, load_park, saved_parameters, time_window
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.cli._output import check_writable, steps, write_atomically, write_csv
@@ -118,6 +120,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
             data_dir=context.data_dir,
             parameters=parameters,
             data_version=park.data_version,
+            user_scope=context.scope.canonical(),
         )
         progress.step(t("cli.step.weights", lang))
         survey = None if method == "equal" else current_survey(park, key, data_dir=context.data_dir)
@@ -139,6 +142,9 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         )
         progress.step(t("cli.step.write", lang))
         _write(scores, out, context)
+    record_export(
+        context.data_dir, context.scope, "scores", out.name, park_id=park.park_id, window=window
+    )
     if travel.approximate:
         context.note(t("cli.score.approximate", lang))
     counts = {name: len(frame) for name, frame in scores.tables().items()}
@@ -199,4 +205,7 @@ def _write(scores: ParkScores, path: Path, context: Context) -> None:
         write_atomically(path, write_layers, context)
 
 
-COMMAND = Command(name="score", configure=_configure, run=_run, order=30)
+# Writing the scores to a file is an export (viewers have none); the Gaps page is open to all.
+COMMAND = Command(
+    name="score", configure=_configure, run=_run, order=30, permission=Permission.EXPORT
+)

@@ -8,7 +8,9 @@ The first admin is created here, before anyone can sign in::
 The password is asked twice on the terminal, or read from standard input with
 ``--password-stdin`` (scripts). Accounts live in the store (``retention.auth.accounts``: the
 accounts file, or the database with ``$PARKLIFE_DATABASE_URL``); every change is in the audit
-log, attributed to ``cli``.
+log. Once accounts exist, only an admin (``--user NAME``) may change them — or the operator in
+single-user mode (``PARKLIFE_AUTH=local``); the first admin is attributed to ``cli``
+(``retention.auth.deployment``).
 """
 
 from __future__ import annotations
@@ -18,13 +20,10 @@ import getpass
 import sys
 from typing import Any
 
-from retention.auth.roles import Role, UserScope, parse_role
+from retention.auth.roles import Permission, parse_role
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.cli._output import format_table
 from retention.i18n import t
-
-CLI_USER = UserScope("cli", Role.ADMIN)
-"""Who the audit log names for account changes made on the server's command line."""
 
 
 def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
@@ -76,7 +75,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         )
         audit.record(
             context.data_dir,
-            CLI_USER,
+            context.scope,
             audit.AuditAction.USER_ADD,
             detail={
                 "name": scope.user,
@@ -88,7 +87,10 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     elif args.users_action == "remove":
         accounts.remove_user(path, args.name)
         audit.record(
-            context.data_dir, CLI_USER, audit.AuditAction.USER_REMOVE, detail={"name": args.name}
+            context.data_dir,
+            context.scope,
+            audit.AuditAction.USER_REMOVE,
+            detail={"name": args.name},
         )
         context.say(t("cli.users.removed", lang, name=args.name, path=where))
     else:
@@ -101,4 +103,6 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     return ExitCode.OK
 
 
-COMMAND = Command(name="users", configure=_configure, run=_run, order=90)
+COMMAND = Command(
+    name="users", configure=_configure, run=_run, order=90, permission=Permission.MANAGE_USERS
+)

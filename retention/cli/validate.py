@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from retention.auth.roles import Permission
 from retention.cli._arguments import add_crs, add_input_file, add_kind, add_layer, add_park
 from retention.cli._command import Command, Context, ExitCode
 from retention.cli._layers import add_report_options, check_file, check_report_paths, print_report
@@ -28,4 +29,6 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     return ExitCode.REJECTED_ROWS if len(checked.validation.rejected) else ExitCode.OK
 
 
-COMMAND = Command(name="validate", configure=_configure, run=_run, order=20)
+COMMAND = Command(
+    name="validate", configure=_configure, run=_run, order=20, permission=Permission.ADD_UPLOAD
+)
