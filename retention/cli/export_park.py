@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from retention.auth.export_audit import record_export
 from retention.auth.roles import Permission
 from retention.cli._command import CliError, Command, Context, ExitCode
 from retention.i18n import t
@@ -18,6 +17,7 @@ def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:
+    from retention.auth.export_audit import record_export  # the store: not for --help
     from retention.cli._stores import print_transfer
     from retention.errors import ValidationError
     from retention.storage.transfer import export_archive

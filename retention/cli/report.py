@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from retention.auth.export_audit import record_export
 from retention.auth.roles import Permission
 from retention.cli._arguments import add_park, load_park, saved_parameters, time_window
 from retention.cli._command import CliError, Command, Context, ExitCode
@@ -36,6 +35,7 @@ def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:
+    from retention.auth.export_audit import record_export  # the store: not for --help
     from retention.pipeline.run_key import run_key
     from retention.pipeline.scenarios import (
         UnknownScenarioError,

@@ -18,7 +18,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retention.auth.export_audit import record_export
 from retention.auth.roles import Permission
 from retention.cli._arguments import add_park, load_park, saved_parameters, time_window
 from retention.cli._command import CliError, Command, Context, ExitCode
@@ -92,6 +91,7 @@ def _choice(value: str, allowed: tuple[str, ...], what: str, context: Context) -
 def _run(args: argparse.Namespace, context: Context) -> int:
     from retention.access.indicators import DEMAND_SETS
     from retention.access.travel_times import MODES
+    from retention.auth.export_audit import record_export  # the store: not for --help
     from retention.pipeline import (
         GAP_WEIGHT_METHODS,
         current_survey,
