@@ -90,12 +90,13 @@ def test_single_user_mode_stays_frictionless_beside_accounts(shared: Path) -> No
 
 
 # Command -> the roles that may run it (the app's page rights: Data page = add uploads, Reports
-# and Park comparison = every enterprise, whole-park transfers and accounts = admins).
+# = exports, Park comparison = every enterprise, whole-park transfers and accounts = admins).
 MATRIX = {
     ("validate", "X.csv", "--kind", "amenities", "--crs", "gcj02"): {Role.ADMIN, Role.PLANNER},
     ("report", "--park", "jinshan", "--format", "pdf", "--out", "X.pdf"): {
         Role.ADMIN,
         Role.PLANNER,
+        Role.HR,  # its own enterprises only: test_hr_reports_only_its_own_enterprise
     },
     ("score", "--park", "jinshan", "--window", "weekday_evening", "--out", "X.gpkg"): {
         Role.ADMIN,
@@ -119,6 +120,24 @@ def test_each_role_runs_only_the_commands_its_app_pages_allow(shared: Path, name
         assert t("cli_auth.denied", "en", user=name, role=role.value) in err
         assert out == ""
     # Refused before any work: nothing was written, nothing exported.
+    assert not [e for e in audit.read_events(shared)[0] if e.action == "export"]
+
+
+def test_hr_reports_only_its_own_enterprise(shared: Path, tmp_path: Path) -> None:
+    """The command lets HR in; the run key's scope refuses everything but its own firm."""
+    out = tmp_path / "hr.pdf"
+    report = ("report", "--park", "jinshan", "--format", "pdf", "--out", str(out))
+    refusals = {}
+    for extra in ((), ("--enterprise", "e0002"), ("--enterprise", "no-such-firm")):
+        code, _, err = as_user(shared, "hr-e1", *report, *extra)
+        assert code == ExitCode.DENIED, err
+        assert t("cli.exit.denied", "en") in err and "own enterprises" in err
+        refusals[extra[1:]] = err
+    # Another firm and a firm that does not exist are refused alike: no probing of ids.
+    assert refusals[("e0002",)].replace("e0002", "X") == refusals[("no-such-firm",)].replace(
+        "no-such-firm", "X"
+    )
+    assert not out.exists()
     assert not [e for e in audit.read_events(shared)[0] if e.action == "export"]
 
 

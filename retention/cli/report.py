@@ -125,12 +125,13 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     return ExitCode.OK
 
 
-# As the Reports page: a snapshot covers every enterprise of the park (planners and admins).
+# As the Reports page: planners and admins export any snapshot, HR only one of its own
+# enterprises — refused where the data is read (the run key's user scope, require_snapshot_scope).
 COMMAND = Command(
     name="report",
     configure=_configure,
     run=_run,
     order=50,
     texts="cli_report",
-    permission=Permission.ALL_ENTERPRISES,
+    permission=Permission.EXPORT,
 )
