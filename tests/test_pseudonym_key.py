@@ -40,7 +40,7 @@ def test_the_key_lives_outside_the_data_directory_private_and_once(tmp_path, pri
     assert not data_dir.exists() or not any(data_dir.rglob("*"))
     assert load_or_create_salt("jinshan", data_dir=data_dir) == key
     assert load_or_create_salt("other", data_dir=data_dir) != key
-    assert sorted(p.name for p in private_secrets_dir.iterdir()) == [
+    assert sorted(p.name for p in private_secrets_dir.iterdir() if p.name != ".lock") == [
         "pseudonym-jinshan.key",
         "pseudonym-other.key",
     ]
@@ -119,7 +119,7 @@ def test_a_crash_before_publishing_leaves_no_key_and_no_temporary_file(
     monkeypatch.setattr(pseudonym_key.os, "link", crash)
     with pytest.raises(OSError, match="disk went away"):
         load_or_create_salt("jinshan", data_dir=tmp_path)
-    assert list(private_secrets_dir.iterdir()) == []
+    assert [p.name for p in private_secrets_dir.iterdir()] == [".lock"]  # no key, no temp file
     monkeypatch.undo()
     os.environ["PARKLIFE_SECRETS_DIR"] = str(private_secrets_dir)  # undo() dropped it as well
     key = load_or_create_salt("jinshan", data_dir=tmp_path)
@@ -149,7 +149,7 @@ def test_racing_processes_end_with_the_same_key(tmp_path):
         worker.join(timeout=120)
         assert worker.exitcode == 0
     assert len(keys) == 1
-    assert [p.name for p in secrets_dir.iterdir()] == ["pseudonym-jinshan.key"]  # no temp left
+    assert sorted(p.name for p in secrets_dir.iterdir()) == [".lock", "pseudonym-jinshan.key"]
     again = load_or_create_salt("jinshan", data_dir=tmp_path / "d", secrets_dir=secrets_dir)
     assert again.hex() in keys
 

@@ -19,11 +19,12 @@ What is kept and why
   (``retention.survey.schema``), since a time to the second is nearly unique and links a row back
   to the platform export.
 
-Creation is atomic: the key is written to a private temporary file, flushed to disk (fsync) and
-then published with a hard link, which fails if the key file already exists. Two processes racing
-to create the key therefore end with the same key (the loser reads the winner's), and a reader
-never sees an empty or half-written file. A key file also carries a check value, so a damaged one
-is refused with its path instead of being used.
+Creation is atomic: under the secrets folder's lock (``.lock``, ``flock``) the key is written to a
+private temporary file, flushed to disk (fsync) and then published with a hard link, which fails
+if the key file already exists. Two processes racing to create the key therefore end with the
+same key (the loser reads the winner's), a reader never sees an empty or half-written file, and
+a temporary file a killed creator left behind is removed by the next reader or creator. A key
+file also carries a check value, so a damaged one is refused with its path instead of being used.
 
 A salt from earlier versions (``survey_salt.hex`` beside the data) is moved into the secrets
 directory on first use, keeping every pseudonym, and deleted from the data directory.
@@ -32,12 +33,14 @@ directory on first use, keeping every pseudonym, and deleted from the data direc
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from retention.errors import ParameterError
@@ -48,6 +51,7 @@ KEY_BYTES = 32
 MIN_KEY_BYTES = 16
 LEGACY_SALT_FILE = "survey_salt.hex"
 _FORMAT = "parklife-pseudonym-key-v1"
+_TEMP_PREFIX = ".pseudonym-"
 _PARK_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
@@ -107,6 +111,7 @@ def load_or_create_salt(park_id: str, *, data_dir: Path, secrets_dir: Path | Non
     legacy = _legacy_salt_path(park_id, Path(data_dir))
     if path.exists():
         key = _read_key(path)
+        _remove_temporary_files(path.parent)
     elif legacy is not None:
         key = _publish(path, _read_legacy_salt(legacy))
     else:
@@ -175,22 +180,55 @@ def _read_key(path: Path) -> bytes:
 
 
 def _publish(path: Path, key: bytes) -> bytes:
-    """Create ``path`` holding ``key`` unless it exists; return the key the file holds."""
+    """Create ``path`` holding ``key`` unless it exists; return the key the file holds.
+
+    Runs under the secrets folder's lock, which every creator holds while its temporary file
+    exists, so temporary files a killed creator left behind are removed first.
+    """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=".pseudonym-", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:  # mkstemp: O_CREAT|O_EXCL, mode 0600
-            handle.write(_encode(key))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)  # atomic: fails if another process published first
-        except FileExistsError:
+    with _folder_lock(path.parent):
+        _unlink_temporary_files(path.parent)
+        if path.exists():
             return _read_key(path)
-        _fsync_directory(path.parent)
-        return key
+        descriptor, temporary = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:  # mkstemp: O_CREAT|O_EXCL, mode 0600
+                handle.write(_encode(key))
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temporary, path)  # atomic: fails if the key was published meanwhile
+            except FileExistsError:
+                return _read_key(path)
+            _fsync_directory(path.parent)
+            return key
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _remove_temporary_files(folder: Path) -> None:
+    """Remove the temporary files of creators killed before they cleaned up (under the lock:
+    a live creator holds it while its temporary file exists)."""
+    if any(folder.glob(f"{_TEMP_PREFIX}*")):
+        with _folder_lock(folder):
+            _unlink_temporary_files(folder)
+
+
+def _unlink_temporary_files(folder: Path) -> None:
+    """Remove every temporary key file in ``folder``; the caller holds the folder's lock."""
+    for stale in folder.glob(f"{_TEMP_PREFIX}*"):
+        stale.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``folder/.lock`` (released when the process dies)."""
+    descriptor = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
     finally:
-        Path(temporary).unlink(missing_ok=True)
+        os.close(descriptor)  # closing releases the lock
 
 
 def _fsync_directory(directory: Path) -> None:
