@@ -25,7 +25,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -154,8 +154,10 @@ def _save_scenario(store: Store, n: int) -> None:
     if not saved:
         scenarios.save(PARK, Scenario("v1", (CloseAmenity("C1"),), "班车"), author="王工")
         return
-    oldest = saved[0]
-    scenarios.rename(PARK, oldest.scenario_id, name=f"v{oldest.version + 1}", author="王工")
+    oldest = saved[0]  # saved only if nobody saved it since this read (else: read again)
+    renamed = replace(oldest.scenario, name=f"v{oldest.version + 1}")
+    scenarios.save(PARK, renamed, author="王工", scenario_id=oldest.scenario_id,
+                   expected_version=oldest.version)  # fmt: skip
 
 
 def _count_scenarios(store: Store) -> int:

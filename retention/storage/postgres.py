@@ -30,11 +30,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from retention.auth.events import AuditAction
-from retention.auth.roles import Permission, UserScope
-from retention.data.crs import CoordinateSystem
 from retention.data.layers import LAYER_SPECS, WGS84, LayerKind
-from retention.data.validate import LayerValidation, conform_layer, empty_layer
+from retention.data.validate import conform_layer, empty_layer
 from retention.errors import DamagedFileError, StaleVersionError, StoreConfigurationError
 from retention.storage.damage import DamageNote
 from retention.storage.files import KEEP_PREVIOUS as KEEP_VERSIONS
@@ -47,20 +44,18 @@ from retention.storage.uploads import (
     UnknownUploadError,
     UploadRecord,
     UploadReport,
-    audit_upload,
+    UploadsBase,
     for_storage,
-    new_upload_record,
     uploads_layer,
 )
 from retention.storage.waves import (
     SurveyWaveRecord,
     SurveyWaveReport,
     UnknownWaveError,
-    audit_wave,
+    WavesBase,
     check_new_label,
     chosen_waves,
     conform_survey,
-    prepare_wave,
     survey_from_parquet,
     survey_parquet_bytes,
     without_answers,
@@ -201,6 +196,16 @@ class Database:
             )
             row = cursor.fetchone()
         return None if row is None else row[0]
+
+    def report(
+        self, table: str, id_column: str, park_id: str, item: str, *, missing: Exception
+    ) -> dict[str, object]:
+        """Return the stored report JSON of one upload or wave; raise ``missing`` without it."""
+        value = self.item_value(table, "report", park_id, id_column, item)
+        if value is None:
+            raise missing
+        payload: dict[str, object] = _json(value)
+        return payload
 
     def listed(self, table: str, park_id: str, cursor: Any | None = None) -> list[dict[str, Any]]:
         """Return the ``record`` JSON of a park's uploads or waves, in the order stored."""
@@ -501,7 +506,7 @@ class _NothingDamaged:
         raise DamagedFileError("a database store keeps no list file to restore", file="-")
 
 
-class PostgresUploads(_NothingDamaged):
+class PostgresUploads(_NothingDamaged, UploadsBase):
     """Uploaded layers in PostgreSQL: one row per feature with a PostGIS geometry."""
 
     def __init__(self, db: Database) -> None:
@@ -526,38 +531,6 @@ class PostgresUploads(_NothingDamaged):
     def manifest_bytes(self, park_id: str) -> bytes:
         """Return the upload list as JSON bytes (``b""`` without uploads): a cache-key input."""
         return _listing_bytes(self.list_uploads(park_id))
-
-    def get_upload(self, park_id: str, upload_id: str) -> UploadRecord:
-        """Return one upload's record; ``UnknownUploadError`` if the park has no such upload."""
-        for record in self.list_uploads(park_id):
-            if record.upload_id == upload_id:
-                return record
-        raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
-
-    def add_upload(
-        self,
-        park_id: str,
-        kind: LayerKind | str,
-        validation: LayerValidation,
-        *,
-        source_name: str,
-        coordinate_system: CoordinateSystem | str,
-        scope: UserScope | None = None,
-    ) -> str:
-        """Store a validated upload (record, report and every valid row) in one transaction.
-
-        ``scope`` must be allowed to add uploads and is named in the audit log (``None``: the
-        server operator, no check and no audit line), as in the file store.
-        """
-        if scope is not None:
-            scope.require(Permission.ADD_UPLOAD)
-        record, report = new_upload_record(
-            park_id, kind, validation, source_name=source_name, coordinate_system=coordinate_system
-        )
-        self.import_upload(record, report, validation.valid)
-        if scope is not None:
-            audit_upload(PostgresRecords(self._store), scope, AuditAction.UPLOAD_ADD, record)
-        return record.upload_id
 
     def import_upload(
         self, record: UploadRecord, report: dict[str, object], rows: gpd.GeoDataFrame
@@ -602,23 +575,19 @@ class PostgresUploads(_NothingDamaged):
 
     def raw_report(self, park_id: str, upload_id: str) -> dict[str, object]:
         """Return the stored report payload as saved (for moving a park between stores)."""
-        value = self._store.item_value("uploads", "report", park_id, "upload_id", upload_id)
-        if value is None:
-            raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
-        payload: dict[str, object] = _json(value)
-        return payload
+        missing = UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
+        return self._store.report("uploads", "upload_id", park_id, upload_id, missing=missing)
 
-    def remove_upload(
-        self, park_id: str, upload_id: str, *, scope: UserScope | None = None
-    ) -> None:
-        """Remove an upload and its rows in one transaction (``scope``: as ``add_upload``)."""
-        if scope is not None:
-            scope.require(Permission.DELETE_UPLOAD)
+    def _remove_upload(self, park_id: str, upload_id: str) -> UploadRecord:
+        """Remove an upload and its rows in one transaction; return its record."""
         removed = self.get_upload(park_id, upload_id)
         if not _delete_row(self._store, "uploads", "upload_id", park_id, upload_id):
             raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
-        if scope is not None:
-            audit_upload(PostgresRecords(self._store), scope, AuditAction.UPLOAD_DELETE, removed)
+        return removed
+
+    def audit_records(self) -> RecordStore:
+        """The database's records (its audit log)."""
+        return PostgresRecords(self._store)
 
     def load_upload(self, park_id: str, upload_id: str) -> gpd.GeoDataFrame:
         """Return one upload's valid rows with canonical types and a ``source`` column."""
@@ -687,7 +656,7 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-class PostgresWaves(_NothingDamaged):
+class PostgresWaves(_NothingDamaged, WavesBase):
     """Survey waves in PostgreSQL: the clean respondent table as Parquet bytes per wave."""
 
     def __init__(self, db: Database) -> None:
@@ -709,35 +678,6 @@ class PostgresWaves(_NothingDamaged):
     def survey_version(self, park_id: str) -> str:
         """Return a hash of the park's stored waves (a cache key)."""
         return hashlib.sha256(b"survey\x1f" + self.manifest_bytes(park_id)).hexdigest()[:20]
-
-    def get_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
-        """Return one wave's record; ``UnknownWaveError`` if the park has no such wave."""
-        for record in self.list_waves(park_id):
-            if record.wave_id == wave_id:
-                return record
-        raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
-
-    def save_wave(
-        self,
-        park_id: str,
-        survey_import: Any,
-        *,
-        source_name: str,
-        wave: str,
-        scope: UserScope | None = None,
-    ) -> str:
-        """Store an imported survey's clean rows and report as a wave, in one transaction.
-
-        ``scope`` must be allowed to add waves and is named in the audit log (``None``: the
-        server operator), as in the file store.
-        """
-        if scope is not None:
-            scope.require(Permission.ADD_WAVE)
-        record, report = prepare_wave(park_id, survey_import, source_name=source_name, wave=wave)
-        self.import_wave(record, report, survey_import.survey)
-        if scope is not None:
-            audit_wave(PostgresRecords(self._store), scope, AuditAction.WAVE_ADD, record)
-        return record.wave_id
 
     def import_wave(
         self, record: SurveyWaveRecord, report: dict[str, object], survey: pd.DataFrame
@@ -766,24 +706,22 @@ class PostgresWaves(_NothingDamaged):
 
     def raw_report(self, park_id: str, wave_id: str) -> dict[str, object]:
         """Return the stored report payload as saved (for moving a park between stores)."""
-        value = self._store.item_value("waves", "report", park_id, "wave_id", wave_id)
-        if value is None:
-            raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
-        payload: dict[str, object] = _json(value)
-        return payload
+        missing = UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
+        return self._store.report("waves", "wave_id", park_id, wave_id, missing=missing)
 
     def _list(self, cursor: Any, park_id: str) -> list[SurveyWaveRecord]:
         return [SurveyWaveRecord(**e) for e in self._store.listed("waves", park_id, cursor)]
 
-    def remove_wave(self, park_id: str, wave_id: str, *, scope: UserScope | None = None) -> None:
-        """Remove a wave in one transaction (``scope``: as ``save_wave``)."""
-        if scope is not None:
-            scope.require(Permission.DELETE_WAVE)
+    def _remove_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
+        """Remove a wave in one transaction; return its record."""
         removed = self.get_wave(park_id, wave_id)
         if not _delete_row(self._store, "waves", "wave_id", park_id, wave_id):
             raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
-        if scope is not None:
-            audit_wave(PostgresRecords(self._store), scope, AuditAction.WAVE_DELETE, removed)
+        return removed
+
+    def audit_records(self) -> RecordStore:
+        """The database's records (its audit log)."""
+        return PostgresRecords(self._store)
 
     def load(self, park_id: str, *, waves: Any = None) -> pd.DataFrame:
         """Return the stored respondents of the chosen waves (default all), concatenated."""

@@ -23,6 +23,7 @@ key for ``retention.storage.park``.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import os
 import uuid
@@ -123,7 +124,97 @@ class UploadReport:
     rejected: pd.DataFrame
 
 
-class UploadStore:
+class UploadsBase(abc.ABC):
+    """What every upload store (files, PostgreSQL) does the same way: look an upload up, add one
+    (permission, record, audit event) and remove one, around the store's own
+    :meth:`list_uploads`, :meth:`import_upload` and :meth:`_remove_upload`."""
+
+    @abc.abstractmethod
+    def list_uploads(
+        self, park_id: str, *, kind: LayerKind | str | None = None
+    ) -> list[UploadRecord]:
+        """Return the park's uploads in upload order, optionally only those of ``kind``."""
+
+    @abc.abstractmethod
+    def import_upload(
+        self, record: UploadRecord, report: dict[str, object], rows: gpd.GeoDataFrame
+    ) -> None:
+        """Store an upload exactly as given (record, report, valid rows)."""
+
+    @abc.abstractmethod
+    def _remove_upload(self, park_id: str, upload_id: str) -> UploadRecord:
+        """Remove an upload and return its record; ``UnknownUploadError`` if there is none."""
+
+    @abc.abstractmethod
+    def audit_records(self) -> RecordStore:
+        """The records whose audit log names who added or removed an upload."""
+
+    def get_upload(self, park_id: str, upload_id: str) -> UploadRecord:
+        """Return one upload's record; ``UnknownUploadError`` if the park has no such upload."""
+        for record in self.list_uploads(park_id):
+            if record.upload_id == upload_id:
+                return record
+        raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
+
+    def add_upload(
+        self,
+        park_id: str,
+        kind: LayerKind | str,
+        validation: LayerValidation,
+        *,
+        source_name: str,
+        coordinate_system: CoordinateSystem | str,
+        scope: UserScope | None = None,
+    ) -> str:
+        """Store a validated upload (valid rows, issues, rejected rows) and return its id.
+
+        Parameters
+        ----------
+        park_id
+            The park the layer belongs to.
+        kind
+            The layer kind the rows were validated as.
+        validation
+            The result of ``retention.data.validate.validate_layer``.
+        source_name
+            The user's file name.
+        coordinate_system
+            The system the user said the file was in.
+        scope
+            Who adds it: must be allowed to add uploads (planner, admin), and is named in the
+            audit log. ``None``: the server operator (no check, no audit line).
+
+        Returns
+        -------
+        str
+            The new upload id (``"u_"`` + 12 hex digits).
+        """
+        if scope is not None:
+            scope.require(Permission.ADD_UPLOAD)
+        record, report = new_upload_record(
+            park_id, kind, validation, source_name=source_name, coordinate_system=coordinate_system
+        )
+        self.import_upload(record, report, validation.valid)
+        if scope is not None:
+            audit_upload(self.audit_records(), scope, AuditAction.UPLOAD_ADD, record)
+        return record.upload_id
+
+    def remove_upload(
+        self, park_id: str, upload_id: str, *, scope: UserScope | None = None
+    ) -> None:
+        """Remove an upload (its rows, report and list entry).
+
+        ``scope`` must be allowed to delete uploads (admin) and is named in the audit log
+        (``None``: the server operator).
+        """
+        if scope is not None:
+            scope.require(Permission.DELETE_UPLOAD)
+        removed = self._remove_upload(park_id, upload_id)
+        if scope is not None:
+            audit_upload(self.audit_records(), scope, AuditAction.UPLOAD_DELETE, removed)
+
+
+class UploadStore(UploadsBase):
     """Uploaded layers of every park, kept as files under ``data_dir`` (see module docstring).
 
     Parameters
@@ -226,57 +317,6 @@ class UploadStore:
             self.manifest_path(park_id), records, key="uploads", version=MANIFEST_VERSION
         )
 
-    def get_upload(self, park_id: str, upload_id: str) -> UploadRecord:
-        """Return one upload's record; ``UnknownUploadError`` if the park has no such upload."""
-        for record in self.list_uploads(park_id):
-            if record.upload_id == upload_id:
-                return record
-        raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
-
-    # -- writing ---------------------------------------------------------------------------
-    def add_upload(
-        self,
-        park_id: str,
-        kind: LayerKind | str,
-        validation: LayerValidation,
-        *,
-        source_name: str,
-        coordinate_system: CoordinateSystem | str,
-        scope: UserScope | None = None,
-    ) -> str:
-        """Store a validated upload (valid rows, issues, rejected rows) and return its id.
-
-        Parameters
-        ----------
-        park_id
-            The park the layer belongs to.
-        kind
-            The layer kind the rows were validated as.
-        validation
-            The result of ``retention.data.validate.validate_layer``.
-        source_name
-            The user's file name.
-        coordinate_system
-            The system the user said the file was in.
-        scope
-            Who adds it: must be allowed to add uploads (planner, admin), and is named in the
-            audit log. ``None``: the server operator (no check, no audit line).
-
-        Returns
-        -------
-        str
-            The new upload id (``"u_"`` + 12 hex digits).
-        """
-        if scope is not None:
-            scope.require(Permission.ADD_UPLOAD)
-        record, report = new_upload_record(
-            park_id, kind, validation, source_name=source_name, coordinate_system=coordinate_system
-        )
-        self.import_upload(record, report, validation.valid)
-        if scope is not None:
-            audit_upload(FileRecordStore(self.data_dir), scope, AuditAction.UPLOAD_ADD, record)
-        return record.upload_id
-
     def import_upload(
         self, record: UploadRecord, report: dict[str, object], rows: gpd.GeoDataFrame
     ) -> None:
@@ -301,17 +341,11 @@ class UploadStore:
         payload: dict[str, object] = read_json(self._report_path(park_id, upload_id))
         return payload
 
-    def remove_upload(
-        self, park_id: str, upload_id: str, *, scope: UserScope | None = None
-    ) -> None:
-        """Remove an upload (its rows, report, manifest entry and any damage note about it).
+    def _remove_upload(self, park_id: str, upload_id: str) -> UploadRecord:
+        """Remove the upload's rows, report, manifest entry and any damage note about it.
 
         The manifest is rewritten first, so a crash afterwards only leaves unlisted leftovers.
-        ``scope`` must be allowed to delete uploads (admin) and is named in the audit log
-        (``None``: the server operator).
         """
-        if scope is not None:
-            scope.require(Permission.DELETE_UPLOAD)
         with folder_lock(self.park_dir(park_id)):
             records = self.list_uploads(park_id)
             if upload_id not in {r.upload_id for r in records}:
@@ -321,9 +355,11 @@ class UploadStore:
             self._layer_path(park_id, upload_id).unlink(missing_ok=True)
             self._report_path(park_id, upload_id).unlink(missing_ok=True)
             self.damage.resolve(park_id, item=upload_id)
-        if scope is not None:
-            removed = next(r for r in records if r.upload_id == upload_id)
-            audit_upload(FileRecordStore(self.data_dir), scope, AuditAction.UPLOAD_DELETE, removed)
+        return next(r for r in records if r.upload_id == upload_id)
+
+    def audit_records(self) -> RecordStore:
+        """The records whose audit log names who added or removed an upload."""
+        return FileRecordStore(self.data_dir)
 
     # -- reading ---------------------------------------------------------------------------
     def load_upload(self, park_id: str, upload_id: str) -> gpd.GeoDataFrame:

@@ -23,6 +23,7 @@ corrected file is a new wave), so the manifest's bytes are a sufficient cache ke
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import hashlib
 import io
@@ -129,7 +130,98 @@ class SurveyWaveReport:
     mapping: dict[str, str]
 
 
-class SurveyStore:
+class WavesBase(abc.ABC):
+    """What every survey store (files, PostgreSQL) does the same way: look a wave up, store one
+    (permission, record, audit event) and remove one, around the store's own
+    :meth:`list_waves`, :meth:`import_wave` and :meth:`_remove_wave`."""
+
+    @abc.abstractmethod
+    def list_waves(self, park_id: str) -> list[SurveyWaveRecord]:
+        """Return the park's stored waves in the order they were stored."""
+
+    @abc.abstractmethod
+    def import_wave(
+        self, record: SurveyWaveRecord, report: dict[str, object], survey: pd.DataFrame
+    ) -> None:
+        """Store a wave exactly as given (record, report, clean respondents)."""
+
+    @abc.abstractmethod
+    def _remove_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
+        """Remove a wave and return its record; ``UnknownWaveError`` if there is none."""
+
+    @abc.abstractmethod
+    def audit_records(self) -> RecordStore:
+        """The records whose audit log names who stored or removed a wave."""
+
+    def get_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
+        """Return one wave's record; ``UnknownWaveError`` if the park has no such wave."""
+        for record in self.list_waves(park_id):
+            if record.wave_id == wave_id:
+                return record
+        raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
+
+    def save_wave(
+        self,
+        park_id: str,
+        survey_import: SurveyImport,
+        *,
+        source_name: str,
+        wave: str,
+        scope: UserScope | None = None,
+    ) -> str:
+        """Store an imported survey's clean rows (and its report) as a wave of the park.
+
+        Assumes ``survey_import`` came from ``retention.survey.importer.import_survey`` for this
+        park (respondent ids already pseudonymised with the park's salt).
+
+        Parameters
+        ----------
+        park_id
+            The park the survey belongs to.
+        survey_import
+            The import result: valid rows, issues, rejected rows, mapping.
+        source_name
+            The user's file name.
+        wave
+            Wave label, unique within the park (e.g. ``"2024-spring"``).
+        scope
+            Who stores it: must be allowed to add waves (planner, admin), and is named in the
+            audit log. ``None``: the server operator (no check, no audit line).
+
+        Returns
+        -------
+        str
+            The new wave id.
+
+        Raises
+        ------
+        ValidationError
+            Empty wave label, no valid rows, or columns outside the canonical survey table.
+        DuplicateWaveError
+            A wave with the same label is already stored.
+        """
+        if scope is not None:
+            scope.require(Permission.ADD_WAVE)
+        record, report = prepare_wave(park_id, survey_import, source_name=source_name, wave=wave)
+        self.import_wave(record, report, survey_import.survey)
+        if scope is not None:
+            audit_wave(self.audit_records(), scope, AuditAction.WAVE_ADD, record)
+        return record.wave_id
+
+    def remove_wave(self, park_id: str, wave_id: str, *, scope: UserScope | None = None) -> None:
+        """Remove a wave (its rows, report and list entry).
+
+        ``scope`` must be allowed to delete waves (admin) and is named in the audit log
+        (``None``: the server operator).
+        """
+        if scope is not None:
+            scope.require(Permission.DELETE_WAVE)
+        removed = self._remove_wave(park_id, wave_id)
+        if scope is not None:
+            audit_wave(self.audit_records(), scope, AuditAction.WAVE_DELETE, removed)
+
+
+class SurveyStore(WavesBase):
     """Imported survey waves of every park, kept as files under ``data_dir`` (module docstring).
 
     Parameters
@@ -208,67 +300,12 @@ class SurveyStore:
             what="the survey wave list",
         )
 
-    def get_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
-        """Return one wave's record; ``UnknownWaveError`` if the park has no such wave."""
-        for record in self.list_waves(park_id):
-            if record.wave_id == wave_id:
-                return record
-        raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
-
     def _write_manifest(self, park_id: str, records: Sequence[SurveyWaveRecord]) -> None:
         write_manifest(
             self.manifest_path(park_id), records, key="waves", version=SURVEY_MANIFEST_VERSION
         )
 
     # -- writing ---------------------------------------------------------------------------
-    def save_wave(
-        self,
-        park_id: str,
-        survey_import: SurveyImport,
-        *,
-        source_name: str,
-        wave: str,
-        scope: UserScope | None = None,
-    ) -> str:
-        """Store an imported survey's clean rows (and its report) as a wave of the park.
-
-        Assumes ``survey_import`` came from ``retention.survey.importer.import_survey`` for this
-        park (respondent ids already pseudonymised with the park's salt).
-
-        Parameters
-        ----------
-        park_id
-            The park the survey belongs to.
-        survey_import
-            The import result: valid rows, issues, rejected rows, mapping.
-        source_name
-            The user's file name.
-        wave
-            Wave label, unique within the park (e.g. ``"2024-spring"``).
-        scope
-            Who stores it: must be allowed to add waves (planner, admin), and is named in the
-            audit log. ``None``: the server operator (no check, no audit line).
-
-        Returns
-        -------
-        str
-            The new wave id.
-
-        Raises
-        ------
-        ValidationError
-            Empty wave label, no valid rows, or columns outside the canonical survey table.
-        DuplicateWaveError
-            A wave with the same label is already stored.
-        """
-        if scope is not None:
-            scope.require(Permission.ADD_WAVE)
-        record, report = prepare_wave(park_id, survey_import, source_name=source_name, wave=wave)
-        self.import_wave(record, report, survey_import.survey)
-        if scope is not None:
-            audit_wave(FileRecordStore(self.data_dir), scope, AuditAction.WAVE_ADD, record)
-        return record.wave_id
-
     def import_wave(
         self, record: SurveyWaveRecord, report: dict[str, object], survey: pd.DataFrame
     ) -> None:
@@ -287,15 +324,11 @@ class SurveyStore:
         payload: dict[str, object] = read_json(self._report_path(park_id, wave_id))
         return payload
 
-    def remove_wave(self, park_id: str, wave_id: str, *, scope: UserScope | None = None) -> None:
-        """Remove a wave (its rows, report and manifest entry).
+    def _remove_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
+        """Remove the wave's rows, report and manifest entry.
 
         The manifest is rewritten first, so a crash afterwards only leaves unlisted leftovers.
-        ``scope`` must be allowed to delete waves (admin) and is named in the audit log
-        (``None``: the server operator).
         """
-        if scope is not None:
-            scope.require(Permission.DELETE_WAVE)
         with self._park_lock(park_id):
             records = self.list_waves(park_id)
             if wave_id not in {r.wave_id for r in records}:
@@ -304,9 +337,11 @@ class SurveyStore:
             self.wave_path(park_id, wave_id).unlink(missing_ok=True)
             self._report_path(park_id, wave_id).unlink(missing_ok=True)
             self.damage.resolve(park_id, item=wave_id)
-        if scope is not None:
-            removed = next(r for r in records if r.wave_id == wave_id)
-            audit_wave(FileRecordStore(self.data_dir), scope, AuditAction.WAVE_DELETE, removed)
+        return next(r for r in records if r.wave_id == wave_id)
+
+    def audit_records(self) -> RecordStore:
+        """The records whose audit log names who stored or removed a wave."""
+        return FileRecordStore(self.data_dir)
 
     # -- reading ---------------------------------------------------------------------------
     def load(self, park_id: str, *, waves: Sequence[str] | None = None) -> pd.DataFrame:
