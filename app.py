@@ -31,6 +31,7 @@ state.init_state()
 # Nobody reaches a page, a download or a query parameter before signing in (ui.auth).
 user = auth.require_sign_in()
 state.restore_from_url()  # a reload or a shared link: the language, background and park
+state.relabel_widgets()  # the language is settled: after a switch, relabel before any widget
 lang = state.lang()
 
 # fmt: off

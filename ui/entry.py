@@ -35,3 +35,4 @@ def require_app_navigation() -> None:
             st.rerun()
     if state.signed_in() is None:
         auth.require_sign_in()
+    state.relabel_widgets()  # after a language switch, every widget in the new language

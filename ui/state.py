@@ -81,6 +81,8 @@ without internet they fail, the map says so, and every layer still shows."""
 
 URL_RESTORED = "app.url_restored"
 """Set once this session has taken the sidebar's choices from the URL (after sign-in)."""
+LABELS_LANG = "app.labels_lang"
+"""The language the session's widgets were last labelled in (see :func:`relabel_widgets`)."""
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -159,6 +161,37 @@ def restore_from_url() -> None:
     park = _url_value(PARK_CHOICE)
     if isinstance(park, str) and park.replace("-", "").replace("_", "").isalnum():
         st.session_state[PARK] = park
+
+
+def _plain(value: object) -> bool:
+    """Whether a session value is text, a number or a list of them (never a button's bool, an
+    upload, an editor's edits or ``None``: Streamlit refuses to set those widgets)."""
+    if isinstance(value, list | tuple):
+        return bool(value) and all(_plain(item) for item in value)
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def relabel_widgets() -> None:
+    """After a language switch, hand every widget its value again so the browser re-labels it.
+
+    The browser holds a selection as the label it showed: after a switch that label is no option
+    any more and the widget shows the old language or nothing selected (measured on the Gaps page:
+    English dropdowns still showing 步行, no weights option chosen). A widget whose value is set
+    through session state is sent with its new label. Call it before any widget of the run
+    (``app.py`` after the language is settled, and each page first via ``ui.entry``); it acts
+    once per switch.
+    """
+    if LANG not in st.session_state:
+        return  # the language is not settled yet (first run, before init_state)
+    current = lang()
+    previous = st.session_state.get(LABELS_LANG)
+    st.session_state[LABELS_LANG] = current
+    if previous is None or previous == current:
+        return
+    for key in list(st.session_state.keys()):
+        value = st.session_state[key]
+        if _plain(value):
+            st.session_state[key] = value
 
 
 def lang() -> str:

@@ -148,5 +148,16 @@ def test_a_reload_keeps_the_map_background_and_the_gaps_choices(app_url: str, br
     gaps_frame = page.frame_locator(GAPS_MAP_IFRAME)
     gaps_frame.locator(".pl-legend").wait_for(timeout=60_000)
     expect(gaps_frame.locator(".leaflet-tile")).to_have_count(0)
+
+    # English → 中文: the same choices, shown in Chinese (not left in English, not emptied).
+    page.get_by_test_id("stSidebar").get_by_text("中文", exact=True).click()
+    page.get_by_role("heading", name=t("gaps.title", "zh")).wait_for(timeout=60_000)
+    expect(page.get_by_role("combobox", name=t("gaps.mode", "zh"))).to_have_value(
+        t("gaps.mode.ebike", "zh"), timeout=60_000
+    )
+    expect(page.get_by_role("combobox", name=t("gaps.category", "zh"))).to_have_value(
+        t("common.category.clinic", "zh")
+    )
+    expect(page).to_have_url(re.compile(r"[?&]lang=zh(&|$)"))
     assert not log.blocked, log.blocked
     page.context.close()
