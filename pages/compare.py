@@ -14,6 +14,7 @@ from retention.report.park_comparison import (
     indicator_label,
     ranked_parks,
 )
+from retention.report.snapshot import MEDIA_TYPES, SnapshotFormat
 from ui import auth, cached_compare, state
 from ui.entry import require_app_navigation
 from ui.map_view import show_map_page
@@ -102,3 +103,22 @@ show_map_page(
     cached_compare.map_page(folder, ranked, indicator, lang=lang, tiles=state.tiles()),
     height=520,
 )
+
+st.subheader(t("compare_snapshot.export", lang))
+st.caption(t("compare_snapshot.export_caption", lang))
+left, right = st.columns(2)
+for column, fmt in ((left, SnapshotFormat.XLSX), (right, SnapshotFormat.HTML)):
+    column.download_button(
+        t(f"compare_snapshot.download_{fmt.value}", lang),
+        data=cached_compare.snapshot_file(
+            folder,
+            cities=cities,
+            districts=districts,
+            indicator=indicator,
+            lang=lang,
+            fmt=fmt,
+        ),
+        file_name=f"parklife-comparison-{folder.name}.{fmt.value}",
+        mime=MEDIA_TYPES[fmt],
+        key=f"compare.export_{fmt.value}",
+    )

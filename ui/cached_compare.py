@@ -6,6 +6,7 @@ into the same folder is read again.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -13,10 +14,12 @@ import streamlit as st
 
 from retention.batch import batch_runs, read_summary_table
 from retention.batch.run import SUMMARY_PARQUET
+from retention.pipeline.snapshot import write_snapshot
 from retention.report.maps import TileSource, standalone_html, use_local_assets
-from retention.report.park_comparison import comparison_map
+from retention.report.park_comparison import comparison_map, comparison_snapshot
+from retention.report.snapshot import SnapshotFormat
 from ui import state
-from ui.map_view import asset_base_url
+from ui.map_view import VENDOR_DIR, asset_base_url
 
 BATCHES_FOLDER = "batches"
 
@@ -70,4 +73,53 @@ def map_page(
         TileSource(tiles).value,
         asset_base_url(),
         ranked,
+    )
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _snapshot_file(
+    folder: str,
+    modified_ns: int,
+    cities: tuple[str, ...],
+    districts: tuple[str, ...],
+    indicator: str,
+    lang: str,
+    fmt: str,
+    day: str,
+) -> bytes:
+    snapshot = comparison_snapshot(
+        _summary(folder, modified_ns),
+        batch_name=Path(folder).name,
+        lang=lang,
+        cities=cities,
+        districts=districts,
+        indicator=indicator,
+        created=dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC),
+    )
+    return write_snapshot(snapshot, fmt, assets_dir=VENDOR_DIR)
+
+
+def snapshot_file(
+    folder: Path,
+    *,
+    cities: list[str],
+    districts: list[str],
+    indicator: str,
+    lang: str,
+    fmt: SnapshotFormat,
+) -> bytes:
+    """Return the comparison as shown (filters, map indicator) as an XLSX or HTML snapshot.
+
+    ``comparison_snapshot`` written by the snapshot writers; cached on the batch, the filters,
+    the language and the day (the file prints its date).
+    """
+    return _snapshot_file(
+        str(folder),
+        (folder / SUMMARY_PARQUET).stat().st_mtime_ns,
+        tuple(cities),
+        tuple(districts),
+        indicator,
+        lang,
+        SnapshotFormat(fmt).value,
+        dt.datetime.now(dt.UTC).date().isoformat(),
     )

@@ -42,6 +42,7 @@ from retention.report.snapshot import (
     Snapshot,
     SnapshotFormat,
     TableBlock,
+    snapshot_labels,
 )
 from retention.report.static_map import CJK_FONTS
 from retention.report.summary import summarise_park
@@ -52,20 +53,6 @@ from retention.storage.waves import CurrentSurvey
 
 SNAPSHOT_MODE = "walk"
 """Mode of the snapshot's gap figures: walking, the GB 50180 living-circle basis."""
-
-_LABEL_KEYS = (
-    "contents",
-    "page",
-    "version",
-    "data_version",
-    "scenario",
-    "baseline",
-    "created",
-    "assumptions",
-    "provenance",
-    "key_figures",
-    "sources",
-)
 
 
 class UnknownEnterpriseError(ParkLifeError, ValueError):
@@ -793,7 +780,7 @@ def build_snapshot(
         sections=tuple(sections),
         assumptions=_assumptions(key, lang=lang),
         provenance=tuple(provenance),
-        labels={name: t(f"report.{name}", lang) for name in _LABEL_KEYS},
+        labels=snapshot_labels(lang),
     )
 
 

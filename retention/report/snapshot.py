@@ -275,6 +275,13 @@ _ENGLISH_LABELS: Mapping[str, str] = {
 }
 
 
+def snapshot_labels(lang: str) -> dict[str, str]:
+    """Return the snapshot's fixed captions (``Snapshot.labels``) in ``lang`` from the catalogue."""
+    from retention.i18n import t
+
+    return {name: t(f"report.{name}", lang) for name in _ENGLISH_LABELS}
+
+
 def version_hash(
     data_version: str,
     parameters_version: str,
