@@ -11,7 +11,7 @@ from retention.escaping import markdown_text
 from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from retention.report.enterprise_tables import enterprise_names
 from retention.report.snapshot import MEDIA_TYPES, ChartBlock, SnapshotFormat, TableBlock
-from ui import auth, cached, cached_reports, state
+from ui import auth, cached, cached_reports, cached_scenario, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.errors import LOGGER
@@ -23,6 +23,7 @@ FORMAT = "reports.format"
 LANGUAGE = "reports.lang"
 WINDOW = "reports.window"
 ENTERPRISE = "reports.enterprise"
+COMPARE = "reports.compare"
 BUILD = "reports.build"
 DOWNLOAD = "reports.download"
 NO_ENTERPRISE = ""
@@ -89,22 +90,45 @@ if scenario is not None:
         key="reports.scenario_json",
         **auth.audited("scenario", f"parklife-{park.park_id}-scenario.json", park_id=park.park_id),
     )
-options = (park.park_id, park.data_version, fmt, report_lang, window, enterprise, scenario or "")
+compare_ids: list[str] = []
+if scenario is not None:
+    others = {
+        record.scenario_id: record.name
+        for record in cached_scenario.saved(park)
+        if record.scenario_id != state.scenario_id()
+    }
+    compare_ids = st.multiselect(
+        t("reports.compare", lang),
+        list(others),
+        format_func=others.get,
+        help=t("reports.compare_help", lang),
+        key=COMPARE,
+    )
+compared = cached_reports.saved_texts(park, compare_ids)
+options = (
+    park.park_id,
+    park.data_version,
+    fmt,
+    report_lang,
+    window,
+    enterprise,
+    scenario or "",
+    ",".join(compare_ids),
+)
 enterprise_id = enterprise or None
-file_options = {
+content_options = {
     "lang": report_lang,
     "window": window,
     "enterprise_id": enterprise_id,
-    "fmt": fmt,
     "scenario": scenario,
+    "compared": compared,
 }
+file_options = {**content_options, "fmt": fmt}
 
 if st.button(t("reports.build", lang), type="primary", key=BUILD):
     with st.status(t("reports.building", lang), expanded=True) as status:
         status.write(t("reports.step.content", lang))
-        key, content = cached_reports.snapshot(
-            park, lang=report_lang, window=window, enterprise_id=enterprise_id, scenario=scenario
-        )
+        key, content = cached_reports.snapshot(park, **content_options)
         status.write(t("reports.step.file", lang, format=fmt.upper()))
         bar = status.progress(0.0)
 
@@ -128,9 +152,7 @@ if state.built_report() != options:
     st.stop()
 
 # Built before (this run or an earlier one): the content and the file come back from the caches.
-key, content = cached_reports.snapshot(
-    park, lang=report_lang, window=window, enterprise_id=enterprise_id, scenario=scenario
-)
+key, content = cached_reports.snapshot(park, **content_options)
 data = cached_reports.built_file(key=key, **file_options)
 if data is None:  # dropped from the shared store by newer files: build it again
     st.info(t("reports.not_built", lang))

@@ -96,6 +96,11 @@ def test_snapshot_of_the_scenario_chosen_in_the_sidebar(data_dir):
         Scenario("Lake clinic", (AddAmenity("X1", "Lake clinic", "clinic", 113.24, 27.92, 50.0),)),
         author="test",
     )
+    other = ScenarioStore(data_dir).save(
+        "jinshan",
+        Scenario("Lake court", (AddAmenity("X2", "Court", "sports_court", 113.24, 27.92, 1.0),)),
+        author="test",
+    )
     at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
     at.session_state[state.LANG] = "en"
     at.run()
@@ -108,6 +113,15 @@ def test_snapshot_of_the_scenario_chosen_in_the_sidebar(data_dir):
     assert not at.exception, at.exception
     assert any("Lake clinic" in markdown.value for markdown in at.markdown)
     assert any(metric.label.startswith("People who gain time") for metric in at.metric)
+    # Another saved scenario beside it: a new build, its column in the side-by-side table.
+    compare = at.multiselect(key="reports.compare")
+    assert compare.options == ["Lake court"]  # not the sidebar's own scenario
+    compare.set_value([other.scenario_id]).run()
+    assert not at.get("download_button")[1:]  # the snapshot file must be built again
+    at.button(key="reports.build").click().run()
+    assert not at.exception, at.exception
+    tables = [frame.value for frame in at.dataframe]
+    assert any({"Lake clinic", "Lake court"} <= set(map(str, t.columns)) for t in tables)
 
 
 def test_hr_exports_a_snapshot_of_its_own_enterprise_only(data_dir):

@@ -235,14 +235,22 @@ def test_a_snapshot_of_the_package_shows_candidates_whole_figures_and_caution(
     assert "预算组合" in chinese.sections[0].message
 
 
-def test_two_scenarios_of_one_name_have_different_version_hashes(measured, tmp_path: Path) -> None:
-    park, _, _, result = measured
-    key = RunKey("line", park.data_version, ParkParameters(), "none")
-    clinic_only = evaluate_scenario(
+@pytest.fixture(scope="module")
+def clinic_only(measured):
+    """The clinic alone, measured against the same baseline as the package."""
+    result = measured[3]
+    return evaluate_scenario(
         result.baseline,
-        Scenario("Best package", (CLINIC,)),
+        Scenario("Clinic only", (CLINIC,)),
         indicator_parameters=IndicatorParameters(),
     )
+
+
+def test_two_scenarios_of_one_name_have_different_version_hashes(
+    measured, clinic_only, tmp_path: Path
+) -> None:
+    park, _, _, result = measured
+    key = RunKey("line", park.data_version, ParkParameters(), "none")
     hashes = {
         build_snapshot(
             park, key, lang="en", data_dir=tmp_path, scenario=("Best package", r)
@@ -250,3 +258,31 @@ def test_two_scenarios_of_one_name_have_different_version_hashes(measured, tmp_p
         for r in (result, clinic_only)
     }
     assert len(hashes) == 2
+
+
+def test_scenarios_compared_beside_the_package_share_its_table(
+    measured, clinic_only, tmp_path: Path
+) -> None:
+    from retention.errors import ValidationError
+
+    park, _, _, result = measured
+    key = RunKey("line", park.data_version, ParkParameters(), "none")
+    alone = build_snapshot(
+        park, key, lang="en", data_dir=tmp_path, scenario=("Best package", result)
+    )
+    both = build_snapshot(
+        park,
+        key,
+        lang="en",
+        data_dir=tmp_path,
+        scenario=("Best package", result),
+        compared=[("Clinic only", clinic_only), ("Best package", result)],
+    )
+    table = next(b for b in both.sections[0].blocks if b.title.startswith("Baseline, the scenario"))
+    columns = [str(c) for c in table.frame.columns]
+    assert {"Best package", "Clinic only", "Best package (2)"} <= set(columns)
+    assert "also shows Clinic only, Best package (2)" in both.sections[0].message
+    assert both.kpis == alone.kpis  # key figures stay the reported scenario's
+    assert both.version_hash != alone.version_hash
+    with pytest.raises(ValidationError, match="need the scenario they are compared with"):
+        build_snapshot(park, key, lang="en", data_dir=tmp_path, compared=[("x", clinic_only)])

@@ -386,3 +386,24 @@ def test_cli_report_of_a_budget_package_shows_its_candidates_and_whole_figures(
     assert "conversion range" in section.message and "not a proven cause" in section.message
     avoided = next(k for k in snapshot.kpis if k.label.startswith("Leavers avoided"))
     assert (avoided.low, avoided.high) == (-float(total["delta_high"]), -float(total["delta_low"]))
+
+
+def test_cli_report_compares_saved_scenarios_side_by_side(
+    saved_package, saved_clinic, tmp_path, data_dir
+):
+    out = tmp_path / "compared.xlsx"
+    args = ("--park", "jinshan", "--format", "xlsx", "--lang", "en", "--data-dir", str(data_dir))
+    code, _, err = _run(
+        "report", *args, "--scenario", "Lake package", "--compare", "Lake clinic", "--out", str(out)
+    )
+    assert code == ExitCode.OK, err
+    book = openpyxl.load_workbook(out)
+    (sheet,) = [name for name in book.sheetnames if name.startswith("Baseline, the scenario")]
+    header = next(book[sheet].iter_rows(max_row=1, values_only=True))
+    assert "Lake package" in header and "Lake clinic" in header
+    code, _, err = _run("report", *args, "--compare", "Lake clinic", "--out", str(out))
+    assert code == ExitCode.USAGE and "--scenario" in err
+    code, _, err = _run(
+        "report", *args, "--scenario", "Lake package", "--compare", "Night bus", "--out", str(out)
+    )
+    assert code == ExitCode.UNKNOWN_VALUE and "Night bus" in err

@@ -30,6 +30,7 @@ def _snapshot(
     window: str,
     enterprise_id: str | None,
     scenario_text: str | None,
+    compared_texts: tuple[str, ...],
     _park: ParkData,
 ) -> Snapshot:
     travel = cached_access.travel_times(_park, key=key)
@@ -40,6 +41,7 @@ def _snapshot(
     if scenario_text is not None:
         result = cached_scenario.result(_park, scenario_text)
         scenario = (result.applied.scenario.name, result)
+    compared = [cached_scenario.result(_park, text) for text in compared_texts]
     return build_snapshot(
         _park,
         key,
@@ -51,6 +53,7 @@ def _snapshot(
         inputs=inputs,
         survey=survey,
         scenario=scenario,
+        compared=[(result.applied.scenario.name, result) for result in compared],
     )
 
 
@@ -69,14 +72,22 @@ def snapshot(
     window: str,
     enterprise_id: str | None,
     scenario: str | None = None,
+    compared: tuple[str, ...] = (),
 ) -> tuple[RunKey, Snapshot]:
     """Return the park's run key and its snapshot content for these options, cached.
 
     ``scenario`` is a scenario's JSON text (``scenario_text``): its comparison with the baseline
-    is added, measured by the Scenario page's cached evaluation.
+    is added, measured by the Scenario page's cached evaluation; ``compared`` are other saved
+    scenarios' JSON texts shown beside it in its side-by-side table.
     """
     key = run_key(park)
-    return key, _snapshot(key, lang, window, enterprise_id, scenario, park)
+    return key, _snapshot(key, lang, window, enterprise_id, scenario, compared, park)
+
+
+def saved_texts(park: ParkData, scenario_ids: list[str]) -> tuple[str, ...]:
+    """Return saved scenarios (by id) as JSON texts, in order (``snapshot``'s ``compared``)."""
+    store = cached_scenario.store()
+    return tuple(scenario_to_json(store.load(park.park_id, i).scenario) for i in scenario_ids)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -86,6 +97,7 @@ def _kept(
     window: str,
     enterprise_id: str | None,
     scenario: str | None,
+    compared: tuple[str, ...],
     fmt: str,
     _built: bytes | None = None,
 ) -> bytes | None:
@@ -102,9 +114,10 @@ def built_file(
     enterprise_id: str | None,
     fmt: str,
     scenario: str | None = None,
+    compared: tuple[str, ...] = (),
 ) -> bytes | None:
     """Return the file a session built for these options, or ``None`` (not built, or evicted)."""
-    options = (key, lang, window, enterprise_id, scenario, fmt)
+    options = (key, lang, window, enterprise_id, scenario, compared, fmt)
     data = _kept(*options)
     if data is None:
         _kept.clear(*options)
@@ -120,6 +133,7 @@ def build_file(
     enterprise_id: str | None,
     fmt: str,
     scenario: str | None = None,
+    compared: tuple[str, ...] = (),
     progress: Progress | None = None,
 ) -> bytes:
     """Write the snapshot as ``fmt`` (pdf, pptx, xlsx, html), keep it for ``built_file``, return it.
@@ -128,12 +142,12 @@ def build_file(
     so the seconds of drawing and layout do not hold up other sessions; ``progress`` is told its
     steps. ``SnapshotWriteError`` when the worker fails (its error named).
     """
-    content = _snapshot(key, lang, window, enterprise_id, scenario, park)
+    content = _snapshot(key, lang, window, enterprise_id, scenario, compared, park)
     if SnapshotFormat(fmt) in SUBPROCESS_FORMATS:
         data = write_snapshot_in_subprocess(content, fmt, assets_dir=VENDOR_DIR, progress=progress)
     else:
         data = write_snapshot(content, fmt, assets_dir=VENDOR_DIR)
-    options = (key, lang, window, enterprise_id, scenario, fmt)
+    options = (key, lang, window, enterprise_id, scenario, compared, fmt)
     _kept.clear(*options)
     _kept(*options, _built=data)
     return data

@@ -32,6 +32,13 @@ def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
     )
     parser.add_argument("--enterprise", default=None, help=t("cli_report.report.enterprise", lang))
     parser.add_argument("--scenario", default=None, help=t("cli_report.report.scenario", lang))
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=t("cli_report.report.compare", lang),
+    )
 
 
 def _run(args: argparse.Namespace, context: Context) -> int:
@@ -79,20 +86,25 @@ def _run(args: argparse.Namespace, context: Context) -> int:
         data_version=park.data_version,
         user_scope=context.scope.canonical(),
     )
-    with steps(context, total=3) as progress:
+    if args.compare and args.scenario is None:
+        raise CliError(t("cli_report.report.compare_needs_scenario", lang), code=ExitCode.USAGE)
+    with steps(context, total=3 + len(args.compare)) as progress:
         scenario = None
-        if args.scenario is not None:
-            progress.step(t("cli_report.report.step_scenario", lang, scenario=args.scenario))
+        compared = []
+        for name in [args.scenario, *args.compare] if args.scenario is not None else []:
+            progress.step(t("cli_report.report.step_scenario", lang, scenario=name))
             try:
-                scenario = evaluate_saved_scenario(
-                    park, key, args.scenario, data_dir=context.data_dir
-                )
+                measured = evaluate_saved_scenario(park, key, name, data_dir=context.data_dir)
             except UnknownScenarioError as error:
                 raise CliError(
-                    t("cli_report.report.unknown_scenario", lang, scenario=args.scenario),
+                    t("cli_report.report.unknown_scenario", lang, scenario=name),
                     code=ExitCode.UNKNOWN_VALUE,
                     detail=str(error),
                 ) from None
+            if scenario is None:
+                scenario = measured
+            else:
+                compared.append(measured)
         progress.step(t("cli_report.report.step_content", lang))
         try:
             snapshot = build_snapshot(
@@ -103,6 +115,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
                 window=window,
                 enterprise_id=args.enterprise,
                 scenario=scenario,
+                compared=compared,
             )
         except UnknownEnterpriseError:
             raise CliError(

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,7 +26,7 @@ from retention.access.indicators import ParkIndicators
 from retention.access.travel_times import TravelTimeResult
 from retention.auth.roles import require_enterprise_in_scope
 from retention.data.layers import LayerKind, ZoneLevel
-from retention.errors import AccessDeniedError, ParkLifeError
+from retention.errors import AccessDeniedError, ParkLifeError, ValidationError
 from retention.i18n import label, t
 from retention.park_parameters import parameter_table
 from retention.pipeline import stages
@@ -369,16 +371,34 @@ def _enterprise_section(
     return Section(title=title, message=message, blocks=tuple(blocks)), kpis
 
 
+def _column_names(names: Sequence[str]) -> list[str]:
+    """The names as unique table columns (a repeated name gets ``(2)``, ``(3)``, ...)."""
+    seen: Counter[str] = Counter()
+    columns = []
+    for name in names:
+        seen[name] += 1
+        columns.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return columns
+
+
 def _scenario_section(
-    name: str, result: ScenarioResult, key: RunKey, *, lang: str
+    name: str,
+    result: ScenarioResult,
+    key: RunKey,
+    *,
+    lang: str,
+    compared: Sequence[tuple[str, ScenarioResult]] = (),
 ) -> tuple[Section, list[Kpi]]:
-    """The scenario against the baseline: KPI table, what it changes, gains map, cost, leavers."""
+    """The scenario against the baseline (and the scenarios compared with it): KPI table, what
+    it changes, gains map, cost, leavers."""
     from retention.scenario.compare import kpi_table
     from retention.scenario.display import describe_modification, kpi_display_table
     from retention.scenario.evaluate import origin_keys
 
     cost = key.parameters.replacement_cost
-    table = kpi_display_table(kpi_table(result.baseline, [(name, result)], cost=cost), [name], lang)
+    columns = _column_names([name, *(other for other, _ in compared)])
+    states = list(zip(columns, [result, *(other for _, other in compared)], strict=True))
+    table = kpi_display_table(kpi_table(result.baseline, states, cost=cost), columns, lang)
     modifications = pd.DataFrame(
         {
             t("report.scenario.modification", lang): [
@@ -433,6 +453,11 @@ def _scenario_section(
                 note=t("report.package.kpi.newly_note", lang),
             )
         )
+    if compared:
+        separator = "、" if lang == "zh" else ", "
+        message += " " + t(
+            "report.scenario.compared", lang, names=separator.join(columns[1:]), name=name
+        )
     if result.leavers is not None:
         total = result.leavers.total
         avoided = -float(total["delta_leavers"])
@@ -473,7 +498,10 @@ def _scenario_section(
         blocks=(
             TableBlock(t("report.scenario.what", lang), modifications),
             *package_blocks,
-            TableBlock(t("report.scenario.kpis", lang), table),
+            TableBlock(
+                t("report.scenario.kpis_compared" if compared else "report.scenario.kpis", lang),
+                table,
+            ),
             MapBlock(
                 t("report.scenario.map", lang),
                 tuple(layers),
@@ -654,6 +682,7 @@ def build_snapshot(
     inputs: stages.RetentionInputs | None = None,
     survey: CurrentSurvey | None = None,
     scenario: tuple[str, ScenarioResult] | None = None,
+    compared: Sequence[tuple[str, ScenarioResult]] = (),
 ) -> Snapshot:
     """Return the content of a meeting snapshot of one park (and optionally one enterprise).
 
@@ -683,6 +712,9 @@ def build_snapshot(
         (``retention.scenario.evaluate.evaluate_scenario`` or
         ``retention.pipeline.scenarios.evaluate_saved_scenario``):
         adds its comparison with the baseline, and the snapshot names it.
+    compared
+        ``(name, result)`` of other scenarios measured against the same baseline: added as
+        columns of the scenario's side-by-side table (needs ``scenario``).
 
     Returns
     -------
@@ -699,6 +731,11 @@ def build_snapshot(
     """
     key.check(park.park_id, park.data_version)
     require_snapshot_scope(key.user_scope, enterprise_id)
+    if compared and scenario is None:
+        raise ValidationError(
+            "scenarios to compare need the scenario they are compared with; expected scenario=",
+            column="scenario",
+        )
     if enterprise_id is not None:
         known = set(park.layer(LayerKind.ENTERPRISES)["id"].astype(str))
         if enterprise_id not in known:
@@ -747,7 +784,7 @@ def build_snapshot(
             "report.title_enterprise", lang, enterprise=names.get(enterprise_id, enterprise_id)
         )
     if scenario is not None:
-        section, scenario_kpis = _scenario_section(*scenario, key, lang=lang)
+        section, scenario_kpis = _scenario_section(*scenario, key, lang=lang, compared=compared)
         sections.insert(0, section)
         kpis += scenario_kpis
     notice = t("common.synthetic_notice", lang) if park.synthetic else ""
@@ -774,7 +811,7 @@ def build_snapshot(
         parameters_version=parameters_digest(key.parameters),
         survey_version=key.survey_version,
         scenario=scenario[0] if scenario is not None else key.scenario_id,
-        scenario_version=_scenario_version(scenario),
+        scenario_version=_scenario_version(scenario, compared),
         synthetic_notice=notice,
         kpis=tuple(kpis),
         sections=tuple(sections),
@@ -784,12 +821,15 @@ def build_snapshot(
     )
 
 
-def _scenario_version(scenario: tuple[str, ScenarioResult] | None) -> str:
-    """A digest of the scenario's content (``scenario_key``), empty for the baseline."""
+def _scenario_version(
+    scenario: tuple[str, ScenarioResult] | None, compared: Sequence[tuple[str, ScenarioResult]]
+) -> str:
+    """A digest of the scenario's content and the compared ones' (``scenario_key``), in order;
+    empty for the baseline."""
     if scenario is None:
         return ""
-    text = scenario_key(scenario[1].applied.scenario)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    keys = [scenario_key(result.applied.scenario) for _, result in (scenario, *compared)]
+    return hashlib.sha256("\n".join(keys).encode("utf-8")).hexdigest()[:16]
 
 
 def write_snapshot(
