@@ -172,6 +172,7 @@ st.download_button(
         lang=report_lang,
         window=window,
         enterprise=enterprise_id,
+        compare=", ".join(compare_ids) or None,
         version=content.version_hash,
     ),
 )

@@ -52,6 +52,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     from retention.pipeline.snapshot import (
         UnknownEnterpriseError,
         build_snapshot,
+        require_snapshot_scope,
         write_snapshot,
     )
     from retention.scenario.model import scenario_to_json
@@ -88,6 +89,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     )
     if args.compare and args.scenario is None:
         raise CliError(t("cli_report.report.compare_needs_scenario", lang), code=ExitCode.USAGE)
+    require_snapshot_scope(key.user_scope, args.enterprise)  # before any scenario is measured
     with steps(context, total=3 + len(args.compare)) as progress:
         scenario = None
         compared = []
@@ -133,6 +135,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     record_export(
         context.data_dir, context.scope, "snapshot", out.name, park_id=args.park,
         format=args.format, enterprise=args.enterprise, scenario=args.scenario, lang=lang,
+        compare=", ".join(args.compare) or None,
     )  # fmt: skip
     context.note(t("cli_report.report.done", lang, path=str(out), version=snapshot.version_hash))
     return ExitCode.OK
