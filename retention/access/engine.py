@@ -24,7 +24,7 @@ Contract (what scenarios rely on):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -41,10 +41,12 @@ from retention.access.transit import TransitModel, TransitRoute, transit_model_f
 from retention.access.travel_times import (
     MODES,
     Mode,
+    TransitLegs,
     TravelTimeEngine,
     TravelTimeResult,
     _check_mode,
     _open_minutes,
+    _same_stop_prefix,
     _subset,
 )
 from retention.data.crs import utm_crs_for_frame
@@ -74,7 +76,10 @@ class _Legs:
 
     ``walk`` / ``ebike``: float32 origins x amenities; ``to_stops``: float64 origins x stops;
     ``egress``: float64 stops x amenities; ``transit``: window key -> float32 origins x
-    amenities; ``signatures``: window key -> the routes each rider group could use in it.
+    amenities; ``signatures``: window key -> what each rider group could ride in it;
+    ``transit_legs``: window key -> rider group -> the legs its transit minutes were built
+    from (only while rows and columns are those of the transit arrays; empty after an amenity
+    or origin operation, when the next route change recomputes its windows in full).
     """
 
     walk: np.ndarray
@@ -83,6 +88,9 @@ class _Legs:
     egress: np.ndarray | None
     transit: Mapping[str, np.ndarray]
     signatures: Mapping[str, Any]
+    transit_legs: Mapping[str, Mapping[str | None, TransitLegs]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 class ParkEngine:
@@ -321,6 +329,10 @@ class ParkEngine:
             )
         transit_minutes: dict[str, np.ndarray] = {}
         signatures: dict[str, Any] = {}
+        kept_legs: dict[str, Mapping[str | None, TransitLegs]] = {}
+        # Legs of the old engine seed the update only where its stops are a prefix of the new.
+        old_stops = self._travel.stop_snap
+        seeded = _same_stop_prefix(old_stops, travel.stop_snap) == len(old_stops.ids)
         for window in self._windows:
             signature = _signature(travel.transit, window, travel.params)
             signatures[window.key] = signature
@@ -329,8 +341,10 @@ class ParkEngine:
             # unless nothing runs in the window.
             if unchanged and (same_stops or not any(routes for _, routes in signature)):
                 transit_minutes[window.key] = legs.transit[window.key]
+                if window.key in legs.transit_legs:
+                    kept_legs[window.key] = legs.transit_legs[window.key]
             else:
-                transit_minutes[window.key] = _transit_for_window(
+                transit_minutes[window.key], kept_legs[window.key] = _transit_for_window(
                     travel,
                     self._origins,
                     self._origin_points.walk,
@@ -339,6 +353,9 @@ class ParkEngine:
                     walk=legs.walk,
                     to_stops=to_stops,
                     egress=egress,
+                    previous=legs.transit_legs.get(window.key) if seeded else None,
+                    previous_minutes=legs.transit[window.key],
+                    previous_groups=self.transit.restricted_enterprises,
                 )
         new_legs = _Legs(
             walk=legs.walk,
@@ -347,6 +364,7 @@ class ParkEngine:
             egress=egress,
             transit=MappingProxyType(transit_minutes),
             signatures=MappingProxyType(signatures),
+            transit_legs=MappingProxyType(kept_legs),
         )
         return self._replace(travel=travel, legs=new_legs)
 
@@ -599,6 +617,7 @@ def _compute_legs(
         )
     transit: dict[str, np.ndarray] = {}
     signatures: dict[str, Any] = {}
+    transit_legs: dict[str, Mapping[str | None, TransitLegs]] = {}
     if "transit" in modes:
         stops = travel.stop_snap
         if to_stops is None or to_stops.shape[0] != len(origin_at.walk.ids):
@@ -611,7 +630,7 @@ def _compute_legs(
             )
         for window in windows:
             signatures[window.key] = _signature(travel.transit, window, travel.params)
-            transit[window.key] = _transit_for_window(
+            transit[window.key], transit_legs[window.key] = _transit_for_window(
                 travel,
                 origins,
                 origin_at.walk,
@@ -630,6 +649,7 @@ def _compute_legs(
         egress=egress,
         transit=MappingProxyType(transit),
         signatures=MappingProxyType(signatures),
+        transit_legs=MappingProxyType(transit_legs),
     )
 
 
@@ -643,17 +663,43 @@ def _transit_for_window(
     walk: np.ndarray,
     to_stops: np.ndarray,
     egress: np.ndarray,
-) -> np.ndarray:
+    previous: Mapping[str | None, TransitLegs] | None = None,
+    previous_minutes: np.ndarray | None = None,
+    previous_groups: tuple[str, ...] = (),
+) -> tuple[np.ndarray, Mapping[str | None, TransitLegs]]:
     """Transit minutes in ``window``: public routes, and each enterprise's shuttles for the
-    origins belonging to it (its employees and dormitory residents)."""
-    riding = travel._transit_minutes(
-        source, target, window=window, walk=walk, to_stops=to_stops, egress=egress
-    )
+    origins belonging to it (its employees and dormitory residents); and the legs of each
+    rider group (``None``: the public).
+
+    With ``previous`` / ``previous_minutes`` (the window's legs and minutes before a route
+    change, same origins and amenities; ``previous_groups``: the enterprises that ran their
+    own shuttles then), each group is updated from them (the same bits as in full, see
+    ``TravelTimeEngine._transit_minutes``). Rows of ``previous_minutes`` of an enterprise
+    that ran its own shuttles hold that enterprise's minutes: the public pass recomputes them
+    when it no longer does, and otherwise the enterprise's pass overwrites them again.
+    """
+    previous = previous or {}
+    kept: dict[str | None, TransitLegs] = {}
     belongs = origins["enterprise_id"].to_numpy(dtype=object)
+    now = set(travel.transit.restricted_enterprises)
+    stale = np.flatnonzero(np.isin(belongs, [e for e in previous_groups if e not in now]))
+    riding, legs = travel._transit_minutes(
+        source,
+        target,
+        window=window,
+        walk=walk,
+        to_stops=to_stops,
+        egress=egress,
+        previous=previous.get(None),
+        previous_minutes=previous_minutes,
+        stale_rows=stale,
+    )
+    if legs is not None:
+        kept[None] = legs
     for enterprise in travel.transit.restricted_enterprises:
         rows = np.flatnonzero(belongs == enterprise)
         if len(rows):
-            riding[rows] = travel._transit_minutes(
+            riding[rows], legs = travel._transit_minutes(
                 _subset(source, rows),
                 target,
                 window=window,
@@ -661,15 +707,33 @@ def _transit_for_window(
                 to_stops=to_stops[rows],
                 egress=egress,
                 enterprise_id=enterprise,
+                previous=previous.get(enterprise),
+                previous_minutes=None if previous_minutes is None else previous_minutes[rows],
             )
-    return _read_only32(riding)
+            if legs is not None:
+                kept[enterprise] = legs
+    return _read_only32(riding), MappingProxyType(kept)
 
 
 def _signature(transit: TransitModel, window: TimeWindow, params: TravelParameters) -> Any:
-    """What decides a window's transit minutes: the routes each rider group may use in it."""
+    """What decides a window's transit minutes: for each rider group, what it may ride in the
+    window (stops, run minutes, direction and the window's headway of each route; a route's
+    headways in other windows do not count)."""
     groups: list[str | None] = [None, *transit.restricted_enterprises]
     return tuple(
-        (group, transit.active_routes(window, params=params, enterprise_id=group))
+        (
+            group,
+            tuple(
+                (
+                    route.route_id,
+                    route.stop_ids,
+                    route.cumulative_minutes,
+                    route.one_way,
+                    route.headway_minutes(window),
+                )
+                for route in transit.active_routes(window, params=params, enterprise_id=group)
+            ),
+        )
         for group in groups
     )
 

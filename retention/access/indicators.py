@@ -90,6 +90,39 @@ class IndicatorParameters:
 
 
 @dataclass(frozen=True, eq=False)
+class IndicatorBasis:
+    """What :func:`retention.access.indicator_updates.update_indicators` starts from.
+
+    Attributes
+    ----------
+    source
+        ``(mode, window)`` of the travel times the indicators were computed from (``None``
+        when not known: then no update starts from them).
+    nearest_all
+        Nearest minutes for every category an indicator reads (the living-circle table's
+        extra categories too), origins x categories.
+    weighted_demand, ratio
+        E2SFCA step 1 per amenity in column order: ``Σ_i P_i W_ij`` and ``R_j`` (0 for
+        amenities no indicator lists and amenities closed in the window).
+    weights
+        The gap-index weights used (sorted pairs; ``None``: equal).
+    """
+
+    source: tuple[str, str] | None
+    nearest_all: pd.DataFrame
+    weighted_demand: np.ndarray
+    ratio: np.ndarray
+    weights: tuple[tuple[str, float], ...] | None
+
+
+def weight_key(weights: Mapping[str, float] | None) -> tuple[tuple[str, float], ...] | None:
+    """Gap-index weights as sorted ``(category, weight)`` pairs (``None``: equal weights)."""
+    if weights is None:
+        return None
+    return tuple(sorted((str(key), float(value)) for key, value in weights.items()))
+
+
+@dataclass(frozen=True, eq=False)
 class ParkIndicators:
     """Indicators of every origin for one mode and window (rows align with ``origins``).
 
@@ -115,6 +148,8 @@ class ParkIndicators:
         ``gap_index`` then each weighted category's contribution.
     parameters
         The options used.
+    basis
+        What an update after a change starts from (``None`` for results made elsewhere).
     """
 
     origins: pd.DataFrame
@@ -126,6 +161,7 @@ class ParkIndicators:
     compliance: pd.DataFrame
     gap: pd.DataFrame
     parameters: IndicatorParameters = field(default_factory=IndicatorParameters)
+    basis: IndicatorBasis | None = field(default=None, repr=False)
 
     def values(self, indicator: str, category: str | None = None) -> pd.Series:
         """Return one indicator per origin; ``category`` is ignored for ``gap_index``.
@@ -208,6 +244,46 @@ def _check_tables(origins: pd.DataFrame, amenities: pd.DataFrame) -> None:
             raise ParameterError(f"amenities table has no {column!r} column", column=column)
 
 
+def category_order(parameters: IndicatorParameters) -> list[str]:
+    """Every category an indicator reads: the amenity categories, then the living-circle
+    table's other required categories."""
+    order = [category.value for category in AmenityCategory]
+    return order + [c for c in parameters.living_circle.categories if c not in order]
+
+
+def row_indicators(
+    effective: EffectiveMinutes | np.ndarray,
+    counted: np.ndarray,
+    categories: np.ndarray,
+    counted_capacity: np.ndarray,
+    *,
+    order: Sequence[str],
+    threshold_minutes: float,
+    origin_ids: Sequence[object],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Nearest minutes, opportunities and capacity within the budget for every category of
+    ``order``: the indicators each origin's row gives alone (rows may be any subset)."""
+    nearest_all = nearest_minutes(
+        effective, counted, origin_ids=origin_ids, category_order=order
+    ).xs(1, level="rank", axis=1)
+    opportunities = cumulative_opportunities(
+        effective,
+        counted,
+        threshold_minutes=threshold_minutes,
+        origin_ids=origin_ids,
+        category_order=order,
+    )
+    capacity_within = cumulative_opportunities(
+        effective,
+        categories,
+        threshold_minutes=threshold_minutes,
+        weights=counted_capacity,
+        origin_ids=origin_ids,
+        category_order=order,
+    )
+    return nearest_all, opportunities, capacity_within
+
+
 def _park_indicators(
     effective: EffectiveMinutes,
     origins: pd.DataFrame,
@@ -216,6 +292,7 @@ def _park_indicators(
     open_now: np.ndarray | None,
     parameters: IndicatorParameters,
     weights: Mapping[str, float] | None,
+    source: tuple[str, str] | None = None,
 ) -> ParkIndicators:
     """Every indicator from effective minutes; amenities not ``open_now`` (None: all open) do
     not count, exactly as if their minutes were ``inf``: they leave nearest, counts and
@@ -225,22 +302,18 @@ def _park_indicators(
     counted = categories if open_now is None else np.where(open_now, categories, _CLOSED)
     counted_capacity = capacity if open_now is None else np.where(open_now, capacity, 0.0)
     people = origins["weight"].to_numpy(dtype=float)
-    order = [category.value for category in AmenityCategory]
-    order += [c for c in parameters.living_circle.categories if c not in order]
-    common = {"origin_ids": origins.index, "category_order": order}
-    nearest_all = nearest_minutes(effective, counted, **common).xs(1, level="rank", axis=1)
-    nearest = nearest_all[[category.value for category in AmenityCategory]]
-    opportunities = cumulative_opportunities(
-        effective, counted, threshold_minutes=parameters.threshold_minutes, **common
-    )[nearest.columns]
-    capacity_within = cumulative_opportunities(
+    order = category_order(parameters)
+    nearest_all, opportunities, capacity_within = row_indicators(
         effective,
+        counted,
         categories,
+        counted_capacity,
+        order=order,
         threshold_minutes=parameters.threshold_minutes,
-        weights=counted_capacity,
-        **common,
-    )[nearest.columns]
+        origin_ids=origins.index,
+    )
     in_demand = origins["origin_set"].isin(DEMAND_SETS[parameters.demand]).to_numpy()
+    steps: dict[str, np.ndarray] = {}
     supply = e2sfca_by_category(
         effective,
         counted,
@@ -248,8 +321,38 @@ def _park_indicators(
         np.where(in_demand, people, 0.0),
         decay=parameters.decay,
         catchment_minutes=parameters.catchment_minutes,
-        **common,
-    )[nearest.columns]
+        origin_ids=origins.index,
+        category_order=order,
+        steps=steps,
+    )
+    basis = IndicatorBasis(
+        source=source,
+        nearest_all=nearest_all,
+        weighted_demand=steps["weighted_demand"],
+        ratio=steps["ratio"],
+        weights=weight_key(weights),
+    )
+    return indicators_from_parts(
+        origins, nearest_all, opportunities, capacity_within, supply, parameters, weights, basis
+    )
+
+
+def indicators_from_parts(
+    origins: pd.DataFrame,
+    nearest_all: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    capacity_within: pd.DataFrame,
+    supply: pd.DataFrame,
+    parameters: IndicatorParameters,
+    weights: Mapping[str, float] | None,
+    basis: IndicatorBasis | None,
+) -> ParkIndicators:
+    """Living circle, compliance and gap index from the per-category tables (every category of
+    :func:`category_order` as columns), and the ``ParkIndicators`` that holds them all."""
+    columns = [category.value for category in AmenityCategory]
+    nearest = nearest_all[columns]
+    supply = supply[columns]
+    people = origins["weight"].to_numpy(dtype=float)
     met = living_circle_met_from_nearest(nearest_all, table=parameters.living_circle)
     residents = (origins["origin_set"] == "residence").to_numpy()
     rows = residents if residents.any() else np.ones(len(origins), dtype=bool)
@@ -258,13 +361,14 @@ def _park_indicators(
     return ParkIndicators(
         origins=pd.DataFrame(origins.drop(columns="geometry", errors="ignore")),
         nearest=nearest,
-        opportunities=opportunities,
-        capacity_within=capacity_within,
+        opportunities=opportunities[columns],
+        capacity_within=capacity_within[columns],
         supply_per_1000=supply,
         living_circle=met,
         compliance=compliance,
         gap=gap,
         parameters=parameters,
+        basis=basis,
     )
 
 
@@ -301,13 +405,16 @@ def indicators_for_window(
     """
     minutes = result.minutes_for(mode, window)  # type: ignore[attr-defined]
     available = result.available_mask(window)  # type: ignore[attr-defined]
-    return park_indicators(
-        minutes,
-        result.origins,  # type: ignore[attr-defined]
-        result.amenities,  # type: ignore[attr-defined]
-        available=available,
-        parameters=parameters,
+    origins, amenities = result.origins, result.amenities  # type: ignore[attr-defined]
+    _check_tables(origins, amenities)
+    return _park_indicators(
+        effective_minutes(minutes, available=available),
+        origins,
+        amenities,
+        open_now=None,
+        parameters=parameters or IndicatorParameters(),
         weights=weights,
+        source=(mode, window),
     )
 
 
@@ -362,6 +469,7 @@ def indicators_for_windows(
             open_now=result.is_open(key),  # type: ignore[attr-defined]
             parameters=parameters,
             weights=weights,
+            source=(mode, key),
         )
     return found
 

@@ -773,6 +773,7 @@ def e2sfca_by_category(
     available: npt.ArrayLike | None = None,
     origin_ids: Sequence[object] | None = None,
     category_order: Sequence[str] | None = None,
+    steps: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Return E2SFCA supply per 1,000 people for each origin and amenity category.
 
@@ -800,6 +801,9 @@ def e2sfca_by_category(
         Labels of the result's rows.
     category_order
         Categories to report, as in :func:`nearest_minutes`.
+    steps
+        When given, receives ``weighted_demand`` (step 1's ``Σ_i P_i W_ij``) and ``ratio``
+        (``R_j``) per amenity, 0 for amenities of unlisted categories.
 
     Returns
     -------
@@ -844,4 +848,11 @@ def e2sfca_by_category(
         category: 1000.0 * supply_per_person[:, position]
         for position, category in enumerate(columns)
     }
+    if steps is not None:
+        # Step 1 per amenity in column order (0 for amenities of unlisted categories): what
+        # an update after a change starts from (retention.access.indicator_updates).
+        steps["weighted_demand"] = np.zeros(n_amenities)
+        steps["weighted_demand"][order] = weighted_demand
+        steps["ratio"] = np.zeros(n_amenities)
+        steps["ratio"][order] = ratio
     return _category_frame(values, origin_ids, n_origins)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -262,7 +263,7 @@ class TravelTimeEngine:
         walk = self._leg_minutes(source, target, mode="walk", cutoff=self._params.max_minutes)
         return self._transit_minutes(
             source, target, window=window, walk=walk, enterprise_id=enterprise_id
-        )
+        )[0]
 
     def nearest(
         self,
@@ -460,16 +461,29 @@ class TravelTimeEngine:
         to_stops: np.ndarray | None = None,
         egress: np.ndarray | None = None,
         enterprise_id: str | None = None,
-    ) -> np.ndarray:
-        """Best of walking and riding (with up to any number of transfers) in ``window``.
+        previous: TransitLegs | None = None,
+        previous_minutes: np.ndarray | None = None,
+        stale_rows: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, TransitLegs | None]:
+        """Best of walking and riding (with up to any number of transfers) in ``window``, and
+        what it was built from (to update it after a route change).
 
         ``walk`` is the walk leg source x target, ``to_stops`` source x stops and ``egress``
         stops x target (all cut at ``max_minutes``); the ones not given are computed.
+
+        With ``previous`` and ``previous_minutes`` (the same rider group's legs and minutes in
+        this window before the change, for the same ``source`` and ``target``, the stops of
+        that engine a prefix of this one's), only boarding stops whose rides changed are
+        searched again: if no ride got slower, the answer is the old minutes lowered by the
+        trips through those stops; origins that could board where a ride got slower are
+        recomputed in full, as are ``stale_rows`` (source rows whose ``previous_minutes`` are
+        not this group's, e.g. people of an enterprise whose own shuttle was withdrawn). Minima
+        are exact, so the answer is the same bits as without ``previous``.
         """
         params = self._params
         routes = self._transit.active_routes(window, params=params, enterprise_id=enterprise_id)
         if not routes:
-            return walk.copy()
+            return walk.copy(), None
         if to_stops is None:
             to_stops = self._leg_minutes(
                 source, self._stops, mode="walk", cutoff=params.max_minutes
@@ -542,23 +556,111 @@ class TravelTimeEngine:
             # Only stops some origin can walk to are ever boarded.
             walkable = np.isfinite(access[origins]).any(axis=0)
             board_to_stop[~walkable] = np.inf
-            from_stop = _ride_then_walk(
-                board_to_stop,
-                self._stop_walk_minutes,
-                egress[:, targets],
-                cutoff=params.max_minutes,
-            )
-            # Start from walking all the way and keep whatever transit makes shorter; unplaced
-            # points (NaN in walk) are outside origins x targets and stay NaN.
-            result = walk.copy()
+            usable = access[origins]
+            stop_walk, leg = self._stop_walk_minutes, egress[:, targets]
+            cutoff = params.max_minutes
+            if previous_minutes is None or (
+                previous is not None and not previous.fits(board_to_stop, len(targets))
+            ):
+                previous = None
             everything = len(origins) == n_origins and len(targets) == n_destinations
-            block = result if everything else result[np.ix_(origins, targets)]
-            _walk_then_ride(access[origins], from_stop, best=block, cutoff=params.max_minutes)
+            if previous is None or previous_minutes is None:
+                from_stop = _ride_then_walk(board_to_stop, stop_walk, leg, cutoff=cutoff)
+                # Start from walking all the way and keep whatever transit makes shorter;
+                # unplaced points (NaN in walk) are outside origins x targets and stay NaN.
+                result = walk.copy()
+                block = result if everything else result[np.ix_(origins, targets)]
+                _walk_then_ride(usable, from_stop, best=block, cutoff=cutoff)
+            else:
+                from_stop, moved, slower = previous.updated_from_stop(
+                    board_to_stop, stop_walk, leg, cutoff=cutoff
+                )
+                result = np.array(previous_minutes, dtype=walk.dtype)
+                block = result if everything else result[np.ix_(origins, targets)]
+                # Origins that could board where a ride got slower: from walking, in full.
+                again = np.isfinite(usable[:, slower]).any(axis=1)
+                if stale_rows is not None and len(stale_rows):
+                    stale = np.zeros(n_origins, dtype=bool)
+                    stale[stale_rows] = True
+                    again |= stale[origins]
+                redo = np.flatnonzero(again)
+                rest = np.setdiff1d(np.arange(len(origins)), redo)
+                if len(redo):
+                    fresh = walk[np.ix_(origins[redo], targets)]
+                    _walk_then_ride(usable[redo], from_stop, best=fresh, cutoff=cutoff)
+                    block[redo] = fresh
+                if len(rest) and len(moved):
+                    lowered = block[rest]
+                    _walk_then_ride(
+                        usable[np.ix_(rest, moved)], from_stop[moved], best=lowered, cutoff=cutoff
+                    )
+                    block[rest] = lowered
             if not everything:
                 result[np.ix_(origins, targets)] = block
             result[result > params.max_minutes] = np.inf
-            return result
-        return walk.copy()
+            return result, TransitLegs(board_to_stop, from_stop)
+        return walk.copy(), None
+
+
+@dataclass(frozen=True, eq=False)
+class TransitLegs:
+    """What one window's transit minutes (one rider group) were built from.
+
+    ``board_to_stop[b, s]``: boarding at stop b (wait + penalty) to standing at stop s;
+    ``from_stop[b, d]``: boarding at b to each usable destination d. Kept by the engine so a
+    route change recomputes only the boarding stops it touches.
+    """
+
+    board_to_stop: np.ndarray
+    from_stop: np.ndarray
+
+    def fits(self, board_to_stop: np.ndarray, n_targets: int) -> bool:
+        """Whether these legs can seed an update to ``board_to_stop`` (stops only appended)."""
+        return (
+            self.board_to_stop.shape[0] <= board_to_stop.shape[0]
+            and self.from_stop.shape[1] == n_targets
+        )
+
+    def updated_from_stop(
+        self,
+        board_to_stop: np.ndarray,
+        stop_walk: np.ndarray,
+        egress: np.ndarray,
+        *,
+        cutoff: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``from_stop`` for the new ``board_to_stop``, searching only boarding stops that
+        changed; also the boarding stops whose minutes moved, and the old ones that got slower.
+
+        A boarding stop whose rides to the old stops are unchanged keeps its old row, lowered
+        by trips through the new stops it reaches (a minimum, so exact); the others (and new
+        stops) are computed as :func:`_ride_then_walk` does.
+        """
+        n_old, n_stops = self.from_stop.shape[0], board_to_stop.shape[0]
+        same = (board_to_stop[:n_old, :n_old] == self.board_to_stop).all(axis=1)
+        new = np.arange(n_old, n_stops)
+        via_new = same & np.isfinite(board_to_stop[:n_old, n_old:]).any(axis=1)
+        from_stop = np.empty((n_stops, self.from_stop.shape[1]))
+        from_stop[:n_old] = self.from_stop
+        search = np.concatenate([np.flatnonzero(~same), new])
+        if len(search):
+            from_stop[search] = _ride_then_walk(
+                board_to_stop[search], stop_walk[search], egress, cutoff=cutoff
+            )
+        extend = np.flatnonzero(via_new)
+        if len(extend) and len(new):
+            through = _ride_then_walk(
+                board_to_stop[np.ix_(extend, new)],
+                stop_walk[np.ix_(extend, new)],
+                egress[new],
+                cutoff=cutoff,
+            )
+            np.minimum(from_stop[extend], through, out=through)
+            from_stop[extend] = through
+        differs = (from_stop[:n_old] != self.from_stop).any(axis=1)
+        slower = np.flatnonzero((from_stop[:n_old] > self.from_stop).any(axis=1))
+        fresh = new[np.isfinite(from_stop[new]).any(axis=1)] if len(new) else new
+        return from_stop, np.concatenate([np.flatnonzero(differs), fresh]), slower
 
 
 def _ride_then_walk(
@@ -891,14 +993,20 @@ def _open_to_mask(origins: pd.DataFrame, amenities: pd.DataFrame) -> np.ndarray:
     if "open_to" not in amenities.columns:
         return mask
     belongs = origins["enterprise_id"].astype(object).where(origins["enterprise_id"].notna())
-    belongs = belongs.map(lambda value: None if value is None else str(value).strip())
+    owners = np.array(
+        [None if value is None else str(value).strip() for value in belongs.tolist()],
+        dtype=object,
+    )
+    # Amenities share a few open_to texts (one per enterprise at most): one column per text.
+    columns_of: dict[str, list[int]] = {}
     for column, value in enumerate(amenities["open_to"].tolist()):
         text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-        if text.strip().lower() in _PUBLIC:
-            continue
-        allowed = {part.strip() for part in pd.Series([text]).str.split(r"[,;、，；]").iloc[0]}
+        if text.strip().lower() not in _PUBLIC:
+            columns_of.setdefault(text, []).append(column)
+    for text, columns in columns_of.items():
+        allowed = {part.strip() for part in re.split(r"[,;、，；]", text)}
         allowed.discard("")
-        mask[:, column] = belongs.isin(allowed).to_numpy()
+        mask[:, columns] = np.array([owner in allowed for owner in owners.tolist()])[:, None]
     return mask
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from retention.access.engine import ParkEngine
+from retention.access.indicator_updates import update_indicators
 from retention.access.indicators import IndicatorParameters, ParkIndicators, indicators_for_window
 from retention.access.measures import nearest_minutes
 from retention.access.network import StreetNetwork, network_from_roads, project_points
@@ -221,7 +222,18 @@ def evaluation_from_travel(
     indicators = indicators_for_window(
         travel, mode=options.mode, window=options.window, parameters=indicator_parameters
     )
-    return Evaluation(park=park, travel=travel, indicators=indicators, options=options)
+    return _evaluation(park, travel, indicators, options)
+
+
+def _evaluation(
+    park: ParkData, travel: TravelTimeResult, indicators: ParkIndicators, options: EvaluationOptions
+) -> Evaluation:
+    evaluation = Evaluation(park=park, travel=travel, indicators=indicators, options=options)
+    # The indicators' nearest minutes are nearest_by_window's for their mode and window.
+    nearest = indicators.nearest.copy()
+    nearest.index = origin_keys(travel.origins)
+    evaluation._nearest[(options.mode, options.window)] = nearest
+    return evaluation
 
 
 def evaluate_scenario(
@@ -288,9 +300,16 @@ def evaluate_scenario(
             travel = None
     if travel is None:
         travel = travel_times_for_park(applied.park, params=travel_params, windows=windows)
-    evaluation = evaluation_from_travel(
-        applied.park, travel, indicator_parameters=indicator_parameters, options=options
-    )
+    if indicator_parameters == baseline.indicators.parameters:
+        # Only origins, categories and catchments whose minutes changed are recomputed.
+        indicators = update_indicators(
+            baseline.indicators, baseline.travel, travel, mode=options.mode, window=options.window
+        )
+    else:
+        indicators = indicators_for_window(
+            travel, mode=options.mode, window=options.window, parameters=indicator_parameters
+        )
+    evaluation = _evaluation(applied.park, travel, indicators, options)
     operations = {
         route_id: route_operations(route, applied.geometries[route_id], parameters=shuttle)
         for route_id, route in applied.routes.items()
