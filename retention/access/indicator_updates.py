@@ -338,18 +338,23 @@ def _same(
         return result
     if column not in after.columns or column not in before.columns:
         return result
-    old = before[column].to_numpy(dtype=object)[mapping[mapped]]
-    new = after[column].to_numpy(dtype=object)[mapped]
-    result[mapped] = [_norm(a) == _norm(b) for a, b in zip(old, new, strict=True)]
+    old = before[column].iloc[mapping[mapped]].reset_index(drop=True)
+    new = after[column].iloc[mapped].reset_index(drop=True)
+    if column in _NUMERIC:
+        a = pd.to_numeric(old, errors="coerce").to_numpy(dtype=float)
+        b = pd.to_numeric(new, errors="coerce").to_numpy(dtype=float)
+        result[mapped] = (a == b) | (np.isnan(a) & np.isnan(b))
+    else:
+        result[mapped] = (_text(old) == _text(new)).to_numpy()
     return result
 
 
-def _norm(value: object) -> object:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
-    return str(value).strip()
+_NUMERIC = frozenset({"weight", "capacity"})
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Values as stripped text, blanks (None, NaN) as ""."""
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
 
 def _all_columns(table: pd.DataFrame, order: list[str]) -> pd.DataFrame:

@@ -993,10 +993,8 @@ def _open_to_mask(origins: pd.DataFrame, amenities: pd.DataFrame) -> np.ndarray:
     if "open_to" not in amenities.columns:
         return mask
     belongs = origins["enterprise_id"].astype(object).where(origins["enterprise_id"].notna())
-    owners = np.array(
-        [None if value is None else str(value).strip() for value in belongs.tolist()],
-        dtype=object,
-    )
+    owners = [None if value is None else str(value).strip() for value in belongs.tolist()]
+    codes, names = pd.factorize(pd.Series(owners, dtype=object), use_na_sentinel=True)
     # Amenities share a few open_to texts (one per enterprise at most): one column per text.
     columns_of: dict[str, list[int]] = {}
     for column, value in enumerate(amenities["open_to"].tolist()):
@@ -1005,8 +1003,9 @@ def _open_to_mask(origins: pd.DataFrame, amenities: pd.DataFrame) -> np.ndarray:
             columns_of.setdefault(text, []).append(column)
     for text, columns in columns_of.items():
         allowed = {part.strip() for part in re.split(r"[,;、，；]", text)}
-        allowed.discard("")
-        mask[:, columns] = np.array([owner in allowed for owner in owners.tolist()])[:, None]
+        # Code -1 (no employer) is the table's last entry: never allowed.
+        table = np.append(np.isin(np.asarray(names, dtype=object), list(allowed - {""})), False)
+        mask[:, columns] = table[codes][:, None]
     return mask
 
 
