@@ -9,6 +9,7 @@ from retention.escaping import markdown_text
 from retention.i18n import t
 from retention.report.park_comparison import (
     RANK_COLUMN,
+    category_table,
     format_indicator,
     indicator_columns,
     indicator_label,
@@ -98,6 +99,13 @@ st.subheader(t("compare.ranking", lang))
 st.dataframe(
     pd.DataFrame(table).rename(columns=headers), hide_index=True, key="compare.ranking_table"
 )
+with st.expander(t("compare_snapshot.section.compliance", lang)):
+    st.caption(t("compare_snapshot.compliance_message", lang))
+    st.dataframe(
+        category_table(ranked, lang=lang).round(1),
+        hide_index=True,
+        key="compare.category_table",
+    )
 st.subheader(t("compare.map", lang))
 show_map_page(
     cached_compare.map_page(folder, ranked, indicator, lang=lang, tiles=state.tiles()),

@@ -146,6 +146,13 @@ def test_page_offers_the_comparison_as_xlsx_and_html(
     at.run()
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
+    # Every category's compliance and evening minutes per park, in ranking order (pb, pc, pa).
+    categories = at.dataframe[1].value
+    assert categories[t("compare_snapshot.col.rank", lang)].tolist() == [1, 2, 3]
+    canteen = next(c for c in categories.columns if c.endswith(("(%)", "（%）")))
+    assert categories[canteen].tolist() == [50.0, 50.0, 25.0]
+    assert sum(c.endswith(("(%)", "（%）")) for c in categories.columns) == 2
+    assert sum(c.endswith(("(min)", "（分钟）")) for c in categories.columns) == 1
     labels = [button.proto.label for button in at.get("download_button")]
     assert labels == [
         t("compare_snapshot.download_xlsx", lang),

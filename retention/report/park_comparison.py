@@ -184,6 +184,27 @@ def _percent(series: pd.Series) -> pd.Series:
     return 100 * series.astype(float)
 
 
+def category_table(ranked: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """Return rank, park and every category's living-circle compliance (% of residents) and
+    evening minutes to each leisure category, one row per park of ``ranked`` (same order)."""
+    columns = indicator_columns(ranked)
+
+    def header(key: str, **fmt: object) -> str:
+        return t(f"compare_snapshot.col.{key}", lang, **fmt)
+
+    table = pd.DataFrame(
+        {header("rank"): ranked["rank"].astype(int), header("park"): ranked["name"]}
+    )
+    for column in columns:
+        if column.startswith("compliance_"):
+            table[header("percent", name=indicator_label(column, lang))] = _percent(ranked[column])
+        elif column.startswith("evening_minutes_"):
+            table[header("minutes", name=indicator_label(column, lang))] = ranked[column].astype(
+                float
+            )
+    return table
+
+
 def comparison_snapshot(
     summary: pd.DataFrame,
     *,
@@ -249,16 +270,7 @@ def comparison_snapshot(
     if "leavers_per_year" in ranked.columns:
         table[header("leavers")] = ranked["leavers_per_year"].astype(float)
         formats[header("leavers")] = 0
-    per_category = pd.DataFrame(
-        {
-            header("rank"): ranked["rank"].astype(int),
-            header("park"): ranked["name"],
-            **{
-                header("percent", name=indicator_label(c, lang)): _percent(ranked[c])
-                for c in compliance
-            },
-        }
-    )
+    per_category = category_table(ranked, lang=lang)
     filters = ", ".join([*cities, *districts]) or t("compare_snapshot.all_parks", lang)
     if len(ranked):
         worst, best = ranked.iloc[0], ranked.iloc[-1]
@@ -293,7 +305,10 @@ def comparison_snapshot(
                 TableBlock(
                     t("compare_snapshot.section.compliance", lang),
                     per_category,
-                    number_formats={c: 0 for c in per_category.columns[2:]},
+                    number_formats={
+                        c: (0 if c.endswith(("(%)", "（%）")) else 1)
+                        for c in per_category.columns[2:]
+                    },
                 ),
             ),
             sources="GB 50180-2018",
