@@ -16,7 +16,7 @@ import streamlit as st
 
 from retention.auth.audit import AuditAction
 from retention.data.layers import AmenityCategory, ResidenceKind
-from retention.errors import ScenarioError, ValidationError
+from retention.errors import ScenarioError, StaleVersionError, ValidationError
 from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.difference_map import build_difference_map
@@ -69,7 +69,11 @@ draft = scenario_from_json(state.scenario_draft() or "")
 
 
 def _set_draft(scenario: Scenario) -> None:
-    state.set_scenario_draft(scenario_to_json(scenario), editing=state.scenario_editing())
+    state.set_scenario_draft(
+        scenario_to_json(scenario),
+        editing=state.scenario_editing(),
+        version=state.scenario_editing_version(),
+    )
 
 
 def _add(modification: Modification, *, from_drawing: bool = False) -> None:
@@ -123,7 +127,11 @@ opened = left.selectbox(
 )
 if middle.button(t("scenario.open_button", lang), key="scenario.open_button"):
     if opened:
-        state.set_scenario_draft(scenario_to_json(records[opened].scenario), editing=opened)
+        state.set_scenario_draft(
+            scenario_to_json(records[opened].scenario),
+            editing=opened,
+            version=records[opened].version,
+        )
     else:
         state.set_scenario_draft(scenario_to_json(Scenario(t("scenario.default_name", lang))))
     st.rerun()
@@ -377,17 +385,25 @@ a, b, c, d = st.columns(4)
 if a.button(t("scenario.save", lang), key="scenario.save", disabled=not author.strip()):
     try:
         saved = store.save(
-            park.park_id, draft, author=author, scenario_id=editing if editing in records else None
+            park.park_id,
+            draft,
+            author=author,
+            scenario_id=editing if editing in records else None,
+            expected_version=state.scenario_editing_version() if editing in records else None,
         )
     except ValidationError as error:
         st.error(markdown_text(error))
+    except StaleVersionError:
+        st.error(t("scenario_store.stale", lang, name=markdown_text(records[editing].name)))
     else:
         auth.record(
             AuditAction.SCENARIO_CHANGE,
             park_id=park.park_id,
             detail={"scenario_id": saved.scenario_id, "name": saved.name, "how": "save"},
         )
-        state.set_scenario_draft(scenario_to_json(saved.scenario), editing=saved.scenario_id)
+        state.set_scenario_draft(
+            scenario_to_json(saved.scenario), editing=saved.scenario_id, version=saved.version
+        )
         st.success(t("scenario.saved", lang, name=markdown_text(saved.name)))
 if editing in records:
     if b.button(
@@ -404,20 +420,28 @@ if editing in records:
             park_id=park.park_id,
             detail={"scenario_id": copy.scenario_id, "name": copy.name, "how": "duplicate"},
         )
-        state.set_scenario_draft(scenario_to_json(copy.scenario), editing=copy.scenario_id)
+        state.set_scenario_draft(
+            scenario_to_json(copy.scenario), editing=copy.scenario_id, version=copy.version
+        )
         st.rerun()
     confirm = d.checkbox(t("scenario.delete_confirm", lang), key="scenario.delete_confirm")
     if c.button(t("scenario.delete", lang), key="scenario.delete", disabled=not confirm):
-        store.delete(park.park_id, editing)
-        auth.record(
-            AuditAction.SCENARIO_CHANGE,
-            park_id=park.park_id,
-            detail={"scenario_id": editing, "how": "delete"},
-        )
-        if state.scenario_id() == editing:
-            state.set_scenario_id("")
-        state.set_scenario_draft(scenario_to_json(Scenario(t("scenario.default_name", lang))))
-        st.rerun()
+        try:
+            store.delete(
+                park.park_id, editing, expected_version=state.scenario_editing_version()
+            )
+        except StaleVersionError:
+            st.error(t("scenario_store.stale", lang, name=markdown_text(records[editing].name)))
+        else:
+            auth.record(
+                AuditAction.SCENARIO_CHANGE,
+                park_id=park.park_id,
+                detail={"scenario_id": editing, "how": "delete"},
+            )
+            if state.scenario_id() == editing:
+                state.set_scenario_id("")
+            state.set_scenario_draft(scenario_to_json(Scenario(t("scenario.default_name", lang))))
+            st.rerun()
     st.caption(t("scenario.rename_hint", lang))
 st.download_button(
     t("scenario.export", lang),

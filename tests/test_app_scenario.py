@@ -267,3 +267,36 @@ def test_a_drawing_far_from_every_road_says_so() -> None:
     errors = [e.value for e in at.error]
     assert any("from the nearest road; expected within 300 m" in e for e in errors), errors
     assert not [c for c in at.checkbox if c.key == "scenario.route.use_drawing"]
+
+
+@pytest.mark.slow
+def test_a_save_over_someone_elses_newer_save_is_refused_and_overwrites_nothing() -> None:
+    from retention.scenario.model import Scenario
+
+    saved = ScenarioStore(state.data_dir()).save("jinshan", Scenario("Shared plan"), author="test")
+    first, second = _page(), _page()
+    for at, name, author in ((first, "Wang's plan", "Wang"), (second, "Li's plan", "Li")):
+        at.selectbox(key="scenario.open").set_value(saved.scenario_id)
+        _submit(at, "scenario.open_button")
+        at.text_input(key="scenario.name").set_value(name)
+        at.text_input(key="scenario.author").set_value(author)
+        at.run()
+    _submit(first, "scenario.save")
+    assert not first.exception and not first.error, [e.value for e in first.error]
+    _submit(second, "scenario.save")  # opened before Wang saved: refused
+    stale = t("scenario_store.stale", "en", name=markdown_text("Wang's plan"))
+    assert stale in [e.value for e in second.error]
+    second.checkbox(key="scenario.delete_confirm").check()
+    second.run()
+    _submit(second, "scenario.delete")
+    assert stale in [e.value for e in second.error]
+    (stored,) = ScenarioStore(state.data_dir()).list("jinshan")
+    assert (stored.name, stored.author, stored.version) == ("Wang's plan", "Wang", 2)
+    second.selectbox(key="scenario.open").set_value(saved.scenario_id)  # reopen: Wang's version
+    _submit(second, "scenario.open_button")
+    second.text_input(key="scenario.name").set_value("Li's plan, after Wang's")
+    second.run()
+    _submit(second, "scenario.save")
+    assert not second.error, [e.value for e in second.error]
+    again = ScenarioStore(state.data_dir()).load("jinshan", saved.scenario_id)
+    assert (again.name, again.author, again.version) == ("Li's plan, after Wang's", "Li", 3)

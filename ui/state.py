@@ -49,6 +49,9 @@ SCENARIO_DRAFT = "scenario.draft"
 session has its own: two planners editing scenarios never see each other's drafts)."""
 SCENARIO_EDITING = "scenario.editing"
 """Id of the saved scenario the draft was opened from (``""``: a new one)."""
+SCENARIO_EDITING_VERSION = "scenario.editing_version"
+"""Stored version of that scenario when it was opened: a save or delete based on it is refused
+if someone saved the scenario since (nothing of theirs is overwritten)."""
 SCENARIO_DRAWING = "scenario.drawing"
 """What this session drew on the Scenario page's map (GeoJSON features as JSON text, ``"[]"``
 when nothing): the route's stops come from it. Tests set it to stand for a drawing."""
@@ -242,15 +245,22 @@ def scenario_draft() -> str | None:
     return st.session_state.get(SCENARIO_DRAFT)
 
 
-def set_scenario_draft(text: str, *, editing: str = "") -> None:
-    """Keep ``text`` (scenario JSON) as this session's working scenario."""
+def set_scenario_draft(text: str, *, editing: str = "", version: int = 0) -> None:
+    """Keep ``text`` (scenario JSON) as this session's working scenario, opened from the saved
+    scenario ``editing`` at its stored ``version`` (``""``/0: a new one)."""
     st.session_state[SCENARIO_DRAFT] = text
     st.session_state[SCENARIO_EDITING] = editing
+    st.session_state[SCENARIO_EDITING_VERSION] = version
 
 
 def scenario_editing() -> str:
     """Return the id of the saved scenario the draft came from (``""``: new)."""
     return str(st.session_state.get(SCENARIO_EDITING, ""))
+
+
+def scenario_editing_version() -> int:
+    """Return the stored version of the saved scenario when the draft was opened (0: new)."""
+    return int(st.session_state.get(SCENARIO_EDITING_VERSION, 0))
 
 
 def scenario_drawing() -> str:
