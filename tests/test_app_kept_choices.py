@@ -125,9 +125,12 @@ def test_a_new_session_takes_its_choices_from_the_url_and_ignores_bad_values() -
         first_window
     )
     assert at.radio(key="gaps.people_basis").value == "residence"
-    # The URL now holds valid codes only.
-    assert at.query_params["people"] == "residence"
-    assert "<script>" not in str(at.query_params)
+    # The URL now holds valid codes only, and only those that differ from the page's defaults.
+    assert at.query_params["mode"] == "transit" and at.query_params["minutes"] == "10"
+    assert "people" not in at.query_params and "window" not in at.query_params
+    assert "indicator" not in at.query_params  # never chosen: the default
+    at.selectbox(key="gaps.mode").select("walk").run()  # back to the default: out of the URL
+    assert "mode" not in at.query_params and at.query_params["category"] == "clinic"
 
 
 def _map_page(at: AppTest) -> str:

@@ -88,6 +88,7 @@ def render_sidebar(pages: Sequence[st.Page]) -> None:
             state.LANG_CHOICE,
             t("common.sidebar.language", lang),
             LANGUAGES,
+            index=LANGUAGES.index(state.browser_language()),  # the URL names other choices
             format_func=lambda code: LANGUAGE_NAMES[code],
             horizontal=True,
         )
@@ -101,6 +102,7 @@ def render_sidebar(pages: Sequence[st.Page]) -> None:
             state.TILES_CHOICE,
             t("common.sidebar.tiles", lang),
             [source.value for source in setting.choices],
+            index=setting.choices.index(setting.default),
             format_func=lambda value: tile_name(value, lang),
             help=t("common.sidebar.tiles_help", lang),
         )

@@ -136,11 +136,17 @@ def map_tiles_setting() -> tuple[TileSetting, str]:
         return TileSetting(DEFAULT_TILES), str(error)
 
 
+def browser_language() -> str:
+    """Return the language of the browser's locale (``"zh"`` for any Chinese locale, else
+    ``"en"``): a new session's language unless the URL names one."""
+    return language_for_locale(st.context.locale)
+
+
 def init_state() -> None:
     """Fill in defaults for every key not yet set; the language follows the browser's locale and
     the map background the server's setting (``PARKLIFE_MAP_TILES``)."""
     if LANG not in st.session_state:
-        st.session_state[LANG] = language_for_locale(st.context.locale)
+        st.session_state[LANG] = browser_language()
     if TILES not in st.session_state:
         st.session_state[TILES] = map_tiles_setting()[0].default.value
 
@@ -395,9 +401,15 @@ def _url_value(choice: Choice) -> Any:
     return text
 
 
-def _write_url(choice: Choice, value: object) -> None:
-    """Put the choice into the URL (only when it changed: each write updates the browser's URL)."""
+def _write_url(choice: Choice, value: object, default: object = None) -> None:
+    """Put the choice into the URL, or take it out when it is the widget's default (a URL then
+    names only what differs, and without the parameter the widget shows that default anyway).
+    Writes only changes: each write updates the browser's URL."""
     if value is None:
+        return
+    if value == default:
+        if choice.param in st.query_params:
+            del st.query_params[choice.param]
         return
     if choice.multi:
         text = ",".join(str(item) for item in value)  # type: ignore[attr-defined]
@@ -415,6 +427,7 @@ def _keep(
     make_widget: Callable[..., T],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
+    default: object,
 ) -> T:
     kept_value = valid(st.session_state[choice.key]) if choice.key in st.session_state else None
     if kept_value is None and choice.key not in st.session_state:
@@ -422,7 +435,7 @@ def _keep(
     if kept_value is not None:
         st.session_state[choice.key] = kept_value
         st.session_state[choice.widget] = kept_value  # the widget shows (and re-labels) it
-        # Streamlit refuses a widget default beside a value set through session state.
+        # Streamlit warns about a widget default beside a value set through session state.
         kwargs = {name: v for name, v in kwargs.items() if name not in _VALUE_KWARGS}
     value = make_widget(
         *args,
@@ -432,7 +445,7 @@ def _keep(
         **kwargs,
     )
     st.session_state[choice.key] = value
-    _write_url(choice, value)
+    _write_url(choice, value, default)
     return value
 
 
@@ -477,7 +490,12 @@ def kept(
             return chosen if chosen or not value else None  # [] is a choice: no layer shown
         return by_text.get(str(value)) if value is not None else None
 
-    return _keep(choice, valid, make_widget, (label, options), kwargs)
+    if choice.multi:
+        default: object = list(kwargs.get("default") or [])
+    else:
+        index = kwargs.get("index", 0)
+        default = options[index] if index is not None and len(options) > index else None
+    return _keep(choice, valid, make_widget, (label, options), kwargs, default)
 
 
 def kept_number(
@@ -502,7 +520,7 @@ def kept_number(
         return number if math.isfinite(number) and min_value <= number <= max_value else None
 
     kwargs = {"min_value": min_value, "max_value": max_value, **kwargs}
-    return _keep(choice, valid, make_widget, (label,), kwargs)
+    return _keep(choice, valid, make_widget, (label,), kwargs, kwargs.get("value", min_value))
 
 
 def show_in_url(choice: Choice, value: object) -> None:
