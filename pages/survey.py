@@ -11,15 +11,24 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from retention.auth.roles import Permission
+from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError, StaleVersionError
 from retention.escaping import markdown_text
 from retention.i18n import t
+from retention.report.gap_tables import feature_names
 from retention.report.issue_text import translated_issues
 from retention.report.survey_tables import (
+    GROUPINGS,
+    code_label,
     cohort_table,
     ipa_figure,
+    ipa_legend,
+    ipa_points,
+    labels_to_codes,
     reason_bars,
+    results_workbook,
     suppressed_rows,
+    target_label,
 )
 from retention.survey.answers import ValueMap
 from retention.survey.coding import CODE_OPTIONS, unknown_answers, value_map_from_table
@@ -191,21 +200,29 @@ if importer:
         if saved is not None
         else with_known_targets(suggest_for(raw), mappings.known_survey_targets(park.park_id))
     )
+    # The editor shows what each target means in the user's language; choices are read back to
+    # their codes (a choice made before a language switch comes back in the other language).
+    target_codes = labels_to_codes(MAPPING_TARGETS, target_label)
+    proposed = proposal.to_frame()
     edited = st.data_editor(
-        proposal.to_frame(),
+        proposed.assign(target=[target_label(str(v), lang) for v in proposed["target"]]),
         key="survey.mapping_editor",
         hide_index=True,
         disabled=["column", "score"],
         column_config={
             "column": st.column_config.TextColumn(t("survey.col.column", lang)),
             "target": st.column_config.SelectboxColumn(
-                t("survey.col.target", lang), options=list(MAPPING_TARGETS), required=True
+                t("survey.col.target", lang),
+                options=[target_label(v, lang) for v in MAPPING_TARGETS],
+                required=True,
             ),
             "score": st.column_config.NumberColumn(t("survey.col.score", lang), format="%.0f"),
         },
     )
     try:
-        mapping = ColumnMapping.from_frame(edited)
+        mapping = ColumnMapping.from_frame(
+            edited.assign(target=[target_codes.get(str(v), str(v)) for v in edited["target"]])
+        )
     except ParkLifeError as exc:
         _show_error(t("survey.mapping_error", lang), str(exc))
         st.stop()
@@ -215,9 +232,13 @@ if importer:
     st.caption(t("import.values.help", lang))
     saved_values = mappings.load_value_map(park.park_id)
     answers = cached_survey.answers(data, file_name, mapping, saved_values)
+    answer_codes = labels_to_codes(CODE_OPTIONS, code_label)
     edited_values = st.data_editor(
         answers.assign(
             group=[t(f"import.group.{g}", lang) for g in answers["group"]],
+            code=[
+                c if pd.isna(c) or c == "" else code_label(str(c), lang) for c in answers["code"]
+            ],
             source=[t(f"import.source.{s}", lang) for s in answers["source"]],
         ),
         # Edits are kept by row position: a new file or mapping (another table) starts afresh.
@@ -230,13 +251,19 @@ if importer:
             "count": st.column_config.NumberColumn(t("import.values.col.count", lang)),
             "columns": st.column_config.NumberColumn(t("import.values.col.columns", lang)),
             "code": st.column_config.SelectboxColumn(
-                t("import.values.col.code", lang), options=list(CODE_OPTIONS)
+                t("import.values.col.code", lang),
+                options=[code_label(c, lang) for c in CODE_OPTIONS],
             ),
             "source": st.column_config.TextColumn(t("import.values.col.source", lang)),
         },
     )
     # The editor shows translated labels; decisions are read back against the untranslated table.
-    decided = answers.assign(code=edited_values["code"].to_numpy())
+    decided = answers.assign(
+        code=[
+            c if pd.isna(c) or c == "" else answer_codes.get(str(c), str(c))
+            for c in edited_values["code"]
+        ]
+    )
     try:
         values = value_map_from_table(decided)
     except ParkLifeError as exc:
@@ -452,8 +479,15 @@ chart = cached_survey.ipa_chart(
 if chart.suppressed:
     st.info(t("survey.ipa_suppressed", lang, k=k))
 else:
-    figure = ipa_figure(chart, lang=lang, importance_title=t(f"survey.importance.{kind}", lang))
-    st.plotly_chart(figure, key="survey.ipa_chart")
+    chart_column, legend_column = st.columns([3, 2])
+    chart_column.plotly_chart(ipa_figure(chart, lang=lang), key="survey.ipa_chart")
+    legend_column.caption(t("survey_words.ipa.legend", lang))
+    legend_column.dataframe(
+        ipa_legend(ipa_points(chart.points, lang=lang), lang=lang, importance_kind=kind),
+        hide_index=True,
+        key="survey.ipa_legend",
+    )
+    st.caption(t(f"survey_words.ipa.explain.{kind}", lang))
 
 # --- cohort table --------------------------------------------------------------------------------
 st.subheader(t("survey.cohort_table", lang))
@@ -464,7 +498,7 @@ group_by = state.kept(
     g1.selectbox,
     state.SURVEY_GROUP_BY,
     t("survey.group_by", lang),
-    auth.survey_breakdowns(["age_band", "enterprise_id", "residence_id", "zone_id"]),
+    auth.survey_breakdowns(list(GROUPINGS)),
     format_func=lambda value: t(f"survey.group.{value}", lang),
 )
 measure = state.kept(
@@ -476,7 +510,16 @@ measure = state.kept(
     format_func=lambda value: t(f"survey.measure.{value}", lang),
 )
 means = cached_survey.cohort_means(analysis, measure, group_by, result, w, park, user)
-st.dataframe(cohort_table(means, lang=lang), key="survey.cohort_table")
+# Enterprises, residences and zones by their names (never their ids).
+names = {
+    "enterprise_id": feature_names(park.layers.get(LayerKind.ENTERPRISES), lang),
+    "residence_id": feature_names(park.layers.get(LayerKind.RESIDENCES), lang),
+    "zone_id": feature_names(park.layers.get(LayerKind.ZONES), lang),
+}
+st.dataframe(
+    cohort_table(means, lang=lang, by=group_by, names=names.get(group_by)),
+    key="survey.cohort_table",
+)
 _suppression_caption(means)
 
 # --- reasons -------------------------------------------------------------------------------------
@@ -509,15 +552,21 @@ if not user.can(Permission.EXPORT):
 note = t("survey.export_note", lang)
 if source == "demo" or park.synthetic:
     note = t("survey.synthetic_export_note", lang) + " " + note
-tables = {
-    "ipa": chart.points,
-    f"{measure}_by_{group_by}": means,
-    "reasons": reasons,
-    "weighting": cached_survey.weighting_sheet(analysis, result, w, park, user),
-}
+sheets = ["ipa", f"{measure}_by_{group_by}", "reasons", "weighting"]
+workbook = results_workbook(
+    ipa=chart,
+    means=means,
+    measure=measure,
+    by=group_by,
+    reasons=reasons,
+    weighting=cached_survey.weighting_sheet(analysis, result, w, park, user),
+    names=names,
+    lang=lang,
+    note=note,
+)
 st.download_button(
     t("survey.download_aggregates", lang),
-    cached_survey.aggregates_workbook(tables, note=note),
+    workbook,
     key="survey.download_aggregates",
     **auth.audited(
         "survey_results",
@@ -525,6 +574,6 @@ st.download_button(
         park_id=park.park_id,
         by=group_by,
         measure=measure,
-        sheets=list(tables),
+        sheets=sheets,
     ),
 )

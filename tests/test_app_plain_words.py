@@ -1,4 +1,4 @@
-"""AppTests: the Overview, Gaps and Enterprise pages show people words, never raw codes.
+"""AppTests: the Overview, Gaps, Enterprise and Survey pages show people words, never raw codes.
 
 Scans each page's whole element tree (titles, text, captions, metrics, widget labels and options,
 table headers and cells) in both languages for the codes the data and model use internally.
@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from retention.i18n import t
 from tests.app_session import signed_in
 from ui import state
 from ui.tables import COUNT_FORMAT
@@ -22,11 +23,13 @@ from ui.tables import COUNT_FORMAT
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
 TIMEOUT_SECONDS = 300  # cold run: demo park, travel times, survey import and the model fit
-PAGES = ["pages/overview.py", "pages/gaps.py", "pages/enterprise.py"]
+PAGES = ["pages/overview.py", "pages/gaps.py", "pages/enterprise.py", "pages/survey.py"]
 # Codes of data columns, cohorts, enterprise ids and IPA quadrants that a reader must not meet.
 RAW_CODES = re.compile(
-    r"\b(post[0-9]{2}|age_band|wage_band|tenure_months|e[0-9]{4}|keep_up|boring_life|"
-    r"concentrate_here|possible_overkill|low_priority|gap_index|sports_court|weekday_evening)\b"
+    r"\b(post[0-9]{2}|age_band|wage_band|tenure_months|e[0-9]{4}|h[0-9]{4}|keep_up|boring_life|"
+    r"concentrate_here|possible_overkill|low_priority|gap_index|sports_court|weekday_evening|"
+    r"response_number|respondent_id|commute_mode|intent_to_leave|two_shift|three_shift|"
+    r"(sat|imp)_[a-z_]+|reason:[a-z_]+|jinshan-g[0-9-m]+)\b"
 )
 
 
@@ -47,6 +50,10 @@ def _nodes(node: object) -> Iterator[object]:
 
 def _frame_texts(frame: pd.DataFrame) -> Iterator[str]:
     yield from (str(c) for c in frame.columns)
+    # The index is shown too (a group table's rows are named by it).
+    yield from (str(name) for name in frame.index.names if name is not None)
+    if not isinstance(frame.index, pd.RangeIndex):
+        yield from (str(v) for v in frame.index.tolist())
     for column in frame.columns:
         yield from (str(v) for v in frame[column].tolist())
 
@@ -85,10 +92,35 @@ def _page(page: str, lang: str) -> AppTest:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("page", PAGES)
 def test_no_raw_code_on_the_page(page: str, lang: str) -> None:
-    texts = page_texts(_page(page, lang))
-    assert len(texts) > 10
-    found = sorted({m.group() for text in texts for m in RAW_CODES.finditer(text)})
+    found = _raw_codes(_page(page, lang))
     assert not found, found
+
+
+def _raw_codes(at: AppTest) -> list[str]:
+    texts = page_texts(at)
+    assert len(texts) > 10
+    return sorted({m.group() for text in texts for m in RAW_CODES.finditer(text)})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_survey_groups_and_importance_kinds_show_names_never_codes(lang: str) -> None:
+    at = _page("pages/survey.py", lang)
+    # Every breakdown (cohorts, enterprises, residences, zones) and every importance kind.
+    groupings = ["age_band", "enterprise_id", "residence_id", "zone_id"]
+    for grouping, kind in zip(
+        groupings, ["stated", "derived_overall", "derived_intent", "stated"], strict=True
+    ):
+        at.selectbox(key="survey.group_by").set_value(grouping)
+        at.radio(key="survey.importance").set_value(kind)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        title = t(f"survey.group.{grouping}", lang)
+        (table,) = [d.value for d in at.dataframe if d.value.index.name == title]
+        assert len(table) >= 2, grouping
+        assert not _raw_codes(at), (grouping, kind, _raw_codes(at))
+        explanation = t(f"survey_words.ipa.explain.{kind}", lang)
+        assert explanation in [c.value for c in at.caption]
 
 
 def _unseparated_counts(at: AppTest) -> list[str]:

@@ -12,7 +12,6 @@ so a wave saved or removed by any session shows up on every session's next rerun
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +34,6 @@ from retention.storage.waves import (
 from retention.survey.analysis import (
     AnalysisParameters,
     IPAResult,
-    aggregates_xlsx,
     category_means,
     ipa,
     reason_shares,
@@ -451,8 +449,3 @@ def weighting_sheet(
     return weighting_table(
         _zoned(key, _result, _park), _weights, headcounts, parameters=key.parameters, scope=scope
     )
-
-
-def aggregates_workbook(tables: Mapping[str, pd.DataFrame], *, note: str) -> bytes:
-    """Return the page's k-anonymous tables as one formula-safe XLSX workbook with a note."""
-    return aggregates_xlsx(tables, note=note)

@@ -607,13 +607,15 @@ def _survey_section(
     )
     table = pd.DataFrame(
         {
+            # The chart marks each category with this number.
+            t("survey_words.ipa.number", lang): points["number"],
             t("report.survey.category", lang): points["name"],
             t("report.survey.importance", lang): points["importance"].round(2),
             t("report.survey.performance", lang): points["performance"].round(2),
             t("report.survey.quadrant", lang): points["quadrant_name"],
         }
     )
-    figure = ipa_figure(chart, lang=lang, importance_title=t("survey.importance.stated", lang))
+    figure = ipa_figure(chart, lang=lang)
     figure.update_layout(font_family=", ".join(CJK_FONTS))
     origin = t("report.survey.synthetic", lang) if survey.origin == "demo" else ""
     return Section(

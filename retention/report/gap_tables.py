@@ -280,7 +280,7 @@ def zone_ranking(
         .groupby(pd.Series(rows[column].to_numpy(), name="zone"), dropna=False, sort=True)
         .sum()
     )
-    names = _zone_names(zones, lang)
+    names = feature_names(zones, lang)
     outside = t("gaps.no_zone", lang)
     ascending = indicator not in LOWER_IS_BETTER
     order = (
@@ -310,14 +310,18 @@ def zone_ranking(
     ).head(limit)
 
 
-def _zone_names(zones: gpd.GeoDataFrame | None, lang: str) -> Mapping[str, str]:
-    if zones is None or zones.empty:
+def feature_names(layer: gpd.GeoDataFrame | None, lang: str) -> Mapping[str, str]:
+    """Return each feature's display name by id (``name_en`` in English when given, else ``name``).
+
+    Works for any layer with ``id`` and ``name`` columns (zones, enterprises, residences).
+    """
+    if layer is None or layer.empty:
         return {}
     names: dict[str, str] = {}
-    english = zones["name_en"] if "name_en" in zones.columns else [None] * len(zones)
-    for zone_id, name, name_en in zip(zones["id"], zones["name"], english, strict=True):
+    english = layer["name_en"] if "name_en" in layer.columns else [None] * len(layer)
+    for feature_id, name, name_en in zip(layer["id"], layer["name"], english, strict=True):
         use_english = lang == "en" and isinstance(name_en, str) and name_en.strip()
-        names[str(zone_id)] = str(name_en) if use_english else str(name)
+        names[str(feature_id)] = str(name_en) if use_english else str(name)
     return names
 
 

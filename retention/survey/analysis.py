@@ -663,6 +663,18 @@ def _with_marker(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def released_table(table: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Return a k-anonymous aggregate ready to export: suppressed cells hold the marker ``<k``.
+
+    Raises
+    ------
+    ValidationError
+        If ``table`` did not pass ``retention.survey.disclosure`` and ``suppress_small_groups``.
+    """
+    _require_suppressed(table, name)
+    return _with_marker(table)
+
+
 def aggregates_xlsx(tables: Mapping[str, pd.DataFrame], *, note: str) -> bytes:
     """Return k-anonymous aggregate tables as one XLSX workbook (one sheet each, plus a note).
 
@@ -680,11 +692,10 @@ def aggregates_xlsx(tables: Mapping[str, pd.DataFrame], *, note: str) -> bytes:
         rule = table.attrs["suppression"]
         notes.append(f"{name}: {rule['rule']}; {rule['suppressed_rows']} row(s) suppressed")
     sheets = {"note": pd.DataFrame({"note": notes})}
-    sheets.update({name: _with_marker(table) for name, table in tables.items()})
+    sheets.update({name: released_table(table, name) for name, table in tables.items()})
     return xlsx_bytes(sheets)
 
 
 def aggregate_csv(table: pd.DataFrame, *, name: str = "table") -> bytes:
     """Return one k-anonymous aggregate table as UTF-8-BOM CSV (suppressed cells ``<k``)."""
-    _require_suppressed(table, name)
-    return csv_bytes(_with_marker(table))
+    return csv_bytes(released_table(table, name))
