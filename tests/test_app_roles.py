@@ -19,6 +19,7 @@ from retention.auth.roles import Role, UserScope
 from retention.errors import AccessDeniedError
 from retention.i18n import t
 from retention.model.peer_benchmark import peer_benchmark
+from retention.report.gap_tables import feature_names
 from retention.storage.park import load_park
 from tests.app_session import signed_in
 from ui import auth, state
@@ -196,10 +197,12 @@ def test_survey_page_detail_and_downloads_by_role(role: Role) -> None:
     assert ("survey.download_aggregates" in downloads) is (role is not Role.VIEWER)
     if role is Role.HR:
         at.selectbox(key="survey.group_by").select("enterprise_id").run()
-        # The cohort table (the page's only table in read-only mode) has the own firm only.
-        [table] = at.dataframe
-        assert list(table.value.index.astype(str)) == [own]
-        assert other not in table.value.to_string()
+        # The cohort table (rows named by enterprise) has the own firm only.
+        names = feature_names(load_park("jinshan").layer("enterprises"), "en")
+        title = t("survey.group.enterprise_id", "en")
+        [table] = [d.value for d in at.dataframe if d.value.index.name == title]
+        assert list(table.index.astype(str)) == [names[own]]
+        assert names[other] not in table.to_string() and other not in table.to_string()
 
 
 # --- enterprise page: an HR user and another firm ----------------------------------------------
