@@ -22,6 +22,7 @@ from retention.report.gap_tables import (
     PEOPLE_SETS,
     compliance_table,
     distribution,
+    feature_names,
     gap_contributions,
     origin_row,
     reached_amenities,
@@ -30,7 +31,7 @@ from retention.report.gap_tables import (
     zone_ranking,
 )
 from retention.report.maps import layers_bounds
-from ui import cached, cached_access, cached_scenario, cached_survey, state
+from ui import auth, cached, cached_access, cached_scenario, cached_survey, state
 from ui.cached_parameters import current_parameters
 from ui.cached_survey import GAP_WEIGHT_METHODS
 from ui.entry import require_app_navigation
@@ -273,6 +274,38 @@ zones_ranked = zone_ranking(
 ranked[2].dataframe(zones_ranked, hide_index=True, column_config=count_columns(zones_ranked))
 if indicator == "nearest":
     st.caption(t("gaps.zone_cap_note", lang, minutes=f"{result.params.max_minutes:g}"))
+
+# --- what next: candidate amenities for the worst-served places ---------------------------
+st.subheader(t("gaps_next.title", lang))
+NEXT_WORST = 10
+steps = cached_scenario.next_steps(indicators, origin_set=people_basis, worst=NEXT_WORST)
+st.caption(t(f"gaps_next.caption.{people_basis}", lang, worst=NEXT_WORST))
+place_layer = LayerKind.RESIDENCES if people_basis == "residence" else LayerKind.ENTERPRISES
+place_names = feature_names(park.layers.get(place_layer), lang)
+may_try = auth.may_open(state.scope(), "scenario")
+if not steps:
+    st.info(t("gaps_next.none", lang))
+elif not may_try:
+    st.caption(t("gaps_next.no_lab", lang))
+for rank, step in enumerate(steps, start=1):
+    text_column, button_column = st.columns([5, 2], vertical_alignment="center")
+    text_column.markdown(
+        t(
+            f"gaps_next.item.{people_basis}",
+            lang,
+            rank=rank,
+            category=label("category", step.category, lang),
+            place=markdown_text(place_names.get(step.near_id, step.near_id)),
+            people=f"{step.people:,.0f}",
+            places=step.places,
+            worst=step.worst,
+        )
+    )
+    if may_try and button_column.button(
+        t("gaps_next.open", lang), key=f"gaps.next.{rank}", help=t("gaps_next.open_help", lang)
+    ):
+        state.set_scenario_prefill(category=step.category, near=step.near_id)
+        st.switch_page("pages/scenario.py")
 
 # --- distribution weighted by people ------------------------------------------------------
 st.subheader(t("gaps.histogram_title", lang, basis=basis))

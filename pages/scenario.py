@@ -93,6 +93,27 @@ def _add(modification: Modification, *, from_drawing: bool = False) -> None:
 
 places = pickable_places(park.layers, lang).set_index("ref")
 
+# A new amenity proposed by the Gaps page ("what next"): its form below is filled in once and
+# opened; nothing is added until the user presses Add.
+prefill = state.take_scenario_prefill()
+categories = [c.value for c in AmenityCategory]
+if prefill is not None and prefill["category"] in categories and prefill["near"] in places.index:
+    st.session_state["scenario.amenity.category"] = prefill["category"]
+    st.session_state["scenario.amenity.near"] = prefill["near"]
+    st.session_state["scenario.siting.category"] = prefill["category"]
+    st.info(
+        t(
+            "gaps_next.prefilled",
+            lang,
+            category=label("category", prefill["category"], lang),
+            place=markdown_text(places.at[prefill["near"], "label"]),
+            tab=t("scenario.tab.amenity", lang),
+            add=t("scenario.amenity.add", lang),
+            siting=t("scenario.siting", lang),
+        ),
+        icon=":material/lightbulb:",
+    )
+
 
 def _place(label_key: str, key: str, kinds: tuple[str, ...] | None = None) -> str:
     """A selectbox of places (stops, residences, amenities, enterprises) by id."""
@@ -171,7 +192,8 @@ for index, modification in enumerate(draft.modifications):
 windows = {w.key: (w.label_en if lang == "en" else w.label_zh) for w in parameters.time_windows}
 enterprise_ids = sorted(context.enterprise_ids)
 route_tab, amenity_tab, close_tab, residence_tab = st.tabs(
-    [t(f"scenario.tab.{name}", lang) for name in ("route", "amenity", "close", "residence")]
+    [t(f"scenario.tab.{name}", lang) for name in ("route", "amenity", "close", "residence")],
+    default=t("scenario.tab.amenity", lang) if prefill is not None else None,
 )
 with route_tab:
     # Draw the route: every click of the line tool (or every marker) is a stop; the map keeps
@@ -302,7 +324,7 @@ with amenity_tab, st.form("scenario.form.amenity"):
     a, b = st.columns(2)
     category = a.selectbox(
         t("scenario.amenity.category", lang),
-        [c.value for c in AmenityCategory],
+        categories,
         format_func=lambda value: label("category", value, lang),
         key="scenario.amenity.category",
     )

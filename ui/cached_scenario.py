@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from retention.access.engine import ParkEngine
+from retention.access.indicators import ParkIndicators
 from retention.access.network import StreetNetwork
 from retention.access.parameters import TimeWindow, TravelParameters
 from retention.auth.roles import require_enterprise_in_scope
@@ -47,6 +48,8 @@ from retention.scenario.model import (
     scenario_from_json,
     scenario_to_json,
 )
+from retention.scenario.next_steps import NextStep
+from retention.scenario.next_steps import next_steps as suggest_next_steps
 from retention.scenario.records import ScenarioRecord, ScenarioStore
 from retention.scenario.siting import candidate_sites, suggest_sites
 from retention.storage.park import ParkData
@@ -448,3 +451,11 @@ __all__ = [
     "sites",
     "store",
 ]
+
+
+def next_steps(indicators: ParkIndicators, *, origin_set: str, worst: int) -> list[NextStep]:
+    """Return the Gaps page's candidate amenities for the worst-served places (from the gap
+    index the page shows; ``retention.scenario.next_steps``, cheap: no cache needed)."""
+    return suggest_next_steps(
+        indicators.origins, indicators.gap, origin_set=origin_set, worst=worst
+    )

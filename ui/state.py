@@ -58,6 +58,10 @@ when nothing): the route's stops come from it. Tests set it to stand for a drawi
 SCENARIO_DRAWING_MAP = "scenario.drawing_map"
 """Number of the drawing map shown (part of its widget key): a route added from the drawing
 moves it on, so the next route starts on a blank map."""
+SCENARIO_PREFILL = "scenario.prefill"
+"""A new amenity another page proposes (the Gaps page's "what next"): a small dict with
+``category`` and ``near`` (a place id); the Scenario page shows its amenity form filled with it
+once, and the user confirms by adding it."""
 USER = "app.user"
 """The signed-in user, a ``retention.auth.roles.UserScope`` (set by ``ui.auth`` only; tests may
 set it directly to sign in)."""
@@ -288,6 +292,17 @@ def clear_scenario_drawing() -> None:
     """Forget what was drawn and give the Scenario page a blank drawing map."""
     st.session_state[SCENARIO_DRAWING] = "[]"
     st.session_state[SCENARIO_DRAWING_MAP] = scenario_drawing_map() + 1
+
+
+def set_scenario_prefill(*, category: str, near: str) -> None:
+    """Propose a new ``category`` amenity near the place ``near`` for the Scenario page's form."""
+    st.session_state[SCENARIO_PREFILL] = {"category": str(category), "near": str(near)}
+
+
+def take_scenario_prefill() -> dict[str, str] | None:
+    """Return the proposed amenity and forget it (the form shows it once), or ``None``."""
+    value = st.session_state.pop(SCENARIO_PREFILL, None)
+    return dict(value) if isinstance(value, dict) else None
 
 
 def bind_widget(widget_key: str, state_key: str) -> None:
