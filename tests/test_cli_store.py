@@ -27,8 +27,8 @@ def test_upgrade_then_migrate_files_to_postgres(
     monkeypatch.setenv("PARKLIFE_DATA_DIR", str(tmp_path / "data"))
     url = f"{postgres_url}?schema=cli_{uuid.uuid4().hex[:8]}"
     code, out, err = _run("db", "upgrade", "--database-url", url)
-    assert (code, err) == (0, "") and "0 -> 1" in out
-    assert "1 -> 1" in _run("db", "upgrade", "--database-url", url)[1]  # idempotent
+    assert (code, err) == (0, "") and "0 -> 2" in out
+    assert "2 -> 2" in _run("db", "upgrade", "--database-url", url)[1]  # idempotent
     _fill(FileStore(tmp_path / "data"))
     code, out, err = _run("db", "migrate", "--from", "file", "--to", url)
     assert code == 0, err

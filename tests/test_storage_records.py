@@ -3,6 +3,8 @@ versions refuse stale saves, nothing is lost, ids are checked — on every store
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from retention.errors import StaleVersionError, ValidationError
@@ -61,6 +63,22 @@ def test_results_cache_blobs_round_trip(store) -> None:
     store.records.put_blob("tiny", RESULTS, "abc123", b"\x00\x01bytes")
     store.records.put_blob("tiny", RESULTS, "abc123", b"newer")
     assert store.records.get_blob("tiny", RESULTS, "abc123") == b"newer"
+
+
+def test_results_cache_blobs_are_listed_most_recently_used_first(store) -> None:
+    records = store.records
+    for key in ("a", "b", "c"):
+        records.put_blob("tiny", RESULTS, key, key.encode())
+        time.sleep(0.02)  # distinct times (file modification times, clock_timestamp)
+    assert records.list_blobs("tiny", RESULTS) == ["c", "b", "a"]
+    records.touch_blob("tiny", RESULTS, "a")
+    assert records.list_blobs("tiny", RESULTS) == ["a", "c", "b"]
+    records.delete_blob("tiny", RESULTS, "c")
+    records.delete_blob("tiny", RESULTS, "missing")
+    assert records.list_blobs("tiny", RESULTS) == ["a", "b"]
+    assert records.get_blob("tiny", RESULTS, "c") is None
+    assert records.list_blobs("other", RESULTS) == [] and records.list_blobs(None, RESULTS) == []
+    assert "tiny" in store.park_ids()
 
 
 @pytest.mark.parametrize("key", ["../x", "a/b", "", ".hidden", "a..b", "x" * 129])

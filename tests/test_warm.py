@@ -3,8 +3,10 @@ and a restarted app loads them instead of running the engine and the model fit a
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from retention.pipeline import (
 )
 from retention.pipeline import stages as pipeline_stages
 from retention.pipeline.warm import FORMAT_VERSION, WarmCacheError, WarmStore
+from retention.storage.records import RESULTS
 from retention.storage.waves import CurrentSurvey
 from tests.app_session import signed_in
 
@@ -141,21 +144,37 @@ def test_entries_are_named_by_the_stage_key(demo, tmp_path: Path) -> None:
         key, parameters=replace(key.parameters, travel=TravelParameters(walk_speed_m_per_min=30.0))
     )
     assert not store.has(Stage.TRAVEL_TIMES, slower)
-    assert store.path(Stage.TRAVEL_TIMES, key).parent == tmp_path / "cache" / "pipeline" / (
-        "travel_times"
-    )
-    assert not list(store.path(Stage.TRAVEL_TIMES, key).parent.glob(".*.tmp"))  # no leftovers
+    # one blob in the park's results cache of the file store, no leftovers
+    folder = tmp_path / "parks" / PARK / "blobs" / RESULTS
+    assert [p.name for p in folder.iterdir()] == [store.blob_key(Stage.TRAVEL_TIMES, key)]
+
+
+def _members(warm: WarmStore, stage: Stage, key: RunKey) -> dict[str, bytes]:
+    data = warm.store.records.get_blob(key.park_id, RESULTS, warm.blob_key(stage, key))
+    assert data is not None
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _rewrite_header(warm: WarmStore, stage: Stage, key: RunKey, header: dict) -> None:
+    members = {**_members(warm, stage, key), "entry.json": json.dumps(header).encode()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    warm.store.records.put_blob(key.park_id, RESULTS, warm.blob_key(stage, key), buffer.getvalue())
 
 
 def _small_key() -> RunKey:
     return RunKey(PARK, "v" * 64, ParkParameters(), "demo:1")
 
 
-def test_a_damaged_entry_is_recomputed_and_reported(tmp_path: Path, caplog) -> None:
-    store = WarmStore(tmp_path)
+def test_a_damaged_entry_is_recomputed_and_reported(store, tmp_path: Path, caplog) -> None:
+    warm = WarmStore(tmp_path, store=store)
     key = _small_key()
-    store.save(Stage.PARK, key, (1.5, "a"))
-    (store.path(Stage.PARK, key) / "entry.json").write_text("{not json", encoding="utf-8")
+    warm.save(Stage.PARK, key, (1.5, "a"))
+    store.records.put_blob(PARK, RESULTS, warm.blob_key(Stage.PARK, key), b"PK\x03\x04 cut")
+    store = warm
     with pytest.raises(WarmCacheError, match="damaged"):
         store.load(Stage.PARK, key, tuple)
     with caplog.at_level(logging.WARNING, logger="retention.pipeline.warm"):
@@ -169,13 +188,12 @@ def test_an_entry_can_name_only_retention_classes(tmp_path: Path) -> None:
     store = WarmStore(tmp_path)
     key = _small_key()
     store.save(Stage.PARK, key, TravelParameters())
-    entry = store.path(Stage.PARK, key) / "entry.json"
-    header = json.loads(entry.read_text(encoding="utf-8"))
+    header = json.loads(_members(store, Stage.PARK, key)["entry.json"])
     assert header["value"]["__dataclass__"] == "retention.access.parameters:TravelParameters"
     assert store.load(Stage.PARK, key, TravelParameters) == TravelParameters()
     for name in ("os:system", "subprocess:Popen", "retention.access.parameters:os.system"):
         header["value"] = {"__dataclass__": name, "fields": {}}
-        entry.write_text(json.dumps(header), encoding="utf-8")
+        _rewrite_header(store, Stage.PARK, key, header)
         with pytest.raises(WarmCacheError, match="only retention's own classes"):
             store.load(Stage.PARK, key, TravelParameters)
     with pytest.raises(TypeError, match="object arrays"):
@@ -184,18 +202,18 @@ def test_an_entry_can_name_only_retention_classes(tmp_path: Path) -> None:
         store.save(Stage.PARK, key, {1, 2})
 
 
-def test_an_entry_of_another_format_version_is_ignored(tmp_path: Path) -> None:
-    store = WarmStore(tmp_path)
+def test_an_entry_of_another_format_version_is_ignored(store, tmp_path: Path) -> None:
+    store = WarmStore(tmp_path, store=store)
     key = _small_key()
     store.save(Stage.PARK, key, (1.0, float("inf"), float("nan"), None, True, {"a": (1, 2)}))
     value = store.load(Stage.PARK, key, tuple)
     assert value is not None and value[:2] == (1.0, float("inf")) and np.isnan(value[2])
     assert value[3:] == (None, True, {"a": (1, 2)})
-    entry = store.path(Stage.PARK, key) / "entry.json"
-    header = json.loads(entry.read_text(encoding="utf-8"))
+    header = json.loads(_members(store, Stage.PARK, key)["entry.json"])
     header["format"] = FORMAT_VERSION + 1
-    entry.write_text(json.dumps(header), encoding="utf-8")
+    _rewrite_header(store, Stage.PARK, key, header)
     assert store.load(Stage.PARK, key, tuple) is None
+    assert store.has(Stage.PARK, key)
     assert store.prune(keep={}) == 1 and not store.has(Stage.PARK, key)
 
 
@@ -259,14 +277,16 @@ def test_a_restarted_app_loads_results_from_disk_instead_of_recomputing(counted)
     assert counted == {"engine": 1, "fit": 1}
 
 
-def test_old_entries_are_trimmed_and_the_newest_kept(tmp_path: Path) -> None:
-    store = WarmStore(tmp_path)
+def test_old_entries_are_trimmed_and_the_newest_kept(store, tmp_path: Path) -> None:
+    warm = WarmStore(tmp_path, store=store)
     keys = [replace(_small_key(), data_version=f"{i:064d}") for i in range(20)]
     for value, key in enumerate(keys):
-        store.save(Stage.PARK, key, (value,))
-    folder = store.path(Stage.PARK, keys[0]).parent
-    assert len([p for p in folder.iterdir() if p.is_dir()]) == 16
-    assert store.load(Stage.PARK, keys[-1], tuple) == (19,)
+        warm.save(Stage.PARK, key, (value,))
+        if value == 10:
+            assert warm.get_or_compute(Stage.PARK, keys[0], tuple, tuple) == (0,)  # used again
+    kept = [warm.has(Stage.PARK, key) for key in keys]
+    assert sum(kept) == 16 and kept[0] and not any(kept[1:5])  # least recently used go first
+    assert warm.load(Stage.PARK, keys[-1], tuple) == (19,)
 
 
 @pytest.mark.slow  # the background thread computes the demo park's travel times, survey and model

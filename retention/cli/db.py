@@ -59,7 +59,7 @@ def _upgrade(args: argparse.Namespace, context: Context) -> int:
 def _migrate(args: argparse.Namespace, context: Context) -> int:
     from retention.cli._stores import print_transfer, store_named
     from retention.errors import ValidationError
-    from retention.storage.transfer import copy_deployment, copy_park
+    from retention.storage.transfer import copy_deployment, copy_park, park_contents
 
     source = store_named(args.source, context)
     target = store_named(args.target, context)
@@ -69,6 +69,8 @@ def _migrate(args: argparse.Namespace, context: Context) -> int:
         return ExitCode.OK
     worst = ExitCode.OK
     for park_id in parks:
+        if args.park is None and not any(n for n, _ in park_contents(source, park_id).values()):
+            continue  # only computed results (the results cache): nothing of the park to move
         try:
             report = copy_park(source, target, park_id)
         except ValidationError as error:

@@ -1,19 +1,24 @@
-"""Warm restart: the pipeline's expensive results kept on disk, keyed by the run key.
+"""Warm restart: the pipeline's expensive results kept in the store's results cache, by run key.
 
 A restarted server loads travel times, the current survey, indicators and the fitted model from
-``<data_dir>/cache/pipeline/`` instead of recomputing them; what is missing is computed once and
-written for the next restart. Entries are named by the stage and ``RunKey.for_stage(...).digest()``
-(plus the stage's options), so a new upload, a saved parameter or a new survey wave makes a new
-entry and the old one is never read again (:meth:`WarmStore.prune` removes old entries).
+the store's results cache (``retention.storage.records``, kind ``results``: files under
+``<data_dir>/parks/<park>/blobs/results/`` on the file store, rows on the PostgreSQL store, so
+every server of a shared deployment reuses them) instead of recomputing them; what is missing is
+computed once and kept for the next restart. Entries are named by the stage and
+``RunKey.for_stage(...).digest()`` (plus the stage's options), so a new upload, a saved
+parameter or a new survey wave makes a new entry and the old one is never read again; the least
+recently used entries beyond :data:`MAX_ENTRIES` per stage and park are removed on each save
+(:meth:`WarmStore.prune` removes old entries on demand).
 
-Format (:data:`FORMAT_VERSION`): one folder per entry holding ``entry.json`` (format version,
-stage, key digest, the value's structure), ``arrays.npz`` (numpy arrays, read with
+Format (:data:`FORMAT_VERSION`): one zip archive per entry holding ``entry.json`` (format
+version, stage, key digest, the value's structure), ``arrays.npz`` (numpy arrays, read with
 ``allow_pickle=False``) and one Parquet file per table (GeoParquet for geometry). No pickle is
 used: decoding builds only frozen dataclasses and enums defined in ``retention`` (checked by
-name before import) from numbers, text, arrays and tables, so a tampered file can at worst give
-wrong numbers or a :class:`WarmCacheError`, never run code. An entry is written to a temporary
-folder and renamed into place (atomic on POSIX), so a reader sees a whole entry or none; a
-folder lock serialises two processes computing the same entry, so the second one loads.
+name before import) from numbers, text, arrays and tables, so a tampered entry can at worst give
+wrong numbers or a :class:`WarmCacheError`, never run code. An entry is one blob, written
+atomically by the store, so a reader sees a whole entry or none; a lock file under
+``<data_dir>/cache/pipeline/`` serialises two processes of one server computing the same entry,
+so the second one loads.
 """
 
 from __future__ import annotations
@@ -24,11 +29,10 @@ import enum
 import fcntl
 import hashlib
 import importlib
+import io
 import json
 import logging
-import os
-import shutil
-import uuid
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -40,6 +44,8 @@ import pandas as pd
 
 from retention.errors import ParkLifeError
 from retention.pipeline.run_key import RunKey, Stage
+from retention.storage.records import RESULTS
+from retention.storage.store import Store, shared_store
 
 FORMAT_VERSION = 1
 """Version of the on-disk format; entries of another version are ignored (recomputed)."""
@@ -66,8 +72,8 @@ class WarmCacheError(ParkLifeError):
 
 
 class _Writer:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}  # member name -> bytes (the tables)
         self.arrays: dict[str, np.ndarray] = {}
         self.shared: dict[int, str] = {}  # id of an array already stored -> its name
         self.tables = 0
@@ -131,7 +137,9 @@ class _Writer:
             frame = frame.assign(
                 **{c: frame[c].map(lambda v: None if v is None else json.dumps(v)) for c in listed}
             )
-        frame.to_parquet(self.folder / name)
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer)
+        self.files[name] = buffer.getvalue()
         record: dict[str, Any] = {"__table__": name, "geo": geo, "series": series}
         if listed:
             record["json_columns"] = listed
@@ -153,8 +161,11 @@ def _qualified(cls: type) -> str:
 
 
 class _Reader:
-    def __init__(self, folder: Path, arrays: Mapping[str, np.ndarray]) -> None:
-        self.folder = folder
+    def __init__(
+        self, name: str, members: Mapping[str, bytes], arrays: Mapping[str, np.ndarray]
+    ) -> None:
+        self.name = name
+        self.members = members
         self.arrays = arrays
 
     def decode(self, value: Any) -> Any:
@@ -163,7 +174,7 @@ class _Reader:
         if isinstance(value, list):
             return [self.decode(v) for v in value]
         if not isinstance(value, dict):
-            raise WarmCacheError(f"unexpected {type(value).__name__} in {self.folder.name}")
+            raise WarmCacheError(f"unexpected {type(value).__name__} in {self.name}")
         if "__float__" in value:
             return float(value["__float__"])
         if "__tuple__" in value:
@@ -190,13 +201,14 @@ class _Reader:
                 raise WarmCacheError(f"{value['__dataclass__']} is not a dataclass")
             fields = {name: self.decode(v) for name, v in value["fields"].items()}
             return cls(**fields)
-        raise WarmCacheError(f"unknown record {sorted(value)} in {self.folder.name}")
+        raise WarmCacheError(f"unknown record {sorted(value)} in {self.name}")
 
     def _table(self, record: Mapping[str, Any]) -> pd.DataFrame | pd.Series:
-        path = self.folder / str(record["__table__"])
-        if path.parent != self.folder:
-            raise WarmCacheError(f"table {record['__table__']!r} is outside its entry")
-        frame = gpd.read_parquet(path) if record.get("geo") else pd.read_parquet(path)
+        name = str(record["__table__"])
+        if name not in self.members or name in (_ENTRY, _ARRAYS):
+            raise WarmCacheError(f"table {name!r} is not in its entry")
+        data = io.BytesIO(self.members[name])
+        frame = gpd.read_parquet(data) if record.get("geo") else pd.read_parquet(data)
         for column in record.get("json_columns", ()):
             frame[column] = frame[column].map(lambda v: None if v is None else json.loads(v))
         if record.get("series"):
@@ -220,19 +232,26 @@ def _allowed_class(name: str) -> type:
 
 
 class WarmStore:
-    """Pipeline results on disk under ``<data_dir>/cache/pipeline/<stage>/<digest>/``.
+    """Pipeline results in the store's results cache (module docstring).
 
     Parameters
     ----------
     data_dir
-        The ParkLife data directory (``PARKLIFE_DATA_DIR``); it is server-owned.
+        The ParkLife data directory (``PARKLIFE_DATA_DIR``); it is server-owned and holds the
+        lock files (and, on the file store, the entries).
+    store
+        The store whose results cache keeps the entries (default
+        ``retention.storage.store.shared_store(data_dir)``: the PostgreSQL store when
+        ``$PARKLIFE_DATABASE_URL`` is set).
     """
 
-    def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir) / CACHE_FOLDER
+    def __init__(self, data_dir: Path, *, store: Store | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.root = self.data_dir / CACHE_FOLDER
+        self.store = store if store is not None else shared_store(self.data_dir)
 
     def entry_name(self, stage: Stage, key: RunKey | None, options: tuple[Any, ...] = ()) -> str:
-        """Return the entry's folder name: the stage key's digest and the options' hash.
+        """Return the entry's name: the stage key's digest and the options' hash.
 
         ``key`` is ``None`` for a result that depends on its options only (a file's content
         read, named by its hash).
@@ -245,13 +264,19 @@ class WarmStore:
         text = json.dumps([FORMAT_VERSION, narrowed, repr(options)], ensure_ascii=True)
         return hashlib.sha256(text.encode("ascii")).hexdigest()
 
-    def path(self, stage: Stage, key: RunKey | None, options: tuple[Any, ...] = ()) -> Path:
-        """Return the folder of an entry (it may not exist)."""
-        return self.root / Stage(stage).value / self.entry_name(stage, key, options)
+    def blob_key(self, stage: Stage, key: RunKey | None, options: tuple[Any, ...] = ()) -> str:
+        """Return the entry's key in the results cache: ``<stage>.<entry name>``."""
+        return f"{Stage(stage).value}.{self.entry_name(stage, key, options)}"
+
+    @staticmethod
+    def scope(key: RunKey | None) -> str | None:
+        """Return the park whose results cache holds the entry (``None``: the deployment's)."""
+        return None if key is None else key.park_id
 
     def has(self, stage: Stage, key: RunKey | None, options: tuple[Any, ...] = ()) -> bool:
         """Return whether an entry is stored (without reading it)."""
-        return (self.path(stage, key, options) / _ENTRY).is_file()
+        listed = self.store.records.list_blobs(self.scope(key), RESULTS)
+        return self.blob_key(stage, key, options) in listed
 
     def load(
         self, stage: Stage, key: RunKey | None, expected: type[T], options: tuple[Any, ...] = ()
@@ -263,74 +288,75 @@ class WarmStore:
         WarmCacheError
             When the entry exists but cannot be read back as ``expected``.
         """
-        folder = self.path(stage, key, options)
-        try:
-            header = json.loads((folder / _ENTRY).read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        name = self.blob_key(stage, key, options)
+        data = self.store.records.get_blob(self.scope(key), RESULTS, name)
+        if data is None:
             return None
-        except (OSError, ValueError) as error:
-            raise WarmCacheError(f"warm cache entry {folder} is damaged: {error}") from error
-        if header.get("format") != FORMAT_VERSION:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                members = {member: archive.read(member) for member in archive.namelist()}
+            header = json.loads(members[_ENTRY].decode("utf-8"))
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+            raise WarmCacheError(f"warm cache entry {name} is damaged: {error}") from error
+        if not isinstance(header, dict) or header.get("format") != FORMAT_VERSION:
             return None
         try:
             arrays: dict[str, np.ndarray] = {}
-            if (folder / _ARRAYS).is_file():
-                with np.load(folder / _ARRAYS, allow_pickle=False) as stored:
-                    arrays = {name: stored[name] for name in stored.files}
-            value = _Reader(folder, arrays).decode(header["value"])
+            if _ARRAYS in members:
+                with np.load(io.BytesIO(members[_ARRAYS]), allow_pickle=False) as stored:
+                    arrays = {item: stored[item] for item in stored.files}
+            value = _Reader(name, members, arrays).decode(header["value"])
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise WarmCacheError(f"warm cache entry {folder} is damaged: {error}") from error
+            raise WarmCacheError(f"warm cache entry {name} is damaged: {error}") from error
         if not isinstance(value, expected):
             raise WarmCacheError(
-                f"warm cache entry {folder} holds a {type(value).__name__}, expected "
+                f"warm cache entry {name} holds a {type(value).__name__}, expected "
                 f"{expected.__name__}"
             )
         return value
 
     def save(
         self, stage: Stage, key: RunKey | None, value: object, options: tuple[Any, ...] = ()
-    ) -> Path:
-        """Store ``value`` as the entry of ``stage`` and ``key`` (atomically; first one wins).
+    ) -> str:
+        """Store ``value`` as the entry of ``stage`` and ``key`` (one atomic blob); return its
+        key in the results cache.
 
         Raises
         ------
         TypeError
             When ``value`` holds something the format cannot store without pickle.
         """
-        final = self.path(stage, key, options)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging = final.parent / f".{final.name}.{uuid.uuid4().hex}.tmp"
-        staging.mkdir()
-        try:
-            writer = _Writer(staging)
-            encoded = writer.encode(value, type(value).__name__)
+        writer = _Writer()
+        encoded = writer.encode(value, type(value).__name__)
+        header = {
+            "format": FORMAT_VERSION,
+            "stage": Stage(stage).value,
+            "key": None if key is None else key.for_stage(stage).digest(),
+            "park_id": None if key is None else key.park_id,
+            "options": repr(options),
+            "value": encoded,
+        }
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr(_ENTRY, json.dumps(header))
             if writer.arrays:
-                with (staging / _ARRAYS).open("wb") as handle:
-                    np.savez(handle, **writer.arrays)  # type: ignore[arg-type]
-            header = {
-                "format": FORMAT_VERSION,
-                "stage": Stage(stage).value,
-                "key": None if key is None else key.for_stage(stage).digest(),
-                "park_id": None if key is None else key.park_id,
-                "options": repr(options),
-                "value": encoded,
-            }
-            (staging / _ENTRY).write_text(json.dumps(header), encoding="utf-8")
-            with contextlib.suppress(FileExistsError, OSError):
-                os.rename(staging, final)  # fails when another process stored it first
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        self._trim(Stage(stage), keep=final)
-        return final
+                arrays = io.BytesIO()
+                np.savez(arrays, **writer.arrays)  # type: ignore[arg-type]
+                archive.writestr(_ARRAYS, arrays.getvalue())
+            for member, data in writer.files.items():
+                archive.writestr(member, data)
+        name = self.blob_key(stage, key, options)
+        self.store.records.put_blob(self.scope(key), RESULTS, name, buffer.getvalue())
+        self._trim(Stage(stage), self.scope(key), keep=name)
+        return name
 
-    def _trim(self, stage: Stage, *, keep: Path) -> None:
+    def _trim(self, stage: Stage, scope: str | None, *, keep: str) -> None:
         limit = MAX_ENTRIES.get(stage, _DEFAULT_MAX_ENTRIES)
-        entries = [p for p in keep.parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
-        if len(entries) <= limit:
-            return
-        entries.sort(key=lambda p: (p != keep, -_mtime(p)))
-        for old in entries[limit:]:
-            shutil.rmtree(old, ignore_errors=True)
+        prefix = f"{stage.value}."
+        listed = self.store.records.list_blobs(scope, RESULTS)  # most recently used first
+        entries = [name for name in listed if name.startswith(prefix) and name != keep]
+        for old in entries[limit - 1 :]:
+            self.store.records.delete_blob(scope, RESULTS, old)
 
     @contextlib.contextmanager
     def _lock(self, stage: Stage, key: RunKey | None, options: tuple[Any, ...]) -> Iterator[None]:
@@ -355,17 +381,19 @@ class WarmStore:
         """Return the stored value, else compute it, store it and return it.
 
         A damaged entry is reported in the log, removed and recomputed. A value that cannot be
-        stored (``TypeError``) or a full disk is reported in the log and returned unstored: the
-        result is right, only the next restart will compute it again.
+        stored (``TypeError``) or a store that cannot take it (full disk) is reported in the log
+        and returned unstored: the result is right, only the next restart computes it again.
         """
+        records = self.store.records
         try:
             stored = self.load(stage, key, expected, options)
         except WarmCacheError as error:
             log.warning("%s; recomputing", error)
-            shutil.rmtree(self.path(stage, key, options), ignore_errors=True)
+            records.delete_blob(self.scope(key), RESULTS, self.blob_key(stage, key, options))
             stored = None
         if stored is not None:
-            _touch(self.path(stage, key, options))  # most recently used: trimmed last
+            # most recently used: trimmed last
+            records.touch_blob(self.scope(key), RESULTS, self.blob_key(stage, key, options))
             return stored
         with self._lock(stage, key, options):
             stored = self.load(stage, key, expected, options)  # another process may have won
@@ -379,7 +407,8 @@ class WarmStore:
             return value
 
     def prune(self, *, keep: Mapping[Stage, set[str]] | None = None) -> int:
-        """Remove every entry of another format or not named in ``keep`` (stage -> names).
+        """Remove every entry of another format or not named in ``keep`` (stage -> entry
+        names, :meth:`entry_name`), in every park's results cache and the deployment's.
 
         Returns
         -------
@@ -387,29 +416,19 @@ class WarmStore:
             Entries removed.
         """
         removed = 0
-        if not self.root.is_dir():
-            return 0
-        for stage_dir in self.root.iterdir():
-            if not stage_dir.is_dir():
-                continue
-            kept = None if keep is None else keep.get(Stage(stage_dir.name), set())
-            for entry in stage_dir.iterdir():
-                if not entry.is_dir():
+        records = self.store.records
+        for scope in [None, *self.store.park_ids()]:
+            for name in records.list_blobs(scope, RESULTS):
+                stage_name, _, entry = name.partition(".")
+                try:
+                    stage = Stage(stage_name)
+                except ValueError:
+                    stage = None
+                kept = None if keep is None or stage is None else keep.get(stage, set())
+                if kept is not None and entry in kept:
                     continue
-                if kept is None or entry.name in kept:
+                if keep is None and stage is not None:
                     continue
-                shutil.rmtree(entry, ignore_errors=True)
+                records.delete_blob(scope, RESULTS, name)
                 removed += 1
         return removed
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-def _touch(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        os.utime(path)

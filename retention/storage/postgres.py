@@ -61,7 +61,7 @@ from retention.storage.waves import (
     without_answers,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_SCHEMA = "parklife"
 DEPLOYMENT_SCOPE = ""
 """``park_id=None`` (deployment-wide records) is stored under this scope."""
@@ -93,6 +93,11 @@ _MIGRATIONS: dict[int, list[str]] = {
         "wave_id text NOT NULL, wave text NOT NULL, record jsonb NOT NULL, "
         "report jsonb NOT NULL, data bytea NOT NULL, PRIMARY KEY (park_id, wave_id), "
         "UNIQUE (park_id, wave))",
+    ],
+    # 2: the results cache keeps the most recently used entries (warm restart).
+    2: [
+        "ALTER TABLE {s}.blobs ADD COLUMN IF NOT EXISTS used_at timestamptz NOT NULL "
+        "DEFAULT clock_timestamp()",
     ],
 }
 
@@ -266,7 +271,8 @@ class PostgresStore:
                 f"SELECT park_id FROM {self.db.table('uploads')} UNION "
                 f"SELECT park_id FROM {self.db.table('waves')} UNION "
                 f"SELECT park_id FROM {self.db.table('parameters')} UNION "
-                f"SELECT scope FROM {self.db.table('records')} WHERE scope <> ''"
+                f"SELECT scope FROM {self.db.table('records')} WHERE scope <> '' UNION "
+                f"SELECT scope FROM {self.db.table('blobs')} WHERE scope <> ''"
             )
             return sorted(str(row[0]) for row in cursor.fetchall())
 
@@ -455,7 +461,7 @@ class PostgresRecords:
             cursor.execute(
                 f"INSERT INTO {self._store.table('blobs')} (scope, kind, key, data) "
                 "VALUES (%s, %s, %s, %s) ON CONFLICT (scope, kind, key) "
-                "DO UPDATE SET data = EXCLUDED.data",
+                "DO UPDATE SET data = EXCLUDED.data, used_at = clock_timestamp()",
                 (_scope(park_id), check_kind(kind), check_key(key), bytes(data)),
             )
 
@@ -469,6 +475,32 @@ class PostgresRecords:
             )
             row = cursor.fetchone()
         return None if row is None else bytes(row[0])
+
+    def list_blobs(self, park_id: str | None, kind: str) -> list[str]:
+        """Return the keys of the kind's blobs, the most recently used first."""
+        with self._store.transaction() as cursor:
+            cursor.execute(
+                f"SELECT key FROM {self._store.table('blobs')} WHERE scope = %s AND kind = %s "
+                "ORDER BY used_at DESC, key",
+                (_scope(park_id), check_kind(kind)),
+            )
+            return [str(row[0]) for row in cursor.fetchall()]
+
+    def touch_blob(self, park_id: str | None, kind: str, key: str) -> None:
+        """Mark the blob as used now."""
+        self._blob_statement("UPDATE {t} SET used_at = clock_timestamp()", park_id, kind, key)
+
+    def delete_blob(self, park_id: str | None, kind: str, key: str) -> None:
+        """Remove the blob."""
+        self._blob_statement("DELETE FROM {t}", park_id, kind, key)
+
+    def _blob_statement(self, statement: str, park_id: str | None, kind: str, key: str) -> None:
+        with self._store.transaction() as cursor:
+            cursor.execute(
+                statement.format(t=self._store.table("blobs"))
+                + " WHERE scope = %s AND kind = %s AND key = %s",
+                (_scope(park_id), check_kind(kind), check_key(key)),
+            )
 
 
 def _delete_row(store: Database, table: str, key_column: str, park_id: str, key: str) -> bool:

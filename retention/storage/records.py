@@ -24,9 +24,11 @@ goes through a temporary file, fsync and rename, under the park's one lock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ from retention.errors import DamagedFileError, StaleVersionError
 from retention.storage.files import (
     atomic_write_bytes,
     folder_lock,
+    is_temp_file,
     previous_copies,
     quarantine,
     write_kept,
@@ -124,6 +127,15 @@ class RecordStore(Protocol):
 
     def get_blob(self, park_id: str | None, kind: str, key: str) -> bytes | None:
         """Return the blob's bytes, or ``None``."""
+
+    def list_blobs(self, park_id: str | None, kind: str) -> list[str]:
+        """Return the keys of the kind's blobs, the most recently used first."""
+
+    def touch_blob(self, park_id: str | None, kind: str, key: str) -> None:
+        """Mark the blob as used now (kept longest when old ones are trimmed)."""
+
+    def delete_blob(self, park_id: str | None, kind: str, key: str) -> None:
+        """Remove the blob (nothing happens when there is none)."""
 
 
 def append_event(
@@ -427,13 +439,44 @@ class FileRecordStore:
 
     def put_blob(self, park_id: str | None, kind: str, key: str, data: bytes) -> None:
         """Store ``data`` atomically under the key."""
+        path = self._blob_path(park_id, kind, key)
         with folder_lock(self._scope(park_id)):
-            atomic_write_bytes(self._blob_path(park_id, kind, key), bytes(data))
+            atomic_write_bytes(path, bytes(data))
+            _mark_used(path)
 
     def get_blob(self, park_id: str | None, kind: str, key: str) -> bytes | None:
         """Return the blob's bytes, or ``None``."""
         path = self._blob_path(park_id, kind, key)
         return path.read_bytes() if path.is_file() else None
+
+    def list_blobs(self, park_id: str | None, kind: str) -> list[str]:
+        """Return the keys of the kind's blobs, the most recently used (written, touched) first."""
+        folder = self._scope(park_id) / "blobs" / check_kind(kind)
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in folder.iterdir():
+            if path.is_file() and not is_temp_file(path):
+                with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                    found.append((path.stat().st_mtime_ns, path.name))
+        return [name for _, name in sorted(found, reverse=True)]
+
+    def touch_blob(self, park_id: str | None, kind: str, key: str) -> None:
+        """Set the blob file's modification time to now."""
+        with contextlib.suppress(FileNotFoundError):
+            _mark_used(self._blob_path(park_id, kind, key))
+
+    def delete_blob(self, park_id: str | None, kind: str, key: str) -> None:
+        """Remove the blob file under the scope's lock."""
+        with folder_lock(self._scope(park_id)):
+            self._blob_path(park_id, kind, key).unlink(missing_ok=True)
+
+
+def _mark_used(path: Path) -> None:
+    """Set the modification time to now at full precision (the file system's own clock ticks
+    in milliseconds, too coarse to order blobs written one after another)."""
+    now = time.time_ns()
+    os.utime(path, ns=(now, now))
 
 
 def _log_entry(number: int, line: bytes) -> dict[str, Any]:
