@@ -291,7 +291,11 @@ with route_tab, st.form("scenario.form.route"):
     )
     fare = c.number_input(t("scenario.route.fare", lang), value=0.0, key="scenario.route.fare")
     open_to = st.multiselect(
-        t("scenario.route.open_to", lang), enterprise_ids, key="scenario.route.open_to"
+        t("scenario.route.open_to", lang),
+        enterprise_ids,
+        # Enterprises by name (a place's id is never shown).
+        format_func=lambda eid: places.at[eid, "label"] if eid in places.index else eid,
+        key="scenario.route.open_to",
     )
     if st.form_submit_button(t("scenario.route.add", lang)):
         _add(
@@ -449,9 +453,7 @@ if editing in records:
     confirm = d.checkbox(t("scenario.delete_confirm", lang), key="scenario.delete_confirm")
     if c.button(t("scenario.delete", lang), key="scenario.delete", disabled=not confirm):
         try:
-            store.delete(
-                park.park_id, editing, expected_version=state.scenario_editing_version()
-            )
+            store.delete(park.park_id, editing, expected_version=state.scenario_editing_version())
         except StaleVersionError:
             st.error(t("scenario_store.stale", lang, name=markdown_text(records[editing].name)))
         else:

@@ -38,8 +38,9 @@ def pickable_places(layers: Mapping[LayerKind, gpd.GeoDataFrame], lang: str) -> 
     Returns
     -------
     pandas.DataFrame
-        ``ref`` (the feature id), ``kind``, ``label`` (kind and name), ``lon``, ``lat`` (WGS84;
-        polygon centroids), one row per feature id.
+        ``ref`` (the feature id), ``kind``, ``label`` (kind and name; ``#2``, ``#3`` … after
+        a name already taken, never the id), ``lon``, ``lat`` (WGS84; polygon centroids), one
+        row per feature id.
     """
     frames = []
     for kind, column, name in _PLACE_LAYERS:
@@ -58,8 +59,7 @@ def pickable_places(layers: Mapping[LayerKind, gpd.GeoDataFrame], lang: str) -> 
                     "ref": frame[column].astype(str).to_numpy(),
                     "kind": name,
                     "label": [
-                        f"{t(f'scenario.place.{name}', lang)} · {n} ({ref})"
-                        for n, ref in zip(names.astype(str), frame[column].astype(str), strict=True)
+                        f"{t(f'scenario.place.{name}', lang)} · {n}" for n in names.astype(str)
                     ],
                     "lon": [p.x for p in centres],
                     "lat": [p.y for p in centres],
@@ -68,7 +68,14 @@ def pickable_places(layers: Mapping[LayerKind, gpd.GeoDataFrame], lang: str) -> 
         )
     if not frames:
         return pd.DataFrame(columns=["ref", "kind", "label", "lon", "lat"])
-    return pd.concat(frames, ignore_index=True).drop_duplicates(subset="ref")
+    places = pd.concat(frames, ignore_index=True).drop_duplicates(subset="ref")
+    # Places are shown by name, never by id: two places of one name are told apart by a number.
+    repeat = places.groupby("label").cumcount().to_numpy()
+    places["label"] = [
+        text if n == 0 else f"{text} #{n + 1}"
+        for text, n in zip(places["label"], repeat, strict=True)
+    ]
+    return places
 
 
 def describe_modification(modification: Modification, lang: str) -> str:
