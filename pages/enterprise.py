@@ -320,6 +320,12 @@ with st.expander(t("enterprise.quality.expander", lang)):
             "enterprise.quality.n_help", lang, dropped=model.n_dropped, clusters=model.n_clusters
         ),
     )
+    if inputs.withheld:
+        withheld = t("model_release.withheld", lang, n=f"{inputs.withheld:,}", k=k)
+        merged = ", ".join(f"{column} {level}" for column, level in inputs.merged)
+        if merged:
+            withheld += " " + t("model_release.merged", lang, levels=markdown_text(merged))
+        st.caption(withheld)
     st.markdown(f"**{t('enterprise.quality.calibration', lang)}**")
     bins = calibration_points(model.calibration.table, privacy=privacy)
     figure = go.Figure()

@@ -89,12 +89,16 @@ class CategoricalTerm:
         The level the other levels are compared with (its odds ratio is 1 by construction).
     label
         Human-readable English label of the factor.
+    merged
+        Levels counted as the reference (no dummy, no coefficient): levels too few respondents
+        chose to be estimated without revealing them (``retention.model.release``).
     """
 
     column: str
     levels: tuple[str, ...]
     reference: str
     label: str = ""
+    merged: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.reference not in self.levels:
@@ -104,11 +108,19 @@ class CategoricalTerm:
             )
         if len(set(self.levels)) != len(self.levels):
             raise ParameterError(f"levels repeat: {self.levels}", column=self.column)
+        wrong = [m for m in self.merged if m not in self.levels or m == self.reference]
+        if wrong:
+            raise ParameterError(
+                f"merged level {wrong[0]!r} is not one of the non-reference levels {self.levels}",
+                column=self.column,
+            )
 
     @property
     def dummy_levels(self) -> tuple[str, ...]:
-        """Levels that get a dummy column (all but the reference), in ``levels`` order."""
-        return tuple(level for level in self.levels if level != self.reference)
+        """Levels that get a dummy column (all but the reference and the merged ones)."""
+        return tuple(
+            level for level in self.levels if level != self.reference and level not in self.merged
+        )
 
 
 @dataclass(frozen=True)
@@ -995,14 +1007,15 @@ def _term_metadata(spec: RetentionModelSpec) -> dict[str, list[object]]:
             meta[key].append(value)
     for cat in spec.categorical:
         factor_label = cat.label or cat.column
+        reference = "+".join((cat.reference, *cat.merged))
         for level in cat.dummy_levels:
             for key, value in (
                 ("term", f"{cat.column}[{level}]"),
                 ("factor", cat.column),
                 ("level", level),
-                ("reference", cat.reference),
+                ("reference", reference),
                 ("per", math.nan),
-                ("label", f"{factor_label}: {level} vs {cat.reference}"),
+                ("label", f"{factor_label}: {level} vs {reference}"),
                 ("factor_label", factor_label),
             ):
                 meta[key].append(value)

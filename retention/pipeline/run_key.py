@@ -28,8 +28,10 @@ from retention.storage.park import park_data_version
 from retention.storage.store import shared_store
 from retention.storage.waves import current_survey_version
 
-RUN_KEY_FORMAT = 1
-"""Version of :meth:`RunKey.digest`'s encoding; bump it when the encoding changes."""
+RUN_KEY_FORMAT = 2
+"""Version of :meth:`RunKey.digest`'s encoding; bump it when the encoding changes, or when a
+stage's results change for the same key, so that no kept result from before is served
+(2: the model is fitted on the released sample only, disclosure rule 5)."""
 
 
 class Stage(enum.Enum):

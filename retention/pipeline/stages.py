@@ -50,6 +50,7 @@ from retention.model.peer_benchmark import (
     residence_access,
 )
 from retention.model.peer_benchmark import workforce_access as _workforce_access
+from retention.model.release import release_for_model
 from retention.pipeline.run_key import RunKey, RunKeyMismatchError
 from retention.storage.park import ParkData, load_park, park_outline
 from retention.storage.store import shared_store
@@ -325,6 +326,12 @@ class RetentionInputs:
         the survey's version.
     travel_parameters, time_windows
         The travel parameters and time windows the access features were computed with.
+    withheld, merged
+        Respondents left out of ``features`` and the fit by disclosure control, and the
+        ``(column, level)`` merged into their reference (``retention.model.release``).
+    respondents
+        Every respondent with access features and weights over all of them, for the peer
+        bands (which release answers item by item themselves); ``None``: ``features``.
     """
 
     features: pd.DataFrame
@@ -338,6 +345,9 @@ class RetentionInputs:
     survey_version: str = ""
     travel_parameters: TravelParameters = field(default_factory=TravelParameters)
     time_windows: tuple[TimeWindow, ...] = ()
+    withheld: int = 0
+    merged: tuple[tuple[str, str], ...] = ()
+    respondents: pd.DataFrame | None = None
 
 
 def retention_inputs(
@@ -364,11 +374,21 @@ def retention_inputs(
         window=ACCESS_WINDOW,
         model_categories=DEFAULT_MODEL_CATEGORIES,
     )
-    features = model_features(survey.survey, access, weights)
+    features = respondents = model_features(survey.survey, access, weights)
     model: FittedRetentionModel | None = None
     error = ""
+    withheld, merged = 0, ()
     try:
-        model = fit_intent_model(features, default_spec(weight="weight"))
+        # Disclosure rule 5: fitted, weighted and applied on released respondents only, so no
+        # model figure moves with the answers of a group under k (retention.model.release).
+        released = release_for_model(
+            features,
+            default_spec(weight="weight"),
+            privacy=key.parameters.privacy,
+            headcounts=headcounts,
+        )
+        features, withheld, merged = released.features, released.withheld, released.merged
+        model = fit_intent_model(features, released.spec)
     except ValidationError as exc:  # includes ModelFitError
         error = str(exc)
     return RetentionInputs(
@@ -383,6 +403,9 @@ def retention_inputs(
         survey_version=survey.version,
         travel_parameters=key.parameters.travel,
         time_windows=key.parameters.time_windows,
+        withheld=withheld,
+        merged=merged,
+        respondents=respondents,
     )
 
 
@@ -444,11 +467,10 @@ def peer_bands(
     require_enterprise_in_scope(key.user_scope, enterprise_id)
     _check_inputs(inputs, key)
     parameters = BenchmarkParameters(privacy=key.parameters.privacy)
+    frame = inputs.features if inputs.respondents is None else inputs.respondents
     return (
-        peer_benchmark(
-            inputs.features, enterprise_id, inputs.access_columns, parameters=parameters
-        ),
-        peer_benchmark(inputs.features, enterprise_id, inputs.sat_columns, parameters=parameters),
+        peer_benchmark(frame, enterprise_id, inputs.access_columns, parameters=parameters),
+        peer_benchmark(frame, enterprise_id, inputs.sat_columns, parameters=parameters),
     )
 
 

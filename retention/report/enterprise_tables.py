@@ -106,6 +106,8 @@ def factor_label(factor: str, *, lang: str, level: str = "", reference: str = ""
 
 
 def _level_label(factor: str, level: str, lang: str) -> str:
+    if "+" in level:  # a reference with the levels merged into it (retention.model.release)
+        return " / ".join(_level_label(factor, part, lang) for part in level.split("+"))
     if factor == "age_band":
         return t(f"enterprise.level.{level}", lang)
     if factor == "shift":

@@ -22,13 +22,21 @@ respondent answered that item):
 4. **Who adds waves** — only planners and admins store waves, and only admins delete them
    (``retention.auth.roles``); every change is in the audit log. [attack (b)]
 
-Rules 1–3 make every published figure a function of released answers only: changing an answer
-that is not released changes no published number (the property the attack tests check).
+5. **Model sample** — the retention model is fitted, weighted and applied only to the
+   respondents :func:`model_sample` releases: complete rows whose enterprise has at least k of
+   them in the same wave, and whose level of every categorical predictor (age band, shift, wage
+   band) has at least k of them in the same wave, repeated until no count falls below k. A
+   level nobody is left in gets no coefficient (``retention.model.release`` merges it into the
+   reference level). So the coefficients, drivers, enterprise and park leavers and the weights
+   behind them change with a group's answers only when the group has ≥ k respondents.
+   [differencing of model releases]
 
-Not covered (documented on the Assumptions page): survey weights are fitted to headcounts over
-all respondents, so the weights — never the answers — of released respondents depend on how
-many respondents an enterprise has; the retention model is fitted on every respondent and
-publishes only coefficients and enterprise figures of enterprises with ≥ k respondents.
+Rules 1–3 and 5 make every published figure a function of released answers only: changing an
+answer that is not released changes no published number (the property the attack tests check).
+
+Not covered (documented on the Assumptions page): the survey tables' weights are fitted to
+headcounts over all respondents, so the weights — never the answers — of released respondents
+depend on how many respondents an enterprise has (the model's weights do not: rule 5).
 """
 
 from __future__ import annotations
@@ -119,6 +127,54 @@ def cell_rule(
             kept[smallest] = False
             left_out += counts[smallest]
     return counted & kept[cell_id]
+
+
+def model_sample(
+    survey: pd.DataFrame,
+    usable: np.ndarray | pd.Series,
+    *,
+    cells: Sequence[str] = (),
+    parameters: PrivacyParameters | None = None,
+) -> np.ndarray:
+    """Return which respondents a fitted model may use (rule 5 of the module).
+
+    Assumes the canonical survey table (``enterprise_id``, ``wave``; the ``cells`` columns).
+
+    Parameters
+    ----------
+    survey
+        Respondents.
+    usable
+        Boolean per respondent: the row has every value the model reads.
+    cells
+        Columns whose levels become model terms (categorical predictors); a missing level is a
+        cell of its own.
+    parameters
+        The threshold k (default 5).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean per respondent: usable, and in an enterprise-wave and, for every ``cells``
+        column, a level-wave with at least k such respondents.
+    """
+    k = (parameters or PrivacyParameters()).min_group_size
+    keep = np.asarray(usable, dtype=bool).copy()
+    if len(keep) != len(survey):
+        raise ValidationError("usable flags are not aligned with the survey rows", column="item")
+    wave = _labels(survey, WAVE_COLUMN).fillna(_NA).to_numpy()
+    groups = [_labels(survey, RELEASE_UNIT), *(_labels(survey, column) for column in cells)]
+    keys = [pd.Series(g.fillna(_NA).to_numpy()) for g in groups]
+    changed = True
+    while changed:  # dropping one small cell can bring another below k
+        changed = False
+        for key in keys:
+            counts = pd.Series(keep.astype(int)).groupby([wave, key]).transform("sum").to_numpy()
+            small = keep & (counts < k)
+            if small.any():
+                keep &= ~small
+                changed = True
+    return keep
 
 
 def releasable(
