@@ -26,6 +26,7 @@ from ui import auth, cached, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
 from ui.storage_notices import damage_notices
+from ui.upload_progress import UploadProgress
 
 require_app_navigation()
 
@@ -196,7 +197,13 @@ if uploaded is not None:
     validation = None
     if added is None or added.get("file_key") != file_key or added.get("kind") != kind:
         st.session_state.pop(ADDED, None)
+        progress = None
         try:
+            # Large files: a progress bar over the steps; the size limit is checked first.
+            progress = UploadProgress(
+                uploaded.name, len(data), steps=("read", "validate"), lang=lang
+            )
+            progress.step("read")
             names = cached.layer_names(data, uploaded.name)
             layer = None
             if len(names) > 1:
@@ -204,6 +211,7 @@ if uploaded is not None:
             raw = cached.raw_layer(data, uploaded.name, layer)
             mapping = _mapping_step(raw, file_key)
             if mapping is not None:
+                progress.step("validate", rows=f"{len(raw.frame):,}")
                 validation = cached.validated_upload(
                     data,
                     file_name=uploaded.name,
@@ -213,7 +221,10 @@ if uploaded is not None:
                     park=park,
                     mapping=mapping,
                 )
+            progress.finish(rows=len(raw.frame))
         except ValidationError as error:
+            if progress is not None:
+                progress.fail()
             _show_file_error(error)
             validation = None
 

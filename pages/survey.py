@@ -42,6 +42,7 @@ from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
 from ui.storage_notices import stale_notice, survey_damage_notice
+from ui.upload_progress import UploadProgress
 
 require_app_navigation()
 
@@ -177,9 +178,15 @@ if importer:
         data, file_name = uploaded.getvalue(), uploaded.name
     wave = st.text_input(t("survey.wave", lang), value="2024-spring", key="survey.wave")
 
+    progress = None
     try:
+        # Large files: a progress bar over the steps; the size limit is checked first.
+        progress = UploadProgress(file_name, len(data), steps=("read", "import"), lang=lang)
+        progress.step("read")
         raw = cached_survey.raw_survey(data, file_name)
     except ParkLifeError as exc:
+        if progress is not None:
+            progress.fail()
         _show_error(t("survey.read_error", lang), str(exc))
         st.stop()
     if raw.dropped_columns:
@@ -305,6 +312,7 @@ if importer:
         stale_notice(mapping_flash)
 
     try:
+        progress.step("import", rows=f"{len(raw.frame):,}")
         result = cached_survey.imported_survey(
             data,
             file_name,
@@ -315,8 +323,10 @@ if importer:
             values=values,
         )
     except ParkLifeError as exc:
+        progress.fail()
         _show_error(t("survey.mapping_error", lang), str(exc))
         st.stop()
+    progress.finish(rows=result.rows_read)
 
     # --- validation report ---
     st.subheader(t("survey.validation", lang))
