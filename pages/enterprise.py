@@ -72,14 +72,14 @@ else:
             "enterprise.survey_stored",
             lang,
             waves=markdown_text(", ".join(inputs.survey_waves)),
-            n=f"{len(inputs.features):,}",
+            n=f"{len(inputs.every_respondent):,}",
         )
     )
 
 names = enterprise_names(enterprises, lang=lang)
 # Only the enterprises the user may see (HR: their own); the figures below check it again.
 options = user.visible_enterprises(
-    surveyed_first(names, inputs.features["enterprise_id"].astype(str))
+    surveyed_first(names, inputs.every_respondent["enterprise_id"].astype(str))
 )
 if not options:
     st.info(t("auth.no_enterprise", lang))
@@ -262,8 +262,20 @@ if "dormitories" not in workforce.index:
     st.info(t("enterprise.workforce.no_dormitories", lang))
 st.caption(t("enterprise.workforce.caption", lang))
 
+
+def _withheld_caption() -> None:
+    """Say how many respondents disclosure control kept out of the model (rule 6), if any."""
+    if inputs.withheld:
+        withheld = t("model_release.withheld", lang, n=f"{inputs.withheld:,}", k=k)
+        merged = ", ".join(f"{column} {level}" for column, level in inputs.merged)
+        if merged:
+            withheld += " " + t("model_release.merged", lang, levels=markdown_text(merged))
+        st.caption(withheld)
+
+
 if model is None:
     st.error(t("enterprise.model_error", lang, error=markdown_text(inputs.error)))
+    _withheld_caption()
     st.stop()
 
 with st.expander(t("enterprise.quality.expander", lang)):
@@ -320,12 +332,7 @@ with st.expander(t("enterprise.quality.expander", lang)):
             "enterprise.quality.n_help", lang, dropped=model.n_dropped, clusters=model.n_clusters
         ),
     )
-    if inputs.withheld:
-        withheld = t("model_release.withheld", lang, n=f"{inputs.withheld:,}", k=k)
-        merged = ", ".join(f"{column} {level}" for column, level in inputs.merged)
-        if merged:
-            withheld += " " + t("model_release.merged", lang, levels=markdown_text(merged))
-        st.caption(withheld)
+    _withheld_caption()
     st.markdown(f"**{t('enterprise.quality.calibration', lang)}**")
     bins = calibration_points(model.calibration.table, privacy=privacy)
     figure = go.Figure()

@@ -349,6 +349,11 @@ class RetentionInputs:
     merged: tuple[tuple[str, str], ...] = ()
     respondents: pd.DataFrame | None = None
 
+    @property
+    def every_respondent(self) -> pd.DataFrame:
+        """Every respondent (``respondents``, or ``features`` when it was not kept)."""
+        return self.features if self.respondents is None else self.respondents
+
 
 def retention_inputs(
     park: ParkData, travel: TravelTimeResult, survey: CurrentSurvey, key: RunKey
@@ -467,7 +472,7 @@ def peer_bands(
     require_enterprise_in_scope(key.user_scope, enterprise_id)
     _check_inputs(inputs, key)
     parameters = BenchmarkParameters(privacy=key.parameters.privacy)
-    frame = inputs.features if inputs.respondents is None else inputs.respondents
+    frame = inputs.every_respondent
     return (
         peer_benchmark(frame, enterprise_id, inputs.access_columns, parameters=parameters),
         peer_benchmark(frame, enterprise_id, inputs.sat_columns, parameters=parameters),
