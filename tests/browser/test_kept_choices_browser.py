@@ -96,7 +96,10 @@ def test_map_controls_leave_the_park_centre_clear_and_no_metric_is_cut_off(
     gaps_frame = page.frame_locator(GAPS_MAP_IFRAME)
     gaps_frame.locator(".pl-legend").wait_for(timeout=FIRST_VISIT_MS)
     gaps_frame.locator(".leaflet-control-scale-line").wait_for(timeout=30_000)
+    expect(gaps_frame.locator(".pl-tile-note")).to_have_count(1, timeout=60_000)  # all drawn
     _controls_clear_of_centre(gaps_frame, "gaps")
+    page.locator(GAPS_MAP_IFRAME).scroll_into_view_if_needed()
+    page.screenshot(path=str(output_dir / f"gaps-{viewport[0]}.png"), full_page=False)
     gap_index = page.get_by_test_id("stMetric").filter(has_text=t("gaps.indicator.gap_index", "en"))
     gap_index.wait_for(timeout=60_000)
     _no_metric_cut_off(page, "gaps")
