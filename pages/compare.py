@@ -126,7 +126,14 @@ for column, fmt in ((left, SnapshotFormat.XLSX), (right, SnapshotFormat.HTML)):
             lang=lang,
             fmt=fmt,
         ),
-        file_name=f"parklife-comparison-{folder.name}.{fmt.value}",
         mime=MEDIA_TYPES[fmt],
         key=f"compare.export_{fmt.value}",
+        **auth.audited(
+            "park_comparison",
+            f"parklife-comparison-{folder.name}.{fmt.value}",
+            park_id="",
+            batch=folder.name,
+            format=fmt.value,
+            indicator=indicator,
+        ),
     )

@@ -28,6 +28,7 @@ EXPORT_KINDS: tuple[str, ...] = (
     "snapshot",  # Reports page, `parklife report`: the meeting snapshot
     "scores",  # `parklife score`: indicators and gap index
     "park_archive",  # `parklife export-park`: the whole park
+    "park_comparison",  # Park comparison page: the parks of one batch run (XLSX, HTML)
 )
 """What may be exported (the ``what`` of an export line)."""
 
