@@ -136,13 +136,13 @@ def test_an_invalid_upload_names_the_file_and_key(data_dir: Path) -> None:
 def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Count calls of the travel-time engine; start with empty caches so the count is exact."""
     calls: list[str] = []
-    engine = travel_times.travel_times_for_park
+    engine = travel_times.park_engine
 
     def counted(park, **kwargs):
         calls.append(str(kwargs["params"].walk_speed_m_per_min))
         return engine(park, **kwargs)
 
-    monkeypatch.setattr(travel_times, "travel_times_for_park", counted)
+    monkeypatch.setattr(travel_times, "park_engine", counted)
     st.cache_resource.clear()
     st.cache_data.clear()
     yield calls

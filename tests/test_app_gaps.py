@@ -36,13 +36,13 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Count calls of the travel-time engine; start with empty caches so the count is exact."""
     calls: list[str] = []
-    engine = travel_times.travel_times_for_park
+    engine = travel_times.park_engine
 
     def counted(park, **kwargs):
         calls.append(park.park_id)
         return engine(park, **kwargs)
 
-    monkeypatch.setattr(travel_times, "travel_times_for_park", counted)
+    monkeypatch.setattr(travel_times, "park_engine", counted)
     st.cache_resource.clear()
     st.cache_data.clear()
     yield calls

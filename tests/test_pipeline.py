@@ -378,3 +378,59 @@ def test_the_gaps_page_shows_the_numbers_of_a_direct_pipeline_call(
     assert shown == f"{walk.gap['gap_index'].iloc[row[0]]:.1f}"
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+# --- the engine: built once, shared by travel times, isochrones and every window's indicators ---
+
+
+def test_the_engine_gives_the_travel_times_and_shares_its_streets(demo) -> None:
+    from retention.access.indicators import isochrones as network_isochrones
+    from retention.access.network import network_from_roads
+    from retention.data.layers import LayerKind
+    from retention.pipeline import engine, isochrones, streets
+
+    _, key, park, travel = demo
+    graphs = streets(park, key)
+    built = engine(park, key, streets=graphs)
+    assert built.travel is graphs  # one street network, not a second build
+    assert travel_times(park, key, engine=built) is built.result
+    for pair, expected in travel.minutes.items():
+        np.testing.assert_array_equal(built.result.minutes[pair], expected, err_msg=str(pair))
+    home = park.layer(LayerKind.RESIDENCES).geometry.iloc[0]
+    params = key.parameters.travel
+    for mode, speed in (
+        ("walk", params.walk_speed_m_per_min),
+        ("ebike", params.ebike_speed_m_per_min),
+    ):
+        areas = isochrones(graphs, key, home.x, home.y, mode=mode)
+        expected = network_isochrones(
+            network_from_roads(park.layer(LayerKind.ROADS)),
+            home.x,
+            home.y,
+            network_mode="bike" if mode == "ebike" else "walk",
+            speed_m_per_min=speed,
+            walk_speed_m_per_min=params.walk_speed_m_per_min,
+            max_snap_distance_metres=params.max_snap_distance_metres,
+        )
+        assert areas is not None and len(areas) == 3
+        assert areas["cells"].tolist() == expected["cells"].tolist()
+    other = replace(key, parameters=CHANGED["walk speed"])
+    with pytest.raises(RunKeyMismatchError, match="travel parameters"):
+        travel_times(park, other, engine=built)
+    with pytest.raises(RunKeyMismatchError, match="travel parameters"):
+        isochrones(graphs, other, home.x, home.y, mode="walk")
+
+
+def test_every_window_at_once_gives_each_window_s_indicators(demo) -> None:
+    from retention.pipeline import indicators_by_window
+
+    _, key, _, travel = demo
+    for mode in ("walk", "transit"):
+        together = indicators_by_window(travel, key, mode=mode, demand="both")
+        assert list(together) == [w.key for w in WINDOWS]
+        for window, got in together.items():
+            alone = indicators(travel, key, mode=mode, window=window, demand="both")
+            for name in ("nearest", "opportunities", "supply_per_1000", "gap", "compliance"):
+                pd.testing.assert_frame_equal(
+                    getattr(got, name), getattr(alone, name), check_exact=True, obj=name
+                )

@@ -226,7 +226,7 @@ def counted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     import streamlit as st
 
     calls: dict[str, int] = {"engine": 0, "fit": 0}
-    engine = travel_times_module.travel_times_for_park
+    engine = travel_times_module.park_engine
     fit = pipeline_stages.fit_intent_model
 
     def counted_engine(park, **kwargs):
@@ -237,7 +237,7 @@ def counted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
         calls["fit"] += 1
         return fit(*args, **kwargs)
 
-    monkeypatch.setattr(travel_times_module, "travel_times_for_park", counted_engine)
+    monkeypatch.setattr(travel_times_module, "park_engine", counted_engine)
     monkeypatch.setattr(pipeline_stages, "fit_intent_model", counted_fit)
     monkeypatch.setenv("PARKLIFE_DATA_DIR", str(tmp_path / "data"))
     st.cache_resource.clear()

@@ -1,7 +1,9 @@
 """Cached wrappers for travel times, access indicators and isochrones (``retention.pipeline``).
 
-Each wrapper is keyed on the park's run key narrowed to its stage (``RunKey.for_stage``) plus the
-page's display choices; the park is passed unhashed as ``_park`` (the key names its version).
+The engine (``retention.access.engine.ParkEngine``) is built once per run key: travel times,
+the scenario lab's deltas share it, and it shares its street graphs with the isochrones.
+Each wrapper is keyed on the park's run key narrowed to its stage (``RunKey.for_stage``) plus
+the page's display choices; the park is passed unhashed as ``_park`` (the key names its version).
 Travel times: once per park version, travel parameters and time windows (``st.cache_resource``:
 one shared, read-only result), so choosing another indicator, category or display never
 recomputes them while a newly saved walking speed does. Travel times and indicators are also
@@ -12,23 +14,54 @@ Cached objects are shared by every session: never mutate them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import geopandas as gpd
 import streamlit as st
 
 from retention import pipeline
+from retention.access.engine import ParkEngine
 from retention.access.indicators import ParkIndicators
-from retention.access.network import StreetNetwork
-from retention.access.travel_times import TravelTimeResult
+from retention.access.travel_times import TravelTimeEngine, TravelTimeResult
 from retention.pipeline import RunKey, Stage
 from retention.storage.park import ParkData
 from ui.cached import run_key, warm_store
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _streets(key: RunKey, _park: ParkData) -> TravelTimeEngine:
+    return pipeline.streets(_park, key)
+
+
+def streets(park: ParkData, *, key: RunKey | None = None) -> TravelTimeEngine:
+    """Return the park's street graphs (no matrix; the engine shares them), built once per
+    run key: isochrones and route snapping use them."""
+    key = run_key(park) if key is None else key
+    return _streets(key.for_stage(Stage.TRAVEL_TIMES), park)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _engine(key: RunKey, _park: ParkData) -> ParkEngine:
+    return pipeline.engine(_park, key, streets=_streets(key, _park))
+
+
+def engine(park: ParkData, *, key: RunKey | None = None) -> ParkEngine:
+    """Return the park's travel-time engine, built once per run key and shared read-only.
+
+    Travel times computed on this server come from it; the scenario lab's deltas use it too
+    (after a restart that loaded travel times from disk, it is built on the first what-if).
+    """
+    key = run_key(park) if key is None else key
+    return _engine(key.for_stage(Stage.TRAVEL_TIMES), park)
+
+
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _travel_times(key: RunKey, _park: ParkData) -> TravelTimeResult:
     return warm_store().get_or_compute(
-        Stage.TRAVEL_TIMES, key, lambda: pipeline.travel_times(_park, key), TravelTimeResult
+        Stage.TRAVEL_TIMES,
+        key,
+        lambda: pipeline.travel_times(_park, key, engine=_engine(key, _park)),
+        TravelTimeResult,
     )
 
 
@@ -39,6 +72,30 @@ def travel_times(park: ParkData, *, key: RunKey | None = None) -> TravelTimeResu
     """
     key = run_key(park) if key is None else key
     return _travel_times(key.for_stage(Stage.TRAVEL_TIMES), park)
+
+
+# Every window of a mode at once (they share the checked matrix and decay weights): one entry
+# per mode and display choice, shared read-only.
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _indicators_by_window(
+    key: RunKey,
+    mode: str,
+    threshold_minutes: float,
+    demand: str,
+    weights: tuple[tuple[str, float], ...] | None,
+    _park: ParkData,
+) -> Mapping[str, ParkIndicators]:
+    travel = _travel_times(key.for_stage(Stage.TRAVEL_TIMES), _park)
+    return MappingProxyType(
+        pipeline.indicators_by_window(
+            travel,
+            key,
+            mode=mode,
+            threshold_minutes=threshold_minutes,
+            demand=demand,
+            weights=None if weights is None else dict(weights),
+        )
+    )
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -52,16 +109,7 @@ def _indicators(
     _park: ParkData,
 ) -> ParkIndicators:
     def compute() -> ParkIndicators:
-        travel = _travel_times(key.for_stage(Stage.TRAVEL_TIMES), _park)
-        return pipeline.indicators(
-            travel,
-            key,
-            mode=mode,
-            window=window,
-            threshold_minutes=threshold_minutes,
-            demand=demand,
-            weights=None if weights is None else dict(weights),
-        )
+        return _indicators_by_window(key, mode, threshold_minutes, demand, weights, _park)[window]
 
     options = (mode, window, threshold_minutes, demand, weights)
     return warm_store().get_or_compute(Stage.INDICATORS, key, compute, ParkIndicators, options)
@@ -97,23 +145,18 @@ def indicators(
     )
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _network(key: RunKey, _park: ParkData) -> StreetNetwork | None:
-    return pipeline.street_network(_park, key)
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def _isochrones(
     key: RunKey, lon: float, lat: float, mode: str, _park: ParkData
 ) -> gpd.GeoDataFrame | None:
-    network = _network(key.for_stage(Stage.PARK), _park)
-    return None if network is None else pipeline.isochrones(network, key, lon, lat, mode=mode)
+    return pipeline.isochrones(_streets(key, _park), key, lon, lat, mode=mode)
 
 
 def isochrones(
     park: ParkData, lon: float, lat: float, *, mode: str, key: RunKey | None = None
 ) -> gpd.GeoDataFrame | None:
-    """Return 5/10/15-minute street isochrones from a point (walk or e-bike), or ``None``
-    when the park has no roads layer; speeds from the run key (the park's saved ones)."""
+    """Return 5/10/15-minute street isochrones from a point (walk or e-bike) on the park's
+    street graphs (the engine's), or ``None`` when the park has no roads layer; speeds from
+    the run key (the park's saved ones)."""
     key = run_key(park) if key is None else key
     return _isochrones(key.for_stage(Stage.TRAVEL_TIMES), lon, lat, mode, park)

@@ -18,7 +18,7 @@ import streamlit as st
 from retention.access.engine import ParkEngine
 from retention.access.indicators import ParkIndicators
 from retention.access.network import StreetNetwork
-from retention.access.parameters import TimeWindow, TravelParameters
+from retention.access.parameters import TravelParameters
 from retention.auth.roles import require_enterprise_in_scope
 from retention.data.crs import CoordinateSystem
 from retention.data.layers import LayerKind
@@ -83,31 +83,16 @@ def context(park: ParkData) -> ParkContext:
     return _context(park.park_id, park.data_version, windows, park)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
 def _network(park_id: str, data_version: str, _park: ParkData) -> StreetNetwork | None:
-    from retention.access.network import network_from_roads
-
+    """The park's walking street network: the engine's own (None without a roads layer)."""
     roads = _park.layers.get(LayerKind.ROADS)
-    return None if roads is None or roads.empty else network_from_roads(roads)
-
-
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _engine(
-    park_id: str,
-    data_version: str,
-    params: TravelParameters,
-    windows: tuple[TimeWindow, ...],
-    _park: ParkData,
-) -> ParkEngine:
-    return ParkEngine.build(_park.layers, params=params, windows=windows)
+    return None if roads is None or roads.empty else cached_access.streets(_park).network("walk")
 
 
 def engine(park: ParkData) -> ParkEngine:
-    """The baseline park's travel-time engine (scenarios use its delta operations), cached."""
-    parameters = current_parameters(park)
-    return _engine(
-        park.park_id, park.data_version, parameters.travel, parameters.time_windows, park
-    )
+    """The baseline park's travel-time engine (scenarios use its delta operations): the one
+    ``ui.cached_access`` builds for the Gaps page's travel times."""
+    return cached_access.engine(park)
 
 
 def baseline(park: ParkData) -> Evaluation:

@@ -158,6 +158,7 @@ class ParkEngine:
         modes: tuple[Mode, ...] = MODES,
         h3_resolution: int = 9,
         transit: TransitModel | None = None,
+        streets: TravelTimeEngine | None = None,
     ) -> ParkEngine:
         """Build the engine and every matrix of a park.
 
@@ -180,6 +181,9 @@ class ParkEngine:
         transit
             A transit model to use instead of the one read from the transit layers (e.g. an
             engine's ``transit`` after route operations).
+        streets
+            :func:`park_streets` of the same layers and parameters when already built (its
+            network is then shared, not built again).
 
         Returns
         -------
@@ -188,23 +192,14 @@ class ParkEngine:
         modes = tuple(_check_mode(mode) for mode in modes)
         amenities = _layer(layers, LayerKind.AMENITIES).reset_index(drop=True)
         origins = origin_points(layers, h3_resolution=h3_resolution)
-        roads = _layer(layers, LayerKind.ROADS)
-        if len(roads):
-            network = network_from_roads(roads)
+        if streets is not None and streets.params != params:
+            raise ValidationError(
+                "the street engine was built with other travel parameters than the park engine"
+            )
+        if streets is None:
+            travel = park_streets(layers, params=params, windows=windows, transit=transit)
         else:
-            everything = pd.concat(
-                [frame.geometry.to_crs(WGS84) for frame in layers.values() if len(frame)]
-            )
-            crs = utm_crs_for_frame(gpd.GeoDataFrame(geometry=everything, crs=WGS84))
-            network = approximate_network(crs=crs, circuity_factor=params.circuity_factor)
-        if transit is None:
-            transit = transit_model_from_layers(
-                _layer(layers, LayerKind.TRANSIT_ROUTES),
-                _layer(layers, LayerKind.TRANSIT_STOPS),
-                windows=windows,
-                params=params,
-            )
-        travel = TravelTimeEngine(network, transit=transit, params=params)
+            travel = streets if transit is None else streets.with_transit(transit)
         origin_at = _place(travel, origins, _origin_ids(origins), modes)
         amenity_at = _place(travel, amenities, amenities["id"].astype(str).to_numpy(), modes)
         legs = _compute_legs(
@@ -541,15 +536,11 @@ class ParkEngine:
         See ``retention.access.indicators.isochrones`` for the areas; a point too far from the
         network, or the straight-line fallback, gives empty areas.
         """
-        mode = _check_mode(mode)
-        if mode == "transit":
-            raise ValidationError("isochrones are for walk or ebike, not transit")
-        point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=WGS84)
-        return indicators.isochrones_on_graph(
-            self._travel.network(mode),
-            self._travel.graph(mode),
-            self._travel.snap(point, mode=mode),
-            walk_speed_m_per_min=self.params.walk_speed_m_per_min,
+        return street_isochrones(
+            self._travel,
+            lon,
+            lat,
+            mode=mode,
             thresholds_minutes=thresholds_minutes,
             resolution=resolution,
         )
@@ -581,6 +572,70 @@ class ParkEngine:
             legs=self._legs if legs is None else legs,
             open_minutes=self._result.open_minutes if open_minutes is None else open_minutes,
         )
+
+
+# --- streets ---------------------------------------------------------------------------------
+
+
+def park_streets(
+    layers: Layers,
+    *,
+    params: TravelParameters,
+    windows: tuple[TimeWindow, ...],
+    transit: TransitModel | None = None,
+) -> TravelTimeEngine:
+    """The park's street graphs and transit model, without any matrix (cheap next to
+    :meth:`ParkEngine.build`, which uses it): what isochrones and route snapping need.
+
+    Without roads, the straight-line x circuity fallback network is used; ``transit`` replaces
+    the model read from the transit layers.
+    """
+    roads = _layer(layers, LayerKind.ROADS)
+    if len(roads):
+        network = network_from_roads(roads)
+    else:
+        everything = pd.concat(
+            [frame.geometry.to_crs(WGS84) for frame in layers.values() if len(frame)]
+        )
+        crs = utm_crs_for_frame(gpd.GeoDataFrame(geometry=everything, crs=WGS84))
+        network = approximate_network(crs=crs, circuity_factor=params.circuity_factor)
+    if transit is None:
+        transit = transit_model_from_layers(
+            _layer(layers, LayerKind.TRANSIT_ROUTES),
+            _layer(layers, LayerKind.TRANSIT_STOPS),
+            windows=windows,
+            params=params,
+        )
+    return TravelTimeEngine(network, transit=transit, params=params)
+
+
+def street_isochrones(
+    travel: TravelTimeEngine,
+    lon: float,
+    lat: float,
+    *,
+    mode: Mode,
+    thresholds_minutes: tuple[float, ...] = (5.0, 10.0, 15.0),
+    resolution: int = 10,
+) -> gpd.GeoDataFrame:
+    """Return the areas reachable from a WGS84 point within each budget on ``travel``'s own
+    graph (``walk`` or ``ebike``; the walk to the first node at walking speed).
+
+    See ``retention.access.indicators.isochrones`` for the areas; a point too far from the
+    network, or the straight-line fallback, gives empty areas.
+    """
+    mode = _check_mode(mode)
+    if mode == "transit":
+        raise ValidationError("isochrones are for walk or ebike, not transit")
+    point = gpd.GeoSeries([shapely.Point(lon, lat)], crs=WGS84)
+    return indicators.isochrones_on_graph(
+        travel.network(mode),
+        travel.graph(mode),
+        travel.snap(point, mode=mode),
+        walk_speed_m_per_min=travel.params.walk_speed_m_per_min,
+        thresholds_minutes=thresholds_minutes,
+        resolution=resolution,
+    )
 
 
 # --- computing legs ----------------------------------------------------------------------------
@@ -941,4 +996,4 @@ def _read_only32(values: np.ndarray) -> np.ndarray:
     return result
 
 
-__all__ = ["ParkEngine"]
+__all__ = ["ParkEngine", "park_streets", "street_isochrones"]

@@ -45,6 +45,7 @@ from retention.data.layers import WGS84, LayerKind
 from retention.errors import ValidationError
 
 if TYPE_CHECKING:
+    from retention.access.engine import ParkEngine
     from retention.storage.park import ParkData
 
 Mode = Literal["walk", "ebike", "transit"]
@@ -1009,6 +1010,34 @@ def _open_to_mask(origins: pd.DataFrame, amenities: pd.DataFrame) -> np.ndarray:
     return mask
 
 
+def park_engine(
+    park: ParkData,
+    *,
+    params: TravelParameters,
+    windows: tuple[TimeWindow, ...] = DEFAULT_TIME_WINDOWS,
+    modes: tuple[Mode, ...] = MODES,
+    h3_resolution: int = 9,
+    streets: TravelTimeEngine | None = None,
+) -> ParkEngine:
+    """Build the park's travel-time engine (``retention.access.engine.ParkEngine``): every
+    matrix of :func:`travel_times_for_park`, plus the graphs and legs its what-if operations and
+    isochrones reuse.
+
+    Parameters are those of :func:`travel_times_for_park`; ``streets`` is
+    ``retention.access.engine.park_streets`` of the park when already built (shared).
+    """
+    from retention.access.engine import ParkEngine
+
+    return ParkEngine.build(
+        park.layers,
+        params=params,
+        windows=windows,
+        modes=modes,
+        h3_resolution=h3_resolution,
+        streets=streets,
+    )
+
+
 def travel_times_for_park(
     park: ParkData,
     *,
@@ -1019,8 +1048,8 @@ def travel_times_for_park(
 ) -> TravelTimeResult:
     """Compute minutes from every origin (residences, enterprises, H3 cells) to every amenity.
 
-    The result of ``retention.access.engine.ParkEngine.build`` on the park's layers; build the
-    engine itself to ask what-if questions without a full rebuild.
+    The result of :func:`park_engine` (``retention.access.engine.ParkEngine.build`` on the
+    park's layers); build the engine itself to ask what-if questions without a full rebuild.
 
     Assumptions: ``park`` is a ``retention.storage.park.ParkData`` (anything with a ``layers``
     mapping
@@ -1044,10 +1073,8 @@ def travel_times_for_park(
     -------
     TravelTimeResult
     """
-    from retention.access.engine import ParkEngine
-
-    return ParkEngine.build(
-        park.layers, params=params, windows=windows, modes=modes, h3_resolution=h3_resolution
+    return park_engine(
+        park, params=params, windows=windows, modes=modes, h3_resolution=h3_resolution
     ).result
 
 
@@ -1133,5 +1160,6 @@ __all__ = [
     "Mode",
     "TravelTimeEngine",
     "TravelTimeResult",
+    "park_engine",
     "travel_times_for_park",
 ]

@@ -24,11 +24,16 @@ import geopandas as gpd
 import pandas as pd
 
 from retention.access import travel_times as travel_times_module
-from retention.access.indicators import IndicatorParameters, ParkIndicators, indicators_for_window
-from retention.access.indicators import isochrones as isochrones_from_point
+from retention.access.engine import ParkEngine, park_streets, street_isochrones
+from retention.access.indicators import (
+    IndicatorParameters,
+    ParkIndicators,
+    indicators_for_window,
+    indicators_for_windows,
+)
 from retention.access.network import StreetNetwork, network_from_roads
 from retention.access.parameters import TimeWindow, TravelParameters
-from retention.access.travel_times import TravelTimeResult
+from retention.access.travel_times import TravelTimeEngine, TravelTimeResult
 from retention.auth.roles import require_enterprise_in_scope
 from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError, ValidationError
@@ -66,16 +71,19 @@ __all__ = [
     "GapWeights",
     "RetentionInputs",
     "current_survey",
+    "engine",
     "enterprise_view",
     "gap_weights",
     "indicator_parameters",
     "indicators",
+    "indicators_by_window",
     "isochrones",
     "park_extent",
     "park_inputs",
     "peer_bands",
     "retention_inputs",
     "street_network",
+    "streets",
     "travel_times",
     "workforce_access",
 ]
@@ -121,16 +129,53 @@ def park_extent(park: ParkData) -> gpd.GeoDataFrame | None:
 # --- travel times and indicators -----------------------------------------------------------------
 
 
-def travel_times(park: ParkData, key: RunKey) -> TravelTimeResult:
-    """Return minutes from every origin to every amenity by mode and window (the engine run).
+def streets(park: ParkData, key: RunKey) -> TravelTimeEngine:
+    """Return the park's street graphs and transit model for the key (no matrix): what
+    isochrones and route snapping need, shared with :func:`engine` when given to it."""
+    key.check(park.park_id, park.data_version)
+    return park_streets(
+        park.layers, params=key.parameters.travel, windows=key.parameters.time_windows
+    )
 
-    Uses the key's travel parameters and time windows. This is the one place the pipeline
-    calls the travel-time engine (looked up on its module at call time, so tests can count runs).
+
+def engine(park: ParkData, key: RunKey, *, streets: TravelTimeEngine | None = None) -> ParkEngine:
+    """Build the park's travel-time engine (``retention.access.engine.ParkEngine``) for the key.
+
+    Built once per park and run key and shared read-only: its ``result`` is
+    :func:`travel_times` and scenarios use its delta operations; ``streets`` (:func:`streets`
+    of the same park and key, which isochrones use) is shared, not built again. Uses the key's
+    travel parameters and time windows; this and :func:`travel_times` are the places the
+    pipeline runs the engine (looked up on its module at call time, so tests can count runs).
     """
     key.check(park.park_id, park.data_version)
-    return travel_times_module.travel_times_for_park(
-        park, params=key.parameters.travel, windows=key.parameters.time_windows
+    return travel_times_module.park_engine(
+        park,
+        params=key.parameters.travel,
+        windows=key.parameters.time_windows,
+        streets=streets,
     )
+
+
+def travel_times(
+    park: ParkData, key: RunKey, *, engine: ParkEngine | None = None
+) -> TravelTimeResult:
+    """Return minutes from every origin to every amenity by mode and window (the engine run).
+
+    Uses the key's travel parameters and time windows; ``engine`` (:func:`engine` for the same
+    park and key) gives its result instead of a new run.
+
+    Raises
+    ------
+    RunKeyMismatchError
+        When ``engine`` was built with other travel parameters or time windows than the key's.
+    """
+    key.check(park.park_id, park.data_version)
+    if engine is None:
+        return travel_times_module.travel_times_for_park(
+            park, params=key.parameters.travel, windows=key.parameters.time_windows
+        )
+    _check_travel(engine.result, key)
+    return engine.result
 
 
 def _check_survey(survey: CurrentSurvey, key: RunKey) -> None:
@@ -194,6 +239,27 @@ def indicators(
         travel,
         mode=mode,
         window=window,
+        parameters=indicator_parameters(key, threshold_minutes=threshold_minutes, demand=demand),
+        weights=None if weights is None else dict(weights),
+    )
+
+
+def indicators_by_window(
+    travel: TravelTimeResult,
+    key: RunKey,
+    *,
+    mode: str,
+    threshold_minutes: float = 15.0,
+    demand: str = "residence",
+    weights: Mapping[str, float] | None = None,
+) -> dict[str, ParkIndicators]:
+    """Return :func:`indicators` for every time window of the key at once (window key ->
+    indicators), sharing the work the windows have in common (the same numbers as one call
+    per window; ``retention.access.indicators.indicators_for_windows``)."""
+    _check_travel(travel, key)
+    return indicators_for_windows(
+        travel,
+        mode=mode,
         parameters=indicator_parameters(key, threshold_minutes=threshold_minutes, demand=demand),
         weights=None if weights is None else dict(weights),
     )
@@ -505,22 +571,26 @@ def street_network(park: ParkData, key: RunKey) -> StreetNetwork | None:
 
 
 def isochrones(
-    network: StreetNetwork, key: RunKey, lon: float, lat: float, *, mode: str
-) -> gpd.GeoDataFrame:
-    """Return the 5/10/15-minute areas reachable from a point on foot or by e-bike.
+    streets: TravelTimeEngine, key: RunKey, lon: float, lat: float, *, mode: str
+) -> gpd.GeoDataFrame | None:
+    """Return the 5/10/15-minute areas reachable from a point on foot or by e-bike, searched on
+    the park's street graphs (:func:`streets`, which :func:`engine` shares); ``None`` when the
+    park has no roads layer.
 
     ``mode`` ``"ebike"`` rides the bike network at the key's e-bike speed; any other mode walks
-    (transit isochrones are not drawn: the page says so). Speeds and snapping distance come from
-    the key's travel parameters.
+    (transit isochrones are not drawn: the page says so). Speeds and snapping distance are the
+    graphs' travel parameters, which must be the key's.
+
+    Raises
+    ------
+    RunKeyMismatchError
+        When ``streets`` was built with other travel parameters than the key's.
     """
-    params = key.parameters.travel
-    bike = mode == "ebike"
-    return isochrones_from_point(
-        network,
-        lon,
-        lat,
-        network_mode="bike" if bike else "walk",
-        speed_m_per_min=params.ebike_speed_m_per_min if bike else params.walk_speed_m_per_min,
-        walk_speed_m_per_min=params.walk_speed_m_per_min,
-        max_snap_distance_metres=params.max_snap_distance_metres,
-    )
+    if streets.params != key.parameters.travel:
+        raise RunKeyMismatchError(
+            "the street graphs were built with other travel parameters than the run key's; "
+            "expected streets(park, key)"
+        )
+    if streets.approximate:
+        return None
+    return street_isochrones(streets, lon, lat, mode="ebike" if mode == "ebike" else "walk")
