@@ -18,6 +18,7 @@ run on the demo park; the machine is shared, so read ratios, not absolute second
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -55,13 +56,16 @@ from retention.scenario.model import (
 RESULTS = Path(__file__).resolve().parent / "results" / "scenario.md"
 
 
-def _timed(call: Callable[[], object], repeats: int) -> tuple[float, float]:
-    times = []
+def _timed(call: Callable[[], object], repeats: int) -> tuple[float, float, float]:
+    """Best and median wall seconds, and median CPU seconds of this process (the machine is
+    shared: CPU seconds are what compares across runs)."""
+    times, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call()
         times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
+        cpu.append(time.process_time() - start_cpu)
+    return min(times), statistics.median(times), statistics.median(cpu)
 
 
 def _retention(park, travel) -> RetentionBasis:  # type: ignore[no-untyped-def]
@@ -113,7 +117,7 @@ def _modifications(park) -> dict[str, Modification]:  # type: ignore[no-untyped-
     return chosen
 
 
-def run(which: str, *, repeats: int) -> list[str]:
+def run(which: str, *, repeats: int, full: bool = True) -> list[str]:
     """Time the baseline and each one-modification scenario on one park; return table rows."""
     park = _park_for("full", which)
     params = TravelParameters()
@@ -134,10 +138,10 @@ def run(which: str, *, repeats: int) -> list[str]:
     base = baseline()
     engine = ParkEngine.build(park.layers, params=params, windows=DEFAULT_TIME_WINDOWS)
     retention = _retention(park, base.travel) if which == "demo" else None
-    base_best, base_median = _timed(baseline, repeats)
+    base_best, base_median, base_cpu = _timed(baseline, repeats)
     rows = [
         f"| {which} | baseline: travel times + indicators from scratch | {base_best:.2f} | "
-        f"{base_median:.2f} | 1.00 |"
+        f"{base_median:.2f} | {base_cpu:.2f} | 1.00 | – |"
     ]
     for label, modification in _modifications(park).items():
         scenario = Scenario(label, ()).with_modification(modification, context)
@@ -156,12 +160,16 @@ def run(which: str, *, repeats: int) -> list[str]:
             return one(scenario, engine)
 
         leavers = ", leavers" if retention else ""
-        for path, call in (("full recomputation", one), ("engine deltas", delta)):
+        full_cpu = 0.0
+        paths = (("full recomputation", one), ("engine deltas", delta))
+        for path, call in paths if full else paths[1:]:
             call()  # warm-up
-            best, median = _timed(call, repeats)
+            best, median, cpu = _timed(call, repeats)
+            ratio = "–" if not full_cpu else f"{cpu / full_cpu:.2f}"
+            full_cpu = cpu
             rows.append(
                 f"| {which} | {label} ({path}{leavers}) | "
-                f"{best:.2f} | {median:.2f} | {median / base_median:.2f} |"
+                f"{best:.2f} | {median:.2f} | {cpu:.2f} | {median / base_median:.2f} | {ratio} |"
             )
             print(rows[-1], flush=True)
     return rows
@@ -171,18 +179,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--demo-only", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--dense-deltas",
+        action="store_true",
+        help="only the engine deltas on the dense Beilun park of case b2 (no full recomputation)",
+    )
     args = parser.parse_args()
-    rows = run("demo", repeats=args.repeats)
-    if not args.demo_only:
+    if args.dense_deltas:
+        global RESULTS
+        RESULTS = RESULTS.with_name("scenario_dense.md")
+        rows = run("beilun_dense", repeats=1, full=False)
+    else:
+        rows = run("demo", repeats=args.repeats)
+    if not args.demo_only and not args.dense_deltas:
         rows += run("beilun", repeats=1)
     table = [
-        "| park | what | best s | median s | median / baseline |",
-        "| --- | --- | --- | --- | --- |",
+        "| park | what | best wall s | median wall s | median CPU s | wall / baseline | "
+        "CPU deltas / CPU full |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
         *rows,
     ]
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = " / ".join(f"{value:.1f}" for value in os.getloadavg())
     RESULTS.write_text(
-        f"Scenario lab timings, {stamp} (benchmarks/scenario.py)\n\n" + "\n".join(table) + "\n",
+        f"Scenario lab timings, {stamp} (benchmarks/scenario.py), load average {load}\n\n"
+        + "\n".join(table)
+        + "\n",
         encoding="utf-8",
     )
     print("\n".join(table))
