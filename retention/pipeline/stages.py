@@ -448,7 +448,8 @@ def retention_inputs(
     features = respondents = model_features(survey.survey, access, weights)
     model: FittedRetentionModel | None = None
     error = ""
-    withheld, merged = 0, ()
+    withheld = 0
+    merged: tuple[tuple[str, str], ...] = ()
     try:
         # Disclosure rule 5: fitted, weighted and applied on released respondents only, so no
         # model figure moves with the answers of a group under k (retention.model.release).
