@@ -154,6 +154,14 @@ def test_import_is_stored_and_audited_as_the_named_planner(shared: Path, tmp_pat
     assert code == ExitCode.OK, err
     added = [e for e in audit.read_events(shared)[0] if e.action == "upload_add"]
     assert [(e.user, e.role, e.park_id) for e in added] == [("pat", "planner", "jinshan")]
+    # The report files validate writes are exports, as the Data page's downloads are.
+    issues = tmp_path / "issues.csv"
+    code, _, err = as_user(shared, "pat", "validate", *args[1:], "--issues-out", str(issues))
+    assert code == ExitCode.REJECTED_ROWS and issues.is_file(), err  # r1 is in the park now
+    (export,) = [e for e in audit.read_events(shared)[0] if e.action == "export"]
+    assert (export.user, export.park_id, export.detail["what"], export.detail["file"]) == (
+        "pat", "jinshan", "layer_issues", "issues.csv",
+    )  # fmt: skip
 
 
 def test_exports_name_who_what_park_and_scope(shared: Path, tmp_path: Path) -> None:

@@ -197,9 +197,17 @@ def print_report(checked: CheckedFile, args: argparse.Namespace, context: Contex
             context.say(issue_line(issue, lang))
         if len(issues) > len(shown):
             context.say(t("cli.validate.more_issues", lang, count=len(issues) - len(shown)))
-    if args.rejected_out is not None:
-        _write_table(validation.rejected, args.rejected_out, context, sheet="rejected")
-        context.note(t("cli.saved", lang, path=str(args.rejected_out)))
-    if args.issues_out is not None:
-        _write_table(issues, args.issues_out, context, sheet="issues")
-        context.note(t("cli.saved", lang, path=str(args.issues_out)))
+    from retention.auth.export_audit import record_export  # the store: not for --help
+
+    for what, table, path, sheet in (
+        ("layer_rejected_rows", validation.rejected, args.rejected_out, "rejected"),
+        ("layer_issues", issues, args.issues_out, "issues"),
+    ):
+        if path is None:
+            continue
+        _write_table(table, path, context, sheet=sheet)
+        record_export(  # as the Data page's downloads of the same tables
+            context.data_dir, context.scope, what, path.name, park_id=args.park or "",
+            kind=checked.kind.value, rows=len(table),
+        )  # fmt: skip
+        context.note(t("cli.saved", lang, path=str(path)))
