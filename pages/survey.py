@@ -340,6 +340,11 @@ if importer:
         st.success(t("survey.no_issues", lang))
     else:
         issues = translated_issues(issues, lang, columns=("expected",))
+        if "rejected" in issues.columns:  # yes/no in the user's language, not True/False
+            issues["rejected"] = [
+                t(f"survey_words.answer.{'yes' if bool(v) else 'no'}", lang)
+                for v in issues["rejected"]
+            ]
         st.dataframe(
             issues.rename(columns={c: t(f"survey.issue.{c}", lang) for c in issues.columns}),
             hide_index=True,

@@ -119,6 +119,8 @@ def _raw_codes(at: AppTest) -> list[str]:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_survey_groups_and_importance_kinds_show_names_never_codes(lang: str) -> None:
     at = _page("pages/survey.py", lang)
+    # The validation report says yes/no (是/否), not a programming language's True/False.
+    assert not {"True", "False"} & set(page_texts(at))
     # Every breakdown (cohorts, enterprises, residences, zones) and every importance kind.
     groupings = ["age_band", "enterprise_id", "residence_id", "zone_id"]
     for grouping, kind in zip(
