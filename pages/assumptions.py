@@ -170,15 +170,18 @@ window_frame = pd.DataFrame(document["time_windows"])
 window_frame["source"] = [
     cached_parameters.cited_source(WINDOW_SOURCES.get(key, ""), lang) for key in window_frame["key"]
 ]
+# The window's code and the route-layer column holding its headway are identifiers, not words for
+# a reader: the table leaves them out and the saved document keeps them (rows stay in order).
+window_frame = window_frame.drop(columns=["key", "headway_field"])
 time_pattern = r"^([01]\d|2[0-4]):[0-5]\d$"
 edited_windows = st.data_editor(
     window_frame,
     key=WINDOWS,
     hide_index=True,
     num_rows="fixed",
-    disabled=["key", "source"],
+    disabled=["source"],
+    column_order=["label_en", "label_zh", "day_type", "start", "end", "source"],
     column_config={
-        "key": st.column_config.TextColumn(t("assumptions.col.key", lang)),
         "day_type": st.column_config.SelectboxColumn(
             t("assumptions.col.day_type", lang), options=list(DAY_TYPES), required=True
         ),
@@ -190,13 +193,15 @@ edited_windows = st.data_editor(
         ),
         "label_en": st.column_config.TextColumn(t("assumptions.col.label_en", lang)),
         "label_zh": st.column_config.TextColumn(t("assumptions.col.label_zh", lang)),
-        "headway_field": st.column_config.TextColumn(t("assumptions.col.headway_field", lang)),
         "source": st.column_config.TextColumn(t("assumptions.col.source", lang), width="large"),
     },
 )
 document["time_windows"] = [
-    {name: str(value or "") for name, value in row.items() if name != "source"}
-    for row in edited_windows.to_dict("records")
+    {
+        **window,
+        **{name: str(value or "") for name, value in row.items() if name in window},
+    }
+    for window, row in zip(document["time_windows"], edited_windows.to_dict("records"), strict=True)
 ]
 
 # --- living circle & gap targets -----------------------------------------------------------
@@ -255,7 +260,9 @@ category_frame = pd.DataFrame(
             "target_minutes": values["target_minutes"],
             "cap_minutes": values["cap_minutes"],
             "supply_norm_per_1000": values["supply_norm_per_1000"],
-            "norm_unit": CAPACITY_UNITS[AmenityCategory(category)],
+            "norm_unit": t(
+                f"assumptions.capacity_unit.{CAPACITY_UNITS[AmenityCategory(category)]}", lang
+            ),
             "source": "; ".join(
                 part
                 for part in (
@@ -272,8 +279,7 @@ category_frame = pd.DataFrame(
             ),
         }
         for category, values in document["categories"].items()
-    ],
-    index=list(document["categories"]),
+    ]
 )
 edited_categories = st.data_editor(
     category_frame,
@@ -301,7 +307,8 @@ edited_categories = st.data_editor(
         "source": st.column_config.TextColumn(t("assumptions.col.source", lang), width="large"),
     },
 )
-for category, row in zip(category_frame.index, edited_categories.to_dict("records"), strict=True):
+category_codes = list(document["categories"])  # the rows' order (the table shows names)
+for category, row in zip(category_codes, edited_categories.to_dict("records"), strict=True):
     document["categories"][category] = {
         "tier": str(row["tier"] or ""),
         "target_minutes": _number_or_none(row["target_minutes"]),
@@ -485,7 +492,10 @@ if uploaded is not None:
 st.header(t("assumptions.section.all", lang))
 st.caption(t("assumptions.section.all_caption", lang))
 highlight = table["changed"].to_numpy()
-styled = export.drop(columns=t("assumptions.col.changed", lang)).style.apply(
+# On screen, parameters are named in words; their file keys stay in the downloaded table (the
+# parameters file is edited by those keys).
+hidden_columns = [t("assumptions.col.changed", lang), t("assumptions.col.key", lang)]
+styled = export.drop(columns=hidden_columns).style.apply(
     lambda row: [_CHANGED_STYLE if highlight[row.name] else ""] * len(row), axis=1
 )
 st.dataframe(styled, hide_index=True, key="assumptions.table")

@@ -33,10 +33,9 @@ PAGES = [
     "pages/map.py",
     "pages/data.py",
     "pages/reports.py",
+    "pages/assumptions.py",
 ]
-# Not yet scanned: the Assumptions page (its parameter table shows keys such as
-# categories.sports_court.tier); Park comparison and Audit log (nothing to scan without a batch
-# run or an audit log).
+# Not scanned: Park comparison and Audit log (nothing to scan without a batch run or an audit log).
 # Codes of data columns, cohorts, enterprise ids and IPA quadrants that a reader must not meet.
 RAW_CODES = re.compile(
     r"\b(post[0-9]{2}|age_band|wage_band|tenure_months|e[0-9]{4}|h[0-9]{4}|keep_up|boring_life|"
