@@ -40,13 +40,15 @@ from retention.storage.store import Store, parameters_token
 from retention.survey.pseudonym_key import key_path, load_or_create_salt
 from tests.store_fixtures import enterprise_validation, survey_import
 
+MIN_KILLS = 30
+"""Kills per kind (the issue's bound): one before every step of a write, the rest at seeded random
+moments (at least RANDOM_KILLS of them)."""
 RANDOM_KILLS = 8
-"""Kills at a seeded random moment per kind, besides one kill before every step of a write."""
 MAX_STEPS = 400
 """A write of more steps than this fails the test (the crash-point loop must end)."""
-RACE_ROUNDS = 4
-RACE_WRITES = 5
-"""Two writers per round, each making this many writes: 40 racing writes per kind."""
+RACE_ROUNDS = 20
+RACE_WRITES = 2
+"""Two writers per round (20 races per kind), each making this many writes: 80 racing writes."""
 KEY_RACES = 20
 PARK = "testpark"
 FORK = multiprocessing.get_context("fork")
@@ -277,7 +279,7 @@ def test_a_writer_killed_at_every_step_loses_no_acknowledged_write(
         assert process.exitcode == -signal.SIGKILL, process.exitcode
     assert steps >= 2, f"a {kind.name} write made only {steps} counted steps"
     rng = random.Random(f"kill-{kind.name}")
-    for _ in range(RANDOM_KILLS):  # moments inside C code (GDAL, the server) as well
+    for _ in range(max(RANDOM_KILLS, MIN_KILLS - steps)):  # inside C code (GDAL, server) too
         process, conn = _start(open_store, kind, writes=1000, kill_at_step=None, go=None)
         time.sleep(rng.uniform(0.0, kind.max_delay_seconds))
         os.kill(process.pid, signal.SIGKILL)
@@ -306,8 +308,7 @@ def test_two_racing_writers_lose_no_update(store_factory, kind: Kind) -> None:
     for _ in range(RACE_ROUNDS):
         go = FORK.Event()
         runs = [
-            _start(open_store, kind, writes=RACE_WRITES, kill_at_step=None, go=go)
-            for _ in range(2)
+            _start(open_store, kind, writes=RACE_WRITES, kill_at_step=None, go=go) for _ in range(2)
         ]
         go.set()  # both have opened their store: they start writing together
         for process, _ in runs:
