@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from retention.i18n import t
 from tests.survey_fixtures import demo_rows, wenjuanxing_csv
 
-from .conftest import app_nav, new_offline_page, open_page, wait_until_idle
+from .conftest import new_offline_page, open_page, open_without_tiles, wait_until_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -69,13 +69,7 @@ def test_hostile_amenity_names_render_as_text_and_the_map_still_draws(
     dialogs = _record_dialogs(page)
 
     # No tiles before any map is drawn, so nothing at all may leave the machine.
-    page.goto(app_url, wait_until="domcontentloaded")
-    nav = app_nav(page)
-    nav.wait_for(timeout=60_000)
-    page.locator("h1").first.wait_for(timeout=60_000)
-    page.get_by_role("combobox", name="Map background").click()
-    page.get_by_role("option", name="No tiles (offline)").click()
-    wait_until_idle(page)
+    nav = open_without_tiles(page, app_url)
 
     nav.get_by_role("link", name="Data", exact=True).click()
     page.get_by_role("heading", name="Upload layers").wait_for(timeout=60_000)
