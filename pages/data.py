@@ -8,13 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from retention.auth.roles import Permission
-from retention.data.columns import (
-    IGNORE,
-    LayerColumnMapping,
-    layer_targets,
-    suggest_layer_mapping,
-    values_from_choice_table,
-)
+from retention.data.columns import IGNORE, LayerColumnMapping
 from retention.data.crs import CoordinateSystem
 from retention.data.io import RawLayer
 from retention.data.layers import LAYER_SPECS, LayerKind
@@ -22,7 +16,7 @@ from retention.errors import DamagedFileError, MissingColumnsError, ValidationEr
 from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.issue_text import translated_issues
-from ui import auth, cached, state
+from ui import auth, cached, layer_import, state
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
 from ui.storage_notices import damage_notices
@@ -89,11 +83,10 @@ def _mapping_step(raw: RawLayer, file_key: str) -> LayerColumnMapping | None:
     """Show the column mapping and the choice value map; return the mapping (None if invalid)."""
     headers = cached.layer_headers(raw)
     mappings = cached.mapping_store()
-    saved = mappings.load_layer_mapping(park.park_id, kind, headers)
-    proposal = saved if saved is not None else suggest_layer_mapping(headers, kind)
+    proposal, saved = layer_import.proposed_mapping(mappings, park.park_id, kind, headers)
     st.subheader(t("import.data.mapping", lang))
     st.caption(t("import.data.mapping_help", lang))
-    if saved is not None:
+    if saved:
         st.info(t("import.data.mapping_saved_found", lang))
     edited = st.data_editor(
         pd.DataFrame({"column": list(proposal.columns), "target": list(proposal.targets)}),
@@ -103,7 +96,9 @@ def _mapping_step(raw: RawLayer, file_key: str) -> LayerColumnMapping | None:
         column_config={
             "column": st.column_config.TextColumn(t("import.data.col.column", lang)),
             "target": st.column_config.SelectboxColumn(
-                t("import.data.col.target", lang), options=list(layer_targets(kind)), required=True
+                t("import.data.col.target", lang),
+                options=list(layer_import.targets(kind)),
+                required=True,
             ),
         },
     )
@@ -140,7 +135,7 @@ def _mapping_step(raw: RawLayer, file_key: str) -> LayerColumnMapping | None:
             },
         )
         try:
-            values = values_from_choice_table(
+            values = layer_import.values_from_choices(
                 choices.assign(code=edited_choices["code"].to_numpy()), kind
             )
         except ValidationError as error:

@@ -31,13 +31,13 @@ from retention.report.survey_tables import (
     target_label,
 )
 from retention.survey.answers import ValueMap
-from retention.survey.coding import CODE_OPTIONS, unknown_answers, value_map_from_table
-from retention.survey.importer import SurveyImport, suggest_for
+from retention.survey.coding import CODE_OPTIONS
+from retention.survey.importer import SurveyImport
 from retention.survey.link import LinkParameters
-from retention.survey.mapping import MAPPING_TARGETS, ColumnMapping, with_known_targets
+from retention.survey.mapping import MAPPING_TARGETS, ColumnMapping
 from retention.survey.schema import AgeBand
 from retention.survey.weighting import WeightingParameters
-from ui import auth, cached, cached_survey, state
+from ui import auth, cached, cached_survey, state, survey_import
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.notices import synthetic_notice
@@ -205,7 +205,7 @@ if importer:
     proposal = (
         saved
         if saved is not None
-        else with_known_targets(suggest_for(raw), mappings.known_survey_targets(park.park_id))
+        else survey_import.proposed_mapping(raw, mappings.known_survey_targets(park.park_id))
     )
     # The editor shows what each target means in the user's language; choices are read back to
     # their codes (a choice made before a language switch comes back in the other language).
@@ -272,11 +272,11 @@ if importer:
         ]
     )
     try:
-        values = value_map_from_table(decided)
+        values = survey_import.value_map(decided)
     except ParkLifeError as exc:
         _show_error(t("survey.mapping_error", lang), str(exc))
         st.stop()
-    undecided = unknown_answers(decided)
+    undecided = survey_import.undecided_answers(decided)
     if len(undecided):
         st.warning(
             t(

@@ -264,9 +264,6 @@ PAGE_NAMES: dict[str, frozenset[str]] = {
 # behind ui/ wrappers; they are the import steps and the scenario lab that were being written at
 # the same time as this rule (issue 7). Remove a name here when its page goes through ui/.
 TRANSITIONAL_PAGE_CALLS: dict[str, frozenset[str]] = {
-    "retention.data.columns": frozenset(
-        {"layer_targets", "suggest_layer_mapping", "values_from_choice_table"}
-    ),
     "retention.scenario.budget": frozenset({"best_packages"}),
     "retention.scenario.compare": frozenset({"kpi_table", "origin_gains", "winners_and_losers"}),
     "retention.scenario.display": frozenset(
@@ -274,9 +271,6 @@ TRANSITIONAL_PAGE_CALLS: dict[str, frozenset[str]] = {
     ),
     "retention.scenario.model": frozenset({"scenario_from_json", "scenario_to_json"}),
     "retention.scenario.siting": frozenset({"suggestion_modification"}),
-    "retention.survey.coding": frozenset({"unknown_answers", "value_map_from_table"}),
-    "retention.survey.importer": frozenset({"suggest_for"}),
-    "retention.survey.mapping": frozenset({"with_known_targets"}),
 }
 ENGINE_MODULES = (
     "retention.access.network",
