@@ -22,9 +22,11 @@ from retention.storage.files import (
     ManifestDamageError,
     atomic_write_bytes,
     folder_lock,
+    manifest_bytes,
     parse_manifest_entries,
     previous_copies,
     quarantine,
+    write_manifest,
 )
 from retention.storage.layout import park_dir
 
@@ -200,6 +202,88 @@ def restore_manifest(
     raise DamagedFileError(
         f"no readable earlier copy of {what} is kept; import the files again", file=relative
     )
+
+
+@dataclass(frozen=True)
+class ManifestSpec:
+    """One kind of guarded per-park manifest (the upload list, the survey wave list).
+
+    Parameters
+    ----------
+    key
+        The entries' list name in the manifest (``"uploads"``).
+    required
+        The fields every entry must have.
+    area
+        Which area's pages show a damage note (``UPLOADS_AREA``).
+    what
+        The manifest in words (``"the upload list"``), for notes and errors.
+    version
+        The manifest format version written.
+    """
+
+    key: str
+    required: tuple[str, ...]
+    area: str
+    what: str
+    version: int
+
+
+class GuardedManifestFiles:
+    """The manifest half a file store of per-park records shares (uploads, survey waves).
+
+    A subclass sets ``MANIFEST`` and has ``data_dir``, ``damage`` (its ``DamageLog``) and
+    ``manifest_path(park_id)``. A damaged manifest is quarantined and noted on reading, and reads
+    as empty until :meth:`restore_manifest` puts back a kept copy.
+    """
+
+    MANIFEST: ManifestSpec
+    data_dir: Path
+    damage: DamageLog
+
+    def manifest_path(self, park_id: str) -> Path:
+        """The park's manifest file (may not exist yet)."""
+        raise NotImplementedError
+
+    def manifest_bytes(self, park_id: str) -> bytes:
+        """Return the manifest's bytes (``b""`` when the park has none yet): a cache-key input."""
+        return manifest_bytes(self.manifest_path(park_id))
+
+    def _guard(self, park_id: str) -> dict[str, Any]:
+        spec = self.MANIFEST
+        return {
+            "key": spec.key,
+            "required": spec.required,
+            "data_dir": self.data_dir,
+            "park_id": park_id,
+            "what": spec.what,
+        }
+
+    def _manifest_entries(self, park_id: str) -> list[dict[str, Any]]:
+        path = self.manifest_path(park_id)
+        return read_guarded_entries(path, area=self.MANIFEST.area, **self._guard(park_id))
+
+    def _write_manifest(self, park_id: str, records: Sequence[Any]) -> None:
+        spec = self.MANIFEST
+        write_manifest(self.manifest_path(park_id), records, key=spec.key, version=spec.version)
+
+    def damage_notes(self, park_id: str) -> list[DamageNote]:
+        """Return the park's damaged files of this area not yet resolved."""
+        return self.damage.notes(park_id, area=self.MANIFEST.area)
+
+    def manifest_copies(self, park_id: str) -> list[Path]:
+        """Return the kept copies of the manifest (the last ones written), newest first."""
+        return previous_copies(self.manifest_path(park_id))
+
+    def restore_manifest(self, park_id: str) -> int:
+        """Put back the newest readable kept copy of the manifest; return how many entries it has.
+
+        Raises
+        ------
+        DamagedFileError
+            When no readable copy is kept.
+        """
+        return restore_manifest(self.manifest_path(park_id), **self._guard(park_id))
 
 
 def quarantine_and_note(

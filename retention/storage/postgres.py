@@ -32,7 +32,12 @@ import shapely
 
 from retention.data.layers import LAYER_SPECS, WGS84, LayerKind
 from retention.data.validate import conform_layer, empty_layer
-from retention.errors import DamagedFileError, StaleVersionError, StoreConfigurationError
+from retention.errors import (
+    DamagedFileError,
+    ParkLifeError,
+    StaleVersionError,
+    StoreConfigurationError,
+)
 from retention.storage.damage import DamageNote
 from retention.storage.files import KEEP_PREVIOUS as KEEP_VERSIONS
 from retention.storage.files import frame_from_json
@@ -538,11 +543,51 @@ class _NothingDamaged:
         raise DamagedFileError("a database store keeps no list file to restore", file="-")
 
 
-class PostgresUploads(_NothingDamaged, UploadsBase):
-    """Uploaded layers in PostgreSQL: one row per feature with a PostGIS geometry."""
+class _ParkItemRows(_NothingDamaged):
+    """What the uploads and waves tables share: one row per item of a park (an upload, a wave)
+    holding its listed record and its report as JSON, read, listed and deleted the same way."""
+
+    _TABLE: str  # "uploads", "waves"
+    _ID_COLUMN: str  # "upload_id", "wave_id"
+    _RECORD: type[Any]  # UploadRecord, SurveyWaveRecord
 
     def __init__(self, db: Database) -> None:
         self._store = db
+
+    def _unknown(self, park_id: str, item: str) -> ParkLifeError:
+        """The error for an item the park does not have."""
+        raise NotImplementedError
+
+    def _records(self, park_id: str, cursor: Any | None = None) -> list[Any]:
+        """Return the park's records in the order stored (in ``cursor``'s transaction if given)."""
+        return [self._RECORD(**e) for e in self._store.listed(self._TABLE, park_id, cursor)]
+
+    def manifest_bytes(self, park_id: str) -> bytes:
+        """Return the park's list as JSON bytes (``b""`` when it has none): a cache-key input."""
+        return _listing_bytes(self._records(park_id))
+
+    def raw_report(self, park_id: str, item: str) -> dict[str, object]:
+        """Return the stored report payload as saved (for moving a park between stores)."""
+        missing = self._unknown(park_id, item)
+        return self._store.report(self._TABLE, self._ID_COLUMN, park_id, item, missing=missing)
+
+    def _delete(self, park_id: str, item: str) -> None:
+        """Delete the item's row (and, by cascade, its rows) in one transaction."""
+        if not _delete_row(self._store, self._TABLE, self._ID_COLUMN, park_id, item):
+            raise self._unknown(park_id, item)
+
+    def audit_records(self) -> RecordStore:
+        """The database's records (its audit log)."""
+        return PostgresRecords(self._store)
+
+
+class PostgresUploads(_ParkItemRows, UploadsBase):
+    """Uploaded layers in PostgreSQL: one row per feature with a PostGIS geometry."""
+
+    _TABLE, _ID_COLUMN, _RECORD = "uploads", "upload_id", UploadRecord
+
+    def _unknown(self, park_id: str, item: str) -> ParkLifeError:
+        return UnknownUploadError(f"park {park_id!r} has no upload {item!r}")
 
     def park_ids_with_uploads(self) -> list[str]:
         """Return the ids of the parks with an upload."""
@@ -554,15 +599,11 @@ class PostgresUploads(_NothingDamaged, UploadsBase):
         self, park_id: str, *, kind: LayerKind | str | None = None
     ) -> list[UploadRecord]:
         """Return the park's uploads in upload order, optionally only those of ``kind``."""
-        records = [UploadRecord(**entry) for entry in self._store.listed("uploads", park_id)]
+        records: list[UploadRecord] = self._records(park_id)
         if kind is not None:
             wanted = LayerKind(kind).value
             records = [r for r in records if r.kind == wanted]
         return records
-
-    def manifest_bytes(self, park_id: str) -> bytes:
-        """Return the upload list as JSON bytes (``b""`` without uploads): a cache-key input."""
-        return _listing_bytes(self.list_uploads(park_id))
 
     def import_upload(
         self, record: UploadRecord, report: dict[str, object], rows: gpd.GeoDataFrame
@@ -605,21 +646,11 @@ class PostgresUploads(_NothingDamaged, UploadsBase):
                     values,
                 )
 
-    def raw_report(self, park_id: str, upload_id: str) -> dict[str, object]:
-        """Return the stored report payload as saved (for moving a park between stores)."""
-        missing = UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
-        return self._store.report("uploads", "upload_id", park_id, upload_id, missing=missing)
-
     def _remove_upload(self, park_id: str, upload_id: str) -> UploadRecord:
         """Remove an upload and its rows in one transaction; return its record."""
         removed = self.get_upload(park_id, upload_id)
-        if not _delete_row(self._store, "uploads", "upload_id", park_id, upload_id):
-            raise UnknownUploadError(f"park {park_id!r} has no upload {upload_id!r}")
+        self._delete(park_id, upload_id)
         return removed
-
-    def audit_records(self) -> RecordStore:
-        """The database's records (its audit log)."""
-        return PostgresRecords(self._store)
 
     def load_upload(self, park_id: str, upload_id: str) -> gpd.GeoDataFrame:
         """Return one upload's valid rows with canonical types and a ``source`` column."""
@@ -688,24 +719,18 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-class PostgresWaves(_NothingDamaged, WavesBase):
+class PostgresWaves(_ParkItemRows, WavesBase):
     """Survey waves in PostgreSQL: the clean respondent table as Parquet bytes per wave."""
 
-    def __init__(self, db: Database) -> None:
-        self._store = db
+    _TABLE, _ID_COLUMN, _RECORD = "waves", "wave_id", SurveyWaveRecord
+
+    def _unknown(self, park_id: str, item: str) -> ParkLifeError:
+        return UnknownWaveError(f"park {park_id!r} has no stored survey wave {item!r}")
 
     def list_waves(self, park_id: str) -> list[SurveyWaveRecord]:
         """Return the park's stored waves in the order they were stored."""
-        with self._store.transaction() as cursor:
-            cursor.execute(
-                f"SELECT record FROM {self._store.table('waves')} WHERE park_id = %s ORDER BY seq",
-                (check_park_id(park_id),),
-            )
-            return [SurveyWaveRecord(**_json(row[0])) for row in cursor.fetchall()]
-
-    def manifest_bytes(self, park_id: str) -> bytes:
-        """Return the wave list as JSON bytes (``b""`` without waves)."""
-        return _listing_bytes(self.list_waves(park_id))
+        records: list[SurveyWaveRecord] = self._records(park_id)
+        return records
 
     def survey_version(self, park_id: str) -> str:
         """Return a hash of the park's stored waves (a cache key)."""
@@ -720,7 +745,7 @@ class PostgresWaves(_NothingDamaged, WavesBase):
         data = survey_parquet_bytes(survey)
         with self._store.transaction(lock=record.park_id) as cursor:
             check_new_label(
-                self._list(cursor, park_id), record.wave, source_name=record.source_name
+                self._records(park_id, cursor), record.wave, source_name=record.source_name
             )
             cursor.execute(
                 f"INSERT INTO {self._store.table('waves')} "
@@ -736,24 +761,11 @@ class PostgresWaves(_NothingDamaged, WavesBase):
                 ),
             )
 
-    def raw_report(self, park_id: str, wave_id: str) -> dict[str, object]:
-        """Return the stored report payload as saved (for moving a park between stores)."""
-        missing = UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
-        return self._store.report("waves", "wave_id", park_id, wave_id, missing=missing)
-
-    def _list(self, cursor: Any, park_id: str) -> list[SurveyWaveRecord]:
-        return [SurveyWaveRecord(**e) for e in self._store.listed("waves", park_id, cursor)]
-
     def _remove_wave(self, park_id: str, wave_id: str) -> SurveyWaveRecord:
         """Remove a wave in one transaction; return its record."""
         removed = self.get_wave(park_id, wave_id)
-        if not _delete_row(self._store, "waves", "wave_id", park_id, wave_id):
-            raise UnknownWaveError(f"park {park_id!r} has no stored survey wave {wave_id!r}")
+        self._delete(park_id, wave_id)
         return removed
-
-    def audit_records(self) -> RecordStore:
-        """The database's records (its audit log)."""
-        return PostgresRecords(self._store)
 
     def load(self, park_id: str, *, waves: Any = None) -> pd.DataFrame:
         """Return the stored respondents of the chosen waves (default all), concatenated."""

@@ -29,7 +29,6 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -44,21 +43,17 @@ from retention.errors import DamagedFileError, ParkLifeError
 from retention.storage.damage import (
     UPLOADS_AREA,
     DamageLog,
-    DamageNote,
+    GuardedManifestFiles,
+    ManifestSpec,
     quarantine_and_note,
-    read_guarded_entries,
-    restore_manifest,
 )
 from retention.storage.files import (
     atomic_write_json,
     folder_lock,
     frame_from_json,
     frame_to_json,
-    manifest_bytes,
-    previous_copies,
     read_json,
     replacing,
-    write_manifest,
 )
 from retention.storage.layout import (
     DATA_DIR_ENV,
@@ -113,6 +108,9 @@ class UploadRecord:
     valid_rows: int
     rejected_rows: int
     warning_count: int
+
+
+_FIELDS = tuple(UploadRecord.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -214,7 +212,7 @@ class UploadsBase(abc.ABC):
             audit_upload(self.audit_records(), scope, AuditAction.UPLOAD_DELETE, removed)
 
 
-class UploadStore(UploadsBase):
+class UploadStore(UploadsBase, GuardedManifestFiles):
     """Uploaded layers of every park, kept as files under ``data_dir`` (see module docstring).
 
     Parameters
@@ -222,6 +220,14 @@ class UploadStore(UploadsBase):
     data_dir
         Root folder; created on first write. Defaults to :func:`default_data_dir`.
     """
+
+    MANIFEST = ManifestSpec(
+        key="uploads",
+        required=_FIELDS,
+        area=UPLOADS_AREA,
+        what="the upload list",
+        version=MANIFEST_VERSION,
+    )
 
     def __init__(self, data_dir: Path | str | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
@@ -257,11 +263,7 @@ class UploadStore(UploadsBase):
             return []
         return sorted(p.parent.name for p in root.glob("*/manifest.json"))
 
-    # -- manifest --------------------------------------------------------------------------
-    def manifest_bytes(self, park_id: str) -> bytes:
-        """Return the manifest's bytes (``b""`` if the park has no uploads): a cache-key input."""
-        return manifest_bytes(self.manifest_path(park_id))
-
+    # -- manifest (shared: GuardedManifestFiles) ------------------------------------------
     def list_uploads(
         self, park_id: str, *, kind: LayerKind | str | None = None
     ) -> list[UploadRecord]:
@@ -270,52 +272,11 @@ class UploadStore(UploadsBase):
         A damaged manifest is moved to quarantine and noted (:meth:`damage_notes`); the park then
         lists no uploads until the manifest is restored (:meth:`restore_manifest`).
         """
-        records = [UploadRecord(**entry) for entry in self._entries(park_id)]
+        records = [UploadRecord(**entry) for entry in self._manifest_entries(park_id)]
         if kind is not None:
             wanted = LayerKind(kind).value
             records = [r for r in records if r.kind == wanted]
         return records
-
-    def _entries(self, park_id: str) -> list[dict[str, Any]]:
-        return read_guarded_entries(
-            self.manifest_path(park_id),
-            key="uploads",
-            required=_FIELDS,
-            data_dir=self.data_dir,
-            park_id=park_id,
-            area=UPLOADS_AREA,
-            what="the upload list",
-        )
-
-    def damage_notes(self, park_id: str) -> list[DamageNote]:
-        """Return the park's damaged upload files (manifest, layers, reports) not yet resolved."""
-        return self.damage.notes(park_id, area=UPLOADS_AREA)
-
-    def manifest_copies(self, park_id: str) -> list[Path]:
-        """Return the kept copies of the manifest (the last ones written), newest first."""
-        return previous_copies(self.manifest_path(park_id))
-
-    def restore_manifest(self, park_id: str) -> int:
-        """Put back the newest readable kept copy of the manifest; return how many uploads it lists.
-
-        Raises
-        ------
-        DamagedFileError
-            When no readable copy is kept.
-        """
-        return restore_manifest(
-            self.manifest_path(park_id),
-            key="uploads",
-            required=_FIELDS,
-            data_dir=self.data_dir,
-            park_id=park_id,
-            what="the upload list",
-        )
-
-    def _write_manifest(self, park_id: str, records: list[UploadRecord]) -> None:
-        write_manifest(
-            self.manifest_path(park_id), records, key="uploads", version=MANIFEST_VERSION
-        )
 
     def import_upload(
         self, record: UploadRecord, report: dict[str, object], rows: gpd.GeoDataFrame
@@ -452,9 +413,6 @@ class UploadStore(UploadsBase):
                 "its rows are still in the park; upload the file again for a new report",
                 file=self._relative(path),
             ) from err
-
-
-_FIELDS = tuple(UploadRecord.__dataclass_fields__)
 
 
 def upload_event(action: AuditAction, record: UploadRecord) -> dict[str, object]:

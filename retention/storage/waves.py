@@ -45,10 +45,9 @@ from retention.safe_cells import xlsx_bytes
 from retention.storage.damage import (
     SURVEY_AREA,
     DamageLog,
-    DamageNote,
+    GuardedManifestFiles,
+    ManifestSpec,
     quarantine_and_note,
-    read_guarded_entries,
-    restore_manifest,
 )
 from retention.storage.files import (
     atomic_write_bytes,
@@ -56,9 +55,7 @@ from retention.storage.files import (
     folder_lock,
     frame_from_json,
     frame_to_json,
-    manifest_bytes,
     read_json,
-    write_manifest,
 )
 from retention.storage.layout import check_key, check_park_id, default_data_dir, park_dir
 from retention.storage.park import ParkData, default_geodata_dir
@@ -115,6 +112,9 @@ class SurveyWaveRecord:
     rejected_rows: int
     warning_count: int
     encoding: str
+
+
+_FIELDS = tuple(SurveyWaveRecord.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ class WavesBase(abc.ABC):
             audit_wave(self.audit_records(), scope, AuditAction.WAVE_DELETE, removed)
 
 
-class SurveyStore(WavesBase):
+class SurveyStore(WavesBase, GuardedManifestFiles):
     """Imported survey waves of every park, kept as files under ``data_dir`` (module docstring).
 
     Parameters
@@ -230,6 +230,14 @@ class SurveyStore(WavesBase):
         Root folder; created on first write. Defaults to
         ``retention.storage.uploads.default_data_dir``.
     """
+
+    MANIFEST = ManifestSpec(
+        key="waves",
+        required=_FIELDS,
+        area=SURVEY_AREA,
+        what="the survey wave list",
+        version=SURVEY_MANIFEST_VERSION,
+    )
 
     def __init__(self, data_dir: Path | str | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
@@ -254,11 +262,7 @@ class SurveyStore(WavesBase):
     def _report_path(self, park_id: str, wave_id: str) -> Path:
         return self.survey_dir(park_id) / "reports" / f"{check_key(wave_id, field='wave id')}.json"
 
-    # -- manifest --------------------------------------------------------------------------
-    def manifest_bytes(self, park_id: str) -> bytes:
-        """Return the survey manifest's bytes (``b""`` when the park has no stored survey)."""
-        return manifest_bytes(self.manifest_path(park_id))
-
+    # -- manifest (shared: GuardedManifestFiles) ------------------------------------------
     def survey_version(self, park_id: str) -> str:
         """Return a hash of the park's stored waves: equal versions mean equal survey data.
 
@@ -268,42 +272,8 @@ class SurveyStore(WavesBase):
 
     def list_waves(self, park_id: str) -> list[SurveyWaveRecord]:
         """Return the park's stored waves in the order they were stored."""
-        entries = read_guarded_entries(
-            self.manifest_path(park_id),
-            key="waves",
-            required=_FIELDS,
-            data_dir=self.data_dir,
-            park_id=park_id,
-            area=SURVEY_AREA,
-            what="the survey wave list",
-        )
+        entries = self._manifest_entries(park_id)
         return [SurveyWaveRecord(**entry) for entry in entries]
-
-    def damage_notes(self, park_id: str) -> list[DamageNote]:
-        """Return the park's damaged survey files (manifest, waves) not yet resolved."""
-        return self.damage.notes(park_id, area=SURVEY_AREA)
-
-    def restore_manifest(self, park_id: str) -> int:
-        """Put back the newest readable kept copy of the wave list; return how many waves it has.
-
-        Raises
-        ------
-        DamagedFileError
-            When no readable copy is kept.
-        """
-        return restore_manifest(
-            self.manifest_path(park_id),
-            key="waves",
-            required=_FIELDS,
-            data_dir=self.data_dir,
-            park_id=park_id,
-            what="the survey wave list",
-        )
-
-    def _write_manifest(self, park_id: str, records: Sequence[SurveyWaveRecord]) -> None:
-        write_manifest(
-            self.manifest_path(park_id), records, key="waves", version=SURVEY_MANIFEST_VERSION
-        )
 
     # -- writing ---------------------------------------------------------------------------
     def import_wave(
@@ -411,9 +381,6 @@ class SurveyStore(WavesBase):
             issues=without_answers(frame_from_json(payload["issues"])),
             mapping=dict(payload["mapping"]),
         )
-
-
-_FIELDS = tuple(SurveyWaveRecord.__dataclass_fields__)
 
 
 def prepare_wave(
