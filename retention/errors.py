@@ -145,6 +145,23 @@ class StoreConfigurationError(ParkLifeError):
     """The storage setting (data directory or database URL) is unusable."""
 
 
+class SchemaVersionError(StoreConfigurationError):
+    """The database's ParkLife schema is older (or newer) than this version of ParkLife needs.
+
+    Parameters
+    ----------
+    message
+        Names the database (no password), both versions and the command that upgrades it.
+    found, needed
+        The schema version in the database (0: none) and the one this code needs.
+    """
+
+    def __init__(self, message: str, *, found: int, needed: int) -> None:
+        self.found = found
+        self.needed = needed
+        super().__init__(message)
+
+
 class SnapshotWriteError(ParkLifeError, RuntimeError):
     """Writing a snapshot file in its worker process failed (``pipeline.snapshot_process``).
 

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from ui import auth, state
+from ui.store_check import require_usable_store
 
 
 def require_app_navigation() -> None:
@@ -24,6 +25,9 @@ def require_app_navigation() -> None:
     resets the flag before every run; rerunning there each time would swallow button clicks, so a
     session reruns only once and later runs just clear the flag.
 
+    The configured store must open first (``ui.store_check``: a database at an older schema
+    version names the upgrade command and stops the run).
+
     A page that runs on its own (not through ``app.py``) still requires a signed-in user: it
     draws the sign-in form and stops otherwise (``ui.auth.require_sign_in``), so no path to a
     page skips the sign-in.
@@ -33,6 +37,7 @@ def require_app_navigation() -> None:
         if not st.session_state.get(state.LEGACY_RERUN_DONE, False):
             st.session_state[state.LEGACY_RERUN_DONE] = True
             st.rerun()
+    require_usable_store()  # an older database schema says so here, before any sign-in
     if state.signed_in() is None:
         auth.require_sign_in()
     state.relabel_widgets()  # after a language switch, every widget in the new language

@@ -37,7 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from retention.auth.roles import Role, UserScope
-from retention.errors import AuthenticationError, StaleVersionError, ValidationError
+from retention.errors import (
+    AuthenticationError,
+    SchemaVersionError,
+    StaleVersionError,
+    ValidationError,
+)
 from retention.storage.layout import configured_database_url
 from retention.storage.records import USERS, FileRecord, Record
 from retention.storage.store import shared_store
@@ -141,7 +146,17 @@ class _StoredAccounts:
 
     def get(self) -> Record | None:
         if self.file is None:
-            return shared_store(self.path.parent).records.get(None, USERS, ACCOUNTS_KEY)
+            try:
+                records = shared_store(self.path.parent).records
+            except SchemaVersionError as error:
+                if error.found > error.needed:
+                    raise
+                # An older schema: the accounts still authorise 'parklife db upgrade'.
+                from retention.storage.postgres import record_before_upgrade
+
+                url = configured_database_url()
+                return record_before_upgrade(url, None, USERS, ACCOUNTS_KEY)
+            return records.get(None, USERS, ACCOUNTS_KEY)
         if self.path.exists():
             _check_mode(self.path)
         return self.file.get()

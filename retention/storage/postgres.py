@@ -35,6 +35,7 @@ from retention.data.validate import conform_layer, empty_layer
 from retention.errors import (
     DamagedFileError,
     ParkLifeError,
+    SchemaVersionError,
     StaleVersionError,
     StoreConfigurationError,
 )
@@ -99,12 +100,14 @@ _MIGRATIONS: dict[int, list[str]] = {
         "report jsonb NOT NULL, data bytea NOT NULL, PRIMARY KEY (park_id, wave_id), "
         "UNIQUE (park_id, wave))",
     ],
-    # 2: the results cache keeps the most recently used entries (warm restart).
+    # 2: the results cache keeps the most recently used entries (warm restart). No "IF NOT
+    # EXISTS": a used_at column ParkLife did not make is a conflict to report, not to adopt.
     2: [
-        "ALTER TABLE {s}.blobs ADD COLUMN IF NOT EXISTS used_at timestamptz NOT NULL "
-        "DEFAULT clock_timestamp()",
+        "ALTER TABLE {s}.blobs ADD COLUMN used_at timestamptz NOT NULL DEFAULT clock_timestamp()",
     ],
 }
+UPGRADE_LOCK = " schema upgrade"
+"""Advisory lock name of ``parklife db upgrade`` (never a park id, so no park's writes wait)."""
 
 
 def connect_parameters(url: str) -> dict[str, Any]:
@@ -252,9 +255,16 @@ class PostgresStore:
         self.db = Database(url)
         found = schema_version(self.db)
         if found != SCHEMA_VERSION:
-            raise StoreConfigurationError(
+            remedy = (
+                "run 'parklife db upgrade'"
+                if found < SCHEMA_VERSION
+                else "a newer ParkLife upgraded it; run that version"
+            )
+            raise SchemaVersionError(
                 f"database {self.db.url_without_password} has ParkLife schema version {found}, "
-                f"this version needs {SCHEMA_VERSION}; run 'parklife db upgrade'"
+                f"this version needs {SCHEMA_VERSION}; {remedy}",
+                found=found,
+                needed=SCHEMA_VERSION,
             )
         self.records: RecordStore = PostgresRecords(self.db)
         self.uploads = PostgresUploads(self.db)
@@ -803,16 +813,37 @@ class PostgresWaves(_ParkItemRows, WavesBase):
 def schema_version(store: Database) -> int:
     """Return the ParkLife schema version in the database (0 when there is none)."""
     with store.transaction() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
-            "AND table_name = 'schema_version'",
-            (store.schema,),
-        )
-        if cursor.fetchone() is None:
-            return 0
-        cursor.execute(f"SELECT max(version) FROM {store.table('schema_version')}")
-        row = cursor.fetchone()
+        return _stored_version(cursor, store.schema)
+
+
+def _stored_version(cursor: Any, schema: str) -> int:
+    cursor.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
+        "AND table_name = 'schema_version'",
+        (schema,),
+    )
+    if cursor.fetchone() is None:
+        return 0
+    cursor.execute(f"SELECT max(version) FROM {schema}.schema_version")
+    row = cursor.fetchone()
     return int(row[0] or 0)
+
+
+def record_before_upgrade(url: str, park_id: str | None, kind: str, key: str) -> Record | None:
+    """Return one record of a database whose schema is older than this code needs.
+
+    Only for the accounts that authorise ``parklife db upgrade`` (who may upgrade is decided by
+    the accounts stored in the database being upgraded). Records have kept one table layout
+    since version 1; at version 0 there are none (``None``). A migration that changes the
+    ``records`` table must keep this readable for every older version it upgrades from.
+    """
+    db = Database(url)
+    try:
+        if schema_version(db) < 1:
+            return None
+        return PostgresRecords(db).get(park_id, kind, key)
+    finally:
+        db.close()
 
 
 def upgrade(url: str) -> tuple[int, int]:
@@ -820,28 +851,59 @@ def upgrade(url: str) -> tuple[int, int]:
 
     Assumes the PostGIS extension is installed on the server (Debian:
     ``postgresql-15-postgis-3``); it is enabled in the database if needed, which needs a role
-    allowed to create extensions the first time. Each migration runs in one transaction.
+    allowed to create extensions the first time. The whole upgrade is one transaction under
+    one advisory lock: the version is read after the lock is held (two upgrades at once run
+    one after the other, the second finds nothing to do), and an upgrade that fails or is
+    killed part-way changes nothing — the database stays at the version it had.
+
+    Raises
+    ------
+    StoreConfigurationError
+        When the server cannot be reached, or a migration statement fails (the message names
+        the version, the statement and the server's error; nothing was changed).
     """
+    import pg8000.dbapi
+
     probe = Database(url)
     schema = probe.schema
-    with probe.transaction() as cursor:
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {schema}.schema_version (version integer NOT NULL)"
-        )
+    before = after = 0
+    statement = "CREATE EXTENSION IF NOT EXISTS postgis"
     try:
-        before = schema_version(probe)
-        for version in sorted(v for v in _MIGRATIONS if v > before):
-            with probe.transaction(lock="schema") as cursor:
-                for statement in _MIGRATIONS[version]:
-                    cursor.execute(statement.format(s=schema))
-                cursor.execute(
-                    f"INSERT INTO {schema}.schema_version (version) VALUES (%s)", (version,)
-                )
-        return before, schema_version(probe)
+        with probe.transaction(lock=UPGRADE_LOCK) as cursor:
+            cursor.execute(statement)
+            before = after = _stored_version(cursor, schema)
+            for statement in (
+                f"CREATE SCHEMA IF NOT EXISTS {schema}",
+                f"CREATE TABLE IF NOT EXISTS {schema}.schema_version (version integer NOT NULL)",
+            ):
+                cursor.execute(statement)
+            for version in sorted(v for v in _MIGRATIONS if v > before):
+                for text in _MIGRATIONS[version]:
+                    statement = text.format(s=schema)
+                    cursor.execute(statement)
+                statement = f"INSERT INTO {schema}.schema_version (version) VALUES ({version})"
+                cursor.execute(statement)
+                after = version
+    except pg8000.dbapi.DatabaseError as err:
+        raise StoreConfigurationError(
+            f"the upgrade of {probe.describe()} from schema version {before} to {SCHEMA_VERSION} "
+            f"failed at {_shortened(statement)!r} ({_server_message(err)}); nothing was changed, "
+            f"the database is still at version {before}; remove the cause the server names (an "
+            "object ParkLife did not create, a missing right) and run 'parklife db upgrade' again"
+        ) from err
     finally:
         probe.close()
+    return before, after
+
+
+def _shortened(statement: str, limit: int = 90) -> str:
+    return statement if len(statement) <= limit else statement[: limit - 1] + "…"
+
+
+def _server_message(err: Exception) -> str:
+    """Return the server's message of a pg8000 error (its ``M`` field), else the error text."""
+    details = err.args[0] if err.args and isinstance(err.args[0], dict) else {}
+    return str(details.get("M", err))
 
 
 def row_counts(store: PostgresStore, park_id: str) -> dict[str, int]:
