@@ -56,3 +56,27 @@ def test_export_and_import_a_park(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert laptop == intranet
     code, out, err = _run("import-park", str(tmp_path / "missing.zip"))
     assert code == 5 and "missing.zip" in err
+
+
+def test_db_migrate_carries_batch_results_even_of_a_park_with_nothing_else(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``parklife batch --format store`` results (summary records by run key, their tables) move
+    with ``db migrate``; a corpus park scored only by the batch has nothing else, and moves too."""
+    from tests.test_storage_transfer import _fill_batch, _same_batch_results
+
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(tmp_path / "data"))
+    url = f"{postgres_url}?schema=cli_{uuid.uuid4().hex[:8]}"
+    assert _run("db", "upgrade", "--database-url", url)[0] == 0
+    files = FileStore(tmp_path / "data")
+    _fill(files)
+    tiny = _fill_batch(files, tmp_path / "batch")
+    corpus = _fill_batch(files, tmp_path / "batch", park_id="syn_0001")
+    files.records.put_blob("syn_0002", "results", "travel.01", b"only a cache: not a park to move")
+    code, out, err = _run("db", "migrate", "--from", "file", "--to", url)
+    assert code == 0, err
+    assert "blobs:batch_results" in out and "park syn_0001: every row count" in out
+    database = PostgresStore(url)
+    assert database.park_ids() == ["syn_0001", "tiny"]
+    _same_batch_results(database, files, "tiny", tiny)
+    _same_batch_results(database, files, "syn_0001", corpus)

@@ -35,10 +35,9 @@ from retention.batch.park_task import PARK_FILE, PLACES, read_summary, result_di
 from retention.batch.run import replace_file
 from retention.data.io import table_to_csv_bytes
 from retention.errors import DamagedFileError
+from retention.storage.records import BATCH_RESULTS
 from retention.storage.store import Store
 
-BATCH_RESULTS = "batch_results"
-"""Record kind (and blob kind) of batch results in the store."""
 GEOPACKAGE = "results.gpkg"
 PARKS_LAYER = "parks"
 WITH_RESULT = ("scored", "skipped")

@@ -63,6 +63,10 @@ AUDIT = "audit"
 """The audit log (an append-only log, not records)."""
 RESULTS = "results"
 """The results cache (blobs)."""
+BATCH_RESULTS = "batch_results"
+"""Results of ``parklife batch --format store`` (``retention.batch.export``): one record per run
+key digest (the park's summary row) and its result tables as blobs of the same kind. Unlike the
+results cache they are kept: moving a park carries them."""
 PRIVATE_KINDS = frozenset({USERS, AUDIT})
 """Kinds whose files only the owner may read (password hashes, who did what)."""
 PRIVATE_MODE = 0o600

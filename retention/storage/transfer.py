@@ -2,9 +2,11 @@
 ``parklife export-park`` / ``import-park`` (one archive for an intranet <-> laptop move).
 
 :func:`copy_park` copies every upload (record, report, rows), survey wave, parameters text,
-record of the kinds parks keep (saved scenarios and mappings among them) and the park's audit
-events from one store to another, keeping ids, then reads everything back from the target and
-compares row counts and SHA-256 checksums with the source (:class:`TransferReport`).
+record of the kinds parks keep (saved scenarios and mappings among them), the stored batch
+results (``parklife batch --format store``: summary records keyed by run key and their tables)
+and the park's audit events from one store to another, keeping ids, then reads everything back
+from the target and compares row counts and SHA-256 checksums with the source
+(:class:`TransferReport`).
 :func:`copy_deployment` does the same for what belongs to no park: the accounts and the other
 audit events (``db migrate`` of a whole store; a park archive never carries password hashes).
 An archive is a zip holding a file store of the one park plus
@@ -30,6 +32,7 @@ from retention.errors import StaleVersionError, ValidationError
 from retention.storage.layout import check_park_id, park_dir
 from retention.storage.records import (
     AUDIT,
+    BATCH_RESULTS,
     LAYER_MAPPINGS,
     PARAMETERS,
     SCENARIOS,
@@ -39,8 +42,13 @@ from retention.storage.records import (
 )
 from retention.storage.store import FileStore, Store
 
-PARK_RECORD_KINDS = (SURVEY_MAPPINGS, VALUE_MAPPINGS, LAYER_MAPPINGS, SCENARIOS, PARAMETERS)
+PARK_RECORD_KINDS = (
+    SURVEY_MAPPINGS, VALUE_MAPPINGS, LAYER_MAPPINGS, SCENARIOS, PARAMETERS, BATCH_RESULTS,
+)  # fmt: skip
 """Record kinds a park keeps (moved with it); users and the audit log are deployment-wide."""
+PARK_BLOB_KINDS = (BATCH_RESULTS,)
+"""Blob kinds a park keeps (moved with it, before its records: a batch result's record means
+its tables are there). The results cache (``records.RESULTS``) is recomputed, never moved."""
 DEPLOYMENT_RECORD_KINDS = (USERS,)
 """Deployment-wide record kinds (moved by :func:`copy_deployment`)."""
 AUDIT_PART = "audit"
@@ -86,8 +94,9 @@ def park_contents(store: Store, park_id: str) -> dict[str, tuple[int, str]]:
     """Return ``part -> (rows, sha256)`` of everything the store holds for the park.
 
     Parts: ``uploads`` (one row per upload: its record and report), ``upload_rows`` (every
-    feature: attributes and WKB geometry), ``waves``, ``respondents``, ``parameters`` and one
-    per record kind. Checksums are over a canonical text, so equal contents give equal sums
+    feature: attributes and WKB geometry), ``waves``, ``respondents``, ``parameters``, one per
+    record kind and one per kept blob kind (``blobs:batch_results``: each blob's key and SHA-256).
+    Checksums are over a canonical text, so equal contents give equal sums
     whichever store holds them.
     """
     check_park_id(park_id)
@@ -112,7 +121,22 @@ def park_contents(store: Store, park_id: str) -> dict[str, tuple[int, str]]:
     for kind in PARK_RECORD_KINDS:
         records = store.records.list_records(park_id, kind)
         out[f"records:{kind}"] = _digest([[r.key, r.payload] for r in records])
+    for kind in PARK_BLOB_KINDS:
+        blobs = [
+            [key, hashlib.sha256(data).hexdigest()] for key, data in _blobs(store, park_id, kind)
+        ]
+        out[f"blobs:{kind}"] = _digest(blobs)
     out[AUDIT_PART] = _digest(park_events(store, park_id))
+    return out
+
+
+def _blobs(store: Store, park_id: str, kind: str) -> list[tuple[str, bytes]]:
+    """Return the park's blobs of ``kind`` as ``(key, bytes)``, sorted by key."""
+    out = []
+    for key in sorted(store.records.list_blobs(park_id, kind)):
+        data = store.records.get_blob(park_id, kind, key)
+        if data is not None:  # removed since it was listed
+            out.append((key, data))
     return out
 
 
@@ -188,6 +212,9 @@ def copy_park(source: Store, target: Store, park_id: str) -> TransferReport:
     text = source.get_parameters_text(park_id)
     if text is not None:
         target.put_parameters_text(park_id, text, expected_version="default")
+    for kind in PARK_BLOB_KINDS:
+        for key, data in _blobs(source, park_id, kind):
+            target.records.put_blob(park_id, kind, key, data)
     for kind in PARK_RECORD_KINDS:
         for record in source.records.list_records(park_id, kind):
             target.records.put(park_id, kind, record.key, record.payload, expected_version=0)
