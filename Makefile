@@ -2,9 +2,11 @@
 .PHONY: run test lint bench setup-run setup-test
 
 # Single-user laptop mode (PARKLIFE_AUTH=local: no sign-in, full rights). A shared deployment
-# runs `.venv/bin/streamlit run app.py` without it and creates accounts with `parklife users add`.
+# runs `.venv/bin/python serve.py` without it and creates accounts with `parklife users add`.
+# serve.py is `streamlit run app.py` (same options) that loads the app's modules and the demo
+# park before the port opens, so the first page after a (re)start does not wait for them.
 run: setup-run
-	PARKLIFE_AUTH=local .venv/bin/streamlit run app.py
+	PARKLIFE_AUTH=local .venv/bin/python serve.py
 
 # PARKLIFE_REQUIRE_POSTGRES: the PostgreSQL store tests fail (not skip) if the cluster cannot start.
 test: setup-test

@@ -5,14 +5,18 @@
 
 For each page and repeat:
 
-- **cold**: a new ``streamlit run app.py`` with an empty data directory (nothing on disk, every
-  in-memory cache empty), one browser visit straight to the page's URL;
+- **cold**: a new server started as ``make run`` starts it (``serve.py``: the app's modules and
+  default park loaded before the port opens) with an empty data directory (nothing on disk,
+  every in-memory cache empty), one browser visit straight to the page's URL;
 - **warm**: the same, but the data directory already holds the pipeline results a previous
-  server stored (``retention.pipeline.warm``): a restart.
+  server stored (``retention.pipeline.warm``): a restart;
+- **warm_plain**: the warm restart on plain ``streamlit run app.py`` (no preload), to show what
+  ``serve.py``'s preload takes off a page view.
 
 The time is from the browser's navigation to the page's last change before it stayed unchanged
 for 1 s with its own title shown and Streamlit's script state ``notRunning``, so it includes the
-server's work and the browser's drawing, not the server's start-up. The
+server's work and the browser's drawing, not the server's start-up (measured apart: from the
+process start to ``/_stcore/health`` answering, with the server's CPU seconds until then). The
 background warm-up (``ui.warmup``) is on, as in production. Debian chromium via Playwright,
 offline (requests to other hosts are aborted), as the browser tests run it.
 """
@@ -94,8 +98,25 @@ def time_page(browser: object, url: str, title: str) -> tuple[float, bool]:
     raise TimeoutError(f"{url} did not finish within {TIMEOUT_SECONDS:.0f} s")
 
 
+MODES = ("cold", "warm", "warm_plain")
+"""Cold start and warm restart on ``serve.py`` (the run command), and the warm restart on plain
+``streamlit run app.py`` (no preload) for comparison."""
+MODE_TITLES = {
+    "cold": "cold s (server CPU s)",
+    "warm": "warm restart s (server CPU s)",
+    "warm_plain": "warm restart, plain `streamlit run` s (server CPU s)",
+}
+
+
+def _priority() -> str:
+    """Return how this process is scheduled (the README notes real-time runs)."""
+    if os.sched_getscheduler(0) == os.SCHED_RR:
+        return f"real-time round-robin priority {os.sched_getparam(0).sched_priority}"
+    return "normal priority"
+
+
 def measure(pages: tuple[str, ...], repeats: int) -> dict[str, object]:
-    """Return cold and warm seconds per page (``repeats`` fresh servers each)."""
+    """Return cold and warm seconds per page (``repeats`` fresh servers each), and start-ups."""
     from playwright.sync_api import sync_playwright
 
     from retention.i18n import t
@@ -104,9 +125,13 @@ def measure(pages: tuple[str, ...], repeats: int) -> dict[str, object]:
 
     os.environ["PARKLIFE_BACKGROUND_WARMUP"] = "1"
     results: dict[str, dict[str, list[float]]] = {
-        p: {"cold": [], "cold_cpu": [], "warm": [], "warm_cpu": []} for p in pages
+        p: {key: [] for mode in MODES for key in (mode, mode + "_cpu")} for p in pages
+    }
+    startups: dict[str, list[float]] = {
+        key: [] for key in ("serve", "serve_cpu", "plain", "plain_cpu")
     }
     errors: list[str] = []
+    load_before = os.getloadavg()
     with (
         tempfile.TemporaryDirectory() as scratch,
         sync_playwright() as playwright,
@@ -116,40 +141,52 @@ def measure(pages: tuple[str, ...], repeats: int) -> dict[str, object]:
         )
         root = Path(scratch)
         warm_dir = root / "warm-data"
+
+        def run(mode: str, page_name: str, repeat: int) -> None:
+            data_dir = root / f"cold-{page_name}-{repeat}" if mode == "cold" else warm_dir
+            preload = mode != "warm_plain"
+            started = time.perf_counter()
+            with serve_app(
+                data_dir, root / f"{mode}-{page_name}-{repeat}.log", preload=preload
+            ) as url:
+                startup = time.perf_counter() - started
+                startup_cpu = _server_cpu_seconds(url)
+                seconds, failed = time_page(browser, f"{url}/{page_name}", titles[page_name])
+                cpu = _server_cpu_seconds(url) - startup_cpu
+            launcher = "serve" if preload else "plain"
+            startups[launcher].append(startup)
+            startups[launcher + "_cpu"].append(startup_cpu)
+            results[page_name][mode].append(seconds)
+            results[page_name][mode + "_cpu"].append(cpu)
+            if failed:
+                errors.append(f"{mode} {page_name}")
+            print(
+                f"{mode} {page_name}: {seconds:.2f} s, server CPU {cpu:.2f} s "
+                f"(start-up {startup:.1f} s, {startup_cpu:.1f} s CPU)",
+                flush=True,
+            )
+
         for repeat in range(repeats):
             for page_name in pages:
-                cold_dir = root / f"cold-{page_name}-{repeat}"
-                with serve_app(cold_dir, root / f"cold-{page_name}-{repeat}.log") as url:
-                    cpu = _server_cpu_seconds(url)
-                    seconds, failed = time_page(browser, f"{url}/{page_name}", titles[page_name])
-                    cpu = _server_cpu_seconds(url) - cpu
-                results[page_name]["cold"].append(seconds)
-                results[page_name]["cold_cpu"].append(cpu)
-                if failed:
-                    errors.append(f"cold {page_name}")
-                print(f"cold {page_name}: {seconds:.2f} s, server CPU {cpu:.2f} s", flush=True)
+                run("cold", page_name, repeat)
         # Fill the warm data directory as a user would: visit every page once, let the
         # background warm-up finish, stop the server.
         with serve_app(warm_dir, root / "fill.log") as url:
             for page_name in pages:
                 time_page(browser, f"{url}/{page_name}", titles[page_name])
         for repeat in range(repeats):
-            for page_name in pages:
-                with serve_app(warm_dir, root / f"warm-{page_name}-{repeat}.log") as url:
-                    cpu = _server_cpu_seconds(url)
-                    seconds, failed = time_page(browser, f"{url}/{page_name}", titles[page_name])
-                    cpu = _server_cpu_seconds(url) - cpu
-                results[page_name]["warm"].append(seconds)
-                results[page_name]["warm_cpu"].append(cpu)
-                if failed:
-                    errors.append(f"warm {page_name}")
-                print(f"warm {page_name}: {seconds:.2f} s, server CPU {cpu:.2f} s", flush=True)
+            for mode in ("warm", "warm_plain"):
+                for page_name in pages:
+                    run(mode, page_name, repeat)
         browser.close()
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "priority": _priority(),
         "repeats": repeats,
         "pages": results,
+        "startup": startups,
         "errors": errors,
+        "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
     }
 
@@ -157,23 +194,32 @@ def measure(pages: tuple[str, ...], repeats: int) -> dict[str, object]:
 def markdown(report: dict[str, object]) -> str:
     """Return the results as the README's table (medians of the repeats, seconds)."""
     lines = [
-        "| page | cold s (server CPU s) | warm restart s (server CPU s) |",
-        "| --- | ---: | ---: |",
+        "| page | " + " | ".join(MODE_TITLES[mode] for mode in MODES) + " |",
+        "| --- |" + " ---: |" * len(MODES),
     ]
     pages = report["pages"]
     assert isinstance(pages, dict)
     for name, times in pages.items():
         cells = [
             f"{statistics.median(times[mode]):.1f} ({statistics.median(times[mode + '_cpu']):.1f})"
-            for mode in ("cold", "warm")
+            for mode in MODES
         ]
-        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
-    load = report["load_average_after"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    startup = report["startup"]
+    assert isinstance(startup, dict)
+    lines.append("")
+    median = {name: statistics.median(values) for name, values in startup.items()}
+    lines.append(
+        "Server start-up to healthy (median, not in the page times): `serve.py` "
+        f"{median['serve']:.1f} s ({median['serve_cpu']:.1f} s CPU), plain `streamlit run` "
+        f"{median['plain']:.1f} s ({median['plain_cpu']:.1f} s CPU)."
+    )
+    before, after = report["load_average_before"], report["load_average_after"]
     lines.append("")
     lines.append(
-        f"{report['machine']}; {report['repeats']} repeat(s); load average after the run "
-        f"{load[0]:.1f} (other work on the machine); pages that raised: "  # type: ignore[index]
-        f"{', '.join(report['errors']) or 'none'}."  # type: ignore[arg-type]
+        f"{report['machine']}; {report['priority']}; {report['repeats']} repeat(s); load average "
+        f"(1 min) before / after the run {before[0]:.1f} / {after[0]:.1f} (other work on the "  # type: ignore[index]
+        f"machine); pages that raised: {', '.join(report['errors']) or 'none'}."  # type: ignore[arg-type]
     )
     return "\n".join(lines) + "\n"
 

@@ -1,4 +1,5 @@
-"""Browser-test fixtures: the app served by ``streamlit run`` and Debian chromium via Playwright.
+"""Browser-test fixtures: the app served by ``serve.py`` (as ``make run`` does) and Debian chromium
+via Playwright.
 
 The app runs with a temporary ``PARKLIFE_DATA_DIR``; every request the page makes to a host other
 than the app's own is aborted and recorded, which proves the app works without internet access.
@@ -13,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
-STARTUP_SECONDS = 90
+STARTUP_SECONDS = 180  # serve.py loads the app before the port opens (~3 s CPU, more on CI)
 OUTPUT_DIR = REPO / "test-output"
 
 
@@ -65,28 +66,37 @@ def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def serve_app(data_dir: Path, log: Path) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on a free port as a user would; yield its base URL."""
+def serve_app(
+    data_dir: Path,
+    log: Path,
+    *,
+    preload: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """Serve the app on a free port as a user would (``serve.py``); yield its base URL.
+
+    ``preload=False`` runs plain ``streamlit run app.py`` instead (the benchmark compares the
+    two); ``env`` adds environment variables for the server.
+    """
     port = _free_port()
     # Browser tests check what only a browser shows (maps, first visit, downloads); they run in
     # the explicit single-user mode. Roles and sign-in are tested with AppTest (test_app_roles).
-    env = {**os.environ, "PARKLIFE_DATA_DIR": str(data_dir), "PARKLIFE_AUTH": "local"}
-    streamlit = Path(sys.executable).with_name("streamlit")
+    environment = {
+        **os.environ,
+        "PARKLIFE_DATA_DIR": str(data_dir),
+        "PARKLIFE_AUTH": "local",
+        **(env or {}),
+    }
+    if preload:
+        command = [sys.executable, str(REPO / "serve.py")]
+    else:
+        command = [str(Path(sys.executable).with_name("streamlit")), "run", "app.py"]
+    options = ["--server.port", str(port), "--server.address", "127.0.0.1"]
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [
-                str(streamlit),
-                "run",
-                "app.py",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "127.0.0.1",
-                "--server.headless",
-                "true",
-            ],
+            [*command, *options, "--server.headless", "true"],
             cwd=REPO,
-            env=env,
+            env=environment,
             stdout=sink,
             stderr=subprocess.STDOUT,
         )

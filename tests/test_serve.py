@@ -1,0 +1,97 @@
+"""serve.py, the run command: it loads the app's modules and the default park before serving.
+
+The browser side (a server started by serve.py renders pages, and its first page view imports
+none of the app's modules) is tests/browser/test_serve_preload.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import serve
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_app_modules_are_read_from_app_pages_and_ui(tmp_path: Path) -> None:
+    _write(tmp_path / "app.py", "from __future__ import annotations\nimport streamlit as st\n")
+    _write(
+        tmp_path / "pages" / "one.py",
+        "import pandas as pd, json\nfrom retention.i18n import t\n"
+        "def later():\n    from retention.report import maps\n",  # a submodule, imported late
+    )
+    _write(
+        tmp_path / "ui" / "helper.py",
+        "from . import sibling\nfrom ui.state import lang\nfrom ui import cached, state\n"
+        "from pandas import DataFrame\n",
+    )
+    _write(tmp_path / "other" / "skipped.py", "import folium\n")  # not served: not scanned
+    assert serve.app_modules(tmp_path) == [
+        "json",
+        "pandas",
+        "retention.i18n",
+        "retention.report",
+        "retention.report.maps",
+        "streamlit",
+        "ui",
+        "ui.cached",
+        "ui.state",
+    ]
+
+
+def test_app_modules_cover_every_page_of_this_app() -> None:
+    modules = set(serve.app_modules())
+    # One module each page imports and no other page or ui module does (read from the pages).
+    assert {
+        "retention.report.enterprise_tables",  # enterprise
+        "retention.report.survey_tables",  # survey
+        "retention.scenario.model",  # scenario
+        "ui.map_view",  # map
+        "ui.cached_maps",  # map: from ui import cached_maps
+        "ui.cached_model",  # enterprise
+        "ui.warmup",  # ui.sidebar
+        "folium",
+    } <= modules
+    assert "__future__" not in modules
+
+
+@pytest.mark.slow  # imports the whole app in a fresh interpreter (~3 s of CPU)
+def test_preload_imports_the_app_and_loads_the_default_park_quietly(tmp_path: Path) -> None:
+    script = (
+        "import json, sys\n"
+        "import serve\n"
+        "before = set(sys.modules)\n"
+        "loaded = serve.preload()\n"
+        "print(json.dumps({'park': loaded.park_id, 'modules': list(loaded.modules),\n"
+        "    'missing': [m for m in loaded.modules if m not in sys.modules],\n"
+        "    'new': len(set(sys.modules) - before)}))\n"
+    )
+    environment = {**os.environ, "PARKLIFE_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["park"] == "jinshan"  # the bundled demo park, the sidebar's first
+    assert report["missing"] == []
+    assert set(serve.app_modules()) | set(serve.STREAMLIT_MODULES) == set(report["modules"])
+    assert report["new"] > 500  # pandas, geopandas, scipy, plotly, folium, retention, ui ...
+    # Bare-mode notices that are expected before the server exists are not logged.
+    assert "No runtime found" not in result.stderr
+    assert "missing ScriptRunContext" not in result.stderr
