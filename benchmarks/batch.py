@@ -1,45 +1,63 @@
 """Batch scoring on Dask: parks per minute with 1 and 2 worker processes, memory, overhead.
 
-``python benchmarks/batch.py [--n 150] [--workers 1,2] [--corpus DIR]`` builds (or reuses) a
-seeded synthetic corpus (``geodata.build_corpus``), scores every park serially in this process
-(``retention.batch.score_park`` in a loop, no Dask: the baseline), then for each worker count
-starts a ``LocalCluster`` of single-thread worker processes and scores every park with
-``retention.batch.run_batch`` into a fresh output folder — all in one run, so the load on the
-shared machine is as alike as it can be. It reports:
+``python benchmarks/batch.py --corpus DIR [--n 150] [--scale demo] [--runs serial,1,2,demo-park]``
+builds (or reuses) a seeded synthetic corpus (``geodata.build_corpus``) and measures the runs
+named in ``--runs``:
+
+- ``serial``: every park scored in this process (``retention.batch.score_park`` in a loop, no
+  Dask: the baseline);
+- an integer ``N``: a fresh ``LocalCluster`` of ``N`` single-thread worker processes scores every
+  park with ``retention.batch.run_batch`` into a fresh output folder;
+- ``demo-park``: the bundled demo park (``geodata/jinshan``) scored once in this process.
+
+Each invocation adds its runs to ``benchmarks/results/<--name>.json`` (a run of the same name is
+replaced; the corpus must be the same, or pass ``--fresh``) and rewrites ``<--name>.md`` from
+the whole file, so long configurations can be measured as separate invocations — each under its
+own ``flock /tmp/work/bench.lock chrt -r 10 ...`` — and merged. ``--table`` only rewrites the
+Markdown from the JSON. Per run it reports:
 
 - cluster start-up time (processes spawned, not yet importing the pipeline);
-- wall time of the batch and parks per minute; speed-up against serial scoring;
+- wall time of the batch and parks per minute; speed-up against the first run of the table;
 - CPU seconds next to wall: the sum of the parks' task CPU (on the workers) and the CPU of the
   whole process tree (this process, the scheduler and the workers: ``os.times`` children
   included), so that a wall time inflated by other sessions' load can be told apart;
-- the load average before and after each run;
+- the scheduling policy this process ran under (``SCHED_RR`` when started under ``chrt -r``);
+- the load average before the run (the other work on the machine) and sampled every 10 s
+  during it (which also counts this run's own busy processes);
 - task seconds per park (on the worker, including the first park's imports);
 - peak resident memory per worker process (``VmHWM`` after its last park);
 - the scheduler's overhead per task: round trip of a no-op task submitted one at a time, and
   per task when 200 no-op tasks are submitted together;
-- the cost of one demo-scale park (``geodata/jinshan``) scored in this process, for the paper
-  estimate.
 
-Writes ``benchmarks/results/batch.json`` and ``batch.md``. The machine is shared: its load
-average is recorded next to the numbers.
+and, from the measured per-park cost, a paper estimate for Zhejiang's 2,311 parks on a 16- and a
+64-core cluster.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import hashlib
 import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 RESULTS = REPO / "benchmarks" / "results"
+ZHEJIANG_PARKS = 2311  # 134 provincial development zones + 2,177 small and micro parks
+CLUSTER_CORES = (16, 64)
 
 
 def _noop(x: int) -> int:
@@ -72,36 +90,50 @@ def _tree_cpu_s() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-def _load() -> float:
-    return os.getloadavg()[0]
+def _policy() -> str:
+    """This process's scheduling policy and priority, e.g. ``SCHED_RR 10`` under ``chrt -r 10``."""
+    policy = os.sched_getscheduler(0)
+    names = {os.SCHED_OTHER: "SCHED_OTHER", os.SCHED_RR: "SCHED_RR", os.SCHED_FIFO: "SCHED_FIFO"}
+    return f"{names.get(policy, str(policy))} {os.sched_getparam(0).sched_priority}"
 
 
-def run_serial(corpus: Path, ids: list[str]) -> dict[str, object]:
-    """Score the corpus one park after another in this process (no Dask); return the numbers."""
-    from retention.batch import score_park
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
-    load_before = _load()
-    with tempfile.TemporaryDirectory() as tmp:
-        out, data = Path(tmp) / "out", Path(tmp) / "data"
-        cpu_started = _tree_cpu_s()
-        started = time.perf_counter()
-        outcomes = [
-            score_park(park_id, out_dir=out, data_dir=data, geodata_dir=corpus) for park_id in ids
-        ]
-        wall = time.perf_counter() - started
-        cpu = _tree_cpu_s() - cpu_started
-    return _numbers("serial", ids, outcomes, wall=wall, tree_cpu=cpu, load_before=load_before)
+
+@contextmanager
+def _load_samples(every_s: float = 10.0) -> Iterator[list[float]]:
+    """Sample the 1-minute load average every ``every_s`` seconds while the block runs."""
+    samples: list[float] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(every_s):
+            samples.append(os.getloadavg()[0])
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _conditions() -> dict[str, Any]:
+    return {"started": _now(), "policy": _policy(), "load_before": list(os.getloadavg())}
 
 
 def _numbers(
-    workers: int | str,
+    name: str,
     ids: list[str],
     outcomes: object,
     *,
     wall: float,
     tree_cpu: float,
-    load_before: float,
-) -> dict[str, object]:
+    conditions: dict[str, Any],
+    load_during: list[float],
+) -> dict[str, Any]:
     from retention.batch import ParkOutcome
 
     assert isinstance(outcomes, (list, tuple))
@@ -112,7 +144,9 @@ def _numbers(
     seconds = [o.seconds for o in done]
     cpu = [o.cpu_seconds for o in done]
     return {
-        "workers": workers,
+        "workers": name,
+        **conditions,
+        "ended": _now(),
         "parks": len(ids),
         "failed": [o.park_id for o in done if o.status != "scored"],
         "wall_s": wall,
@@ -124,65 +158,97 @@ def _numbers(
         "task_cpu_s_total": sum(cpu),
         "tree_cpu_s": tree_cpu,
         "peak_rss_mib_per_worker": sorted(peaks.values()),
-        "load_before": load_before,
-        "load_after": _load(),
+        "load_during": load_during,
+        "load_after": list(os.getloadavg()),
     }
 
 
-def run_workers(corpus: Path, ids: list[str], workers: int) -> dict[str, object]:
-    """Score the corpus on a fresh local cluster of ``workers`` processes; return the numbers."""
-    import logging
+def run_serial(corpus: Path, ids: list[str], *, keep: Path | None = None) -> dict[str, Any]:
+    """Score the corpus one park after another in this process (no Dask); return the numbers."""
+    from retention.batch import score_park
 
-    from dask.distributed import Client, LocalCluster
+    conditions = _conditions()
+    with tempfile.TemporaryDirectory() as tmp, _load_samples() as load_during:
+        out, data = (keep or Path(tmp)) / "out", Path(tmp) / "data"
+        cpu_started = _tree_cpu_s()
+        started = time.perf_counter()
+        outcomes = [
+            score_park(park_id, out_dir=out, data_dir=data, geodata_dir=corpus) for park_id in ids
+        ]
+        wall = time.perf_counter() - started
+        cpu = _tree_cpu_s() - cpu_started
+    return _numbers(
+        "serial",
+        ids,
+        outcomes,
+        wall=wall,
+        tree_cpu=cpu,
+        conditions=conditions,
+        load_during=load_during,
+    )
+
+
+def run_workers(
+    corpus: Path, ids: list[str], workers: int, *, keep: Path | None = None
+) -> dict[str, Any]:
+    """Score the corpus on a fresh local cluster of ``workers`` processes; return the numbers.
+
+    ``keep``: a folder to keep the batch's output in (``<keep>/out``, e.g. for the Park
+    comparison page); a temporary folder otherwise.
+    """
+    from dask.distributed import Client
 
     from retention.batch import run_batch
+    from retention.batch.run import local_cluster
 
-    load_before = _load()
-    cpu_started = _tree_cpu_s()
-    started = time.perf_counter()
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # a free port: never clash with another cluster on 8787
-        silence_logs=logging.ERROR,
-        env={"PARKLIFE_SEARCH_PROCESSES": "1"},
-    )
-    startup = time.perf_counter() - started
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            out, data = Path(tmp) / "out", Path(tmp) / "data"
-            started = time.perf_counter()
-            report = run_batch(
-                ids,
-                out_dir=out,
-                data_dir=data,
-                geodata_dir=corpus,
-                scheduler=cluster.scheduler_address,
-            )
-            wall = time.perf_counter() - started
-        with Client(cluster) as client:
-            overhead = _overhead(client)
-    finally:
-        cluster.close()  # the workers exit and are waited for: their CPU joins os.times()
-    tree_cpu = _tree_cpu_s() - cpu_started
+    conditions = _conditions()
+    with _load_samples() as load_during:
+        cpu_started = _tree_cpu_s()
+        started = time.perf_counter()
+        cluster = local_cluster(workers)
+        startup = time.perf_counter() - started
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                out, data = (keep or Path(tmp)) / "out", Path(tmp) / "data"
+                started = time.perf_counter()
+                report = run_batch(
+                    ids,
+                    out_dir=out,
+                    data_dir=data,
+                    geodata_dir=corpus,
+                    scheduler=cluster.scheduler_address,
+                )
+                wall = time.perf_counter() - started
+            with Client(cluster) as client:
+                overhead = _overhead(client)
+        finally:
+            cluster.close()  # the workers exit and are waited for: their CPU joins os.times()
+        tree_cpu = _tree_cpu_s() - cpu_started
     numbers = _numbers(
-        workers, ids, report.outcomes, wall=wall, tree_cpu=tree_cpu, load_before=load_before
+        str(workers),
+        ids,
+        report.outcomes,
+        wall=wall,
+        tree_cpu=tree_cpu,
+        conditions=conditions,
+        load_during=load_during,
     )
     return {**numbers, "cluster_startup_s": startup, **overhead}
 
 
-def demo_park_cost() -> dict[str, float]:
+def demo_park_cost() -> dict[str, Any]:
     """Score the demo park (``geodata/jinshan``) once in this process; return seconds and MiB."""
     from retention.batch import score_park
     from retention.batch.park_task import _peak_rss_mb
 
+    conditions = _conditions()
     with tempfile.TemporaryDirectory() as tmp:
         before = _peak_rss_mb()
         outcome = score_park("jinshan", out_dir=Path(tmp) / "out", data_dir=Path(tmp) / "data")
     if outcome.status != "scored":
         raise RuntimeError(f"demo park failed: {outcome.error}")
     return {
+        **conditions,
         "seconds": outcome.seconds,
         "cpu_seconds": outcome.cpu_seconds,
         "peak_rss_mib": outcome.peak_rss_mb,
@@ -190,72 +256,205 @@ def demo_park_cost() -> dict[str, float]:
     }
 
 
-def main() -> int:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=150, help="parks in the corpus")
-    parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
-    parser.add_argument("--corpus", type=Path, help="corpus folder (built if empty)")
-    parser.add_argument("--seed", type=int, default=20260312)
-    args = parser.parse_args()
-    from geodata.build_corpus import build_corpus
-
-    corpus = args.corpus or Path(tempfile.mkdtemp(prefix="parklife-corpus-"))
-    started = time.perf_counter()
-    ids = sorted(p.parent.name for p in corpus.glob("*/park.json"))[: args.n]
-    if len(ids) < args.n:
-        ids = build_corpus(corpus, args.n, seed=args.seed, survey_share=0.5)
-    build_s = time.perf_counter() - started
-    runs = [run_serial(corpus, ids)]
-    runs += [run_workers(corpus, ids, int(w)) for w in args.workers.split(",")]
-    demo = demo_park_cost()
-    result = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_at_end": os.getloadavg(),
-        },
-        "corpus": {"parks": len(ids), "seed": args.seed, "build_s": build_s},
-        "runs": runs,
-        "demo_park": demo,
+def _corpus_signature(corpus: Path, ids: list[str]) -> dict[str, Any]:
+    """Which parks were scored: folder, count, scale and a digest of every park's files."""
+    digest = hashlib.sha256()
+    for park_id in ids:
+        for path in sorted((corpus / park_id).iterdir()):
+            digest.update(f"{park_id}/{path.name}\0".encode())
+            digest.update(path.read_bytes())
+    metadata = json.loads((corpus / ids[0] / "park.json").read_text(encoding="utf-8"))
+    return {
+        "folder": str(corpus),
+        "parks": len(ids),
+        "scale": metadata.get("generator", {}).get("corpus_scale", "mixed"),
+        "seed": metadata.get("generator", {}).get("corpus_seed"),
+        "with_survey": sum((corpus / park_id / "survey_wjx.xlsx").exists() for park_id in ids),
+        "sha256": digest.hexdigest(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "batch.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    base = runs[0]["wall_s"]
+
+
+def _commit() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def _merge(path: Path, result: dict[str, Any], *, fresh: bool) -> dict[str, Any]:
+    """Add this invocation's runs to the JSON at ``path`` (same corpus unless ``fresh``)."""
+    if fresh or not path.exists():
+        return result
+    earlier = json.loads(path.read_text(encoding="utf-8"))
+    if earlier.get("corpus", {}).get("sha256") != result["corpus"]["sha256"]:
+        raise SystemExit(
+            f"{path} holds runs on another corpus ({earlier.get('corpus')}); "
+            "pass --fresh to start a new file, or --name for another one"
+        )
+    runs = {run["workers"]: run for run in earlier.get("runs", [])}
+    runs.update({run["workers"]: run for run in result["runs"]})
+    order = sorted(runs, key=lambda name: (name != "serial", int(name) if name.isdigit() else 0))
+    return {
+        **earlier,
+        "machine": result["machine"],
+        "runs": [runs[name] for name in order],
+        "demo_park": result.get("demo_park") or earlier.get("demo_park"),
+    }
+
+
+def _mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else float("nan")
+
+
+def _estimate_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """Paper estimate for Zhejiang's parks from the measured per-park cost of the worker runs."""
     lines = [
-        "| workers | parks | failed | wall s | CPU s (process tree) | "
-        "task CPU s (median / total) | "
-        "parks/min | speed-up vs serial (wall) | task wall s (median / max) | "
-        "peak MiB per worker | start-up s | no-op round trip ms | no-op in bulk ms | "
-        "load avg before / after |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"Paper estimate for {ZHEJIANG_PARKS:,} parks from the measured per-park cost "
+        "(one single-thread worker per core, cores not shared, every park as costly as the "
+        "corpus's average park):",
+        "",
+        "| measured on | per-park cost s | "
+        + " | ".join(f"{c} cores: wall min | {c} cores: memory GB" for c in CLUSTER_CORES)
+        + " |",
+        "| --- | --- | " + " | ".join("--- | ---" for _ in CLUSTER_CORES) + " |",
     ]
     for run in runs:
-        peaks = ", ".join(f"{p:.0f}" for p in run["peak_rss_mib_per_worker"])  # type: ignore[attr-defined]
+        if not run["workers"].isdigit():
+            continue
+        workers = int(run["workers"])
+        # Core-seconds per park as measured: the batch's wall time times the cores it kept busy.
+        per_park = run["wall_s"] * workers / run["parks"]
+        scheduler_s = ZHEJIANG_PARKS * run["per_task_ms_in_bulk"] / 1000
+        peak_gb = max(run["peak_rss_mib_per_worker"]) / 1024
+        cells = []
+        for cores in CLUSTER_CORES:
+            wall_min = (
+                ZHEJIANG_PARKS * per_park / cores + scheduler_s + run["cluster_startup_s"]
+            ) / 60
+            cells.append(f"{wall_min:.0f} | {cores * peak_gb:.0f}")
+        label = f"{workers} worker{'s' if workers > 1 else ''}"
+        lines.append(f"| {label}: wall × workers / parks | {per_park:.2f} | {' | '.join(cells)} |")
+        cpu_per_park = run["task_cpu_s_total"] / run["parks"]
+        cells = [
+            f"{ZHEJIANG_PARKS * cpu_per_park / cores / 60:.0f} | {cores * peak_gb:.0f}"
+            for cores in CLUSTER_CORES
+        ]
+        lines.append(
+            f"| {label}: task CPU / park (no overhead, a lower bound) | {cpu_per_park:.2f} | "
+            f"{' | '.join(cells)} |"
+        )
+    return lines
+
+
+def table(result: dict[str, Any]) -> str:
+    """The Markdown table of every run in ``result`` (first run = speed-up baseline)."""
+    runs = result["runs"]
+    corpus = result["corpus"]
+    lines = [
+        f"Corpus: {corpus['parks']} parks, scale {corpus['scale']}, seed {corpus['seed']}, "
+        f"{corpus['with_survey']} with a survey ({corpus['folder']}, sha256 "
+        f"{corpus['sha256'][:12]}).",
+        "",
+        "| workers | started | policy | parks | failed | wall s | CPU s (process tree) | "
+        "task CPU s (median / total) | parks/min | speed-up vs first row (wall) | "
+        "task wall s (median / max) | peak MiB per worker | start-up s | no-op round trip ms | "
+        "no-op in bulk ms | load avg before (1/5/15 min) | load avg during (mean / max) |",
+        "| --- " * 17 + "|",
+    ]
+    base = runs[0]["wall_s"] if runs else float("nan")
+    for run in runs:
+        peaks = ", ".join(f"{p:.0f}" for p in run["peak_rss_mib_per_worker"])
         dask_only = (
             f"{run['cluster_startup_s']:.1f} | {run['round_trip_ms_median']:.1f} | "
             f"{run['per_task_ms_in_bulk']:.2f}"
             if "cluster_startup_s" in run
             else "– | – | –"
         )
+        during = run.get("load_during") or [float("nan")]
         lines.append(
-            f"| {run['workers']} | {run['parks']} | {len(run['failed'])} | "  # type: ignore[arg-type]
+            f"| {run['workers']} | {run.get('started', '?')} | {run.get('policy', '?')} | "
+            f"{run['parks']} | {len(run['failed'])} | "
             f"{run['wall_s']:.1f} | {run['tree_cpu_s']:.0f} | "
             f"{run['task_cpu_s_median']:.2f} / {run['task_cpu_s_total']:.0f} | "
-            f"{run['parks_per_minute']:.1f} | {base / run['wall_s']:.2f} | "  # type: ignore[operator]
+            f"{run['parks_per_minute']:.1f} | {base / run['wall_s']:.2f} | "
             f"{run['task_s_median']:.1f} / {run['task_s_max']:.1f} | {peaks} | {dask_only} | "
-            f"{run['load_before']:.1f} / {run['load_after']:.1f} |"
+            + " / ".join(f"{x:.1f}" for x in run["load_before"])
+            + f" | {_mean(during):.1f} / {max(during):.1f} |"
         )
-    lines.append("")
-    lines.append(
-        f"Demo-scale park (geodata/jinshan) in one process: {demo['seconds']:.1f} s wall, "
-        f"{demo['cpu_seconds']:.1f} s CPU, "
-        f"peak {demo['peak_rss_mib']:.0f} MiB. Load average at the end: "
-        + ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        + f" on {os.cpu_count()} CPUs."
+    demo = result.get("demo_park")
+    if demo:
+        lines += [
+            "",
+            f"Demo park (geodata/jinshan) scored alone in one process ({demo.get('policy', '?')},"
+            f" {demo.get('started', '?')}): {demo['seconds']:.1f} s wall, "
+            f"{demo['cpu_seconds']:.1f} s CPU, peak {demo['peak_rss_mib']:.0f} MiB.",
+        ]
+    lines += ["", *_estimate_lines(runs)]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=150, help="parks in the corpus")
+    parser.add_argument(
+        "--runs",
+        default="serial,1,2,demo-park",
+        help="comma-separated: serial, a worker count, demo-park (one invocation per "
+        "configuration keeps each under the benchmark lock's time limit)",
     )
-    (RESULTS / "batch.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+    parser.add_argument("--corpus", type=Path, help="corpus folder (built if it has too few)")
+    parser.add_argument("--scale", choices=("mixed", "demo"), default="demo")
+    parser.add_argument("--seed", type=int, default=20260312)
+    parser.add_argument("--name", default="batch", help="results file stem")
+    parser.add_argument("--fresh", action="store_true", help="start a new results file")
+    parser.add_argument("--keep-out", type=Path, help="keep each run's output in DIR/<run>/out")
+    parser.add_argument("--table", action="store_true", help="only rewrite the Markdown table")
+    args = parser.parse_args()
+    json_path, md_path = RESULTS / f"{args.name}.json", RESULTS / f"{args.name}.md"
+    if args.table:
+        md_path.write_text(table(json.loads(json_path.read_text(encoding="utf-8"))), "utf-8")
+        print(md_path.read_text(encoding="utf-8"))
+        return 0
+    from geodata.build_corpus import build_corpus
+
+    corpus = args.corpus or Path(tempfile.mkdtemp(prefix="parklife-corpus-"))
+    started = time.perf_counter()
+    ids = sorted(p.parent.name for p in corpus.glob("*/park.json"))[: args.n]
+    if len(ids) < args.n:
+        ids = build_corpus(corpus, args.n, seed=args.seed, survey_share=0.5, scale=args.scale)
+    build_s = time.perf_counter() - started
+    runs, demo = [], None
+    for name in args.runs.split(","):
+        keep = args.keep_out / name if args.keep_out else None
+        if keep:
+            keep.mkdir(parents=True, exist_ok=True)
+        if name == "serial":
+            runs.append(run_serial(corpus, ids, keep=keep))
+        elif name == "demo-park":
+            demo = demo_park_cost()
+        elif name.isdigit() and int(name) >= 1:
+            runs.append(run_workers(corpus, ids, int(name), keep=keep))
+        else:
+            parser.error(f"--runs: expected serial, a worker count or demo-park, got {name!r}")
+    result = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "commit": _commit(),
+        },
+        "corpus": {**_corpus_signature(corpus, ids), "build_or_read_s": build_s},
+        "runs": runs,
+        "demo_park": demo,
+    }
+    result = _merge(json_path, result, fresh=args.fresh)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    md_path.write_text(table(result), encoding="utf-8")
+    print(md_path.read_text(encoding="utf-8"))
     return 0
 
 

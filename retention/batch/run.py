@@ -19,12 +19,16 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from retention.batch.park_task import BATCH_WINDOW, ParkOutcome, score_park, summary_frame
 from retention.errors import ParkLifeError
 from retention.safe_cells import csv_bytes
+
+if TYPE_CHECKING:
+    from dask.distributed import LocalCluster
 
 SUMMARY_PARQUET = "summary.parquet"
 SUMMARY_CSV = "summary.csv"
@@ -61,6 +65,26 @@ class BatchReport:
 
 
 Progress = Callable[[ParkOutcome], None]
+
+
+def local_cluster(workers: int) -> LocalCluster:
+    """Start the batch's ``LocalCluster``: ``workers`` processes of one thread each.
+
+    One thread per worker process, so a worker holds one park at a time; the dashboard on a
+    free port, so it never clashes with another cluster on 8787. The caller closes it.
+    """
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=logging.ERROR,
+        # The pipeline's own helper process for big searches is not wanted inside a worker
+        # that already is one process of several.
+        env={"PARKLIFE_SEARCH_PROCESSES": "1"},
+    )
 
 
 def run_batch(
@@ -102,7 +126,7 @@ def run_batch(
     ValueError
         When ``workers`` is below 1 or there are no parks.
     """
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, as_completed
 
     ids = list(dict.fromkeys(park_ids))
     if not ids:
@@ -112,16 +136,7 @@ def run_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # a free port: never clash with another cluster on 8787
-            silence_logs=logging.ERROR,
-            # The pipeline's own helper process for big searches is not wanted inside a worker
-            # that already is one process of several.
-            env={"PARKLIFE_SEARCH_PROCESSES": "1"},
-        )
+        cluster = local_cluster(workers)
         client = Client(cluster)
     else:
         try:
