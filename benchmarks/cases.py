@@ -224,7 +224,6 @@ def _engine_end_to_end(park: Any) -> measure.Answer:
     from retention.access.travel_times import MODES, travel_times_for_park
 
     stage: dict[str, float] = {}
-    helper_before = _helper_cpu_seconds()
     cpu_start = time.process_time()
     start = time.perf_counter()
     result = travel_times_for_park(park, params=TravelParameters(), windows=DEFAULT_TIME_WINDOWS)
@@ -245,48 +244,10 @@ def _engine_end_to_end(park: Any) -> measure.Answer:
             answer[f"gap:{key}"] = found.gap.to_numpy(dtype=np.float64)
     stage["indicators (every mode x window)"] = time.perf_counter() - start
     stage["indicators CPU (this process)"] = time.process_time() - cpu_start
-    # Big street searches run half their rows in a helper process (travel_times._run_search):
-    # its CPU and peak memory are not this process's, so they are reported beside them.
-    stage["CPU of the helper process"] = _helper_cpu_seconds() - helper_before
-    stage["helper process peak RSS MB"] = _helper_peak_rss_mb()
     answer["origins"] = np.asarray(float(len(result.origins)))
     for name, seconds in stage.items():
         answer[measure.STAGE_PREFIX + name] = np.asarray(seconds)
     return answer
-
-
-def _helper_pids() -> list[int]:
-    from retention.access import travel_times
-
-    pool = travel_times._POOL[0] if travel_times._POOL else None
-    return sorted(getattr(pool, "_processes", None) or {}) if pool is not None else []
-
-
-def _helper_cpu_seconds() -> float:
-    """User + system CPU seconds of the search helper process so far (0 when none ran)."""
-    import os
-
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in _helper_pids():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
-
-
-def _helper_peak_rss_mb() -> float:
-    peak = 0.0
-    for pid in _helper_pids():
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]) / 1024.0)
-        except OSError:
-            continue
-    return peak
 
 
 # --- case machinery -------------------------------------------------------------------------

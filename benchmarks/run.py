@@ -296,7 +296,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    # Big street searches may run half their rows in a helper process (both cores); the
-    # engine leaves it off unless asked (travel_times._search_processes).
-    os.environ.setdefault("PARKLIFE_SEARCH_PROCESSES", "2")
     sys.exit(main())

@@ -640,23 +640,17 @@ def test_nearest_equals_matrix_row_minimum(network: StreetNetwork, seed: int) ->
         np.testing.assert_allclose(found[finite], expected[finite], rtol=0, atol=1e-8)
 
 
-@pytest.mark.slow  # starts the helper process (a forkserver importing the package): ~5-15 s
-def test_big_searches_split_over_two_processes_give_the_same_bits(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from retention.access import travel_times
-
+def test_searches_on_two_threads_give_the_same_bits(monkeypatch: pytest.MonkeyPatch) -> None:
     engine = _engine()
     rng = np.random.default_rng(3)
     origins = _points([tuple(p) for p in rng.uniform([-100, -600], [3100, 1600], size=(9, 2))])
     targets = _points([tuple(p) for p in rng.uniform([-100, -600], [3100, 1600], size=(6, 2))])
-    monkeypatch.setenv("PARKLIFE_SEARCH_PROCESSES", "1")
+    monkeypatch.setenv("PARKLIFE_SEARCH_THREADS", "1")
     alone = engine.matrix(origins, targets, mode="walk")
-    monkeypatch.setattr(travel_times, "_PARALLEL_MIN_WORK", 0)
-    monkeypatch.setenv("PARKLIFE_SEARCH_PROCESSES", "2")
+    monkeypatch.setenv("PARKLIFE_SEARCH_THREADS", "2")
     split = engine.matrix(origins, targets, mode="walk")
-    assert len(travel_times._POOL) == 1  # the helper process ran half of the rows
     np.testing.assert_array_equal(split, alone)
-    monkeypatch.setenv("PARKLIFE_SEARCH_PROCESSES", "two")
-    with pytest.raises(ValidationError, match="PARKLIFE_SEARCH_PROCESSES='two'"):
+    assert np.isfinite(alone).any()
+    monkeypatch.setenv("PARKLIFE_SEARCH_THREADS", "two")
+    with pytest.raises(ValidationError, match="PARKLIFE_SEARCH_THREADS='two'"):
         engine.matrix(origins, targets, mode="walk")

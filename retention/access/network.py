@@ -302,15 +302,25 @@ class ContractedGraph:
         hit = (self.kept[found] == nodes) if len(self.kept) else np.zeros(len(nodes), bool)
         return np.where(hit, found, -1)
 
-    def to_nodes(self, distances: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-        """Distances from rows' sources to original ``nodes``, given distances over ``graph``."""
+    def ends(
+        self, nodes: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+        """How original ``nodes`` are read off distances over ``graph``: ``near``,
+        ``near_minutes``, ``far``, ``far_minutes`` (indices in ``graph``, all valid) and whether
+        any node has a distinct far end; a node is ``min(d[near] + near_minutes, d[far] +
+        far_minutes)``, the far end only when there is one (see :meth:`to_nodes`)."""
         near, far = self.near[nodes], self.far[nodes]
         # A node without chain ends reads any column plus an infinite offset: inf.
         near_minutes = np.where(near < 0, np.inf, self.near_minutes[nodes])
         far_minutes = np.where(far < 0, np.inf, self.far_minutes[nodes])
         near, far = np.maximum(near, 0), np.maximum(far, 0)
+        return near, near_minutes, far, far_minutes, bool((near != far).any())
+
+    def to_nodes(self, distances: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        """Distances from rows' sources to original ``nodes``, given distances over ``graph``."""
+        near, near_minutes, far, far_minutes, use_far = self.ends(nodes)
         result = distances[:, near] + near_minutes
-        if (near != far).any():
+        if use_far:
             np.minimum(result, distances[:, far] + far_minutes, out=result)
         return result
 

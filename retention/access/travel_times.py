@@ -13,12 +13,8 @@ snap report); ``inf`` means not reachable within ``TravelParameters.max_minutes`
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import re
-import threading
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, TypeAlias
@@ -31,7 +27,6 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from retention.access.network import (
-    ContractedGraph,
     NetworkMode,
     SnappedPoints,
     StreetNetwork,
@@ -39,6 +34,7 @@ from retention.access.network import (
     prune_dead_ends,
 )
 from retention.access.parameters import DEFAULT_TIME_WINDOWS, TimeWindow, TravelParameters
+from retention.access.shortest_paths import EndReading, bounded_distances
 from retention.access.transit import TransitModel, empty_transit_model
 from retention.data.hours import parse_opening_hours
 from retention.data.layers import WGS84, LayerKind
@@ -50,7 +46,7 @@ if TYPE_CHECKING:
 
 Mode = Literal["walk", "ebike", "transit"]
 MODES: tuple[Mode, ...] = ("walk", "ebike", "transit")
-_CHUNK_BYTES = 32_000_000  # dijkstra returns a dense (sources x nodes) block per chunk
+_CHUNK_BYTES = 32_000_000  # float64 rows summed at a time when legs are cast to float32
 _EPSILON_MINUTES = 1e-9  # a zero weight would vanish from a sparse matrix
 _LINK_MINUTES = 1.0  # weight added to (then taken off) a virtual node's links, all positive
 Points: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | SnappedPoints | np.ndarray
@@ -769,16 +765,15 @@ def _node_matrix(
     *,
     cutoff: float,
 ) -> np.ndarray:
-    """Shortest-path minutes between node sets of a symmetric graph, from the smaller side,
-    chunked, on two processes when the search is big and ``PARKLIFE_SEARCH_PROCESSES=2``;
-    inf past cutoff.
+    """Shortest-path minutes between node sets of a symmetric graph, from the smaller side, on
+    every core (``shortest_paths.bounded_distances``); inf past cutoff.
 
-    ``graph`` holds both directions of every undirected edge, so dijkstra runs as directed (no
-    symmetrisation pass). Street graphs are mostly dead ends and degree-2 vertices along
-    roads: the search runs on the intersections of the through network and the start nodes
-    only; a node in a dead-end tree is reached from its root, and a node along a road from its
-    chain ends (exact, see ``prune_dead_ends`` and ``contract_chains``). Rows are independent,
-    so splitting them between processes gives the same numbers bit for bit.
+    ``graph`` holds both directions of every undirected edge, so the search runs as directed.
+    Street graphs are mostly dead ends and degree-2 vertices along roads: the search runs on
+    the intersections of the through network and the start nodes only; a node in a dead-end
+    tree is reached from its root, and a node along a road from its chain ends (exact, see
+    ``prune_dead_ends`` and ``contract_chains``). Rows are independent, so the threads give
+    the same numbers bit for bit as one search after another.
     """
     unique_sources, source_inverse = np.unique(sources, return_inverse=True)
     unique_targets, target_inverse = np.unique(targets, return_inverse=True)
@@ -786,99 +781,15 @@ def _node_matrix(
     start, end = (unique_targets, unique_sources) if reverse else (unique_sources, unique_targets)
     pruned = prune_dead_ends(graph, start)
     contracted = contract_chains(pruned.graph, start)
-    search = _Search(
-        contracted=contracted,
-        start_at=contracted.position(start),
-        end_root=pruned.root[end],
-        end_offset=pruned.offset[end],
-        cutoff=float(cutoff),
+    block = bounded_distances(
+        contracted.graph,
+        contracted.position(start),
+        limit=float(cutoff),
+        ends=EndReading(*contracted.ends(pruned.root[end]), offset=pruned.offset[end]),
     )
-    block = _run_search(search)
     if reverse:
         block = block.T
     return block[np.ix_(source_inverse.ravel(), target_inverse.ravel())]
-
-
-@dataclass(frozen=True, eq=False)
-class _Search:
-    """A many-to-many search on a contracted graph: start rows, and how to read the end nodes."""
-
-    contracted: ContractedGraph
-    start_at: np.ndarray
-    end_root: np.ndarray
-    end_offset: np.ndarray
-    cutoff: float
-
-    @property
-    def work(self) -> int:
-        """Searches x searched nodes: how big the job is."""
-        return len(self.start_at) * self.contracted.graph.shape[0]
-
-    def rows(self, first: int, last: int) -> np.ndarray:
-        """Minutes from start rows ``first:last`` to every end node (inf past the cutoff)."""
-        graph = self.contracted.graph
-        block = np.empty((last - first, len(self.end_root)))
-        chunk = max(1, _CHUNK_BYTES // (8 * max(graph.shape[0], len(self.end_root), 1)))
-        for at in range(first, last, chunk):
-            upto = min(at + chunk, last)
-            distances = dijkstra(
-                graph, directed=True, indices=self.start_at[at:upto], limit=self.cutoff
-            )
-            reached = self.contracted.to_nodes(distances, self.end_root)
-            block[at - first : upto - first] = np.add(reached, self.end_offset, out=reached)
-        block[block > self.cutoff] = np.inf
-        return block
-
-
-_PARALLEL_MIN_WORK = 5_000_000  # searches x nodes (~1 s of search) below which a helper loses
-_POOL_LOCK = threading.Lock()
-_POOL: list[ProcessPoolExecutor] = []  # the one helper process, started on first need
-
-
-def _search_processes() -> int:
-    """Processes a big search may use: ``PARKLIFE_SEARCH_PROCESSES`` (default 1).
-
-    Opt-in, because a helper process (forkserver) re-imports the program's main script the way
-    every multiprocessing start method but fork does: a script calling the engine without an
-    ``if __name__ == "__main__":`` guard would start itself again. The benchmarks, the test
-    suite and ``streamlit run`` have that guard.
-    """
-    text = os.environ.get("PARKLIFE_SEARCH_PROCESSES", "").strip()
-    if not text:
-        return 1
-    try:
-        return max(1, int(text))
-    except ValueError as error:
-        raise ValidationError(
-            f"PARKLIFE_SEARCH_PROCESSES={text!r} is not a whole number; expected 1 or 2"
-        ) from error
-
-
-def _helper_pool() -> ProcessPoolExecutor:
-    """The helper process for big searches (forkserver: safe under Streamlit's threads)."""
-    with _POOL_LOCK:
-        if not _POOL:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["retention.access.travel_times"])
-            _POOL.append(ProcessPoolExecutor(max_workers=1, mp_context=context))
-        return _POOL[0]
-
-
-def _search_rows(search: _Search, first: int, last: int) -> np.ndarray:
-    return search.rows(first, last)
-
-
-def _run_search(search: _Search) -> np.ndarray:
-    """All rows of ``search``: half in a helper process when the search is big enough."""
-    n_rows = len(search.start_at)
-    if n_rows < 2 or search.work < _PARALLEL_MIN_WORK or _search_processes() < 2:
-        return search.rows(0, n_rows)
-    half = n_rows // 2
-    future = _helper_pool().submit(_search_rows, search, half, n_rows)
-    block = np.empty((n_rows, len(search.end_root)))
-    block[:half] = search.rows(0, half)
-    block[half:] = future.result()
-    return block
 
 
 # --- the whole park ----------------------------------------------------------------------------

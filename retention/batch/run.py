@@ -81,9 +81,9 @@ def local_cluster(workers: int) -> LocalCluster:
         processes=True,
         dashboard_address=":0",
         silence_logs=logging.ERROR,
-        # The pipeline's own helper process for big searches is not wanted inside a worker
-        # that already is one process of several.
-        env={"PARKLIFE_SEARCH_PROCESSES": "1"},
+        # Street searches use every core of the process by default; a worker that is one
+        # process of several keeps to one thread.
+        env={"PARKLIFE_SEARCH_THREADS": "1"},
     )
 
 
