@@ -28,9 +28,8 @@ from retention.park_parameters import (
     ScalarSpec,
 )
 from retention.safe_cells import csv_bytes
-from ui import auth, cached, cached_parameters, state
-from ui.entry import require_app_navigation
-from ui.notices import synthetic_notice
+from ui import auth, cached_parameters, state
+from ui.entry import page_park, require_app_navigation
 from ui.storage_notices import stale_notice
 
 require_app_navigation()
@@ -135,12 +134,7 @@ def _number_or_none(value: object) -> float | None:
 lang = state.lang()
 user = state.scope()
 editor = user.can(Permission.EDIT_PARAMETERS)  # planners and admins; others read only
-park = cached.current_park()
-st.title(t("assumptions.title", lang))
-if park is None:
-    st.info(t("assumptions.no_park", lang))
-    st.stop()
-synthetic_notice(park)
+park = page_park("assumptions")
 st.caption(t("assumptions.intro", lang))
 
 flash = st.session_state.pop(FLASH, None)

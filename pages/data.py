@@ -17,8 +17,7 @@ from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.issue_text import translated_issues
 from ui import auth, cached, layer_import, state
-from ui.entry import require_app_navigation
-from ui.notices import synthetic_notice
+from ui.entry import page_park, require_app_navigation
 from ui.storage_notices import damage_notices
 from ui.upload_progress import UploadProgress
 
@@ -28,16 +27,12 @@ FILE_TYPES = ["gpkg", "geojson", "json", "zip", "csv", "xlsx"]
 UPLOADABLE = [kind.value for kind in LayerKind]
 FLASH = "data.flash"  # message to show once after a rerun (removed)
 ADDED = "data.added"  # what the last "add" stored: shown instead of validating that file again
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ISSUE_COLUMNS = ("file", "row", "column", "value", "expected", "message", "severity")
 
 lang = state.lang()
 user = auth.require_page("data")
-park = cached.current_park()
-st.title(t("data.title", lang))
-if park is None:
-    st.info(t("data.no_park", lang))
-    st.stop()
-synthetic_notice(park)
+park = page_park("data")
 st.caption(t("data.intro", lang))
 park_name = park.name(lang)
 
@@ -240,48 +235,30 @@ if uploaded is not None:
             st.markdown(f"**{t('data.issues', lang)}**")
             st.dataframe(_issues_table(validation.issues), hide_index=True, key="data.issues")
             stem = uploaded.name.rsplit(".", 1)[0]
-            buttons = st.columns(3)
-            buttons[0].download_button(
-                t("data.download_rejected_csv", lang),
-                cached.table_csv(validation.rejected),
-                mime="text/csv",
-                key="data.download_rejected_csv",
-                **auth.audited(
-                    "layer_rejected_rows",
-                    f"{stem}_rejected.csv",
-                    park_id=park.park_id,
-                    kind=kind,
-                    rows=len(validation.rejected),
-                ),
-                disabled=validation.rejected.empty,
+            # The rejected rows (CSV, XLSX) and the issues (CSV), each download audited.
+            downloads = (
+                ("rejected_csv", "layer_rejected_rows", validation.rejected, "rejected.csv"),
+                ("rejected_xlsx", "layer_rejected_rows", validation.rejected, "rejected.xlsx"),
+                ("issues_csv", "layer_issues", validation.issues, "issues.csv"),
             )
-            buttons[1].download_button(
-                t("data.download_rejected_xlsx", lang),
-                cached.table_xlsx(validation.rejected, sheet_name="rejected"),
-                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                key="data.download_rejected_xlsx",
-                **auth.audited(
-                    "layer_rejected_rows",
-                    f"{stem}_rejected.xlsx",
-                    park_id=park.park_id,
-                    kind=kind,
-                    rows=len(validation.rejected),
-                ),
-                disabled=validation.rejected.empty,
-            )
-            buttons[2].download_button(
-                t("data.download_issues_csv", lang),
-                cached.table_csv(validation.issues),
-                mime="text/csv",
-                key="data.download_issues_csv",
-                **auth.audited(
-                    "layer_issues",
-                    f"{stem}_issues.csv",
-                    park_id=park.park_id,
-                    kind=kind,
-                    rows=len(validation.issues),
-                ),
-            )
+            for column, (name, what, table, suffix) in zip(st.columns(3), downloads, strict=True):
+                as_xlsx = suffix.endswith(".xlsx")
+                column.download_button(
+                    t(f"data.download_{name}", lang),
+                    cached.table_xlsx(table, sheet_name="rejected")
+                    if as_xlsx
+                    else cached.table_csv(table),
+                    mime=XLSX_MIME if as_xlsx else "text/csv",
+                    key=f"data.download_{name}",
+                    **auth.audited(
+                        what,
+                        f"{stem}_{suffix}",
+                        park_id=park.park_id,
+                        kind=kind,
+                        rows=len(table),
+                    ),
+                    disabled=table.empty,
+                )
         if validation.valid.empty:
             st.info(t("data.nothing_to_add", lang))
         elif st.button(

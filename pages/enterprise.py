@@ -8,6 +8,7 @@ this page only reads widgets, calls the cached wrappers and renders.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -30,22 +31,16 @@ from retention.report.enterprise_tables import (
     workforce_table,
 )
 from retention.report.scenario_view import leavers_change_sentence, workforce_change_table
-from ui import auth, cached, cached_model, cached_scenario, state
+from ui import auth, cached_model, cached_scenario, state
 from ui.cached_parameters import current_parameters
-from ui.entry import require_app_navigation
-from ui.notices import synthetic_notice
+from ui.entry import page_park, require_app_navigation
 from ui.storage_notices import survey_damage_notice
 
 require_app_navigation()
 
 lang = state.lang()
 user = auth.require_page("enterprise")
-park = cached.current_park()
-st.title(t("enterprise.title", lang))
-if park is None:
-    st.info(t("enterprise.no_park", lang))
-    st.stop()
-synthetic_notice(park)
+park = page_park("enterprise")
 survey_damage_notice(park.park_id)
 shown = cached_scenario.shown_scenario(park)  # the sidebar's scenario, if one is chosen
 if shown is not None:
@@ -114,27 +109,35 @@ if shown is not None:
     st.caption(t("scenario_view.enterprise.table_caption", lang))
     st.info(t("scenario_view.enterprise.baseline_below", lang))
 
+
+def _probability_slider(column: Any, name: str, low: float, high: float, value: float) -> float:
+    """A conversion probability between ``low`` and ``high`` (keyed ``enterprise.<name>``)."""
+    chosen = column.slider(
+        t(f"enterprise.{name}", lang),
+        min_value=low,
+        max_value=high,
+        value=value,
+        step=0.01,
+        key=f"enterprise.{name}",
+        help=t(f"enterprise.{name}_help", lang),
+    )
+    return float(chosen)
+
+
 with st.expander(t("enterprise.assumptions", lang)):
     defaults = park_parameters.conversion
     cost_defaults = park_parameters.replacement_cost
     left, middle, right = st.columns(3)
-    p_intent = left.slider(
-        t("enterprise.p_intent", lang),
-        min_value=defaults.intent_low,
-        max_value=defaults.intent_high,
-        value=defaults.p_leave_given_intent,
-        step=0.01,
-        key="enterprise.p_intent",
-        help=t("enterprise.p_intent_help", lang),
+    # The two conversion probabilities, each within the range the park's assumptions give.
+    p_intent = _probability_slider(
+        left, "p_intent", defaults.intent_low, defaults.intent_high, defaults.p_leave_given_intent
     )
-    p_no_intent = middle.slider(
-        t("enterprise.p_no_intent", lang),
-        min_value=defaults.no_intent_low,
-        max_value=defaults.no_intent_high,
-        value=defaults.p_leave_given_no_intent,
-        step=0.01,
-        key="enterprise.p_no_intent",
-        help=t("enterprise.p_no_intent_help", lang),
+    p_no_intent = _probability_slider(
+        middle,
+        "p_no_intent",
+        defaults.no_intent_low,
+        defaults.no_intent_high,
+        defaults.p_leave_given_no_intent,
     )
     cost_cny = right.number_input(
         t("enterprise.cost_input", lang),

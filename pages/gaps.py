@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import plotly.express as px
 import streamlit as st
 
@@ -31,12 +34,11 @@ from retention.report.gap_tables import (
     zone_ranking,
 )
 from retention.report.maps import layers_bounds
-from ui import auth, cached, cached_access, cached_scenario, cached_survey, state
+from ui import auth, cached_access, cached_scenario, cached_survey, state
 from ui.cached_parameters import current_parameters
 from ui.cached_survey import GAP_WEIGHT_METHODS
-from ui.entry import require_app_navigation
+from ui.entry import page_park, require_app_navigation
 from ui.map_view import asset_base_url, show_map
-from ui.notices import synthetic_notice
 from ui.storage_notices import survey_damage_notice
 from ui.tables import count_columns
 
@@ -49,12 +51,7 @@ _PENDING_RESIDENCE = "gaps.pending_residence"  # set by a map click, applied bef
 _LAST_CLICK = "gaps.last_click"
 
 lang = state.lang()
-park = cached.current_park()
-st.title(t("gaps.title", lang))
-if park is None:
-    st.info(t("gaps.no_park", lang))
-    st.stop()
-synthetic_notice(park)
+park = page_park("gaps")
 survey_damage_notice(park.park_id)
 park = cached_scenario.shown_park(park)  # the sidebar's scenario, if one is chosen
 st.caption(t("gaps.caption", lang))
@@ -66,34 +63,34 @@ categories = [category.value for category in AmenityCategory]
 
 # Every choice is kept (ui.state): across pages, language switches and reloads (URL).
 controls = st.columns(4)
-indicator = state.kept(
-    controls[0].selectbox,
-    state.GAPS_INDICATOR,
-    t("gaps.indicator", lang),
-    INDICATORS,
-    format_func=lambda value: t(f"gaps.indicator.{value}", lang),
-)
-category = state.kept(
-    controls[1].selectbox,
+
+
+def _choice(
+    column: int,
+    choice: state.Choice,
+    options: Sequence[str],
+    shown: Callable[[str], str],
+    **kw: Any,
+) -> Any:
+    """A kept selectbox in ``controls[column]``, labelled by its widget key (``gaps.mode``)."""
+    select = controls[column].selectbox
+    return state.kept(select, choice, t(choice.widget, lang), options, format_func=shown, **kw)
+
+
+indicator = _choice(0, state.GAPS_INDICATOR, INDICATORS, lambda v: t(f"gaps.indicator.{v}", lang))
+category = _choice(
+    1,
     state.GAPS_CATEGORY,
-    t("gaps.category", lang),
     categories,
-    format_func=lambda value: label("category", value, lang),
+    lambda v: label("category", v, lang),
     disabled=indicator == "gap_index",
 )
-mode = state.kept(
-    controls[2].selectbox,
-    state.GAPS_MODE,
-    t("gaps.mode", lang),
-    MODES,
-    format_func=lambda value: t(f"gaps.mode.{value}", lang),
-)
-window_key = state.kept(
-    controls[3].selectbox,
+mode = _choice(2, state.GAPS_MODE, MODES, lambda v: t(f"gaps.mode.{v}", lang))
+window_key = _choice(
+    3,
     state.GAPS_WINDOW,
-    t("gaps.window", lang),
     list(windows),
-    format_func=lambda key: windows[key].label_en if lang == "en" else windows[key].label_zh,
+    lambda key: windows[key].label_en if lang == "en" else windows[key].label_zh,
 )
 with st.expander(t("gaps.options", lang)):
     options = st.columns(3)

@@ -6,22 +6,15 @@ import streamlit as st
 
 from retention.i18n import t
 from retention.report.maps import HIDDEN_BY_DEFAULT, TileSource, park_layer_label
-from ui import cached, cached_maps, cached_scenario, state
-from ui.entry import require_app_navigation
+from ui import cached_maps, cached_scenario, state
+from ui.entry import page_park, require_app_navigation
 from ui.map_view import show_map_page
-from ui.notices import synthetic_notice
 
 require_app_navigation()
 
 lang = state.lang()
 tiles = state.tiles()
-park = cached.current_park()
-st.title(t("map.title", lang))
-if park is None:
-    st.info(t("map.empty", lang))
-    st.stop()
-
-synthetic_notice(park)
+park = page_park("map", no_park="map.empty")
 park = cached_scenario.shown_park(park)  # the sidebar's scenario, if one is chosen
 st.caption(t("map.caption", lang))
 if tiles is TileSource.AMAP:

@@ -11,11 +11,10 @@ from retention.escaping import markdown_text
 from retention.i18n import LANGUAGE_NAMES, LANGUAGES, t
 from retention.report.enterprise_tables import enterprise_names
 from retention.report.snapshot import MEDIA_TYPES, ChartBlock, SnapshotFormat, TableBlock
-from ui import auth, cached, cached_reports, cached_scenario, state
+from ui import auth, cached_reports, cached_scenario, state
 from ui.cached_parameters import current_parameters
-from ui.entry import require_app_navigation
+from ui.entry import page_park, require_app_navigation
 from ui.errors import LOGGER
-from ui.notices import synthetic_notice
 
 require_app_navigation()
 
@@ -32,12 +31,7 @@ lang = state.lang()
 # Planners and admins: any enterprise or none; HR: one of its own enterprises only (the pipeline
 # refuses any other snapshot for the session's run key, whatever this page offers).
 user = auth.require_page("reports")
-park = cached.current_park()
-st.title(t("reports.title", lang))
-if park is None:
-    st.info(t("reports.no_park", lang))
-    st.stop()
-synthetic_notice(park)
+park = page_park("reports")
 st.caption(t("reports.caption", lang))
 
 windows = {window.key: window for window in current_parameters(park).time_windows}

@@ -39,8 +39,7 @@ from retention.survey.schema import AgeBand
 from retention.survey.weighting import WeightingParameters
 from ui import auth, cached, cached_survey, state, survey_import
 from ui.cached_parameters import current_parameters
-from ui.entry import require_app_navigation
-from ui.notices import synthetic_notice
+from ui.entry import page_park, require_app_navigation
 from ui.storage_notices import stale_notice, survey_damage_notice
 from ui.upload_progress import UploadProgress
 
@@ -48,12 +47,7 @@ require_app_navigation()
 
 lang = state.lang()
 user = state.scope()
-park = cached.current_park()
-st.title(t("survey.title", lang))
-if park is None:
-    st.info(t("survey.no_park", lang))
-    st.stop()
-synthetic_notice(park)
+park = page_park("survey")
 st.caption(t("survey.intro", lang))
 
 # Actions run as button callbacks (before the rerun a click starts) and leave their message

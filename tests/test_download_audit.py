@@ -50,7 +50,7 @@ def test_every_page_download_is_audited() -> None:
         for path in PAGES
         for call in _download_calls(ast.parse(path.read_text(encoding="utf-8")))
     }
-    assert len(calls) >= 16  # data 5, survey 5, assumptions 2, scenario 1, reports 2, compare 1
+    assert len(calls) >= 14  # data 3, survey 5, assumptions 2, scenario 1, reports 2, compare 1
     assert [where for where, audited in calls.items() if not audited] == []
 
 

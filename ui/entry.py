@@ -12,7 +12,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from ui import auth, state
+from retention.i18n import t
+from retention.storage.park import ParkData
+from ui import auth, cached, state
+from ui.notices import synthetic_notice
 from ui.store_check import require_usable_store
 
 
@@ -41,3 +44,19 @@ def require_app_navigation() -> None:
     if state.signed_in() is None:
         auth.require_sign_in()
     state.relabel_widgets()  # after a language switch, every widget in the new language
+
+
+def page_park(page: str, *, no_park: str | None = None) -> ParkData:
+    """Show the page's title and return the sidebar's park, noting synthetic demo data.
+
+    Without a park the page shows its ``no_park`` message (default ``"<page>.no_park"``) and
+    stops there.
+    """
+    lang = state.lang()
+    park = cached.current_park()
+    st.title(t(f"{page}.title", lang))
+    if park is None:
+        st.info(t(no_park or f"{page}.no_park", lang))
+        st.stop()
+    synthetic_notice(park)
+    return park
