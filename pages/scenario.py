@@ -42,7 +42,7 @@ from retention.scenario.model import (
     scenario_to_json,
 )
 from retention.scenario.siting import DEMANDS, suggestion_modification
-from ui import auth, cached, cached_scenario, state
+from ui import audited_saves, auth, cached, cached_scenario, state
 from ui.cached_parameters import current_parameters
 from ui.entry import require_app_navigation
 from ui.map_view import show_map
@@ -410,7 +410,7 @@ st.subheader(t("scenario.keep", lang))
 a, b, c, d = st.columns(4)
 if a.button(t("scenario.save", lang), key="scenario.save", disabled=not author.strip()):
     try:
-        saved = store.save(
+        saved = audited_saves.save_scenario(  # a refused save is audited too
             park.park_id,
             draft,
             author=author,
@@ -422,11 +422,6 @@ if a.button(t("scenario.save", lang), key="scenario.save", disabled=not author.s
     except StaleVersionError:
         st.error(t("scenario_store.stale", lang, name=markdown_text(records[editing].name)))
     else:
-        auth.record(
-            AuditAction.SCENARIO_CHANGE,
-            park_id=park.park_id,
-            detail={"scenario_id": saved.scenario_id, "name": saved.name, "how": "save"},
-        )
         state.set_scenario_draft(
             scenario_to_json(saved.scenario), editing=saved.scenario_id, version=saved.version
         )
@@ -453,15 +448,12 @@ if editing in records:
     confirm = d.checkbox(t("scenario.delete_confirm", lang), key="scenario.delete_confirm")
     if c.button(t("scenario.delete", lang), key="scenario.delete", disabled=not confirm):
         try:
-            store.delete(park.park_id, editing, expected_version=state.scenario_editing_version())
+            audited_saves.delete_scenario(
+                park.park_id, editing, expected_version=state.scenario_editing_version()
+            )
         except StaleVersionError:
             st.error(t("scenario_store.stale", lang, name=markdown_text(records[editing].name)))
         else:
-            auth.record(
-                AuditAction.SCENARIO_CHANGE,
-                park_id=park.park_id,
-                detail={"scenario_id": editing, "how": "delete"},
-            )
             if state.scenario_id() == editing:
                 state.set_scenario_id("")
             state.set_scenario_draft(scenario_to_json(Scenario(t("scenario.default_name", lang))))

@@ -37,7 +37,7 @@ from retention.survey.link import LinkParameters
 from retention.survey.mapping import MAPPING_TARGETS, ColumnMapping
 from retention.survey.schema import AgeBand
 from retention.survey.weighting import WeightingParameters
-from ui import auth, cached, cached_survey, state, survey_import
+from ui import audited_saves, auth, cached, cached_survey, state, survey_import
 from ui.cached_parameters import current_parameters
 from ui.entry import page_park, require_app_navigation
 from ui.storage_notices import stale_notice, survey_damage_notice
@@ -285,7 +285,7 @@ if importer:
         chosen: ColumnMapping, chosen_values: ValueMap, expected_version: int
     ) -> None:
         try:
-            mappings.save_survey_mapping(
+            audited_saves.save_survey_mapping(  # a refused save is audited too
                 park.park_id, chosen, values=chosen_values, expected_version=expected_version
             )
         except StaleVersionError as error:
