@@ -252,7 +252,14 @@ ranked = st.columns(3)
 for column, origin_set in zip(ranked[:2], ("residence", "enterprise"), strict=True):
     column.markdown(f"**{t(f'gaps.worst.{origin_set}', lang)}**")
     worst = worst_served(
-        origins, values, origin_set=origin_set, indicator=indicator, unit=unit, lang=lang
+        origins,
+        values,
+        origin_set=origin_set,
+        indicator=indicator,
+        unit=unit,
+        lang=lang,
+        user_scope=state.scope().canonical(),
+        min_group_size=park_parameters.privacy.min_group_size,
     )
     column.dataframe(worst, hide_index=True, column_config=count_columns(worst))
 zone_level_name = label("zone_level", zone_level, lang)
@@ -275,7 +282,12 @@ if indicator == "nearest":
 # --- what next: candidate amenities for the worst-served places ---------------------------
 st.subheader(t("gaps_next.title", lang))
 NEXT_WORST = 10
-steps = cached_scenario.next_steps(indicators, origin_set=people_basis, worst=NEXT_WORST)
+steps = cached_scenario.next_steps(
+    indicators,
+    origin_set=people_basis,
+    worst=NEXT_WORST,
+    user_scope=state.scope().canonical(),
+)
 st.caption(t(f"gaps_next.caption.{people_basis}", lang, worst=NEXT_WORST))
 place_layer = LayerKind.RESIDENCES if people_basis == "residence" else LayerKind.ENTERPRISES
 place_names = feature_names(park.layers.get(place_layer), lang)

@@ -67,7 +67,14 @@ def test_format_value_per_indicator() -> None:
 def test_worst_served_orders_by_direction(origins) -> None:
     minutes = pd.Series([12.0, np.inf, 3.0, 7.0, 1.0, 0.0], index=origins.index)
     worst = worst_served(
-        origins, minutes, origin_set="residence", indicator="nearest", unit="min", lang="en"
+        origins,
+        minutes,
+        origin_set="residence",
+        indicator="nearest",
+        unit="min",
+        lang="en",
+        user_scope=None,
+        min_group_size=5,
     )
     # Lower is better: unreachable first, then the longest trip.
     assert worst["Name"].tolist() == ["二号宿舍", "一号宿舍", "人才公寓"]
@@ -81,6 +88,8 @@ def test_worst_served_orders_by_direction(origins) -> None:
         indicator="opportunities",
         unit="n",
         lang="zh",
+        user_scope="all",
+        min_group_size=5,
         limit=1,
     )
     assert fewest["名称"].tolist() == ["金山电机"]  # higher is better: fewest first

@@ -438,9 +438,15 @@ __all__ = [
 ]
 
 
-def next_steps(indicators: ParkIndicators, *, origin_set: str, worst: int) -> list[NextStep]:
+def next_steps(
+    indicators: ParkIndicators, *, origin_set: str, worst: int, user_scope: str
+) -> list[NextStep]:
     """Return the Gaps page's candidate amenities for the worst-served places (from the gap
     index the page shows; ``retention.scenario.next_steps``, cheap: no cache needed)."""
     return suggest_next_steps(
-        indicators.origins, indicators.gap, origin_set=origin_set, worst=worst
+        indicators.origins,
+        indicators.gap,
+        origin_set=origin_set,
+        worst=worst,
+        user_scope=user_scope,
     )

@@ -1119,7 +1119,6 @@ def fit_intent_model(
     outcome = _outcome(respondents, spec)
     weights = _weights(respondents, spec)
     x, y, w = design[complete], outcome[complete], weights[complete]
-    w = w / w.mean()  # only ratios matter; mean 1 keeps the IRLS scale familiar
     k = x.shape[1]
     n_events = int(y.sum())
     # Ten events per parameter (Peduzzi et al. 1996) is the usual floor for stable logit estimates.
@@ -1131,6 +1130,8 @@ def fit_intent_model(
             "predictors (10 per predictor)",
             column=spec.outcome,
         )
+    # After the check: an empty survey (a park without answers) has no mean weight.
+    w = w / w.mean()  # only ratios matter; mean 1 keeps the IRLS scale familiar
     coefficients = fit_logit(x, y, w)
     clusters = None
     n_clusters = 0

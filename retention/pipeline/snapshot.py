@@ -138,24 +138,24 @@ def _gap_section(
         message = t("report.gaps.no_gap", lang, window=window_name, mode=mode_name)
     unit = t("gaps.unit.gap_index", lang, minutes="15")
     values = indicators.values("gap_index")
+    k = key.parameters.privacy.min_group_size
     tables = [
         TableBlock(
-            t("report.gaps.worst_residences", lang),
-            worst_served(
-                origins, values, origin_set="residence", indicator="gap_index", unit=unit, lang=lang
-            ),
-        ),
-        TableBlock(
-            t("report.gaps.worst_enterprises", lang),
+            t(f"report.gaps.worst_{origin_set}s", lang),
             worst_served(
                 origins,
                 values,
-                origin_set="enterprise",
+                origin_set=origin_set,
                 indicator="gap_index",
                 unit=unit,
                 lang=lang,
+                user_scope=key.user_scope,  # other firms only as an aggregate of >= k (HR)
+                min_group_size=k,
             ),
-        ),
+        )
+        for origin_set in ("residence", "enterprise")
+    ]
+    tables += [
         TableBlock(
             t("report.gaps.zones", lang, level=label("zone_level", ZoneLevel.GRID.value, lang)),
             zone_ranking(

@@ -84,13 +84,20 @@ def worst_served(
     indicator: str,
     unit: str,
     lang: str,
+    user_scope: str | None,
+    min_group_size: int,
     limit: int = 10,
 ) -> pd.DataFrame:
     """Return the worst-served origins of one set: name, people and the formatted value.
 
-    Assumes ``origins`` has ``origin_set``, ``name`` and ``weight`` (people) and ``values`` shares
-    its index. Unreachable origins rank worst when lower is better and best otherwise, as their
-    value (``inf``) says; NaN values rank last.
+    Assumes ``origins`` has ``origin_set``, ``origin_id``, ``name`` and ``weight`` (people) and
+    ``values`` shares its index. Unreachable origins rank worst when lower is better and best
+    otherwise, as their value (``inf``) says; NaN values rank last.
+
+    Enterprises follow the user's scope: an HR scope sees its own enterprises' rows and a viewer
+    none; every other firm counts only in one last row, their people-weighted median and
+    people summed, shown when there are at least ``min_group_size`` of them (no firm is named
+    or can be told apart). Planners, admins (``"all"``) and the operator (``None``) see all.
 
     Parameters
     ----------
@@ -106,28 +113,58 @@ def worst_served(
         Header of the value column (the indicator's unit).
     lang
         ``"en"`` or ``"zh"``.
+    user_scope
+        The run key's ``user_scope`` (``retention.auth.roles.UserScope.canonical``).
+    min_group_size
+        The anonymity threshold k: fewest other firms in the aggregate row.
     limit
         Rows to return.
 
     Returns
     -------
     pandas.DataFrame
-        At most ``limit`` rows, worst first.
+        At most ``limit`` rows, worst first (the aggregate of other firms last).
     """
     values = _aligned(origins, values)
     rows = origins[origins["origin_set"] == origin_set]
+    hidden = rows.iloc[:0]
+    if origin_set == "enterprise" and user_scope not in (None, "all"):
+        own = set(str(user_scope)[3:].split(",")) if str(user_scope).startswith("hr:") else set()
+        mine = rows["origin_id"].astype(str).isin(own).to_numpy()
+        rows, hidden = rows.loc[mine], rows.loc[~mine]
     chosen = values.loc[rows.index]
     order = chosen.replace(np.inf, _UNRANKED).sort_values(
         ascending=indicator not in LOWER_IS_BETTER, kind="stable"
     )
     ranked = rows.loc[order.index]
+    names = ranked["name"].astype(str).tolist()
+    people = ranked["weight"].astype(int).tolist()
+    shown = [format_value(v, indicator, lang=lang) for v in chosen.loc[order.index]]
+    if len(hidden) >= max(min_group_size, 1):
+        names.append(t("scope.other_enterprises", lang, n=len(hidden)))
+        people.append(int(hidden["weight"].sum()))
+        median = weighted_median(values.loc[hidden.index], hidden["weight"])
+        shown.append(format_value(median, indicator, lang=lang))
     return pd.DataFrame(
         {
-            t("gaps.column.name", lang): ranked["name"].astype(str).to_numpy(),
-            t("gaps.column.people", lang): ranked["weight"].astype(int).to_numpy(),
-            unit: [format_value(v, indicator, lang=lang) for v in chosen.loc[order.index]],
+            t("gaps.column.name", lang): names,
+            t("gaps.column.people", lang): pd.array(people, dtype="int64"),
+            unit: shown,
         }
     ).head(limit)
+
+
+def weighted_median(values: pd.Series, weights: pd.Series) -> float:
+    """Return the smallest value at which the weights reached, in value order, are half the
+    total (NaN values are left out; ``inf`` sorts last; NaN when nothing is left)."""
+    frame = pd.DataFrame(
+        {"value": values.astype(float).to_numpy(), "weight": weights.astype(float).to_numpy()}
+    ).dropna()
+    if frame.empty or frame["weight"].sum() <= 0:
+        return float("nan")
+    frame = frame.sort_values("value", kind="stable")
+    reached = frame["weight"].cumsum().to_numpy()
+    return float(frame["value"].to_numpy()[np.searchsorted(reached, reached[-1] / 2)])
 
 
 def _people_set(origin_set: str) -> str:

@@ -68,6 +68,7 @@ def next_steps(
     origin_set: str = "residence",
     worst: int = 10,
     limit: int = 3,
+    user_scope: str | None = None,
 ) -> list[NextStep]:
     """Suggest up to ``limit`` new amenities for the ``worst`` worst-served places.
 
@@ -87,6 +88,10 @@ def next_steps(
         How many worst-served places (highest gap index, people > 0) to look at.
     limit
         Most suggestions.
+    user_scope
+        The run key's ``user_scope``: under an HR scope only its own enterprises, under a viewer
+        none, are places to look at when ``origin_set`` is ``enterprise`` (another firm's name
+        and headcount are its figures; ``None`` and ``"all"``: every enterprise).
 
     Returns
     -------
@@ -111,6 +116,9 @@ def next_steps(
     rows = origins[
         (origins["origin_set"] == origin_set) & (origins["weight"].to_numpy(dtype=float) > 0)
     ]
+    if origin_set == "enterprise" and user_scope not in (None, "all"):
+        own = str(user_scope)[3:].split(",") if str(user_scope).startswith("hr:") else []
+        rows = rows[rows["origin_id"].astype(str).isin(own)]
     if rows.empty:
         return []
     ranked = pd.DataFrame(
