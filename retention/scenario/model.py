@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import MISSING, dataclass, fields, replace
 from typing import Any, ClassVar, Literal, TypeAlias
 
 import geopandas as gpd
@@ -874,15 +874,96 @@ def scenario_to_json(scenario: Scenario) -> str:
     return json.dumps(scenario_to_dict(scenario), ensure_ascii=False, indent=2)
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
+
+
+def _pairs(value: Any, second: Any) -> bool:
+    return isinstance(value, list | tuple) and all(
+        isinstance(pair, list | tuple)
+        and len(pair) == 2
+        and isinstance(pair[0], str)
+        and second(pair[1])
+        for pair in value
+    )
+
+
+# What each field type of the modifications accepts from JSON, and the words for it. Checked
+# before any dataclass is built, so a hand-edited file with a list for an id or text for a number
+# is refused naming the field, never met later as a TypeError.
+_FIELD_TYPES: Mapping[str, tuple[Any, str]] = {
+    "str": (lambda v: isinstance(v, str), "text"),
+    "CostBasis": (lambda v: isinstance(v, str), "text"),
+    "float": (_number, "a number"),
+    "float | None": (lambda v: v is None or _number(v), "a number or null"),
+    "int": (lambda v: _number(v) and float(v).is_integer(), "a whole number"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "tuple[str, ...]": (_texts, "a list of texts"),
+    "tuple[RouteStop, ...]": (
+        lambda v: isinstance(v, list | tuple) and all(isinstance(i, Mapping) for i in v),
+        "a list of stop objects",
+    ),
+    "tuple[ServiceWindow, ...]": (
+        lambda v: isinstance(v, list | tuple) and all(isinstance(i, Mapping) for i in v),
+        "a list of service objects",
+    ),
+    "tuple[tuple[str, float | None], ...]": (
+        lambda v: _pairs(v, lambda m: m is None or _number(m)),
+        "a list of [time window, minutes or null] pairs",
+    ),
+    "tuple[tuple[str, int], ...]": (
+        lambda v: _pairs(v, lambda n: _number(n) and float(n).is_integer()),
+        "a list of [residence id, workers] pairs",
+    ),
+}
+
+
+def _checked_fields(cls: type, payload: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Return ``payload``'s fields of dataclass ``cls`` once each has its field's JSON type.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``where``, an unknown or missing field, or a field of another type.
+    """
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(payload) - set(known) - {"op"})
+    if unknown:
+        raise ScenarioError(f"{where}: unknown field(s) {unknown}", column=unknown[0])
+    values: dict[str, Any] = {}
+    for name, field in known.items():
+        if name not in payload:
+            if field.default is MISSING and field.default_factory is MISSING:
+                raise ScenarioError(f"{where}: missing {name}", column=name)
+            continue
+        value = payload[name]
+        accepts, words = _FIELD_TYPES[str(field.type)]
+        if not accepts(value):
+            raise ScenarioError(f"{where}: {name} is {value!r}; expected {words}", column=name)
+        values[name] = int(value) if str(field.type) == "int" else value
+    return values
+
+
+def _nested(cls: type, items: list[Mapping[str, Any]], where: str, what: str) -> tuple[Any, ...]:
+    return tuple(
+        cls(**_checked_fields(cls, item, f"{where}, {what} {number}"))
+        for number, item in enumerate(items, start=1)
+    )
+
+
 _NESTED: Mapping[tuple[str, str], Any] = {
-    ("add_route", "stops"): lambda items: tuple(RouteStop(**item) for item in items),
-    ("add_route", "service"): lambda items: tuple(ServiceWindow(**item) for item in items),
-    ("add_route", "open_to"): tuple,
-    ("add_amenity", "open_to"): tuple,
-    ("change_route_service", "headways"): lambda items: tuple(
+    ("add_route", "stops"): lambda items, where: _nested(RouteStop, items, where, "stop"),
+    ("add_route", "service"): lambda items, where: _nested(ServiceWindow, items, where, "service"),
+    ("add_route", "open_to"): lambda items, where: tuple(items),
+    ("add_amenity", "open_to"): lambda items, where: tuple(items),
+    ("change_route_service", "headways"): lambda items, where: tuple(
         (str(window), None if minutes is None else float(minutes)) for window, minutes in items
     ),
-    ("add_residence", "moves_in"): lambda items: tuple(
+    ("add_residence", "moves_in"): lambda items, where: tuple(
         (str(source), int(workers)) for source, workers in items
     ),
 }
@@ -905,20 +986,16 @@ def modification_from_dict(payload: Mapping[str, Any], *, number: int = 1) -> Mo
             column="op",
         )
     cls = MODIFICATION_TYPES[op]
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(payload) - names - {"op"})
-    if unknown:
-        raise ScenarioError(f"{where} ({op}): unknown field(s) {unknown}", column=unknown[0])
-    values = {}
+    where = f"{where} ({op})"
+    values = _checked_fields(cls, payload, where)
+    for name, value in values.items():
+        convert = _NESTED.get((op, name))
+        if convert is not None:
+            values[name] = convert(value, where)
     try:
-        for name, value in payload.items():
-            if name == "op":
-                continue
-            convert = _NESTED.get((op, name))
-            values[name] = convert(value) if convert is not None else value
         result: Modification = cls(**values)
     except (TypeError, ValueError) as error:
-        raise ScenarioError(f"{where} ({op}): {error}", column="modifications") from None
+        raise ScenarioError(f"{where}: {error}", column="modifications") from None
     return result
 
 
@@ -940,10 +1017,14 @@ def scenario_from_dict(payload: Mapping[str, Any]) -> Scenario:
         for number, item in enumerate(items, start=1)
     )
     package = payload.get("budget_package")
+    texts = {name: payload.get(name, "") for name in ("name", "description")}
+    for name, value in texts.items():
+        if not isinstance(value, str):
+            raise ScenarioError(f"scenario {name} is {value!r}; expected text", column=name)
     return Scenario(
-        name=str(payload.get("name", "")),
+        name=texts["name"],
         modifications=modifications,
-        description=str(payload.get("description", "")),
+        description=texts["description"],
         package=None if package is None else package_from_dict(package),
     )
 
@@ -986,6 +1067,23 @@ def package_from_dict(payload: Any) -> BudgetPackage:
     return BudgetPackage(budget, objective, tuple(items))
 
 
+def _json_text(data: bytes) -> str:
+    """Decode a JSON file's bytes: UTF-8/16/32 as JSON allows (BOM or not), else GB18030 — a
+    file a Chinese editor saved as "ANSI" (GBK) — never a guess that changes a character."""
+    try:
+        return data.decode(json.detect_encoding(data))
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"not valid JSON: byte offset {error.start} is neither UTF-8 nor GBK; expected a "
+            "scenario file saved as UTF-8",
+            column="schema_version",
+        ) from None
+
+
 def scenario_from_json(text: str | bytes, *, context: ParkContext | None = None) -> Scenario:
     """Read a scenario from JSON text; with ``context``, also check it against the park.
 
@@ -994,10 +1092,18 @@ def scenario_from_json(text: str | bytes, *, context: ParkContext | None = None)
     ScenarioError
         If the text is not JSON, has another schema version, or a modification is invalid.
     """
+    if isinstance(text, bytes):
+        text = _json_text(text)
     try:
         payload = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except json.JSONDecodeError as error:
         raise ScenarioError(f"not valid JSON: {error}", column="schema_version") from None
+    except RecursionError:
+        raise ScenarioError(
+            "not a scenario: the JSON is nested too deeply; expected the object a scenario "
+            "export holds",
+            column="schema_version",
+        ) from None
     scenario = scenario_from_dict(payload)
     if context is not None:
         validate_scenario(scenario, context)
