@@ -86,7 +86,7 @@ def test_csv_from_path(tmp_path):
 
 
 def test_csv_wrong_encoding_names_file_and_encodings():
-    data = CSV_TEXT.encode("utf-16")  # Excel's "Unicode text": neither UTF-8 nor GB18030
+    data = CSV_TEXT.encode("gbk")[:-4] + b"\xff\xfe\xff\n"  # neither UTF-8 nor GB18030
     with pytest.raises(
         FileFormatError, match=r"file '企业\.csv': .*tried encodings utf-8-sig, gb18030"
     ):

@@ -32,6 +32,7 @@ from retention.data.limits import (
     check_zip,
     extract_member,
 )
+from retention.data.text import refuse_nul_bytes, utf16_text
 from retention.errors import FileFormatError
 from retention.safe_cells import csv_bytes, xlsx_bytes
 
@@ -311,7 +312,8 @@ def _raw(
 
 
 def decode_text(data: bytes, *, file_name: str) -> tuple[str, str]:
-    """Decode a text file as UTF-8 (with or without BOM) or else GB18030/GBK.
+    """Decode a text file as UTF-16 (with its BOM), UTF-8 (with or without BOM) or else
+    GB18030/GBK.
 
     Parameters
     ----------
@@ -323,13 +325,19 @@ def decode_text(data: bytes, *, file_name: str) -> tuple[str, str]:
     Returns
     -------
     tuple of str
-        The text and the encoding that decoded it (``"utf-8-sig"`` or ``"gb18030"``).
+        The text and the encoding that decoded it (``"utf-16-le"``, ``"utf-16-be"``,
+        ``"utf-8-sig"`` or ``"gb18030"``).
 
     Raises
     ------
     FileFormatError
-        Naming the file and the encodings tried, if none decodes every byte strictly.
+        Naming the file and the encodings tried, if none decodes every byte strictly; NUL
+        bytes without a UTF-16 byte-order mark.
     """
+    utf16 = utf16_text(data, file_name=file_name)
+    if utf16 is not None:
+        return utf16
+    refuse_nul_bytes(data, file_name=file_name)
     for encoding in TRIED_ENCODINGS:
         try:
             return data.decode(encoding, errors="strict"), encoding

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from retention.data.text import utf16_text
 from retention.errors import FileFormatError, ParameterError
 
 MAX_UPLOAD_ENV = "PARKLIFE_MAX_UPLOAD_MB"
@@ -161,7 +162,12 @@ def check_csv_rows(data: bytes, *, file_name: str, limits: UploadLimits | None =
     """Refuse CSV bytes with more lines than a header plus ``limits.max_rows`` rows (counted
     before parsing; quoted line breaks count too, so this never refuses a file under the limit
     by more than its multi-line cells)."""
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    utf16 = utf16_text(data, file_name=file_name)
+    if utf16 is not None:  # a byte 0x0A inside a UTF-16 character ends no line
+        text = utf16[0]
+        lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    else:
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     check_row_count(max(lines - 1, 0), file_name=file_name, limits=limits)
 
 

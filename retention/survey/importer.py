@@ -32,6 +32,7 @@ import pandas as pd
 
 from retention.data.io import csv_records, unique_headers
 from retention.data.limits import check_csv_rows, check_upload_size, check_xlsx
+from retention.data.text import refuse_nul_bytes, utf16_text
 from retention.errors import FileFormatError, ValidationError
 from retention.safe_cells import csv_bytes, xlsx_bytes
 from retention.survey.answers import ValueMap
@@ -193,7 +194,8 @@ class SurveyImport:
 
 
 def decode_text(data: bytes, *, file_name: str) -> tuple[str, str]:
-    """Decode CSV bytes as UTF-8 (with or without BOM) or GBK/GB18030, never a mix.
+    """Decode CSV bytes as UTF-16 (with its BOM), UTF-8 (with or without BOM) or GBK/GB18030,
+    never a mix.
 
     Assumes lines end in ``\\n`` (GBK never uses byte 0x0A inside a character, so splitting
     the raw bytes on it is safe). A file in which some lines are UTF-8 and others GBK is
@@ -209,6 +211,10 @@ def decode_text(data: bytes, *, file_name: str) -> tuple[str, str]:
     FileFormatError
         Mixed encodings, or bytes valid in neither encoding (naming line and byte offset).
     """
+    utf16 = utf16_text(data, file_name=file_name)
+    if utf16 is not None:
+        return utf16
+    refuse_nul_bytes(data, file_name=file_name)
     body, encoding = (data[3:], "utf-8-sig") if data.startswith(_UTF8_BOM) else (data, "utf-8")
     offset = len(data) - len(body)
     utf8_lines: list[tuple[int, int]] = []  # (line number, byte offset of its first non-ASCII)
@@ -340,13 +346,6 @@ def read_survey_file(data: bytes, *, file_name: str) -> RawSurvey:
         rows, encoding = _xlsx_rows(data, file_name=file_name), "xlsx"
         lines = None
     else:
-        if b"\x00" in data:
-            nul_offset = data.index(b"\x00")
-            raise FileFormatError(
-                f"file contains NUL bytes (first at byte offset {nul_offset}); "
-                "expected a text CSV (UTF-16 files must be re-saved as UTF-8)",
-                file=file_name,
-            )
         check_csv_rows(data, file_name=file_name)
         text, encoding = decode_text(data, file_name=file_name)
         rows, csv_lines = _csv_rows(text, file_name=file_name)
