@@ -31,8 +31,10 @@ __all__ = [
     "xlsx_bytes",
 ]
 
-#: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
-FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection),
+#: and their full-width forms, which a Chinese input method types and WPS or Excel with a Chinese
+#: IME turn into the ASCII sign when the cell is edited.
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 # A plain decimal number, optionally signed, optionally with an exponent: a spreadsheet reads it
 # as that number, so it can never start a formula ("-1+1" or "-2e3x" do not match).

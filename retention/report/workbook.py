@@ -62,7 +62,7 @@ def _write_table(
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
         formats[column] = book.add_format({"num_format": pattern})
     for c, column in enumerate(frame.columns):
-        sheet.write_string(start_row, c, str(column), header)
+        sheet.write_string(start_row, c, str(formula_safe(str(column))), header)
         values = [str(column)]
         numeric = pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(
             frame[column]
