@@ -179,3 +179,25 @@ def test_the_gaps_page_of_an_hr_account_names_no_other_firm(
     texts = " ".join(str(m.value) for m in at.markdown)
     leaked = [name for name in others if name in texts]
     assert not leaked, leaked
+
+
+def test_scores_written_under_an_hr_scope_hold_only_its_own_firms() -> None:
+    """``parklife score`` (allowed to HR) writes the enterprises table from ``score_tables``."""
+    from retention.pipeline.scores import score_tables
+    from retention.pipeline.stages import travel_times
+
+    park = _seven_firm_park()
+    tables = {}
+    for scope in ("all", "hr:E1,E3"):
+        key = RunKey("line", "line-v1", ParkParameters(), "none", user_scope=scope)
+        scores = score_tables(park, travel_times(park, key), key, window="weekday_evening")
+        tables[scope] = scores
+    assert tables["all"].enterprises["origin_id"].tolist() == [f"E{i}" for i in range(1, 8)]
+    hr = tables["hr:E1,E3"]
+    assert hr.enterprises["origin_id"].tolist() == ["E1", "E3"]
+    mine = tables["all"].enterprises.set_index("origin_id").loc[["E1", "E3"]].reset_index()
+    pd.testing.assert_frame_equal(
+        hr.enterprises.drop(columns="geometry"), mine.drop(columns="geometry")
+    )
+    # Residences, cells and zones are park-level figures, the same for both.
+    pd.testing.assert_frame_equal(hr.residences, tables["all"].residences)

@@ -186,15 +186,25 @@ def parse_role(text: str) -> Role:
         ) from None
 
 
+def scope_enterprise_ids(user_scope: str | None) -> frozenset[str] | None:
+    """Return the enterprises a run key's ``user_scope`` text may see the figures of one by one:
+    ``None`` for every enterprise (``None``: the operator; ``"all"``: planners and admins), an
+    HR scope's own ids, or none (viewers)."""
+    if user_scope is None or user_scope == "all":
+        return None
+    if user_scope.startswith("hr:"):
+        return frozenset(user_scope[3:].split(","))
+    return frozenset()
+
+
 def require_enterprise_in_scope(user_scope: str | None, enterprise_id: object) -> None:
     """Raise ``AccessDeniedError`` unless a run key's ``user_scope`` text may see an enterprise.
 
     ``user_scope`` is :meth:`UserScope.canonical` (``"all"``, ``"hr:E1,E2"``, ``"viewer"``) or
     ``None`` for the server operator (CLI, batch), who sees all.
     """
-    if user_scope is None or user_scope == "all":
-        return
-    if user_scope.startswith("hr:") and str(enterprise_id) in user_scope[3:].split(","):
+    visible = scope_enterprise_ids(user_scope)
+    if visible is None or str(enterprise_id) in visible:
         return
     raise AccessDeniedError(
         f"user scope {user_scope!r} may not see enterprise {str(enterprise_id)!r}; expected one "

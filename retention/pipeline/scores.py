@@ -31,6 +31,7 @@ from retention.access.gaps import aggregate_by_group
 from retention.access.indicators import ParkIndicators
 from retention.access.origins import ZONE_COLUMNS, h3_cell_polygons
 from retention.access.travel_times import MODES, TravelTimeResult
+from retention.auth.roles import scope_enterprise_ids
 from retention.data.layers import WGS84, LayerKind
 from retention.errors import ParameterError
 from retention.pipeline.run_key import RunKey
@@ -116,6 +117,9 @@ def score_tables(
 ) -> ParkScores:
     """Return indicators and gap index per residence, enterprise, H3 cell and zone.
 
+    Under an HR run key (``key.user_scope``) the enterprises table holds only its own firms:
+    another firm's figures are not the account's (``parklife score`` is open to HR).
+
     Parameters
     ----------
     park
@@ -178,6 +182,12 @@ def score_tables(
         chosen = table[table["origin_set"] == origin_set].drop(columns="origin_set")
         return chosen.reset_index(drop=True)
 
+    enterprises = rows("enterprise")
+    own = scope_enterprise_ids(key.user_scope)
+    if own is not None:  # an HR scope: its own firms' rows only (no other firm's figures)
+        enterprises = enterprises[enterprises["origin_id"].astype(str).isin(own)]
+        enterprises = enterprises.reset_index(drop=True)
+
     cells = rows("h3")
     cells = cells.drop(columns=["name", "enterprise_id"]).set_geometry(
         h3_cell_polygons(cells["origin_id"]).geometry.to_numpy(), crs=WGS84
@@ -187,7 +197,7 @@ def score_tables(
         modes=tuple(modes),
         threshold_minutes=threshold_minutes,
         residences=rows("residence"),
-        enterprises=rows("enterprise"),
+        enterprises=enterprises,
         h3_cells=cells,
         zones=_zone_means(park, places, values, max_minutes=travel.params.max_minutes),
     )

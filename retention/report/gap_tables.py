@@ -17,6 +17,7 @@ import pandas as pd
 
 from retention.access.gaps import aggregate_by_group
 from retention.access.origins import ZONE_COLUMNS
+from retention.auth.roles import scope_enterprise_ids
 from retention.data.layers import ZoneLevel
 from retention.errors import ParameterError
 from retention.i18n import label, t
@@ -128,8 +129,8 @@ def worst_served(
     values = _aligned(origins, values)
     rows = origins[origins["origin_set"] == origin_set]
     hidden = rows.iloc[:0]
-    if origin_set == "enterprise" and user_scope not in (None, "all"):
-        own = set(str(user_scope)[3:].split(",")) if str(user_scope).startswith("hr:") else set()
+    own = scope_enterprise_ids(user_scope)
+    if origin_set == "enterprise" and own is not None:
         mine = rows["origin_id"].astype(str).isin(own).to_numpy()
         rows, hidden = rows.loc[mine], rows.loc[~mine]
     chosen = values.loc[rows.index]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from retention.auth.roles import scope_enterprise_ids
 from retention.errors import ParameterError, ValidationError
 
 ORIGIN_SETS: tuple[str, ...] = ("residence", "enterprise")
@@ -116,8 +117,8 @@ def next_steps(
     rows = origins[
         (origins["origin_set"] == origin_set) & (origins["weight"].to_numpy(dtype=float) > 0)
     ]
-    if origin_set == "enterprise" and user_scope not in (None, "all"):
-        own = str(user_scope)[3:].split(",") if str(user_scope).startswith("hr:") else []
+    own = scope_enterprise_ids(user_scope)
+    if origin_set == "enterprise" and own is not None:
         rows = rows[rows["origin_id"].astype(str).isin(own)]
     if rows.empty:
         return []
