@@ -80,7 +80,7 @@ class ColourScale:
                 f"needs at least two colours, got {len(self.colours)}", column="colours"
             )
         for colour in (*self.colours, self.unreachable):
-            if not _HEX_COLOUR.match(colour):
+            if not _HEX_COLOUR.fullmatch(colour):
                 raise ParameterError(f"must be a #rrggbb colour, got {colour!r}", column="colours")
 
     def colour(self, value: float) -> str:

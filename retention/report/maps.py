@@ -1159,7 +1159,7 @@ def park_map_page(m: folium.Map) -> MapPage:
         if getattr(element, _LAYER_CODE, None)
     }
     names = [m.get_name(), *variables.values()]
-    if not all(_SCRIPT_NAME.match(name) for name in names):
+    if not all(_SCRIPT_NAME.fullmatch(name) for name in names):
         raise ValueError(f"unexpected script names in a folium map: {names}")
     return MapPage(standalone_html(m), m.get_name(), MappingProxyType(variables))
 

@@ -188,7 +188,7 @@ class ScenarioStore:
 
 
 def _check_id(scenario_id: str) -> str:
-    if not isinstance(scenario_id, str) or not _ID.match(scenario_id):
+    if not isinstance(scenario_id, str) or not _ID.fullmatch(scenario_id):
         raise ScenarioError(
             f"scenario id {scenario_id!r} is not a store id; expected 8-32 lower-case letters "
             "or digits",

@@ -42,7 +42,7 @@ def configured_database_url() -> str:
 
 def check_park_id(park_id: str) -> str:
     """Return ``park_id`` if it is a safe folder name (lowercase letters, digits, ``_``, ``-``)."""
-    if not isinstance(park_id, str) or not _PARK_ID.match(park_id):
+    if not isinstance(park_id, str) or not _PARK_ID.fullmatch(park_id):
         raise ValidationError(
             f"park id {park_id!r} is not allowed; expected 1-64 lowercase letters, digits, "
             "'_' or '-', starting with a letter or digit",
@@ -61,7 +61,7 @@ def check_key(key: str, *, field: str = "key") -> str:
     field
         What the key is, for the error message (``"scenario id"``, ``"upload id"``).
     """
-    if not isinstance(key, str) or not _KEY.match(key) or ".." in key:
+    if not isinstance(key, str) or not _KEY.fullmatch(key) or ".." in key:
         raise ValidationError(
             f"{field} {key!r} is not allowed; expected 1-128 letters, digits, '_', '.' or '-', "
             "starting with a letter or digit and without '..'",
@@ -72,7 +72,7 @@ def check_key(key: str, *, field: str = "key") -> str:
 
 def check_kind(kind: str) -> str:
     """Return a record kind (``"scenarios"``, ``"survey_mappings"``) if it is a safe name."""
-    if not isinstance(kind, str) or not _KIND.match(kind):
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
         raise ValidationError(
             f"record kind {kind!r} is not allowed; expected 1-32 lowercase letters, digits or "
             "'_', starting with a letter",
