@@ -543,6 +543,13 @@ def parse_likert(value: str, text_map: Mapping[str, int]) -> int:
 
 
 _RANGE = re.compile(r"(\d+(?:\.\d+)?)")
+# A thousands separator (ASCII or full-width comma) between a digit and exactly three digits:
+# "5,500" is 5500, while "1,5" and "20, 30" stay lists of two numbers.
+_THOUSANDS_SEPARATOR = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
+
+
+def _without_thousands_separators(text: str) -> str:
+    return _THOUSANDS_SEPARATOR.sub("", text)
 
 
 def read_amount(
@@ -563,8 +570,12 @@ def read_amount(
     """
     text = str(value).strip().replace("～", "-").replace("~", "-").replace("至", "-")
     text = text.replace("—", "-").replace("–", "-").replace("－", "-")
+    text = _without_thousands_separators(text)
     if text.startswith("-"):
         raise CellError("a number >= 0")
+    plain = _number(text)
+    if plain is not None:  # "1e3" is a thousand, not the band 1-3
+        return plain * default_factor, ""
     factor = default_factor
     for word, unit_factor in unit_words.items():
         if word in text:
@@ -629,7 +640,7 @@ def parse_age_band(value: str) -> str:
 
 def parse_wage_band(value: str) -> str:
     """Read a wage band (CNY per month) from a band label or an amount."""
-    text = str(value).strip()
+    text = _without_thousands_separators(str(value).strip())
     if text in ("<4000", "4000-6000", "6000-8000", ">8000"):
         return text
     amount = parse_amount(
