@@ -37,8 +37,9 @@ __all__ = [
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 # A plain decimal number, optionally signed, optionally with an exponent: a spreadsheet reads it
-# as that number, so it can never start a formula ("-1+1" or "-2e3x" do not match).
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# as that number, so it can never start a formula ("-1+1" or "-2e3x" do not match). ASCII digits
+# only: Python's \d also takes "５" or "٣", which no spreadsheet reads as a number.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 # xlsxwriter turns strings that look like formulas or URLs into live cells unless told not to.
 _XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}

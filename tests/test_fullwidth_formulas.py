@@ -59,3 +59,11 @@ def test_snapshot_workbook_headers_are_inert() -> None:
     ]
     assert "'" + hostile in headers and "'＝1+1" in headers
     assert not any(h.startswith(("=", "＝")) for h in headers)
+
+
+@pytest.mark.parametrize("text", ["-５", "+٣", "-1５"])
+def test_only_ascii_digits_make_a_plain_number(text: str) -> None:
+    # Python's \d and float() accept any Unicode digit; a spreadsheet's number does not, so such
+    # text after a sign is quoted like any other text that starts a formula (this also made the
+    # hypothesis test of test_safe_cells fail now and then).
+    assert neutralise_cell(text) == "'" + text
