@@ -132,6 +132,8 @@ def test_tiny_entry_pool_grows_and_gives_the_same_bits() -> None:
         False,
         zero,
         limit,
+        np.arange(len(sources) + 1),
+        np.arange(len(sources)),
         out,
     )
     _same_bits(out, dijkstra(graph, directed=True, indices=sources, limit=limit))

@@ -38,7 +38,7 @@ _CHUNKS_PER_THREAD = 8  # small work items so that a thread slowed by other work
 _MAX_BUCKETS = 1 << 20  # bucket queue length (8 MB of list heads per thread at most)
 
 
-def _compiled(function: _Function) -> _Function:
+def compiled(function: _Function) -> _Function:
     """``numba.njit(nogil=True, cache=True)``, or without the cache where none can be written."""
     try:
         return cast(_Function, numba.njit(nogil=True, cache=True)(function))
@@ -48,7 +48,7 @@ def _compiled(function: _Function) -> _Function:
         return cast(_Function, numba.njit(nogil=True)(function))
 
 
-@_compiled
+@compiled
 def _search(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -124,7 +124,7 @@ def _search(
     return n_touched
 
 
-@_compiled
+@compiled
 def _search_rows(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -141,9 +141,12 @@ def _search_rows(
     use_far: bool,
     offset: np.ndarray,
     cutoff: float,
+    row_start: np.ndarray,
+    row_index: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Row ``i`` of ``out``: the wanted nodes' distances from ``sources[i]``, inf past cutoff.
+    """Rows ``row_index[row_start[i]:row_start[i + 1]]`` of ``out``: the wanted nodes'
+    distances from ``sources[i]``, inf past cutoff.
 
     ``capacity``: queue entries to start with (entries are reused once taken, so the number of
     edges + 1 is plenty on street graphs; the pool doubles if a search needs more).
@@ -179,6 +182,7 @@ def _search_rows(
             entry_node = np.empty(capacity, dtype=np.int64)
             entry_key = np.empty(capacity)
             continue
+        first = row_index[row_start[row]]
         for column in range(near.shape[0]):
             # In the order of ContractedGraph.to_nodes: min(near, far), then the tree offset.
             value = distance[near[column]] + near_minutes[column]
@@ -187,7 +191,9 @@ def _search_rows(
                 if other < value:
                     value = other
             value = value + offset[column]
-            out[row, column] = np.inf if value > cutoff else value
+            out[first, column] = np.inf if value > cutoff else value
+        for at in range(row_start[row] + 1, row_start[row + 1]):  # the same source again
+            out[row_index[at]] = out[first]
         for at in range(n_touched):
             distance[touched[at]] = np.inf
         row += 1
@@ -311,13 +317,17 @@ def bounded_distances(
     offset = np.asarray(reading.offset, dtype=np.float64)
     reported = float(limit if cutoff is None else cutoff)
     width, n_buckets = _buckets(weights, float(limit))
+    # One search per distinct source, written to every row that asks for it.
+    unique, inverse = np.unique(sources, return_inverse=True)
+    row_index = np.argsort(inverse, kind="stable")
+    row_start = np.searchsorted(inverse[row_index], np.arange(len(unique) + 1))
 
     def run(rows: slice) -> None:
         _search_rows(
             indptr,
             indices,
             weights,
-            sources[rows],
+            unique[rows],
             float(limit),
             width,
             n_buckets,
@@ -329,18 +339,41 @@ def bounded_distances(
             bool(reading.use_far),
             offset,
             reported,
-            out[rows],
+            row_start[rows.start : rows.stop + 1],
+            row_index,
+            out,
         )
 
-    n_threads = min(threads if threads is not None else search_threads(), len(sources))
-    if n_threads <= 1:
-        run(slice(0, len(sources)))
-        return out
-    step = max(1, -(-len(sources) // (n_threads * _CHUNKS_PER_THREAD)))
-    with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="parklife-search") as pool:
-        # list() re-raises the first error of any chunk.
-        list(pool.map(run, [slice(at, at + step) for at in range(0, len(sources), step)]))
+    in_row_chunks(len(unique), run, threads=threads)
     return out
 
 
-__all__ = ["EndReading", "bounded_distances", "search_threads"]
+def in_row_chunks(
+    n_rows: int, work: Callable[[slice], None], *, threads: int | None = None
+) -> None:
+    """Call ``work`` on consecutive row slices that cover ``0:n_rows``, on threads.
+
+    For compiled (``nogil``) work on independent rows: small slices, handed out as threads get
+    free, so a thread slowed by other work on the machine is not waited on.
+
+    Parameters
+    ----------
+    n_rows
+        Rows to cover.
+    work
+        Called once per slice; errors are raised here.
+    threads
+        Threads (default :func:`search_threads`); one runs ``work`` on all rows at once.
+    """
+    n_threads = min(threads if threads is not None else search_threads(), n_rows)
+    if n_threads <= 1:
+        if n_rows:
+            work(slice(0, n_rows))
+        return
+    step = max(1, -(-n_rows // (n_threads * _CHUNKS_PER_THREAD)))
+    with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="parklife-search") as pool:
+        # list() re-raises the first error of any slice.
+        list(pool.map(work, [slice(at, at + step) for at in range(0, n_rows, step)]))
+
+
+__all__ = ["EndReading", "bounded_distances", "compiled", "in_row_chunks", "search_threads"]

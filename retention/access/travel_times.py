@@ -26,6 +26,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from retention.access.min_plus import ride_then_walk, walk_then_ride
 from retention.access.network import (
     NetworkMode,
     SnappedPoints,
@@ -562,12 +563,12 @@ class TravelTimeEngine:
                 previous = None
             everything = len(origins) == n_origins and len(targets) == n_destinations
             if previous is None or previous_minutes is None:
-                from_stop = _ride_then_walk(board_to_stop, stop_walk, leg, cutoff=cutoff)
+                from_stop = ride_then_walk(board_to_stop, stop_walk, leg, cutoff=cutoff)
                 # Start from walking all the way and keep whatever transit makes shorter;
                 # unplaced points (NaN in walk) are outside origins x targets and stay NaN.
                 result = walk.copy()
                 block = result if everything else result[np.ix_(origins, targets)]
-                _walk_then_ride(usable, from_stop, best=block, cutoff=cutoff)
+                walk_then_ride(usable, from_stop, best=block, cutoff=cutoff)
             else:
                 from_stop, moved, slower = previous.updated_from_stop(
                     board_to_stop, stop_walk, leg, cutoff=cutoff
@@ -584,11 +585,11 @@ class TravelTimeEngine:
                 rest = np.setdiff1d(np.arange(len(origins)), redo)
                 if len(redo):
                     fresh = walk[np.ix_(origins[redo], targets)]
-                    _walk_then_ride(usable[redo], from_stop, best=fresh, cutoff=cutoff)
+                    walk_then_ride(usable[redo], from_stop, best=fresh, cutoff=cutoff)
                     block[redo] = fresh
                 if len(rest) and len(moved):
                     lowered = block[rest]
-                    _walk_then_ride(
+                    walk_then_ride(
                         usable[np.ix_(rest, moved)], from_stop[moved], best=lowered, cutoff=cutoff
                     )
                     block[rest] = lowered
@@ -631,7 +632,7 @@ class TransitLegs:
 
         A boarding stop whose rides to the old stops are unchanged keeps its old row, lowered
         by trips through the new stops it reaches (a minimum, so exact); the others (and new
-        stops) are computed as :func:`_ride_then_walk` does.
+        stops) are computed as :func:`~retention.access.min_plus.ride_then_walk` does.
         """
         n_old, n_stops = self.from_stop.shape[0], board_to_stop.shape[0]
         same = (board_to_stop[:n_old, :n_old] == self.board_to_stop).all(axis=1)
@@ -641,12 +642,12 @@ class TransitLegs:
         from_stop[:n_old] = self.from_stop
         search = np.concatenate([np.flatnonzero(~same), new])
         if len(search):
-            from_stop[search] = _ride_then_walk(
+            from_stop[search] = ride_then_walk(
                 board_to_stop[search], stop_walk[search], egress, cutoff=cutoff
             )
         extend = np.flatnonzero(via_new)
         if len(extend) and len(new):
-            through = _ride_then_walk(
+            through = ride_then_walk(
                 board_to_stop[np.ix_(extend, new)],
                 stop_walk[np.ix_(extend, new)],
                 egress[new],
@@ -658,46 +659,6 @@ class TransitLegs:
         slower = np.flatnonzero((from_stop[:n_old] > self.from_stop).any(axis=1))
         fresh = new[np.isfinite(from_stop[new]).any(axis=1)] if len(new) else new
         return from_stop, np.concatenate([np.flatnonzero(differs), fresh]), slower
-
-
-def _ride_then_walk(
-    board_to_stop: np.ndarray, stop_walk: np.ndarray, egress: np.ndarray, *, cutoff: float
-) -> np.ndarray:
-    """Minutes from boarding at each stop to each destination: min over alighting stops.
-
-    ``board_to_stop[b, s]`` is boarding at b to standing at s, ``stop_walk[b, s]`` walking from
-    b to s and ``egress[s, d]`` walking from s to destination d. An alighting stop s is skipped
-    for b when riding there is no faster than walking there: walking to s and on is never
-    shorter than walking straight on (triangle inequality of walk times), and the caller keeps
-    the walk whenever it is shorter, so the final answer is the same as over every stop.
-    """
-    leg = np.where(np.isnan(egress), np.inf, egress)
-    walk_between = np.where(np.isnan(stop_walk), -np.inf, stop_walk)
-    result = np.full((board_to_stop.shape[0], leg.shape[1]), np.inf)
-    for board in np.flatnonzero(np.isfinite(board_to_stop).any(axis=1)):
-        times = board_to_stop[board]
-        alight = np.flatnonzero(times < walk_between[board])
-        if len(alight):
-            candidates = times[alight, None] + leg[alight]
-            candidates.min(axis=0, out=result[board])
-    result[result > cutoff] = np.inf
-    return result
-
-
-def _walk_then_ride(
-    access: np.ndarray, from_stop: np.ndarray, *, best: np.ndarray, cutoff: float
-) -> None:
-    """Lower ``best`` (origins x destinations) to walk to a stop b + minutes from boarding at b.
-
-    Trips longer than ``cutoff`` are dropped in float64 before they meet ``best``, so a float32
-    ``best`` ends exactly as the float64 minimum cast to float32 (rounding is monotonic).
-    """
-    for board in np.flatnonzero(np.isfinite(from_stop).any(axis=1)):
-        rows = np.flatnonzero(np.isfinite(access[:, board]))
-        if len(rows):
-            trips = access[rows, board, None] + from_stop[board]
-            trips[trips > cutoff] = np.inf
-            best[rows] = np.minimum(best[rows], trips)
 
 
 def _check_mode(mode: str) -> Mode:
@@ -775,21 +736,20 @@ def _node_matrix(
     ``prune_dead_ends`` and ``contract_chains``). Rows are independent, so the threads give
     the same numbers bit for bit as one search after another.
     """
-    unique_sources, source_inverse = np.unique(sources, return_inverse=True)
-    unique_targets, target_inverse = np.unique(targets, return_inverse=True)
-    reverse = len(unique_targets) < len(unique_sources)
-    start, end = (unique_targets, unique_sources) if reverse else (unique_sources, unique_targets)
-    pruned = prune_dead_ends(graph, start)
-    contracted = contract_chains(pruned.graph, start)
+    sources, targets = np.asarray(sources), np.asarray(targets)
+    reverse = len(np.unique(targets)) < len(np.unique(sources))
+    start, end = (targets, sources) if reverse else (sources, targets)
+    keep = np.unique(start)
+    pruned = prune_dead_ends(graph, keep)
+    contracted = contract_chains(pruned.graph, keep)
+    # One search per distinct start node, each written to its rows in order: no gather after.
     block = bounded_distances(
         contracted.graph,
         contracted.position(start),
         limit=float(cutoff),
         ends=EndReading(*contracted.ends(pruned.root[end]), offset=pruned.offset[end]),
     )
-    if reverse:
-        block = block.T
-    return block[np.ix_(source_inverse.ravel(), target_inverse.ravel())]
+    return np.ascontiguousarray(block.T) if reverse else block
 
 
 # --- the whole park ----------------------------------------------------------------------------
