@@ -31,7 +31,7 @@ from retention.report.enterprise_tables import (
     workforce_table,
 )
 from retention.report.scenario_view import leavers_change_sentence, workforce_change_table
-from ui import auth, cached_model, cached_scenario, state
+from ui import auth, busy, cached_model, cached_scenario, state
 from ui.cached_parameters import current_parameters
 from ui.entry import page_park, require_app_navigation
 from ui.storage_notices import survey_damage_notice
@@ -57,7 +57,7 @@ if enterprises is None or enterprises.empty:
 if not cached_model.has_survey(park):
     st.info(t("enterprise.no_survey", lang))
     st.stop()
-with st.spinner():
+with busy.showing(busy.results_message(park, lang)):
     inputs = cached_model.retention_inputs(park)
 if inputs.survey_origin == "demo":
     st.warning(t("enterprise.synthetic_survey", lang), icon=":material/science:")
@@ -190,13 +190,14 @@ def _benchmark_chart(table: pd.DataFrame, axis_key: str, chart_key: str) -> None
     st.plotly_chart(figure, key=chart_key)
 
 
-access_table, sat_table = cached_model.peer_bands(park, inputs, enterprise_id)
-model = inputs.model
-result = (
-    None
-    if model is None
-    else cached_model.enterprise(park, inputs, enterprise_id, conversion=conversion, cost=cost)
-)
+with busy.showing(busy.message("enterprise_figures", lang)):
+    access_table, sat_table = cached_model.peer_bands(park, inputs, enterprise_id)
+    model = inputs.model
+    result = (
+        None
+        if model is None
+        else cached_model.enterprise(park, inputs, enterprise_id, conversion=conversion, cost=cost)
+    )
 access_hidden = bool(access_table["suppressed"].all())
 sat_hidden = bool(sat_table["suppressed"].all())
 if access_hidden or sat_hidden or (result is not None and result.suppressed):
@@ -257,7 +258,8 @@ with right:
     st.caption(t("enterprise.sat.caption", lang, k=k))
 
 st.subheader(t("enterprise.workforce.title", lang))
-workforce = cached_model.workforce_access(park, enterprise_id)
+with busy.showing(busy.message("workforce", lang)):
+    workforce = cached_model.workforce_access(park, enterprise_id)
 st.dataframe(
     workforce_table(workforce, lang=lang), hide_index=True, key="enterprise.workforce_table"
 )

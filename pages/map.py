@@ -6,7 +6,7 @@ import streamlit as st
 
 from retention.i18n import t
 from retention.report.maps import HIDDEN_BY_DEFAULT, TileSource, park_layer_label
-from ui import cached_maps, cached_scenario, state
+from ui import busy, cached_maps, cached_scenario, state
 from ui.entry import page_park, require_app_navigation
 from ui.map_view import show_map_page
 
@@ -26,7 +26,8 @@ if not any(frame is not None and not frame.empty for frame in park.layers.values
     st.info(t("map.empty", lang))
     st.stop()
 
-page = cached_maps.park_map_page(park, lang=lang, tiles=tiles)
+with busy.showing(busy.message("map", lang)):  # drawing ~800 features: a second or two
+    page = cached_maps.park_map_page(park, lang=lang, tiles=tiles)
 # Layers are chosen here, not in the map: the choice is kept (ui.state) across reruns, pages,
 # language switches and reloads, and the layer list never covers the map.
 layer_codes = list(page.layer_variables)

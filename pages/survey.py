@@ -37,7 +37,7 @@ from retention.survey.link import LinkParameters
 from retention.survey.mapping import MAPPING_TARGETS, ColumnMapping
 from retention.survey.schema import AgeBand
 from retention.survey.weighting import WeightingParameters
-from ui import audited_saves, auth, cached, cached_survey, state, survey_import
+from ui import audited_saves, auth, busy, cached, cached_survey, state, survey_import
 from ui.cached_parameters import current_parameters
 from ui.entry import page_park, require_app_navigation
 from ui.storage_notices import stale_notice, survey_damage_notice
@@ -177,7 +177,8 @@ if importer:
         # Large files: a progress bar over the steps; the size limit is checked first.
         progress = UploadProgress(file_name, len(data), steps=("read", "import"), lang=lang)
         progress.step("read")
-        raw = cached_survey.raw_survey(data, file_name)
+        with busy.showing(busy.message("read_survey", lang), when=not progress.shown):
+            raw = cached_survey.raw_survey(data, file_name)
     except ParkLifeError as exc:
         if progress is not None:
             progress.fail()
@@ -232,7 +233,8 @@ if importer:
     st.subheader(t("import.values.title", lang))
     st.caption(t("import.values.help", lang))
     saved_values = mappings.load_value_map(park.park_id)
-    answers = cached_survey.answers(data, file_name, mapping, saved_values)
+    with busy.showing(busy.message("survey_answers", lang)):
+        answers = cached_survey.answers(data, file_name, mapping, saved_values)
     answer_codes = labels_to_codes(CODE_OPTIONS, code_label)
     edited_values = st.data_editor(
         answers.assign(
@@ -307,15 +309,16 @@ if importer:
 
     try:
         progress.step("import", rows=f"{len(raw.frame):,}")
-        result = cached_survey.imported_survey(
-            data,
-            file_name,
-            mapping,
-            park,
-            wave=wave,
-            link_parameters=LinkParameters(),
-            values=values,
-        )
+        with busy.showing(busy.message("import_survey", lang), when=not progress.shown):
+            result = cached_survey.imported_survey(
+                data,
+                file_name,
+                mapping,
+                park,
+                wave=wave,
+                link_parameters=LinkParameters(),
+                values=values,
+            )
     except ParkLifeError as exc:
         progress.fail()
         _show_error(t("survey.mapping_error", lang), str(exc))
@@ -395,7 +398,8 @@ if importer:
     else:
         st.caption(t("survey.save_demo_note", lang))
 else:
-    current = cached_survey.current_survey(park)
+    with busy.showing(busy.message("current_survey", lang)):
+        current = cached_survey.current_survey(park)
     source = current.origin
     if current.survey.empty:
         st.info(t("auth.survey_readonly_none", lang))
@@ -428,29 +432,31 @@ chosen_k = w2.number_input(
 k = max(int(chosen_k), saved_k)
 weighting_parameters = WeightingParameters(trim_max_ratio=trim if trim > 1 else None)
 try:
-    if importer:
-        weighting = cached_survey.weights(
-            data, result, park, wave=wave, parameters=weighting_parameters
-        )
-    else:
-        weighting = cached_survey.current_weights(park, parameters=weighting_parameters)
+    with busy.showing(busy.message("survey_weights", lang)):
+        if importer:
+            weighting = cached_survey.weights(
+                data, result, park, wave=wave, parameters=weighting_parameters
+            )
+        else:
+            weighting = cached_survey.current_weights(park, parameters=weighting_parameters)
 except ParkLifeError as exc:
     _show_error(t("survey.weights_error", lang), str(exc))
     st.stop()
-if importer:
-    analysis = cached_survey.analysis_key(
-        data,
-        result,
-        park,
-        wave=wave,
-        weighting=weighting_parameters,
-        min_group_size=k,
-        values=values,
-    )
-else:
-    analysis, result = cached_survey.current_analysis(  # type: ignore[assignment]
-        park, weighting=weighting_parameters, min_group_size=k
-    )
+with busy.showing(busy.message("survey_analysis", lang)):
+    if importer:
+        analysis = cached_survey.analysis_key(
+            data,
+            result,
+            park,
+            wave=wave,
+            weighting=weighting_parameters,
+            min_group_size=k,
+            values=values,
+        )
+    else:
+        analysis, result = cached_survey.current_analysis(  # type: ignore[assignment]
+            park, weighting=weighting_parameters, min_group_size=k
+        )
 m1, m2, m3 = st.columns(3)
 m1.metric(t("survey.respondents", lang), len(result.survey))
 m2.metric(t("survey.effective_n", lang), f"{weighting.effective_n:,.0f}")
@@ -482,9 +488,10 @@ cohort = state.kept(
     ["all", *(b.value for b in AgeBand)],
     format_func=lambda v: t("survey.cohort.all" if v == "all" else f"survey.age.{v}", lang),
 )
-chart = cached_survey.ipa_chart(
-    analysis, kind, None if cohort == "all" else cohort, result, w, park
-)
+with busy.showing(busy.message("survey_analysis", lang)):
+    chart = cached_survey.ipa_chart(
+        analysis, kind, None if cohort == "all" else cohort, result, w, park
+    )
 if chart.suppressed:
     st.info(t("survey.ipa_suppressed", lang, k=k))
 else:
@@ -518,7 +525,8 @@ measure = state.kept(
     horizontal=True,
     format_func=lambda value: t(f"survey.measure.{value}", lang),
 )
-means = cached_survey.cohort_means(analysis, measure, group_by, result, w, park, user)
+with busy.showing(busy.message("survey_analysis", lang)):
+    means = cached_survey.cohort_means(analysis, measure, group_by, result, w, park, user)
 # Enterprises, residences and zones by their names (never their ids).
 names = {
     "enterprise_id": feature_names(park.layers.get(LayerKind.ENTERPRISES), lang),
@@ -534,7 +542,8 @@ _suppression_caption(means)
 # --- reasons -------------------------------------------------------------------------------------
 st.subheader(t("survey.reasons", lang))
 only_intending = st.checkbox(t("survey.only_intending", lang), key="survey.only_intending")
-reasons = cached_survey.reasons(analysis, only_intending, result, w, park, user)
+with busy.showing(busy.message("survey_analysis", lang)):
+    reasons = cached_survey.reasons(analysis, only_intending, result, w, park, user)
 bars = reason_bars(reasons, lang=lang)
 bar = go.Figure(
     go.Bar(

@@ -20,3 +20,14 @@ def signed_in(
     """Return ``at`` with a user of ``role`` (HR: of ``enterprise_ids``) signed in."""
     at.session_state[state.USER] = UserScope(f"test-{role.value}", role, enterprise_ids)
     return at
+
+
+def open_page(app: str, page: str, *, lang: str = "en", timeout_seconds: float) -> AppTest:
+    """Return an AppTest of ``app`` signed in as an admin, in ``lang``, switched to ``page``
+    (e.g. ``"pages/survey.py"``) and run; the page raised nothing."""
+    at = signed_in(AppTest.from_file(app, default_timeout=timeout_seconds))
+    at.session_state[state.LANG] = lang
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -17,8 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from retention.i18n import t
-from tests.app_session import signed_in
-from ui import state
+from tests.app_session import open_page
 from ui.tables import COUNT_FORMAT
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,12 +91,7 @@ def page_texts(at: AppTest) -> list[str]:
 
 
 def _page(page: str, lang: str) -> AppTest:
-    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
-    at.session_state[state.LANG] = lang
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(APP, page, lang=lang, timeout_seconds=TIMEOUT_SECONDS)
 
 
 @pytest.mark.slow

@@ -13,9 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from retention.i18n import t
 from retention.storage.store import FileStore
-from tests.app_session import signed_in
+from tests.app_session import open_page
 from tests.store_fixtures import enterprise_validation, survey_import
-from ui import state
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "app.py")
@@ -33,12 +32,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _page(page: str, lang: str = "en") -> AppTest:
-    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
-    at.session_state[state.LANG] = lang
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(APP, page, lang=lang, timeout_seconds=TIMEOUT_SECONDS)
 
 
 def _upload(store) -> str:
