@@ -160,6 +160,17 @@ def _numbers(
         "peak_rss_mib_per_worker": sorted(peaks.values()),
         "load_during": load_during,
         "load_after": list(os.getloadavg()),
+        "per_park": [
+            {
+                "park_id": o.park_id,
+                "status": o.status,
+                "seconds": o.seconds,
+                "cpu_seconds": o.cpu_seconds,
+                "worker_pid": o.worker_pid,
+                "peak_rss_mib": o.peak_rss_mb,
+            }
+            for o in done
+        ],
     }
 
 
@@ -269,7 +280,7 @@ def _corpus_signature(corpus: Path, ids: list[str]) -> dict[str, Any]:
         "parks": len(ids),
         "scale": metadata.get("generator", {}).get("corpus_scale", "mixed"),
         "seed": metadata.get("generator", {}).get("corpus_seed"),
-        "with_survey": sum((corpus / park_id / "survey_wjx.xlsx").exists() for park_id in ids),
+        "survey_parks": [p for p in ids if (corpus / p / "survey_wjx.xlsx").exists()],
         "sha256": digest.hexdigest(),
     }
 
@@ -349,13 +360,34 @@ def _estimate_lines(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _survey_split_lines(runs: list[dict[str, Any]], survey_parks: set[str]) -> list[str]:
+    """Task CPU per park with and without a survey (the intent model runs only with one)."""
+    lines = []
+    for run in runs:
+        per_park = run.get("per_park") or []
+        split = {
+            label: [p["cpu_seconds"] for p in per_park if (p["park_id"] in survey_parks) == has]
+            for label, has in (("with a survey", True), ("without", False))
+        }
+        if not all(split.values()):
+            continue
+        lines.append(
+            f"- {run['workers']}: task CPU s per park, median / mean — "
+            + "; ".join(
+                f"{label} ({len(v)}): {statistics.median(v):.2f} / {statistics.fmean(v):.2f}"
+                for label, v in split.items()
+            )
+        )
+    return lines
+
+
 def table(result: dict[str, Any]) -> str:
     """The Markdown table of every run in ``result`` (first run = speed-up baseline)."""
     runs = result["runs"]
     corpus = result["corpus"]
     lines = [
         f"Corpus: {corpus['parks']} parks, scale {corpus['scale']}, seed {corpus['seed']}, "
-        f"{corpus['with_survey']} with a survey ({corpus['folder']}, sha256 "
+        f"{len(corpus['survey_parks'])} with a survey ({corpus['folder']}, sha256 "
         f"{corpus['sha256'][:12]}).",
         "",
         "| workers | started | policy | parks | failed | wall s | CPU s (process tree) | "
@@ -384,6 +416,7 @@ def table(result: dict[str, Any]) -> str:
             + " / ".join(f"{x:.1f}" for x in run["load_before"])
             + f" | {_mean(during):.1f} / {max(during):.1f} |"
         )
+    lines += ["", *_survey_split_lines(runs, set(corpus["survey_parks"]))]
     demo = result.get("demo_park")
     if demo:
         lines += [
