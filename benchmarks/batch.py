@@ -360,6 +360,20 @@ def _estimate_lines(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _idle_per_task_ms(run: dict[str, Any]) -> float:
+    """Worker time not spent in a park's task, per park: (wall × workers − Σ task wall) / parks.
+
+    Scheduling, result transfer and, with several workers, the tail where one worker finishes
+    the last park while the others wait.
+    """
+    per_park = run.get("per_park")
+    if not per_park:
+        return float("nan")
+    workers = 1 if run["workers"] == "serial" else int(run["workers"])
+    busy = sum(p["seconds"] for p in per_park)
+    return 1000 * (run["wall_s"] * workers - busy) / run["parks"]
+
+
 def _survey_split_lines(runs: list[dict[str, Any]], survey_parks: set[str]) -> list[str]:
     """Task CPU per park with and without a survey (the intent model runs only with one)."""
     lines = []
@@ -393,8 +407,9 @@ def table(result: dict[str, Any]) -> str:
         "| workers | started | policy | parks | failed | wall s | CPU s (process tree) | "
         "task CPU s (median / total) | parks/min | speed-up vs first row (wall) | "
         "task wall s (median / max) | peak MiB per worker | start-up s | no-op round trip ms | "
-        "no-op in bulk ms | load avg before (1/5/15 min) | load avg during (mean / max) |",
-        "| --- " * 17 + "|",
+        "no-op in bulk ms | idle per task ms | load avg before (1/5/15 min) | "
+        "load avg during (mean / max) |",
+        "| --- " * 18 + "|",
     ]
     base = runs[0]["wall_s"] if runs else float("nan")
     for run in runs:
@@ -406,6 +421,7 @@ def table(result: dict[str, Any]) -> str:
             else "– | – | –"
         )
         during = run.get("load_during") or [float("nan")]
+        idle = _idle_per_task_ms(run)
         lines.append(
             f"| {run['workers']} | {run.get('started', '?')} | {run.get('policy', '?')} | "
             f"{run['parks']} | {len(run['failed'])} | "
@@ -413,6 +429,7 @@ def table(result: dict[str, Any]) -> str:
             f"{run['task_cpu_s_median']:.2f} / {run['task_cpu_s_total']:.0f} | "
             f"{run['parks_per_minute']:.1f} | {base / run['wall_s']:.2f} | "
             f"{run['task_s_median']:.1f} / {run['task_s_max']:.1f} | {peaks} | {dask_only} | "
+            f"{idle:.1f} | "
             + " / ".join(f"{x:.1f}" for x in run["load_before"])
             + f" | {_mean(during):.1f} / {max(during):.1f} |"
         )
