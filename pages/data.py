@@ -16,7 +16,7 @@ from retention.errors import DamagedFileError, MissingColumnsError, ValidationEr
 from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.issue_text import translated_issues
-from ui import auth, cached, layer_import, state
+from ui import audited_saves, auth, cached, layer_import, state
 from ui.entry import page_park, require_app_navigation
 from ui.storage_notices import damage_notices
 from ui.upload_progress import UploadProgress
@@ -137,9 +137,15 @@ def _mapping_step(raw: RawLayer, file_key: str) -> LayerColumnMapping | None:
             st.error(f"{t('import.data.mapping_error', lang)} {markdown_text(error)}")
             return None
         mapping = mapping.with_values(values)
-    if st.button(t("import.data.save_mapping", lang), key="data.save_mapping"):
-        mappings.save_layer_mapping(park.park_id, mapping)
-        st.success(t("import.data.mapping_saved", lang))
+    audited_saves.save_button(  # refused if someone saved this layout's mapping meanwhile
+        t("import.data.save_mapping", lang),
+        key="data.save_mapping",
+        save=lambda chosen, version: audited_saves.save_layer_mapping(
+            park.park_id, chosen, expected_version=version
+        ),
+        args=(mapping, mappings.layer_mapping_version(park.park_id, kind, headers)),
+        saved_text=t("import.data.mapping_saved", lang),
+    )
     return mapping
 
 

@@ -12,7 +12,7 @@ import streamlit as st
 
 from retention.auth.roles import Permission
 from retention.data.layers import LayerKind
-from retention.errors import ParkLifeError, StaleVersionError
+from retention.errors import ParkLifeError
 from retention.escaping import markdown_text
 from retention.i18n import t
 from retention.report.gap_tables import feature_names
@@ -30,7 +30,6 @@ from retention.report.survey_tables import (
     suppressed_rows,
     target_label,
 )
-from retention.survey.answers import ValueMap
 from retention.survey.coding import CODE_OPTIONS
 from retention.survey.importer import SurveyImport
 from retention.survey.link import LinkParameters
@@ -40,7 +39,7 @@ from retention.survey.weighting import WeightingParameters
 from ui import audited_saves, auth, busy, cached, cached_survey, state, survey_import
 from ui.cached_parameters import current_parameters
 from ui.entry import page_park, require_app_navigation
-from ui.storage_notices import stale_notice, survey_damage_notice
+from ui.storage_notices import survey_damage_notice
 from ui.upload_progress import UploadProgress
 
 require_app_navigation()
@@ -53,7 +52,6 @@ st.caption(t("survey.intro", lang))
 # Actions run as button callbacks (before the rerun a click starts) and leave their message
 # here for that run to show.
 FLASH = "survey.flash"  # (kind, message, detail) of a wave save/remove
-MAPPING_FLASH = "survey.mapping_flash"  # the mapping was saved
 store = cached_survey.survey_store()
 
 
@@ -283,29 +281,15 @@ if importer:
             )
         )
 
-    def _save_mapping(
-        chosen: ColumnMapping, chosen_values: ValueMap, expected_version: int
-    ) -> None:
-        try:
-            audited_saves.save_survey_mapping(  # a refused save is audited too
-                park.park_id, chosen, values=chosen_values, expected_version=expected_version
-            )
-        except StaleVersionError as error:
-            st.session_state[MAPPING_FLASH] = str(error)
-        else:
-            st.session_state[MAPPING_FLASH] = ""
-
-    st.button(
+    audited_saves.save_button(  # a refused save is shown and audited too
         t("survey.save_mapping", lang),
         key="survey.save_mapping",
-        on_click=_save_mapping,
+        save=lambda chosen, chosen_values, version: audited_saves.save_survey_mapping(
+            park.park_id, chosen, values=chosen_values, expected_version=version
+        ),
         args=(mapping, values, saved_version),
+        saved_text=t("survey.mapping_saved", lang),
     )
-    mapping_flash = st.session_state.pop(MAPPING_FLASH, None)
-    if mapping_flash == "":
-        st.success(t("survey.mapping_saved", lang))
-    elif mapping_flash is not None:
-        stale_notice(mapping_flash)
 
     try:
         progress.step("import", rows=f"{len(raw.frame):,}")

@@ -113,9 +113,7 @@ def test_two_users_saving_the_same_scenario_one_is_refused_and_both_are_audited(
     assert [s.version for s in scenarios.list("jinshan")] == [2]
     refused = _events(database, "save_refused")[-1]
     assert (refused["user"], refused["detail"]["how"]) == ("li", "delete")
-    _audit_page_shows(
-        t("audit.action.scenario_change", "en"), t("audit.action.save_refused", "en")
-    )
+    _audit_page_shows(t("audit.action.scenario_change", "en"), t("audit.action.save_refused", "en"))
 
 
 def test_two_users_saving_the_same_survey_mapping_one_is_refused_and_both_are_audited(
@@ -143,3 +141,90 @@ def test_two_users_saving_the_same_survey_mapping_one_is_refused_and_both_are_au
     assert events[1]["detail"] == {"what": "survey_mapping", "mapping": mapping.key,
                                    "based_on_version": 0, "stored_version": 1}  # fmt: skip
     _audit_page_shows(t("audit.action.mapping_save", "en"), t("audit.action.save_refused", "en"))
+
+
+def test_two_users_saving_the_same_layer_mapping_one_is_refused_and_both_are_audited(
+    database: str,
+) -> None:
+    """The Data page's mapping used to be saved over whatever was stored (the later save won
+    silently); it now starts from the version the user saw, like the survey mapping."""
+    from retention.storage.postgres import PostgresStore
+    from retention.storage.records import LAYER_MAPPINGS
+
+    csv = (
+        "编号,名称,类别,容量,营业时间,经度,纬度\n"
+        "U1,测试食堂,canteen,120,Mo-Su 06:30-20:00,113.2356,27.9184\n"
+    )
+    sessions = []
+    for user in (WANG, LI):
+        at = _session("pages/data.py", user)
+        at.selectbox(key="data.kind").set_value("amenities")
+        at.file_uploader(key="data.file").upload("食堂.csv", csv.encode(), "text/csv")
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        sessions.append(at)
+    wang, li = sessions
+    wang.button(key="data.save_mapping").click().run()
+    assert t("import.data.mapping_saved", "en") in [s.value for s in wang.success]
+    li.button(key="data.save_mapping").click().run()  # opened when none was saved
+    assert not li.exception, [e.value for e in li.exception]
+    assert t("store.stale", "en") in [e.value for e in li.error]
+    assert t("import.data.mapping_saved", "en") not in [s.value for s in li.success]
+
+    (mapping,) = PostgresStore(database).records.list_records("jinshan", LAYER_MAPPINGS)
+    assert mapping.version == 1 and mapping.key.startswith("amenities.")
+    events = _events(database, "mapping_save", "save_refused")
+    assert [(e["user"], e["action"]) for e in events] == [
+        ("wang", "mapping_save"),
+        ("li", "save_refused"),
+    ]
+    assert events[1]["detail"] == {"what": "layer_mapping", "mapping": mapping.key,
+                                   "based_on_version": 0, "stored_version": 1}  # fmt: skip
+    # Li reloads (the page draws the stored version) and saves again: accepted as version 2.
+    li.run()
+    li.button(key="data.save_mapping").click().run()
+    assert t("import.data.mapping_saved", "en") in [s.value for s in li.success]
+    (mapping,) = PostgresStore(database).records.list_records("jinshan", LAYER_MAPPINGS)
+    assert mapping.version == 2
+
+
+def _parameters_save_script() -> None:
+    """Save the park's default parameters through ``ui.cached_parameters`` (as the Assumptions
+    page does), based on the version the session read when it opened."""
+    import streamlit as st
+
+    import ui.cached  # noqa: F401  (first, as the pages do: it imports ui.cached_parameters)
+    from retention.errors import StaleVersionError
+    from retention.park_parameters import ParkParameters
+    from ui import cached_parameters
+
+    opened = st.session_state.setdefault("opened", cached_parameters.parameters_version("jinshan"))
+    if st.session_state.get("save"):
+        try:
+            cached_parameters.save(ParkParameters(), "jinshan", expected_version=opened)
+        except StaleVersionError:
+            st.write("refused")
+        else:
+            st.write("saved")
+
+
+def test_a_parameters_save_over_a_newer_one_is_refused_and_both_are_audited(
+    database: str,
+) -> None:
+    sessions = []
+    for user in (WANG, LI):
+        at = AppTest.from_function(_parameters_save_script, default_timeout=TIMEOUT_SECONDS)
+        at.session_state[state.USER] = user
+        sessions.append(at.run())  # both open the park's defaults
+    for at in sessions:
+        at.session_state["save"] = True
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+    assert [[m.value for m in at.markdown] for at in sessions] == [["saved"], ["refused"]]
+    events = _events(database, "parameters_save", "save_refused")
+    assert [(e["user"], e["action"]) for e in events] == [
+        ("wang", "parameters_save"),
+        ("li", "save_refused"),
+    ]
+    assert events[1]["detail"] == {"what": "parameters", "how": "save",
+                                   "based_on_version": "default", "stored_version": 1}  # fmt: skip

@@ -11,15 +11,19 @@ administrator sees who tried to save what over whom.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import streamlit as st
 
 from retention.auth.audit import AuditAction
+from retention.data.columns import LayerColumnMapping
 from retention.errors import StaleVersionError
 from retention.scenario.model import Scenario
 from retention.scenario.records import ScenarioRecord
 from retention.survey.answers import ValueMap
 from retention.survey.mapping import ColumnMapping
 from ui import auth, cached, cached_scenario
+from ui.storage_notices import stale_notice
 
 T = TypeVar("T")
 
@@ -112,13 +116,53 @@ def save_survey_mapping(
     park_id: str, mapping: ColumnMapping, *, values: ValueMap, expected_version: int
 ) -> None:
     """Keep a survey layout's column mapping (and merge its answer codes), audited."""
-    audited_save(
-        lambda: cached.mapping_store().save_survey_mapping(
-            park_id, mapping, values=values, expected_version=expected_version
-        ),
-        action=AuditAction.MAPPING_SAVE,
-        park_id=park_id,
-        what="survey_mapping",
+    save = cached.mapping_store().save_survey_mapping
+    _mapping_save(
+        lambda: save(park_id, mapping, values=values, expected_version=expected_version),
+        park_id, what="survey_mapping", key=mapping.signature, based_on=expected_version,
+    )  # fmt: skip
+
+
+def save_layer_mapping(park_id: str, mapping: LayerColumnMapping, *, expected_version: int) -> None:
+    """Keep a layer file layout's column mapping and value map, audited."""
+    save = cached.mapping_store().save_layer_mapping
+    _mapping_save(
+        lambda: save(park_id, mapping, expected_version=expected_version),
+        park_id, what="layer_mapping", key=f"{mapping.kind}.{mapping.signature}",
         based_on=expected_version,
-        detail=lambda _: {"mapping": mapping.signature},
-    )
+    )  # fmt: skip
+
+
+def _mapping_save(
+    save: Callable[[], None], park_id: str, *, what: str, key: str, based_on: int
+) -> None:
+    audited_save(save, action=AuditAction.MAPPING_SAVE, park_id=park_id, what=what,
+                 based_on=based_on, detail=lambda _: {"mapping": key})  # fmt: skip
+
+
+def save_button(
+    label: str, *, key: str, save: Callable[..., None], args: tuple[Any, ...], saved_text: str
+) -> None:
+    """Draw a save button; on click run ``save(*args)``, and say on the next run how it went.
+
+    ``args`` are bound when the button is drawn, so they carry what the user saw: the edit and
+    the version it started from (reading the version in the run after the click would take a
+    save made meanwhile as the starting point, and overwrite it). A refused save shows the
+    refusal (``ui.storage_notices.stale_notice``) and keeps the user's edit on the page.
+    """
+    flash = f"{key}.flash"
+
+    def clicked(*values: Any) -> None:
+        try:
+            save(*values)
+        except StaleVersionError as error:
+            st.session_state[flash] = str(error)
+        else:
+            st.session_state[flash] = ""
+
+    st.button(label, key=key, on_click=clicked, args=args)
+    shown = st.session_state.pop(flash, None)
+    if shown == "":
+        st.success(saved_text)
+    elif shown is not None:
+        stale_notice(shown)

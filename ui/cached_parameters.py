@@ -7,13 +7,12 @@ cache key: a save by any session changes it, and an unchanged file is never pars
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from retention.auth import audit
 from retention.auth.audit import AuditAction
 from retention.auth.roles import Permission
 from retention.errors import ParameterError
@@ -113,21 +112,35 @@ def save(params: ParkParameters, park_id: str, *, expected_version: str, how: st
     since, ``StaleVersionError`` is raised and nothing is overwritten. Only a user allowed to
     edit parameters (planner, admin) may save; the save is audited.
     """
-    user = state.scope()
-    user.require(Permission.EDIT_PARAMETERS)
-    save_park_parameters(params, park_id, store=cached.store(), expected_version=expected_version)
-    detail = {"how": how}
-    audit.record(
-        state.data_dir(), user, AuditAction.PARAMETERS_SAVE, park_id=park_id, detail=detail
-    )
+    state.scope().require(Permission.EDIT_PARAMETERS)
+    _audited(
+        lambda: save_park_parameters(
+            params, park_id, store=cached.store(), expected_version=expected_version
+        ),
+        park_id, how=how, expected_version=expected_version,
+    )  # fmt: skip
 
 
 def reset(park_id: str, *, expected_version: str) -> None:
     """Remove the park's saved parameters: back to the sourced defaults (editors only, audited)."""
-    user = state.scope()
-    user.require(Permission.EDIT_PARAMETERS)
-    reset_park_parameters(park_id, store=cached.store(), expected_version=expected_version)
-    detail = {"how": "reset"}
-    audit.record(
-        state.data_dir(), user, AuditAction.PARAMETERS_SAVE, park_id=park_id, detail=detail
+    state.scope().require(Permission.EDIT_PARAMETERS)
+    _audited(
+        lambda: reset_park_parameters(
+            park_id, store=cached.store(), expected_version=expected_version
+        ),
+        park_id, how="reset", expected_version=expected_version,
+    )  # fmt: skip
+
+
+def _audited(save: Callable[[], object], park_id: str, *, how: str, expected_version: str) -> None:
+    """Run the save; audit it, or its refusal (someone saved since ``expected_version``)."""
+    from ui.audited_saves import audited_save  # imports this module's users: import when used
+
+    audited_save(
+        save,
+        action=AuditAction.PARAMETERS_SAVE,
+        park_id=park_id,
+        what="parameters",
+        based_on=expected_version[:12],  # the text's SHA-256 (or "default"): enough to tell
+        detail=lambda _: {"how": how},
     )

@@ -179,6 +179,12 @@ class MappingStore:
             park_id, LAYER_MAPPINGS, key, mapping.to_json(), expected_version=expected_version
         )
 
+    def layer_mapping_version(self, park_id: str, kind: str, headers: Sequence[str]) -> int:
+        """Return the stored version of this layout's layer mapping (0 when none is saved)."""
+        key = f"{kind}.{headers_signature(headers)}"
+        current = self.records.get(check_park_id(park_id), LAYER_MAPPINGS, key)
+        return 0 if current is None else current.version
+
     def load_layer_mapping(
         self, park_id: str, kind: str, headers: Sequence[str]
     ) -> LayerColumnMapping | None:
