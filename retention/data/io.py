@@ -48,6 +48,9 @@ SUPPORTED_EXTENSIONS = (".gpkg", ".geojson", ".json", ".zip", ".shp", ".csv", ".
 TRIED_ENCODINGS = ("utf-8-sig", "gb18030")
 _CSV_DELIMITERS = (",", "\t", ";", "|")
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
+TITLE_ROW_ATTR = "parklife_title_row"
+"""``frame.attrs`` key of a title line found above the header and skipped (its text);
+``validate_layer`` notes it."""
 RAGGED_ROWS_ATTR = "parklife_ragged_rows"
 """``frame.attrs`` key of a CSV's rows whose cell count differs from the header's:
 ``{position: (line, cell count, cells beyond the header)}``; ``validate_layer`` rejects them."""
@@ -363,6 +366,9 @@ def _read_csv(data: bytes, name: str) -> RawLayer:
     records = csv_records(text, delimiter=delimiter, file_name=name)
     while records and not any(cell.strip() for cell in records[0][1]):
         records.pop(0)
+    title = title_cell(*(row for _, row in records[:2])) if len(records) > 1 else None
+    if title is not None:
+        records.pop(0)
     if not records:
         raise FileFormatError("the file is empty (no header row)", file=name)
     header = unique_headers([cell.strip() for cell in records[0][1]])
@@ -377,7 +383,25 @@ def _read_csv(data: bytes, name: str) -> RawLayer:
     frame = pd.DataFrame(cells, columns=header, dtype=object)
     raw = _raw(frame, name, "csv", layer=None, encoding=encoding)
     raw.frame.attrs[RAGGED_ROWS_ATTR] = ragged
+    if title is not None:
+        raw.frame.attrs[TITLE_ROW_ATTR] = title
     return raw
+
+
+def title_note(title: str) -> str:
+    """Say that a title line above the header was skipped (a warning: nothing is lost)."""
+    return f"a title above the header ({title!r}) was skipped; the header is the next row"
+
+
+def title_cell(first: Sequence[object], second: Sequence[object]) -> str | None:
+    """Return the text of ``first`` when it is a title above a header: one filled cell (a
+    caption typed or merged across the top) over a row of at least two, else ``None``."""
+
+    def filled(row: Sequence[object]) -> list[str]:
+        return [str(cell).strip() for cell in row if not pd.isna(cell) and str(cell).strip()]
+
+    cells = filled(first)
+    return cells[0] if len(cells) == 1 and len(filled(second)) >= 2 else None
 
 
 def unique_headers(
@@ -447,13 +471,21 @@ def _read_xlsx(data: bytes, name: str, *, sheet: str | None) -> RawLayer:
         chosen = sheets[0] if sheet is None and sheets else sheet
         chosen = _choose_layer(sheets, chosen, name, what="sheet")
         frame = workbook.parse(sheet_name=chosen, dtype=object)
+        named = [c for c in frame.columns if not str(c).startswith("Unnamed:")]
+        first = frame.iloc[0].tolist() if len(frame) else []
+        title = title_cell(named, first) if len(named) == 1 else None
+        if title is not None:  # the header is the row under the title
+            frame = workbook.parse(sheet_name=chosen, dtype=object, header=1)
     # Drop only trailing empty rows (formatted but unused cells); empty rows inside the data
     # stay, so row numbers match the sheet and validate reports them.
     filled = frame.notna().any(axis=1).to_numpy()
     last = int(filled.nonzero()[0].max()) + 1 if filled.any() else 0
     frame = frame.iloc[:last].reset_index(drop=True)
     frame.columns = [str(column).strip() for column in frame.columns]
-    return _raw(frame, name, "xlsx", layer=chosen, encoding=None)
+    raw = _raw(frame, name, "xlsx", layer=chosen, encoding=None)
+    if title is not None:
+        raw.frame.attrs[TITLE_ROW_ATTR] = title
+    return raw
 
 
 def _open_zip(data: bytes, name: str) -> zipfile.ZipFile:

@@ -46,7 +46,7 @@ from retention.data.crs import (
     utm_crs_for,
 )
 from retention.data.hours import parse_opening_hours, parse_time_minutes
-from retention.data.io import RAGGED_ROWS_ATTR
+from retention.data.io import RAGGED_ROWS_ATTR, TITLE_ROW_ATTR, title_note
 from retention.data.layers import LAYER_SPECS, WGS84, FieldSpec, LayerKind, LayerSpec
 from retention.errors import CoordinateSystemError, MissingColumnsError, ValidationError
 
@@ -627,6 +627,9 @@ def validate_layer(
     if mapping is None:
         mapping = suggest_layer_mapping(attribute_columns, spec.kind)
     rows = _Rows(source_name)
+    title = gdf.attrs.get(TITLE_ROW_ATTR)
+    if title is not None:
+        rows.note("", "the header row", title_note(str(title)))
     skipped = 0
     if len(original) and _english_header_row(original.iloc[0], attribute_columns, spec.kind):
         # ParkLife's templates put the English field names under the Chinese headers.

@@ -30,7 +30,7 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
-from retention.data.io import csv_records, unique_headers
+from retention.data.io import csv_records, title_cell, title_note, unique_headers
 from retention.data.limits import check_csv_rows, check_upload_size, check_xlsx
 from retention.data.text import refuse_nul_bytes, utf16_text
 from retention.errors import FileFormatError, ValidationError
@@ -396,6 +396,10 @@ def _table_from_rows(
     line_of = list(lines) if lines is not None else list(range(1, len(rows) + 1))
     while rows and _is_blank(rows[0]):
         rows, line_of = rows[1:], line_of[1:]
+    title = title_cell(rows[0], rows[1]) if len(rows) > 1 else None
+    if title is not None:
+        rows, line_of = rows[1:], line_of[1:]
+        issues.append(SurveyIssue(file_name, None, "", "", title_note(title), rejected=False))
     if not rows:
         raise FileFormatError("file has no header row; expected question headers", file=file_name)
     header_width = len(rows[0])
