@@ -803,7 +803,28 @@ def _parse_coordinate(text: str) -> float:
     return number
 
 
+_CHINESE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_HALF_DAY = re.compile(r"(上午|下午)\s*(\d{1,2})(:\d{2}(?::\d{2})?)")
+# Excel's serial days (1900 date system) from 1954 to 2119: a date cell saved to CSV as a number.
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EXCEL_DAYS = (20_000.0, 80_000.0)
+
+
+def _half_day(match: re.Match[str]) -> str:
+    hour = int(match.group(2)) % 12 + (12 if match.group(1) == "下午" else 0)
+    return f"{hour}{match.group(3)}"
+
+
 def _parse_time(text: str) -> pd.Timestamp:
+    """Read a submission time: what pandas reads, plus 2024年3月1日, 上午/下午 8:30 and Excel's
+    serial day numbers."""
+    number = _number(text)
+    if number is not None:
+        if not _EXCEL_DAYS[0] <= number <= _EXCEL_DAYS[1]:
+            raise CellError("a date and time such as 2024/3/1 8:30:12")
+        return _EXCEL_EPOCH + pd.to_timedelta(number, unit="D").round("s")
+    text = _CHINESE_DATE.sub(lambda m: f"{m.group(1)}-{m.group(2)}-{m.group(3)} ", text)
+    text = _HALF_DAY.sub(_half_day, text).strip()
     stamp = pd.to_datetime(text, errors="coerce", format="mixed")
     if pd.isna(stamp):
         raise CellError("a date and time such as 2024/3/1 8:30:12")
