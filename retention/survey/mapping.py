@@ -99,7 +99,7 @@ REQUIRED_TARGETS: Mapping[str, str] = MappingProxyType(
 )
 """Questions every survey file must answer, with the question text shown in errors."""
 
-MULTI_SELECT_SEPARATORS = r"[┋|;；,，、/]"
+MULTI_SELECT_SEPARATORS = r"[┋|;；,，、/\r\n]"
 
 META_IGNORED: tuple[str, ...] = (
     "所用时间",
@@ -378,11 +378,17 @@ def match_label(
     """Return the code whose synonyms best match ``text`` and the score (0–100).
 
     Substring hits score 100 (the longest synonym wins, so 篮球场 beats 球场); otherwise the best
-    rapidfuzz ``WRatio`` over all synonyms, and ``None`` below ``threshold``.
+    rapidfuzz ``WRatio`` over all synonyms, and ``None`` below ``threshold``. A one-character text
+    matches only a synonym equal to it.
     """
     cleaned = str(text).strip().lower()
     if not cleaned:
         return None, 0.0
+    if len(cleaned) == 1:
+        # One character (an option letter "A", "B") is inside many labels ("wage", "bus"):
+        # only a synonym that is exactly it counts, never a fuzzy or substring hit.
+        exact = [code for code, words in synonyms.items() if cleaned in (w.lower() for w in words)]
+        return (exact[0], 100.0) if exact else (None, 0.0)
     best_code, best_len = None, 0
     for code, words in synonyms.items():
         for word in words:
