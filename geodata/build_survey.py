@@ -42,13 +42,17 @@ def evening_walk_minutes(
 ) -> pd.DataFrame:
     """Return residence id × category walking minutes to the nearest open amenity (evening).
 
-    ``geodata_dir``: where the park's folder lives (default ``<repo>/geodata``).
+    ``geodata_dir``: where the park's folder lives (default ``<repo>/geodata``). A residence or
+    amenity the engine could not attach to a street (farther than the snapping distance: no
+    minutes) counts as unreachable, like a closed one; inf where no amenity of a category is
+    reachable.
     """
     with tempfile.TemporaryDirectory() as empty_data_dir:
         # An empty data dir: the demo layers only, never a user's uploads.
         park = load_park(park_id, data_dir=Path(empty_data_dir), geodata_dir=geodata_dir)
     result = travel_times_for_park(park, params=TravelParameters(), modes=("walk",))
     minutes = result.masked_minutes("walk", EVENING_WINDOW)
+    minutes = np.where(np.isnan(minutes), np.inf, minutes)  # not attached to a street
     is_residence = (result.origins["origin_set"] == "residence").to_numpy()
     ids = result.origins.loc[is_residence, "origin_id"].astype(str).to_numpy()
     categories = result.amenities["category"].astype(str).to_numpy()

@@ -9,10 +9,13 @@ constants copied from the generator.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from geodata.build_corpus import (
     DEMO_SCALE_BLOCK_SPREAD,
@@ -23,6 +26,7 @@ from geodata.build_corpus import (
     corpus_specs,
     main,
 )
+from geodata.build_demo import geojson_text
 from retention.data.crs import utm_crs_for_frame
 from retention.storage.park import ParkData, load_park
 
@@ -106,3 +110,31 @@ def test_a_demo_scale_survey_has_the_demo_s_rate_of_respondents(tmp_path: Path) 
     workbook = pd.read_excel(tmp_path / park.spec.park_id / SURVEY_FILE, sheet_name=0)
     # The demo: 3,200 respondents for 32,000 workers.
     assert len(workbook) == round(park.spec.workforce * 3200 / 32000)
+
+
+def test_an_amenity_off_the_streets_counts_as_unreachable_in_the_survey_s_access(
+    tmp_path: Path,
+) -> None:
+    # A corpus park's survey is drawn from evening walking minutes; an amenity farther than the
+    # snapping distance from every street node has no minutes (NaN) and once made the corpus
+    # builder crash. It must count as unreachable: the same minutes as without it.
+    import geopandas as gpd
+
+    from geodata.build_survey import evening_walk_minutes
+
+    build_corpus(tmp_path, 1, seed=4, survey_share=0.0, scale="demo")
+    folder = tmp_path / "syn_demo_0001"
+    amenities = gpd.read_file(folder / "amenities.geojson")
+    far = int(np.flatnonzero((amenities["category"] == "grocery").to_numpy())[0])
+    without = amenities.drop(index=far)
+    moved = amenities.copy()
+    moved.loc[far, "geometry"] = shapely.Point(100.0, 40.0)  # far outside the park
+    for name, frame in (("without", without), ("moved", moved)):
+        copy = tmp_path / name / folder.name
+        shutil.copytree(folder, copy)
+        (copy / "amenities.geojson").write_text(geojson_text(frame), encoding="utf-8")
+    off = evening_walk_minutes(folder.name, geodata_dir=tmp_path / "moved")
+    assert not off.isna().any().any()
+    pd.testing.assert_frame_equal(
+        off, evening_walk_minutes(folder.name, geodata_dir=tmp_path / "without")
+    )
