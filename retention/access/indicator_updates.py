@@ -38,7 +38,7 @@ from retention.access.indicators import (
     row_indicators,
     weight_key,
 )
-from retention.access.measures import _bound_for, _category_frame
+from retention.access.measures import _category_frame
 from retention.access.travel_times import TravelTimeResult
 
 FULL_SHARE = 0.5
@@ -212,7 +212,6 @@ def _updated(
         parts = row_indicators(
             redo_effective,
             categories,
-            categories,
             capacity,
             order=order,
             threshold_minutes=threshold,
@@ -236,12 +235,18 @@ def _updated(
         if not len(rows):
             continue
         mine = np.flatnonzero(categories == category)
-        block = change.effective(rows, mine)
+        # The full computation's passes on this block: the same sums in the same order.
+        parts = row_indicators(
+            change.effective(rows, mine),
+            categories[mine],
+            capacity[mine],
+            order=[category],
+            threshold_minutes=threshold,
+            origin_ids=list(rows),
+        )
         k = position[category]
-        nearest[rows, k] = block.min(axis=1) if len(mine) else np.inf
-        within = block <= _bound_for(block, threshold)
-        opportunities[rows, k] = within.sum(axis=1)
-        capacity_within[rows, k] = (within * capacity[mine]).sum(axis=1)
+        for table, part in zip((nearest, opportunities, capacity_within), parts, strict=True):
+            table[rows, k] = part[category].to_numpy()
 
     # --- E2SFCA ----------------------------------------------------------------------------
     decay, catchment = parameters.decay, parameters.catchment_minutes

@@ -23,15 +23,20 @@ from scipy.sparse.csgraph import dijkstra
 
 from retention.access.gaps import DEFAULT_GAP_PARAMETERS, GapParameters, gap_index
 from retention.access.hexagons import reachable_areas
+from retention.access.indicator_kernel import pair_sums
 from retention.access.living_circle import compliance_from_met, living_circle_met_from_nearest
 from retention.access.measures import (
     DEFAULT_DECAY,
     DecayFunction,
     EffectiveMinutes,
-    cumulative_opportunities,
-    e2sfca_by_category,
-    effective_minutes,
-    nearest_minutes,
+    _category_frame,
+    _origin_index,
+    _per_amenity,
+    check_catchment,
+    checked_mask,
+    checked_minutes,
+    non_negative_values,
+    people_per_origin,
 )
 from retention.access.network import NetworkMode, SnappedPoints, StreetNetwork
 from retention.access.standards import GB50180_2018, LivingCircleTable
@@ -225,14 +230,17 @@ def park_indicators(
     """
     parameters = parameters or IndicatorParameters()
     _check_tables(origins, amenities)
-    # One checked, masked copy of the matrix serves every indicator below.
-    effective = effective_minutes(minutes, available=available)
-    return _park_indicators(
-        effective, origins, amenities, open_now=None, parameters=parameters, weights=weights
+    (found,) = _indicator_sets(
+        minutes,
+        available,
+        origins,
+        amenities,
+        open_sets=[None],
+        sources=[None],
+        parameters=parameters,
+        weights=weights,
     )
-
-
-_CLOSED = "\x00closed"  # category of an amenity closed in the window: in no category_order
+    return found
 
 
 def _check_tables(origins: pd.DataFrame, amenities: pd.DataFrame) -> None:
@@ -251,90 +259,141 @@ def category_order(parameters: IndicatorParameters) -> list[str]:
     return order + [c for c in parameters.living_circle.categories if c not in order]
 
 
+def _category_codes(categories: np.ndarray, order: Sequence[str]) -> np.ndarray:
+    """Position of each amenity's category in ``order`` (-1: not listed)."""
+    position = {category: k for k, category in enumerate(order)}
+    return np.array([position.get(c, -1) for c in categories.tolist()], dtype=np.int64)
+
+
+def _capacity(amenities: pd.DataFrame) -> np.ndarray:
+    return pd.to_numeric(amenities["capacity"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+
+
 def row_indicators(
     effective: EffectiveMinutes | np.ndarray,
-    counted: np.ndarray,
     categories: np.ndarray,
-    counted_capacity: np.ndarray,
+    capacity: np.ndarray,
     *,
     order: Sequence[str],
     threshold_minutes: float,
     origin_ids: Sequence[object],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Nearest minutes, opportunities and capacity within the budget for every category of
-    ``order``: the indicators each origin's row gives alone (rows may be any subset)."""
-    nearest_all = nearest_minutes(
-        effective, counted, origin_ids=origin_ids, category_order=order
-    ).xs(1, level="rank", axis=1)
-    opportunities = cumulative_opportunities(
-        effective,
-        counted,
+    ``order``: the indicators each origin's row gives alone (rows may be any subset, columns
+    any amenities; ``effective`` is ``inf`` for unavailable pairs). The same passes as a full
+    computation, so the same bits."""
+    values = effective.values if isinstance(effective, EffectiveMinutes) else effective
+    n_rows, n_cols = values.shape
+    codes = _category_codes(np.asarray(categories).astype(str), order)
+    sums = pair_sums(
+        values,
+        np.ones((1, n_cols), dtype=bool),
+        codes,
+        np.ones((1, n_cols), dtype=bool),
+        np.asarray(capacity, dtype=float),
+        np.zeros(n_rows),
+        n_categories=len(order),
         threshold_minutes=threshold_minutes,
-        origin_ids=origin_ids,
-        category_order=order,
+        decay=DEFAULT_DECAY.table(catchment_minutes=None),
+        ratio_of=None,
     )
-    capacity_within = cumulative_opportunities(
-        effective,
-        categories,
-        threshold_minutes=threshold_minutes,
-        weights=counted_capacity,
-        origin_ids=origin_ids,
-        category_order=order,
+    return (
+        _frame(sums.nearest[0], order, origin_ids),
+        _frame(sums.counts[0], order, origin_ids),
+        _frame(sums.capacity_within[0], order, origin_ids),
     )
-    return nearest_all, opportunities, capacity_within
 
 
-def _park_indicators(
-    effective: EffectiveMinutes,
+def _frame(values: np.ndarray, order: Sequence[str], origin_ids: Sequence[object]) -> pd.DataFrame:
+    """Origins x categories table of ``values`` (columns in ``order``)."""
+    return _category_frame(
+        {category: values[:, k] for k, category in enumerate(order)}, origin_ids, len(values)
+    )
+
+
+def _indicator_sets(
+    minutes: npt.ArrayLike,
+    available: npt.ArrayLike | None,
     origins: pd.DataFrame,
     amenities: pd.DataFrame,
     *,
-    open_now: np.ndarray | None,
+    open_sets: Sequence[np.ndarray | None],
+    sources: Sequence[tuple[str, str] | None],
     parameters: IndicatorParameters,
     weights: Mapping[str, float] | None,
-    source: tuple[str, str] | None = None,
-) -> ParkIndicators:
-    """Every indicator from effective minutes; amenities not ``open_now`` (None: all open) do
-    not count, exactly as if their minutes were ``inf``: they leave nearest, counts and
-    E2SFCA through a category no indicator lists, and add 0 to summed capacity."""
-    categories = amenities["category"].astype(str).to_numpy()
-    capacity = pd.to_numeric(amenities["capacity"], errors="coerce").fillna(0.0).to_numpy()
-    counted = categories if open_now is None else np.where(open_now, categories, _CLOSED)
-    counted_capacity = capacity if open_now is None else np.where(open_now, capacity, 0.0)
-    people = origins["weight"].to_numpy(dtype=float)
+) -> list[ParkIndicators]:
+    """Every indicator of one minutes matrix for each set of open amenities (``None``: all
+    open), from the same two passes over the matrix (``retention.access.indicator_kernel``).
+
+    An amenity not open in a set does not count there, exactly as if its minutes were ``inf``:
+    it leaves nearest, counts, capacity and E2SFCA (step 1 and 2) of that set.
+    """
+    values = checked_minutes(minutes)
+    n_rows, n_cols = values.shape
+    origin_index = _origin_index(origins.index, n_rows)
+    if available is None:
+        mask = np.ones((1, n_cols), dtype=bool)
+    else:
+        mask = checked_mask(available, values.shape)
+        mask = mask if mask.ndim == 2 else mask[None, :]
+    categories = _per_amenity(amenities["category"].astype(str).to_numpy(), n_cols, "categories")
+    capacity = _capacity(amenities)
     order = category_order(parameters)
-    nearest_all, opportunities, capacity_within = row_indicators(
-        effective,
-        counted,
-        categories,
-        counted_capacity,
-        order=order,
-        threshold_minutes=parameters.threshold_minutes,
-        origin_ids=origins.index,
-    )
+    codes = _category_codes(categories, order)
+    listed = codes >= 0
+    non_negative_values(capacity[listed], column="capacity")
+    people = origins["weight"].to_numpy(dtype=float)
     in_demand = origins["origin_set"].isin(DEMAND_SETS[parameters.demand]).to_numpy()
-    steps: dict[str, np.ndarray] = {}
-    supply = e2sfca_by_category(
-        effective,
-        counted,
+    demand = people_per_origin(np.where(in_demand, people, 0.0), n_rows, column="demand")
+    check_catchment(parameters.catchment_minutes)
+    open_in = np.array(
+        [np.ones(n_cols, dtype=bool) if o is None else np.asarray(o, dtype=bool) for o in open_sets]
+    ).reshape(len(open_sets), n_cols)
+
+    def ratio_of(weighted_demand: np.ndarray) -> np.ndarray:
+        ratio = np.zeros(n_cols)
+        served = listed & (weighted_demand > 0)
+        ratio[served] = capacity[served] / weighted_demand[served]
+        return ratio
+
+    sums = pair_sums(
+        values,
+        mask,
+        codes,
+        open_in,
         capacity,
-        np.where(in_demand, people, 0.0),
-        decay=parameters.decay,
-        catchment_minutes=parameters.catchment_minutes,
-        origin_ids=origins.index,
-        category_order=order,
-        steps=steps,
+        demand,
+        n_categories=len(order),
+        threshold_minutes=parameters.threshold_minutes,
+        decay=parameters.decay.table(catchment_minutes=parameters.catchment_minutes),
+        ratio_of=ratio_of,
     )
-    basis = IndicatorBasis(
-        source=source,
-        nearest_all=nearest_all,
-        weighted_demand=steps["weighted_demand"],
-        ratio=steps["ratio"],
-        weights=weight_key(weights),
-    )
-    return indicators_from_parts(
-        origins, nearest_all, opportunities, capacity_within, supply, parameters, weights, basis
-    )
+    assert sums.supply is not None  # ratio_of was given
+    ratio = ratio_of(sums.weighted_demand)
+    found = []
+    for s, source in enumerate(sources):
+        counted = open_in[s] & listed
+        nearest_all = _frame(sums.nearest[s], order, origin_index)
+        basis = IndicatorBasis(
+            source=source,
+            nearest_all=nearest_all,
+            weighted_demand=np.where(counted, sums.weighted_demand, 0.0),
+            ratio=np.where(counted, ratio, 0.0),
+            weights=weight_key(weights),
+        )
+        found.append(
+            indicators_from_parts(
+                origins,
+                nearest_all,
+                _frame(sums.counts[s], order, origin_index),
+                _frame(sums.capacity_within[s], order, origin_index),
+                _frame(1000.0 * sums.supply[s], order, origin_index),
+                parameters,
+                weights,
+                basis,
+            )
+        )
+    return found
 
 
 def indicators_from_parts(
@@ -403,19 +462,9 @@ def indicators_for_window(
     -------
     ParkIndicators
     """
-    minutes = result.minutes_for(mode, window)  # type: ignore[attr-defined]
-    available = result.available_mask(window)  # type: ignore[attr-defined]
-    origins, amenities = result.origins, result.amenities  # type: ignore[attr-defined]
-    _check_tables(origins, amenities)
-    return _park_indicators(
-        effective_minutes(minutes, available=available),
-        origins,
-        amenities,
-        open_now=None,
-        parameters=parameters or IndicatorParameters(),
-        weights=weights,
-        source=(mode, window),
-    )
+    return indicators_for_windows(
+        result, mode=mode, windows=[window], parameters=parameters, weights=weights
+    )[window]
 
 
 def indicators_for_windows(
@@ -429,9 +478,9 @@ def indicators_for_windows(
     """Compute every indicator for one mode in several windows (default: all), sharing work.
 
     The same numbers as :func:`indicators_for_window` per window. Walking and e-bike minutes do
-    not depend on the window (one array serves them all), so the checked matrix, the pairs
-    within the time budget and the decay weights are computed once per mode, and each window
-    only leaves out the amenities closed in it.
+    not depend on the window (one array serves them all), so every window of such a matrix is
+    answered from the same passes over it; each window only leaves out the amenities closed
+    in it.
 
     Parameters
     ----------
@@ -455,23 +504,25 @@ def indicators_for_windows(
     origins, amenities = result.origins, result.amenities  # type: ignore[attr-defined]
     _check_tables(origins, amenities)
     keys = [w.key for w in result.windows] if windows is None else list(windows)  # type: ignore[attr-defined]
-    found: dict[str, ParkIndicators] = {}
-    shared: tuple[np.ndarray, EffectiveMinutes] | None = None
+    # Windows that share one matrix (walking, e-bike) share its passes; transit has one each.
+    by_matrix: dict[int, tuple[np.ndarray, list[str]]] = {}
     for key in keys:
         minutes = result.minutes_for(mode, key)  # type: ignore[attr-defined]
-        if shared is None or shared[0] is not minutes:
-            # Only the last matrix is kept: transit has one per window.
-            shared = (minutes, effective_minutes(minutes, available=result.open_to))  # type: ignore[attr-defined]
-        found[key] = _park_indicators(
-            shared[1],
+        by_matrix.setdefault(id(minutes), (minutes, []))[1].append(key)
+    found: dict[str, ParkIndicators] = {}
+    for minutes, shared in by_matrix.values():
+        sets = _indicator_sets(
+            minutes,
+            result.open_to,  # type: ignore[attr-defined]
             origins,
             amenities,
-            open_now=result.is_open(key),  # type: ignore[attr-defined]
+            open_sets=[result.is_open(key) for key in shared],  # type: ignore[attr-defined]
+            sources=[(mode, key) for key in shared],
             parameters=parameters,
             weights=weights,
-            source=(mode, key),
         )
-    return found
+        found.update(zip(shared, sets, strict=True))
+    return {key: found[key] for key in keys}
 
 
 def isochrones(

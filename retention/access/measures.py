@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from retention.access.indicator_kernel import GAUSSIAN, STEP, UNIFORM, DecayTable
 from retention.data.layers import CAPACITY_UNITS, AmenityCategory
 from retention.errors import ParameterError
 
@@ -114,9 +115,20 @@ class DecayFunction:
         safe = np.where(reachable, times, 0.0)
         return np.where(reachable, np.exp(-(safe**2) / (2.0 * sigma**2)), 0.0)
 
-    def _step_weight(
-        self, times: np.ndarray, catchment_minutes: float | None
-    ) -> npt.NDArray[np.float64]:
+    def table(self, *, catchment_minutes: float | None) -> DecayTable:
+        """Return this decay with ``catchment_minutes`` as the compiled indicator passes read it
+        (``retention.access.indicator_kernel``)."""
+        kind = {"step": STEP, "gaussian": GAUSSIAN, "uniform": UNIFORM}[self.kind]
+        bounds, weights = self._step_zones(catchment_minutes) if self.kind == "step" else ([], [])
+        return DecayTable(
+            kind=kind,
+            bounds=np.array(bounds, dtype=np.float64),
+            weights=np.array([*weights, 0.0], dtype=np.float64),
+            catchment_minutes=np.inf if catchment_minutes is None else float(catchment_minutes),
+            bandwidth_minutes=float(self.bandwidth_minutes or 0.0),
+        )
+
+    def _step_zones(self, catchment_minutes: float | None) -> tuple[list[float], list[float]]:
         # Weight w_k for t <= zone_k (PySAL). A catchment inside the zones ends them there.
         bounds, weights = list(self.zones_minutes), list(self.weights)
         if catchment_minutes is not None:
@@ -124,6 +136,12 @@ class DecayFunction:
             cut = inside.index(False) if False in inside else len(bounds)
             bounds = [*bounds[:cut], float(catchment_minutes)] if cut < len(bounds) else bounds
             weights = weights[: len(bounds)]
+        return bounds, weights
+
+    def _step_weight(
+        self, times: np.ndarray, catchment_minutes: float | None
+    ) -> npt.NDArray[np.float64]:
+        bounds, weights = self._step_zones(catchment_minutes)
         # The zone of t is the number of bounds it exceeds (NaN exceeds them all: weight 0).
         # float32 minutes stay float32: comparing them with a float64 bound is exact either way.
         index = np.zeros(times.shape, dtype=np.uint8)
@@ -350,12 +368,14 @@ def effective_minutes(
     return EffectiveMinutes(values)
 
 
-def _minutes_matrix(minutes: npt.ArrayLike) -> np.ndarray:
+def checked_minutes(minutes: npt.ArrayLike) -> np.ndarray:
+    """Return ``minutes`` as a 2-D float32 (kept) or float64 array, checked to hold no negative
+    time; the input itself when it already is one (never write to the result)."""
     source = np.asarray(minutes)
     # float32 travel times (TravelTimeResult) stay float32: half the memory, and comparisons
     # with float64 bounds and values handed out as float64 are exactly as after a float64 copy.
     dtype = np.float32 if source.dtype == np.float32 else np.float64
-    matrix: npt.NDArray[np.floating[Any]] = np.array(source, dtype=dtype)  # a copy, never the input
+    matrix: npt.NDArray[np.floating[Any]] = np.asarray(source, dtype=dtype)
     if matrix.ndim != 2:
         raise ParameterError(
             f"expected a 2-D matrix origins x amenities, got {matrix.ndim} dimension(s)",
@@ -369,8 +389,20 @@ def _minutes_matrix(minutes: npt.ArrayLike) -> np.ndarray:
             row=int(row) + 1,
             column="minutes",
         )
-    np.copyto(matrix, np.inf, where=np.isnan(matrix))
     return matrix
+
+
+def checked_mask(available: npt.ArrayLike, shape: tuple[int, ...]) -> np.ndarray:
+    """Return the boolean ``available`` mask, checked to be ``shape`` or one value per column."""
+    mask = np.asarray(available)
+    if mask.dtype != bool:
+        raise ParameterError(f"must be boolean, got dtype {mask.dtype}", column="available")
+    if mask.shape not in (shape, (shape[1],)):
+        raise ParameterError(
+            f"expected shape {shape} or ({shape[1]},), got {mask.shape}",
+            column="available",
+        )
+    return mask
 
 
 def _effective_minutes(
@@ -384,17 +416,11 @@ def _effective_minutes(
                 column="available",
             )
         return minutes.values
-    matrix = _minutes_matrix(minutes)
+    matrix = np.array(checked_minutes(minutes))  # a copy, never the input
+    np.copyto(matrix, np.inf, where=np.isnan(matrix))
     if available is None:
         return matrix
-    mask = np.asarray(available)
-    if mask.dtype != bool:
-        raise ParameterError(f"must be boolean, got dtype {mask.dtype}", column="available")
-    if mask.shape not in (matrix.shape, (matrix.shape[1],)):
-        raise ParameterError(
-            f"expected shape {matrix.shape} or ({matrix.shape[1]},), got {mask.shape}",
-            column="available",
-        )
+    mask = checked_mask(available, matrix.shape)
     np.copyto(matrix, np.inf, where=~np.broadcast_to(mask, matrix.shape))
     return matrix
 
@@ -689,13 +715,14 @@ def e2sfca(
         _per_amenity(supply, n_amenities, "supply"), column="supply"
     )
     people = people_per_origin(demand, n_origins, column="demand")
-    _check_catchment(catchment_minutes)
+    check_catchment(catchment_minutes)
     return _e2sfca_checked(
         matrix, supply_values, people, decay=decay, catchment_minutes=catchment_minutes
     )
 
 
-def _check_catchment(catchment_minutes: float | None) -> None:
+def check_catchment(catchment_minutes: float | None) -> None:
+    """Raise unless ``catchment_minutes`` is ``None`` or a positive number of minutes."""
     if catchment_minutes is not None and not catchment_minutes > 0:
         raise ParameterError(
             f"must be a positive number of minutes, got {catchment_minutes!r}",
@@ -826,10 +853,10 @@ def e2sfca_by_category(
         )
         if people is None:
             people = people_per_origin(demand, n_origins, column="demand")
-            _check_catchment(catchment_minutes)
+            check_catchment(catchment_minutes)
     if people is None:
         people = people_per_origin(demand, n_origins, column="demand")
-        _check_catchment(catchment_minutes)
+        check_catchment(catchment_minutes)
     # Every category at once: step 1 is per amenity anyway, and step 2 sums each category's
     # columns through one product with a (amenity x category) matrix of the ratios (zero rows
     # for amenities of unlisted categories).
