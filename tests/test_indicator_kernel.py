@@ -254,15 +254,3 @@ def test_the_numbers_do_not_depend_on_the_number_of_threads(monkeypatch) -> None
             )
         assert other.basis is not None and answers[0].basis is not None
         assert np.array_equal(other.basis.weighted_demand, answers[0].basis.weighted_demand)
-
-
-def test_a_bad_thread_setting_is_named(monkeypatch) -> None:
-    from retention.errors import ParameterError
-
-    monkeypatch.setenv("PARKLIFE_SEARCH_THREADS", "two")
-    with pytest.raises(ParameterError, match="PARKLIFE_SEARCH_THREADS='two'"):
-        park_indicators(
-            np.zeros((1, 1)),
-            pd.DataFrame({"origin_set": ["residence"], "weight": [1.0]}),
-            pd.DataFrame({"category": ["park"], "capacity": [1.0]}),
-        )

@@ -15,18 +15,18 @@ step 1 ``Σ_i P_i W_ij`` and step 2 ``Σ_j W_ij R_j``) add the same terms in ano
 they agree to float rounding (~1e-15 relative). Step 1 is summed per fixed block of rows and the
 blocks in order, so the numbers never depend on the number of threads.
 
-Threads: ``PARKLIFE_SEARCH_THREADS`` (``retention.access.compiled``), by default every CPU.
+Threads and compilation as for the street search (``retention.access.shortest_paths``:
+``PARKLIFE_SEARCH_THREADS``, by default every CPU; compiled code cached in ``__pycache__``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from retention.access.compiled import compiled, kernel_threads
+from retention.access.shortest_paths import compiled, in_row_chunks
 
 _BLOCK_ROWS = 32
 """Rows per work item; step 1 sums per block of this many rows, then the blocks in order."""
@@ -171,17 +171,14 @@ def _second_pass(
 
 def _over_blocks(n_rows: int, work: Callable[[int, int, int], None]) -> None:
     """Run ``work(block, start, stop)`` for every block of rows, on every kernel thread."""
-    blocks = [
-        (b, s, min(s + _BLOCK_ROWS, n_rows)) for b, s in enumerate(range(0, n_rows, _BLOCK_ROWS))
-    ]
-    n_threads = min(kernel_threads(), len(blocks))
-    if n_threads <= 1:
-        for block in blocks:
-            work(*block)
-        return
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        for done in [pool.submit(work, *block) for block in blocks]:
-            done.result()
+    n_blocks = -(-n_rows // _BLOCK_ROWS)
+
+    def run(blocks: slice) -> None:
+        for block in range(blocks.start, min(blocks.stop, n_blocks)):
+            start = block * _BLOCK_ROWS
+            work(block, start, min(start + _BLOCK_ROWS, n_rows))
+
+    in_row_chunks(n_blocks, run)
 
 
 @dataclass(frozen=True)
