@@ -43,16 +43,19 @@ uploaded = st.file_uploader(
     t("data.file", lang), type=FILE_TYPES, key="data.file", help=t("data.file_help", lang)
 )
 left, right = st.columns(2)
-kind = left.selectbox(
+# The layer kind and coordinate system are kept (ui.state): across pages, languages and in the URL.
+kind = state.kept(
+    left.selectbox,
+    state.DATA_KIND,
     t("data.kind", lang),
     UPLOADABLE,
-    key="data.kind",
     format_func=lambda value: label("layer", value, lang),
 )
-system = right.radio(
+system = state.kept(
+    right.radio,
+    state.DATA_CRS,
     t("data.crs", lang),
     [member.value for member in CoordinateSystem],
-    key="data.crs",
     format_func=lambda value: t(f"common.crs.{value}", lang),
     help=t("data.crs_help", lang),
 )

@@ -18,11 +18,6 @@ from ui.errors import LOGGER
 
 require_app_navigation()
 
-FORMAT = "reports.format"
-LANGUAGE = "reports.lang"
-WINDOW = "reports.window"
-ENTERPRISE = "reports.enterprise"
-COMPARE = "reports.compare"
 BUILD = "reports.build"
 DOWNLOAD = "reports.download"
 NO_ENTERPRISE = ""
@@ -36,36 +31,43 @@ st.caption(t("reports.caption", lang))
 
 windows = {window.key: window for window in current_parameters(park).time_windows}
 names = enterprise_names(park.layer(LayerKind.ENTERPRISES), lang=lang)
-if st.session_state.get(LANGUAGE) not in LANGUAGES:
-    st.session_state[LANGUAGE] = lang
-
+# Every option is kept (ui.state): across pages and languages, and in the URL (only what differs
+# from the defaults; a value that is not one of this user's options is ignored).
 choices = st.columns(4)
-fmt = choices[0].selectbox(
+fmt = state.kept(
+    choices[0].selectbox,
+    state.REPORTS_FORMAT,
     t("reports.format", lang),
     [item.value for item in SnapshotFormat],
     format_func=lambda value: t(f"reports.format.{value}", lang),
-    key=FORMAT,
 )
-report_lang = choices[1].selectbox(
-    t("reports.language", lang), LANGUAGES, format_func=LANGUAGE_NAMES.get, key=LANGUAGE
+report_lang = state.kept(
+    choices[1].selectbox,
+    state.REPORTS_LANGUAGE,
+    t("reports.language", lang),
+    LANGUAGES,
+    index=LANGUAGES.index(lang),  # the interface's language until another is chosen
+    format_func=LANGUAGE_NAMES.get,
 )
-window = choices[2].selectbox(
+window = state.kept(
+    choices[2].selectbox,
+    state.REPORTS_WINDOW,
     t("reports.window", lang),
     list(windows),
     index=list(windows).index("weekday_evening") if "weekday_evening" in windows else 0,
     format_func=lambda key: windows[key].label_en if lang == "en" else windows[key].label_zh,
-    key=WINDOW,
 )
 own_firms = not user.can(Permission.ALL_ENTERPRISES)
 visible = user.visible_enterprises(sorted(names, key=names.get))
 if own_firms:
     st.info(t("reports.hr_scope", lang))
-enterprise = choices[3].selectbox(
+enterprise = state.kept(
+    choices[3].selectbox,
+    state.REPORTS_ENTERPRISE,
     t("reports.enterprise", lang),
     visible if own_firms else [NO_ENTERPRISE, *visible],
     format_func=lambda value: t("reports.enterprise.none", lang) if not value else names[value],
     help=t("reports.enterprise_help", lang),
-    key=ENTERPRISE,
 )
 if enterprise is None:  # an HR account whose enterprises are not in this park
     st.warning(t("reports.hr_no_enterprise", lang))
@@ -91,12 +93,13 @@ if scenario is not None:
         for record in cached_scenario.saved(park)
         if record.scenario_id != state.scenario_id()
     }
-    compare_ids = st.multiselect(
+    compare_ids = state.kept(
+        st.multiselect,
+        state.REPORTS_COMPARE,
         t("reports.compare", lang),
         list(others),
         format_func=others.get,
         help=t("reports.compare_help", lang),
-        key=COMPARE,
     )
 compared = cached_reports.saved_texts(park, compare_ids)
 options = (

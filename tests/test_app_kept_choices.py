@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from retention.data.layers import LayerKind
 from retention.i18n import label, t
 from retention.report.maps import HIDDEN_BY_DEFAULT
 from tests.app_session import signed_in
@@ -211,20 +212,142 @@ def test_survey_and_enterprise_selections_survive_a_page_change_and_a_language_s
 
 @pytest.mark.slow
 def test_a_language_switch_relabels_widgets_of_any_page() -> None:
+    # The Data page's choices are kept ones (below); the Assumptions page's decay kind is a plain
+    # widget, re-labelled once by ui.state.relabel_widgets after the switch.
     at = _session("en")
     at.switch_page("pages/data.py").run()
     assert not at.exception, [e.value for e in at.exception]
     at.selectbox(key="data.kind").select("amenities").run()
     at.radio(key="data.crs").set_value("gcj02").run()
+    at.switch_page("pages/assumptions.py").run()
+    at.selectbox(key="assumptions.decay.kind").select("gaussian").run()
     assert not at.exception, [e.value for e in at.exception]
     at.session_state[state.LANG] = "zh"
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    decay = at.selectbox(key="assumptions.decay.kind")
+    assert decay.value == "gaussian"
+    assert _shown_label(decay) == t("assumptions.decay_kind.gaussian", "zh")
+    # Once re-labelled, later runs leave the plain widget to the browser.
+    at.run()
+    assert not at.selectbox(key="assumptions.decay.kind").proto.set_value
+    at.switch_page("pages/data.py").run()
     kind = at.selectbox(key="data.kind")
     crs = at.radio(key="data.crs")
     assert (kind.value, crs.value) == ("amenities", "gcj02")
     assert _shown_label(kind) == label("layer", "amenities", "zh")
     assert _shown_label(crs) == t("common.crs.gcj02", "zh")
-    # Once re-labelled, later runs leave the widgets to the browser.
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def _shown_text(at: AppTest) -> str:
+    """Every text element's value on the page (to check a URL value is never shown)."""
+    return " ".join(str(e.value) for kind in ("markdown", "caption", "info", "warning", "error",
+                                              "success", "title", "subheader", "text")
+                    for e in at.get(kind))  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_data_page_keeps_its_layer_kind_and_coordinate_system_in_the_url() -> None:
+    at = _session("en", query={"kind": "residences", "crs": "gcj02"})
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="data.kind").value == "residences"
+    assert at.radio(key="data.crs").value == "gcj02"
+    at.selectbox(key="data.kind").select("amenities").run()
+    assert at.query_params["kind"] == "amenities" and at.query_params["crs"] == "gcj02"
+    at.radio(key="data.crs").set_value("wgs84").run()  # the default: out of the URL
+    assert "crs" not in at.query_params
+
+    # A hand-edited URL: values that are not options fall back to the defaults, silently.
+    bad = _session("en", query={"kind": HOSTILE, "crs": "'); alert(1); //"})
+    bad.switch_page("pages/data.py").run()
+    assert not bad.exception, [e.value for e in bad.exception]
+    assert bad.selectbox(key="data.kind").value == next(iter(LayerKind)).value  # the first
+    assert bad.radio(key="data.crs").value == "wgs84"
+    assert "kind" not in bad.query_params and "crs" not in bad.query_params
+    assert "onerror" not in _shown_text(bad) and not bad.error
+
+
+def _two_saved_scenarios(data_dir: Path) -> tuple[str, str]:
+    from retention.scenario.model import AddAmenity, Scenario
+    from retention.scenario.records import ScenarioStore
+
+    store = ScenarioStore(data_dir)
+    clinic = Scenario(
+        "Lake clinic", (AddAmenity("X1", "Lake clinic", "clinic", 113.24, 27.92, 50),)
+    )
+    court = Scenario("Lake court", (AddAmenity("X2", "Court", "sports_court", 113.24, 27.92, 1),))
+    first = store.save("jinshan", clinic, author="test")
+    second = store.save("jinshan", court, author="test")
+    return first.scenario_id, second.scenario_id
+
+
+@pytest.mark.slow
+def test_the_shown_scenario_and_the_report_options_open_from_a_link(data_dir: Path) -> None:
+    shown, other = _two_saved_scenarios(data_dir)
+    query = {
+        "scenario": shown,
+        "format": "xlsx",
+        "report_lang": "zh",
+        "window": "weekend_day",
+        "compare": f"{other},{HOSTILE},{shown}",  # the shown one is no option here, nor the rest
+    }
+    # The sidebar's scenario (drawn by app.py, which AppTest runs on a session's first run only):
+    # from the URL into the selector, and a session's choice into the URL, the baseline never.
+    sidebar = _session("en", query={"scenario": shown})
+    assert sidebar.selectbox(key=state.WIDGET_SCENARIO).value == shown
+    for chosen in (other, ""):
+        session = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS))
+        session.session_state[state.SCENARIO] = chosen
+        session.run()
+        assert session.selectbox(key=state.WIDGET_SCENARIO).value == chosen
+        assert session.query_params.get("scenario") == (chosen or None)
+
+    at = _session("en", query=query)
+    assert at.session_state[state.SCENARIO] == shown
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="reports.format").value == "xlsx"
+    assert at.selectbox(key="reports.lang").value == "zh"
+    assert at.selectbox(key="reports.window").value == "weekend_day"
+    assert at.multiselect(key="reports.compare").value == [other]
+    assert any(t("reports.with_scenario", "en") in info.value for info in at.info)
+    assert at.query_params["compare"] == other  # rewritten with the valid codes only
+    assert "onerror" not in _shown_text(at)
+
+    # Choices made on the page go to the URL; back at a default they leave it.
+    at.selectbox(key="reports.format").set_value("pdf").run()
+    at.selectbox(key="reports.enterprise").select_index(1).run()
+    firm = at.selectbox(key="reports.enterprise").value
+    assert firm and at.query_params["enterprise"] == firm
+    assert "format" not in at.query_params
+
+    # An id that is no saved scenario of the park (deleted, hand-edited): the baseline, no error.
+    bad = _session("en", query={"scenario": HOSTILE, "enterprise": "NOPE", "window": "night"})
+    assert bad.session_state[state.SCENARIO] == ""
+    bad.switch_page("pages/reports.py").run()
+    assert not bad.exception, [e.value for e in bad.exception]
+    assert bad.selectbox(key="reports.enterprise").value == ""  # the park, no enterprise
+    assert bad.selectbox(key="reports.window").value == "weekday_evening"
+    assert not any(t("reports.with_scenario", "en") in info.value for info in bad.info)
+    assert "onerror" not in _shown_text(bad) and not bad.error
+
+
+@pytest.mark.slow
+def test_an_hr_link_to_another_firms_report_shows_its_own_firm(data_dir: Path) -> None:
+    from retention.auth.roles import Role
+    from retention.data.layers import LayerKind
+    from retention.pipeline import park_inputs, park_key
+
+    park = park_inputs(park_key("jinshan", data_dir=data_dir), data_dir=data_dir)
+    own, other = park.layer(LayerKind.ENTERPRISES)["id"].astype(str).tolist()[:2]
+    at = signed_in(AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS), Role.HR, (own,))
+    at.query_params.update({"enterprise": other})
     at.run()
-    assert not at.selectbox(key="data.kind").proto.set_value
+    at.switch_page("pages/reports.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="reports.enterprise").value == own
+    assert at.query_params.get("enterprise") in (None, own)  # never the other firm

@@ -151,7 +151,13 @@ def test_hr_exports_a_snapshot_of_its_own_enterprise_only(data_dir):
     headings = [markdown.value for markdown in at.markdown]
     assert any(names[own] in heading for heading in headings)
     assert not any(names[other] in heading for heading in headings)
-    # Attacks: a forged widget value is not a choice of the widget ...
+    # Attacks: a forged kept choice is not one of the widget's options: the page shows the
+    # user's own firm again (ui.state.kept checks every value against the options) ...
+    at.session_state[state.REPORTS_ENTERPRISE.key] = other
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="reports.enterprise").value == own
+    # ... a forged widget value is not a choice of the widget ...
     at.session_state["reports.enterprise"] = other
     with pytest.raises(ValueError, match="is not in list"):
         at.run()

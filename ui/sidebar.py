@@ -25,15 +25,13 @@ def _park_name(park_id: str, lang: str) -> str:
 def _scenario_choice(park_id: str, lang: str) -> None:
     """The saved scenario the pages show instead of the baseline (``""``: the baseline)."""
     records = {r.scenario_id: r.name for r in ScenarioStore(state.data_dir()).list(park_id)}
-    if state.scenario_id() not in records:
-        state.set_scenario_id("")
-    state.bind_widget(state.WIDGET_SCENARIO, state.SCENARIO)
-    st.selectbox(
+    # Kept in the session and the URL (``?scenario=<id>``); an id that is not one of the park's
+    # saved scenarios (another park's, a deleted one, a hand-edited URL) shows the baseline.
+    state.kept(
+        st.selectbox,
+        state.SCENARIO_CHOICE,
         t("scenario.sidebar.scenario", lang),
         ["", *records],
-        key=state.WIDGET_SCENARIO,
-        on_change=state.copy_widget,
-        args=(state.WIDGET_SCENARIO, state.SCENARIO),
         format_func=lambda sid: records.get(sid, "") or t("scenario.sidebar.baseline", lang),
         help=t("scenario.sidebar.scenario_help", lang),
     )

@@ -7,8 +7,9 @@ would otherwise lose its value, and with it the choice, when the language is swi
 set a choice with ``at.session_state[LANG] = "zh"`` or through the widget by its key.
 
 Choices that stay (:class:`Choice`, :func:`kept`): a page's selections (the Gaps page's category,
-mode, window and weights, the Map page's layers, the Survey and Enterprise selections) and the
-sidebar's park, language and background live under state keys of their own, which Streamlit keeps
+mode, window and weights, the Map page's layers, the Survey and Enterprise selections, the Data
+page's layer kind and coordinate system, the Reports page's options) and the sidebar's park,
+language, background and shown scenario live under state keys of their own, which Streamlit keeps
 while the widget is off screen (it forgets a widget's own key when the user changes page), and in
 the URL's query parameters (``?mode=walk&window=weekday_evening``), so a reload or a shared link
 opens with the same choices. Widgets hold stable codes and translate them with ``format_func``;
@@ -364,8 +365,10 @@ def _page_choice(widget: str, param: str, *, multi: bool = False) -> Choice:
 LANG_CHOICE = Choice(LANG, WIDGET_LANG, "lang")
 PARK_CHOICE = Choice(PARK, WIDGET_PARK, "park")
 TILES_CHOICE = Choice(TILES, WIDGET_TILES, "tiles")
-SIDEBAR_CHOICES = (PARK_CHOICE, LANG_CHOICE, TILES_CHOICE)
-"""The sidebar's choices; they are in the URL of every page."""
+SCENARIO_CHOICE = Choice(SCENARIO, WIDGET_SCENARIO, "scenario")
+SIDEBAR_CHOICES = (PARK_CHOICE, LANG_CHOICE, TILES_CHOICE, SCENARIO_CHOICE)
+"""The sidebar's choices; they are in the URL of every page (the scenario by its saved id, only
+when one is shown: a link to a scenario another park or a deleted one shows the baseline)."""
 
 GAPS_INDICATOR = _page_choice("gaps.indicator", "indicator")
 GAPS_CATEGORY = _page_choice("gaps.category", "category")
@@ -383,6 +386,13 @@ SURVEY_COHORT = _page_choice("survey.cohort", "cohort")
 SURVEY_GROUP_BY = _page_choice("survey.group_by", "group")
 SURVEY_MEASURE = _page_choice("survey.measure", "measure")
 ENTERPRISE_ID = _page_choice("enterprise.id", "enterprise")
+DATA_KIND = _page_choice("data.kind", "kind")
+DATA_CRS = _page_choice("data.crs", "crs")
+REPORTS_FORMAT = _page_choice("reports.format", "format")
+REPORTS_LANGUAGE = _page_choice("reports.lang", "report_lang")
+REPORTS_WINDOW = _page_choice("reports.window", "window")
+REPORTS_ENTERPRISE = _page_choice("reports.enterprise", "enterprise")
+REPORTS_COMPARE = _page_choice("reports.compare", "compare", multi=True)
 
 PAGE_CHOICES: dict[str, tuple[Choice, ...]] = {
     "gaps": (
@@ -400,6 +410,14 @@ PAGE_CHOICES: dict[str, tuple[Choice, ...]] = {
     "map": (MAP_LAYERS,),
     "survey": (SURVEY_IMPORTANCE, SURVEY_COHORT, SURVEY_GROUP_BY, SURVEY_MEASURE),
     "enterprise": (ENTERPRISE_ID,),
+    "data": (DATA_KIND, DATA_CRS),
+    "reports": (
+        REPORTS_FORMAT,
+        REPORTS_LANGUAGE,
+        REPORTS_WINDOW,
+        REPORTS_ENTERPRISE,
+        REPORTS_COMPARE,
+    ),
 }
 """Each page's kept choices by the page's URL path (a test checks that parameters are unique)."""
 
