@@ -751,10 +751,14 @@ def _transit_for_window(
     )
     if legs is not None:
         kept[None] = legs
+    # A group whose minutes did not move gets its old rows back as the same object: the
+    # window's old array is kept as it is when no group's minutes moved.
+    unchanged = previous_minutes is not None and riding is previous_minutes
     for enterprise in travel.transit.restricted_enterprises:
         rows = np.flatnonzero(belongs == enterprise)
         if len(rows):
-            riding[rows], legs = travel._transit_minutes(
+            before = None if previous_minutes is None else previous_minutes[rows]
+            minutes, legs = travel._transit_minutes(
                 _subset(source, rows),
                 target,
                 window=window,
@@ -763,10 +767,16 @@ def _transit_for_window(
                 egress=egress,
                 enterprise_id=enterprise,
                 previous=previous.get(enterprise),
-                previous_minutes=None if previous_minutes is None else previous_minutes[rows],
+                previous_minutes=before,
             )
             if legs is not None:
                 kept[enterprise] = legs
+            if unchanged and minutes is before:
+                continue
+            if riding is previous_minutes:
+                riding = np.array(riding)  # the old array is read-only and shared
+            unchanged = False
+            riding[rows] = minutes
     return _read_only32(riding), MappingProxyType(kept)
 
 

@@ -476,7 +476,8 @@ class TravelTimeEngine:
         trips through those stops; origins that could board where a ride got slower are
         recomputed in full, as are ``stale_rows`` (source rows whose ``previous_minutes`` are
         not this group's, e.g. people of an enterprise whose own shuttle was withdrawn). Minima
-        are exact, so the answer is the same bits as without ``previous``.
+        are exact, so the answer is the same bits as without ``previous``. When nothing moved,
+        the answer *is* ``previous_minutes`` (the same object: copy it before writing).
         """
         params = self._params
         routes = self._transit.active_routes(window, params=params, enterprise_id=enterprise_id)
@@ -573,8 +574,6 @@ class TravelTimeEngine:
                 from_stop, moved, slower = previous.updated_from_stop(
                     board_to_stop, stop_walk, leg, cutoff=cutoff
                 )
-                result = np.array(previous_minutes, dtype=walk.dtype)
-                block = result if everything else result[np.ix_(origins, targets)]
                 # Origins that could board where a ride got slower: from walking, in full.
                 again = np.isfinite(usable[:, slower]).any(axis=1)
                 if stale_rows is not None and len(stale_rows):
@@ -582,7 +581,13 @@ class TravelTimeEngine:
                     stale[stale_rows] = True
                     again |= stale[origins]
                 redo = np.flatnonzero(again)
+                if not len(redo) and not len(moved):
+                    # No boarding stop's minutes moved (e.g. a new stop no route serves in
+                    # this window): the old minutes are the answer, shared, not copied.
+                    return previous_minutes, TransitLegs(board_to_stop, from_stop)
                 rest = np.setdiff1d(np.arange(len(origins)), redo)
+                result = np.array(previous_minutes, dtype=walk.dtype)
+                block = result if everything else result[np.ix_(origins, targets)]
                 if len(redo):
                     fresh = walk[np.ix_(origins[redo], targets)]
                     walk_then_ride(usable[redo], from_stop, best=fresh, cutoff=cutoff)
