@@ -179,3 +179,35 @@ def test_a_faster_bus_lowers_minutes_without_a_full_search() -> None:
     for window in ("weekday_evening", "weekend_day", "night_shift_end"):
         key = ("transit", window)
         assert faster.result.minutes[key] is engine.result.minutes[key]
+
+
+def test_an_evening_shuttle_with_new_stops_leaves_the_other_windows_arrays_as_they_were() -> None:
+    """An evening-only shuttle adds stops; in the windows it does not run, no boarding stop's
+    minutes move, so those windows keep their arrays (the same objects, not copies) while the
+    evening gains the shuttle — and the evening equals a full recomputation bit for bit."""
+    park = _park([(0.0, 0.0), (900.0, 0.0)], [(1000.0, 1000.0), (0.0, 900.0)], [False, True])
+    engine = ParkEngine.build(park, params=PARAMS)
+    for route_id, stops_xy, enterprise_id in (
+        ("B0", [(0.0, 0.0), (500.0, 500.0)], ""),
+        ("E0", [(900.0, 0.0), (0.0, 900.0)], "E1"),
+    ):
+        routes, stops = _route(route_id, stops_xy, enterprise_id)
+        engine = engine.with_routes(routes, stops=stops)
+    routes, stops = _route_layers(
+        "N1",
+        [(0.0, 0.0), (1000.0, 1000.0)],
+        minutes=[0.0, 2.0],
+        headways={"headway_evening_min": 4.0},
+    )
+    shuttle = engine.with_routes(_as_model_routes(routes, stops), stops=stops)
+    full = _without_kept_legs(engine).with_routes(_as_model_routes(routes, stops), stops=stops)
+    for window in ("weekday_peak", "weekend_day", "night_shift_end"):
+        key = ("transit", window)
+        assert shuttle.result.minutes[key] is engine.result.minutes[key], window
+        np.testing.assert_array_equal(shuttle.result.minutes[key], full.result.minutes[key])
+    evening = ("transit", "weekday_evening")
+    home = int(np.flatnonzero(engine.result.origins["origin_id"] == "D1")[0])
+    # Board: wait 4 / 2 + 2 penalty = 4 min, ride 2 min: 6 min to the shop at the last stop.
+    assert float(shuttle.result.minutes[evening][home, 0]) == pytest.approx(6.0, abs=1e-3)
+    assert float(engine.result.minutes[evening][home, 0]) > 6.5
+    np.testing.assert_array_equal(shuttle.result.minutes[evening], full.result.minutes[evening])
