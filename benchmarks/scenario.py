@@ -147,7 +147,7 @@ def run(which: str, *, repeats: int, full: bool = True) -> list[str]:
     base_best, base_median, base_cpu = _timed(baseline, repeats)
     rows = [
         f"| {which} | baseline: travel times + indicators from scratch | {base_best:.2f} | "
-        f"{base_median:.2f} | {base_cpu:.2f} | 1.00 | – |"
+        f"{base_median:.2f} | {base_cpu:.2f} | 1.00 | – | – |"
     ]
     for label, modification in _modifications(park).items():
         scenario = Scenario(label, ()).with_modification(modification, context)
