@@ -148,13 +148,13 @@ opened = left.selectbox(
 )
 if middle.button(t("scenario.open_button", lang), key="scenario.open_button"):
     if opened:
-        state.set_scenario_draft(
+        state.replace_scenario_draft(
             scenario_to_json(records[opened].scenario),
             editing=opened,
             version=records[opened].version,
         )
     else:
-        state.set_scenario_draft(scenario_to_json(Scenario(t("scenario.default_name", lang))))
+        state.replace_scenario_draft(scenario_to_json(Scenario(t("scenario.default_name", lang))))
     st.rerun()
 author = right.text_input(t("scenario.author", lang), key="scenario.author")
 editing = state.scenario_editing()
@@ -169,7 +169,7 @@ if editing in records:
             updated=record.updated_utc,
         )
     )
-name = st.text_input(t("scenario.name", lang), value=draft.name, key="scenario.name")
+name = st.text_input(t("scenario.name", lang), value=draft.name, key=state.SCENARIO_NAME)
 if name.strip() and name != draft.name:
     draft = replace(draft, name=name)
     _set_draft(draft)
@@ -441,7 +441,7 @@ if editing in records:
             park_id=park.park_id,
             detail={"scenario_id": copy.scenario_id, "name": copy.name, "how": "duplicate"},
         )
-        state.set_scenario_draft(
+        state.replace_scenario_draft(
             scenario_to_json(copy.scenario), editing=copy.scenario_id, version=copy.version
         )
         st.rerun()
@@ -456,7 +456,9 @@ if editing in records:
         else:
             if state.scenario_id() == editing:
                 state.set_scenario_id("")
-            state.set_scenario_draft(scenario_to_json(Scenario(t("scenario.default_name", lang))))
+            state.replace_scenario_draft(
+                scenario_to_json(Scenario(t("scenario.default_name", lang)))
+            )
             st.rerun()
     st.caption(t("scenario.rename_hint", lang))
 st.download_button(
@@ -478,7 +480,7 @@ if uploaded is not None and st.button(
         except ScenarioError as error:
             st.error(markdown_text(error))
         else:
-            state.set_scenario_draft(scenario_to_json(imported))
+            state.replace_scenario_draft(scenario_to_json(imported))
             st.rerun()
 
 # --- 4. what it changes ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from retention.errors import ScenarioError
 from retention.escaping import markdown_text
 from retention.i18n import t
 from retention.park_parameters import ParkParameters
+from retention.pipeline.scenarios import LAB_OPTIONS
 from retention.pipeline.scenarios import retention_basis as pipeline_retention_basis
 from retention.report.maps import TileSource
 from retention.scenario.budget import Package, intervention_table
@@ -35,7 +36,6 @@ from retention.scenario.display import pickable_places
 from retention.scenario.drawing import DrawnRoute, route_from_drawing
 from retention.scenario.evaluate import (
     Evaluation,
-    EvaluationOptions,
     RetentionBasis,
     ScenarioResult,
     evaluate_scenario,
@@ -56,8 +56,9 @@ from retention.storage.park import ParkData
 from ui import cached_access, cached_model, cached_survey, state
 from ui.cached_parameters import current_parameters
 
-OPTIONS = EvaluationOptions()
-"""How the lab measures: walk or ride, weekday evening (the model's window)."""
+OPTIONS = LAB_OPTIONS
+"""How the lab measures: walk or ride, weekday evening (the model's window); the CLI's
+``parklife report --scenario`` measures the same way (``retention.pipeline.scenarios``)."""
 
 
 def store() -> ScenarioStore:

@@ -53,6 +53,9 @@ SCENARIO_EDITING = "scenario.editing"
 SCENARIO_EDITING_VERSION = "scenario.editing_version"
 """Stored version of that scenario when it was opened: a save or delete based on it is refused
 if someone saved the scenario since (nothing of theirs is overwritten)."""
+SCENARIO_NAME = "scenario.name"
+"""Key of the Scenario page's name field (it renames the draft): cleared when another scenario
+replaces the draft, so the field shows that scenario's name instead of the last one typed."""
 SCENARIO_DRAWING = "scenario.drawing"
 """What this session drew on the Scenario page's map (GeoJSON features as JSON text, ``"[]"``
 when nothing): the route's stops come from it. Tests set it to stand for a drawing."""
@@ -262,6 +265,14 @@ def set_scenario_draft(text: str, *, editing: str = "", version: int = 0) -> Non
     st.session_state[SCENARIO_DRAFT] = text
     st.session_state[SCENARIO_EDITING] = editing
     st.session_state[SCENARIO_EDITING_VERSION] = version
+
+
+def replace_scenario_draft(text: str, *, editing: str = "", version: int = 0) -> None:
+    """Put another scenario in the draft's place (opened, new, duplicated, imported): as
+    :func:`set_scenario_draft`, and the name field starts again from that scenario's name
+    (otherwise it keeps the last name typed and renames the scenario just opened)."""
+    set_scenario_draft(text, editing=editing, version=version)
+    st.session_state.pop(SCENARIO_NAME, None)
 
 
 def scenario_editing() -> str:

@@ -43,6 +43,7 @@ def _configure(parser: argparse.ArgumentParser, lang: str) -> None:
 
 def _run(args: argparse.Namespace, context: Context) -> int:
     from retention.auth.export_audit import record_export  # the store: not for --help
+    from retention.pipeline import stages
     from retention.pipeline.run_key import run_key
     from retention.pipeline.scenarios import (
         UnknownScenarioError,
@@ -93,10 +94,14 @@ def _run(args: argparse.Namespace, context: Context) -> int:
     with steps(context, total=3 + len(args.compare)) as progress:
         scenario = None
         compared = []
+        # One engine for the baseline and every scenario's deltas, as on the Scenario page.
+        engine = stages.engine(park, key) if args.scenario is not None else None
         for name in [args.scenario, *args.compare] if args.scenario is not None else []:
             progress.step(t("cli_report.report.step_scenario", lang, scenario=name))
             try:
-                measured = evaluate_saved_scenario(park, key, name, data_dir=context.data_dir)
+                measured = evaluate_saved_scenario(
+                    park, key, name, data_dir=context.data_dir, engine=engine
+                )
             except UnknownScenarioError as error:
                 raise CliError(
                     t("cli_report.report.unknown_scenario", lang, scenario=name),
@@ -118,6 +123,7 @@ def _run(args: argparse.Namespace, context: Context) -> int:
                 enterprise_id=args.enterprise,
                 scenario=scenario,
                 compared=compared,
+                travel=None if engine is None else engine.result,
             )
         except UnknownEnterpriseError:
             raise CliError(

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retention.access.travel_times import TravelTimeResult
+from retention.access.engine import ParkEngine
+from retention.data.layers import LayerKind
 from retention.errors import ParkLifeError
 from retention.pipeline import stages
 from retention.pipeline.run_key import RunKey
-from retention.scenario.evaluate import RetentionBasis, ScenarioResult
+from retention.scenario.evaluate import (
+    Evaluation,
+    EvaluationOptions,
+    RetentionBasis,
+    ScenarioResult,
+)
 from retention.scenario.records import ScenarioRecord, ScenarioStore
 from retention.storage.park import ParkData
+
+LAB_OPTIONS = EvaluationOptions()
+"""How the scenario lab measures (page and CLI alike): walk or ride, weekday evening."""
 
 
 class UnknownScenarioError(ParkLifeError, ValueError):
@@ -47,40 +56,49 @@ def evaluate_saved_scenario(
     *,
     data_dir: Path,
     geodata_dir: Path | None = None,
-    travel: TravelTimeResult | None = None,
+    engine: ParkEngine | None = None,
     inputs: stages.RetentionInputs | None = None,
 ) -> tuple[str, ScenarioResult]:
     """Measure a saved scenario (by id or name) against the park, as the Scenario page does.
+
+    The same path as the page (``ui.cached_scenario``): the baseline is the park engine's
+    travel times and the lab's indicators (walk or ride, weekday evening), and the scenario's
+    travel times come from the engine's delta operations (``evaluate_scenario(...,
+    engine=)``), with the engine's own street network for snapping drawn routes.
+
+    Parameters
+    ----------
+    park, key
+        The park and its run key.
+    scenario_ref
+        The saved scenario's id or name.
+    data_dir, geodata_dir
+        Where the park's stored data and demo files live (scenarios, survey).
+    engine
+        ``stages.engine(park, key)`` when the caller already has it (several scenarios of one
+        report share one); built here otherwise.
+    inputs
+        ``stages.retention_inputs(...)`` when the caller already has them.
 
     Raises
     ------
     UnknownScenarioError
         No saved scenario of the park has that id or name.
     """
-    from retention.data.layers import LayerKind as Kind
-    from retention.scenario.evaluate import (
-        Evaluation,
-        EvaluationOptions,
-        evaluate_scenario,
-    )
+    from retention.scenario.evaluate import evaluate_scenario
 
     record = saved_scenario(park.park_id, scenario_ref, data_dir=data_dir)
-    options = EvaluationOptions()
-    travel = stages.travel_times(park, key) if travel is None else travel
-    baseline = Evaluation(
-        park=park,
-        travel=travel,
-        indicators=stages.indicators(travel, key, mode=options.mode, window=options.window),
-        options=options,
-    )
+    engine = stages.engine(park, key) if engine is None else engine
+    baseline = lab_baseline(park, key, engine=engine)
     basis = None
     survey_present = key.survey_version not in ("", "none")
     if inputs is None and survey_present:
         survey = stages.current_survey(park, key, data_dir=data_dir, geodata_dir=geodata_dir)
-        inputs = stages.retention_inputs(park, travel, survey, key)
+        inputs = stages.retention_inputs(park, baseline.travel, survey, key)
     if inputs is not None:
         basis = retention_basis(inputs)
     parameters = key.parameters
+    roads = park.layers.get(LayerKind.ROADS)
     result = evaluate_scenario(
         baseline,
         record.scenario,
@@ -89,9 +107,22 @@ def evaluate_saved_scenario(
         shuttle=parameters.shuttle,
         conversion=parameters.conversion,
         cost=parameters.replacement_cost,
-        network=stages.street_network(park, key) if Kind.ROADS in park.layers else None,
+        network=None if roads is None or roads.empty else engine.travel.network("walk"),
+        engine=engine,
     )
     return record.scenario.name, result
+
+
+def lab_baseline(park: ParkData, key: RunKey, *, engine: ParkEngine) -> Evaluation:
+    """The baseline as the scenario lab measures it: the engine's travel times and the
+    indicators of ``LAB_OPTIONS`` (walk or ride, weekday evening) for the key."""
+    travel = stages.travel_times(park, key, engine=engine)
+    return Evaluation(
+        park=park,
+        travel=travel,
+        indicators=stages.indicators(travel, key, mode=LAB_OPTIONS.mode, window=LAB_OPTIONS.window),
+        options=LAB_OPTIONS,
+    )
 
 
 def retention_basis(inputs: stages.RetentionInputs) -> RetentionBasis | None:
