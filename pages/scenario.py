@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 
 import streamlit as st
@@ -81,8 +82,14 @@ def _add(modification: Modification, *, from_drawing: bool = False) -> None:
 
     A route added from the drawing clears it: the next route starts on a blank map.
     """
+    _change(lambda: draft.with_modification(modification, context), from_drawing=from_drawing)
+
+
+def _change(changed: Callable[[], Scenario], *, from_drawing: bool = False) -> None:
+    """Make ``changed()`` the draft, or say precisely why it cannot be; a change made from the
+    drawing clears it."""
     try:
-        _set_draft(draft.with_modification(modification, context))
+        _set_draft(changed())
     except ScenarioError as error:
         st.error(markdown_text(error))
     else:
@@ -242,6 +249,16 @@ with route_tab:
                 stops=markdown_text(" → ".join(stop.name for stop in drawn.stops)),
             )
         )
+        if drawn.on_roads and not all(drawn.picked):
+            onto_road = [m for m, p in zip(drawn.moved_metres, drawn.picked, strict=True) if not p]
+            st.caption(
+                t(
+                    "scenario_draw.tolerance",
+                    lang,
+                    moved=f"{max(onto_road):,.0f}",
+                    vertex=f"{max(drawn.vertex_metres, default=0.0):,.0f}",
+                )
+            )
 
 with route_tab, st.form("scenario.form.route"):
     route_name = st.text_input(t("scenario.route.name", lang), key="scenario.route.name")
@@ -250,6 +267,25 @@ with route_tab, st.form("scenario.form.route"):
         value=True,
         key="scenario.route.use_drawing",
     )
+    # A drawing may instead re-route a new route of the draft: its timetable and costs stay.
+    new_routes = {
+        index: modification.name
+        for index, modification in enumerate(draft.modifications)
+        if isinstance(modification, AddRoute)
+    }
+    redrawn = -1
+    if drawn is not None and new_routes:
+        redrawn = st.selectbox(
+            t("scenario_draw.replace", lang),
+            [-1, *new_routes],
+            format_func=lambda index: (
+                t("scenario_draw.replace_none", lang)
+                if index < 0
+                else t("scenario_draw.replace_route", lang, name=new_routes[index])
+            ),
+            key="scenario.route.replace",
+            help=t("scenario_draw.replace_help", lang),
+        )
     stops = st.multiselect(
         t("scenario.route.stops", lang),
         list(places.index),
@@ -298,31 +334,36 @@ with route_tab, st.form("scenario.form.route"):
         key="scenario.route.open_to",
     )
     if st.form_submit_button(t("scenario.route.add", lang)):
-        _add(
-            AddRoute(
-                route_id=f"S-{uuid.uuid4().hex[:6]}",
-                name=route_name.strip() or t("scenario.route.default_name", lang),
-                stops=drawn.stops
-                if use_drawing and drawn is not None
-                else tuple(
-                    RouteStop(
-                        float(places.at[ref, "lon"]),
-                        float(places.at[ref, "lat"]),
-                        str(places.at[ref, "label"]),
-                        str(ref),
-                    )
-                    for ref in stops
+        if use_drawing and drawn is not None and redrawn >= 0:
+            _change(
+                lambda: draft.with_route_stops(redrawn, drawn.stops, context), from_drawing=True
+            )
+        else:
+            _add(
+                AddRoute(
+                    route_id=f"S-{uuid.uuid4().hex[:6]}",
+                    name=route_name.strip() or t("scenario.route.default_name", lang),
+                    stops=drawn.stops
+                    if use_drawing and drawn is not None
+                    else tuple(
+                        RouteStop(
+                            float(places.at[ref, "lon"]),
+                            float(places.at[ref, "lat"]),
+                            str(places.at[ref, "label"]),
+                            str(ref),
+                        )
+                        for ref in stops
+                    ),
+                    service=(ServiceWindow(window, float(headway), start.strip(), end.strip()),),
+                    two_way=two_way,
+                    vehicle_capacity=int(capacity),
+                    cost_basis=basis,
+                    cost_cny_per_unit=float(rate) if rate > 0 else None,
+                    fare_cny=float(fare),
+                    open_to=tuple(open_to),
                 ),
-                service=(ServiceWindow(window, float(headway), start.strip(), end.strip()),),
-                two_way=two_way,
-                vehicle_capacity=int(capacity),
-                cost_basis=basis,
-                cost_cny_per_unit=float(rate) if rate > 0 else None,
-                fare_cny=float(fare),
-                open_to=tuple(open_to),
-            ),
-            from_drawing=bool(use_drawing),
-        )
+                from_drawing=bool(use_drawing),
+            )
 
 with amenity_tab, st.form("scenario.form.amenity"):
     a, b = st.columns(2)

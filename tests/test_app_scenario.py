@@ -255,6 +255,53 @@ def test_a_route_drawn_on_the_map_is_snapped_added_and_evaluated() -> None:
     assert float(reached[_draft(at)["name"]].iloc[0].replace(",", "")) > 0
 
 
+def _drawn_line(*points: tuple[float, float]) -> str:
+    """What streamlit-folium returns for one drawn polyline (all_drawings), as kept in state."""
+    geometry = {"type": "LineString", "coordinates": [list(p) for p in points]}
+    return json.dumps([{"type": "Feature", "properties": {}, "geometry": geometry}])
+
+
+@pytest.mark.slow
+def test_a_route_redrawn_on_the_map_keeps_its_timetable() -> None:
+    """Issue 9: a route already in the draft is re-routed by drawing: the drawn stops replace
+    its stops, and its id, name, headway and capacity stay (the form's are not used)."""
+    from retention.scenario.display import pickable_places
+    from retention.storage.park import load_park
+
+    park = load_park("jinshan", data_dir=REPO / "nonexistent-data-dir")
+    places = pickable_places(park.layers, "en")
+    residence = places[places["kind"] == "residence"].iloc[0]
+    lake = places[places["label"].str.contains("Lake Park")].iloc[0]
+    at = _page()
+    stops = at.multiselect(key="scenario.route.stops")
+    stops.select(stops.options[0]).select(stops.options[1])
+    at.text_input(key="scenario.route.name").set_value("Night line")
+    at.number_input(key="scenario.headway").set_value(12.0)
+    at.number_input(key="scenario.route.capacity").set_value(20)
+    _submit(at, "scenario.route.add")
+    (before,) = _draft(at)["modifications"]
+    at.session_state[state.SCENARIO_DRAWING] = _drawn_line(
+        (residence["lon"] + 0.0001, residence["lat"]), (lake["lon"], lake["lat"] + 0.0002)
+    )
+    at.run()
+    replace = at.selectbox(key="scenario.route.replace")
+    assert replace.options == [
+        t("scenario_draw.replace_none", "en"),
+        t("scenario_draw.replace_route", "en", name="Night line"),
+    ]
+    replace.set_value(0)
+    at.number_input(key="scenario.headway").set_value(30.0)  # not used: the route keeps 12
+    _submit(at, "scenario.route.add")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (after,) = _draft(at)["modifications"]
+    assert [stop["ref"] for stop in after["stops"]] == [residence["ref"], lake["ref"]]
+    assert [stop["ref"] for stop in before["stops"]] != [residence["ref"], lake["ref"]]
+    unchanged = ("route_id", "name", "service", "vehicle_capacity", "two_way", "open_to")
+    assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
+    assert after["service"][0]["headway_minutes"] == 12.0
+    assert at.session_state[state.SCENARIO_DRAWING] == "[]"  # the drawing is used up
+
+
 @pytest.mark.slow
 def test_a_drawing_far_from_every_road_says_so() -> None:
     at = _page()

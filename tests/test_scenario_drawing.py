@@ -61,26 +61,41 @@ def places(park):
     return pickable_places(park.layers, "en")
 
 
-def test_points_off_the_road_move_onto_its_nearest_vertices(network, places) -> None:
-    # ~33 m north of the road, 0.0002 degree past the vertices 113.145 and 113.155.
+def test_points_off_the_road_move_sideways_onto_it_where_clicked(network, places) -> None:
+    # ~33 m north of the road, 0.0002 degree past the vertices 113.145 and 113.155: each stop
+    # lands on the road straight south of its click (mid-block), not on a vertex.
     drawn = _line((113.1452, LAT + 0.0003), (113.1548, LAT + 0.0003))
     route = route_from_drawing(drawn, network, places, params=PARAMS)
-    assert [(round(s.lon, 6), round(s.lat, 6)) for s in route.stops] == [
-        (113.145, LAT),
-        (113.155, LAT),
-    ]
+    # Within 2e-5 degree (2 m): "straight south" in the UTM plane is ~1 degree off the meridian.
+    assert [s.lon for s in route.stops] == pytest.approx([113.1452, 113.1548], abs=2e-5)
+    assert [s.lat for s in route.stops] == pytest.approx([LAT, LAT], abs=1e-7)
     assert [s.name for s in route.stops] == ["Stop 1", "Stop 2"]
     assert [s.ref for s in route.stops] == ["", ""] and route.picked == (False, False)
     assert route.on_roads
-    # Ten road segments of 0.001 degree each.
-    assert route.length_metres == pytest.approx(0.010 * METRES_PER_DEGREE_LON, rel=2e-3)
     north = 0.0003 * 110_800  # metres per degree of latitude near 28 N, to 0.1 %
+    assert route.moved_metres == pytest.approx((north, north), rel=0.01)
+    # Walks to and from each stop count from its nearest vertex, 0.0002 degree along the road.
     east = 0.0002 * METRES_PER_DEGREE_LON
-    assert route.moved_metres[0] == pytest.approx(math.hypot(north, east), rel=0.01)
+    assert route.vertex_metres == pytest.approx((east, east), rel=0.02)
+    # The ride, like the walks, is measured from each stop's nearest vertex: ten segments of
+    # 0.001 degree between the vertices, plus the way from each stop to its vertex.
+    assert route.length_metres == pytest.approx(0.010 * METRES_PER_DEGREE_LON + 2 * east, rel=2e-3)
     lons, lats = np.asarray(route.line.coords).T
     assert np.allclose(lats, LAT, atol=1e-7)  # the line runs on the road
     assert lons.min() == pytest.approx(113.145, abs=1e-7)
     assert lons.max() == pytest.approx(113.155, abs=1e-7)
+
+
+def test_a_click_mid_block_is_a_stop_there_not_at_the_nearest_vertex(network, places) -> None:
+    # Half-way between vertices 113.145 and 113.146, 10 m off the road: the stop is ~49 m from
+    # either vertex, where it was clicked; vertex snapping would have moved it ~49 m.
+    drawn = _markers((113.1455, LAT - 0.00009), (113.1575, LAT))
+    route = route_from_drawing(drawn, network, places, params=PARAMS)
+    first = route.stops[0]
+    assert first.lon == pytest.approx(113.1455, abs=2e-5) and first.lat == pytest.approx(LAT)
+    assert route.moved_metres[0] == pytest.approx(0.00009 * 110_800, rel=0.02)
+    half = 0.0005 * METRES_PER_DEGREE_LON
+    assert route.vertex_metres[0] == pytest.approx(half, rel=0.02)
 
 
 def test_a_point_beside_a_place_is_that_place(network, places) -> None:

@@ -210,3 +210,29 @@ def test_any_valid_route_survives_the_json_round_trip(headway, start, length, na
     )
     validate_scenario(scenario, line_context())
     assert scenario_from_json(scenario_to_json(scenario)) == scenario
+
+
+def test_a_redrawn_route_gets_the_new_stops_and_keeps_everything_else() -> None:
+    context = line_context()
+    scenario = Scenario("重画", (_route(fare_cny=1.5, vehicle_capacity=20), CloseAmenity("C1")))
+    stops = (RouteStop(113.145, LAT, "Stop 1"), RouteStop(113.152, LAT, "Stop 2"))
+    redrawn = scenario.with_route_stops(0, stops, context)
+    route = redrawn.modifications[0]
+    assert isinstance(route, AddRoute) and route.stops == stops
+    assert route == _route(fare_cny=1.5, vehicle_capacity=20, stops=stops)  # timetable kept
+    assert redrawn.modifications[1:] == scenario.modifications[1:]
+    assert scenario.modifications[0].stops == STOPS  # the old scenario is unchanged
+
+
+@pytest.mark.parametrize(
+    ("index", "stops", "match"),
+    [
+        (1, STOPS, r"modification 2 is not a new route"),
+        (2, STOPS, r"modification 3 does not exist; the scenario has 2"),
+        (0, STOPS[:1], r"route has 1 stop\(s\); expected at least 2"),
+    ],
+)
+def test_a_bad_redrawing_is_refused_naming_what_is_wrong(index, stops, match) -> None:
+    scenario = Scenario("重画", (_route(), CloseAmenity("C1")))
+    with pytest.raises(ScenarioError, match=match):
+        scenario.with_route_stops(index, stops, line_context())

@@ -7,17 +7,25 @@ one. Each drawn point becomes a stop:
 * within ``pick_radius_metres`` of a place (an existing stop, residence, amenity or enterprise:
   ``retention.scenario.display.pickable_places``) it *is* that place — its position, name and id,
   so an existing stop id lets riders change there;
-* otherwise it moves to the nearest node of the riding network (the network the route is
-  measured on, ``retention.scenario.layers.route_geometry``), if one lies within the travel
-  parameters' snap distance; a point farther from every road is refused with its distance.
+* otherwise it moves onto the nearest point of a road of the riding network (the network the
+  route is measured on, ``retention.scenario.layers.route_geometry``) — sideways onto the road
+  where the planner clicked, also in the middle of a block, not to a road vertex — if a road
+  lies within the travel parameters' snap distance; a point farther from every road is refused
+  with its distance.
 
-Consecutive points that land on the same place or node are one stop. The line shown back to the
-planner is the route's own road path (``route_geometry``), the one its run time and cost use.
+Consecutive points that land on the same place, or on road points within
+:data:`SAME_STOP_METRES` of each other, are one stop. The
+line shown back to the planner is the route's own road path (``route_geometry``), the one its
+run time and cost use. Walking to and from a stop is counted, like every point's, from the
+nearest vertex of the walking network (``StreetNetwork.snap``: straight to it at walking speed);
+``DrawnRoute.vertex_metres`` says how far that is for each stop, at most half a road segment
+when the vertex ends the stop's own segment (the demo's roads have a vertex every 50 m).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +46,8 @@ from retention.scenario.model import AddRoute, RouteStop
 
 PICK_RADIUS_METRES = 60.0
 """A drawn point this close to a place is that place (about a building's frontage)."""
+SAME_STOP_METRES = 25.0
+"""Consecutive clicks whose road points are this close are one stop (a double click)."""
 MAX_DRAWN_POINTS = 200
 """More points than this in one drawing is refused (a route has a few dozen stops at most)."""
 
@@ -61,6 +71,9 @@ class DrawnRoute:
         How far each stop is from the point drawn for it.
     on_roads
         Whether the line follows the road network.
+    vertex_metres
+        For each stop, how far the nearest vertex of the walking network is: walks to and from
+        the stop are counted from there (straight at walking speed); 0 without a road network.
     """
 
     stops: tuple[RouteStop, ...]
@@ -69,6 +82,7 @@ class DrawnRoute:
     picked: tuple[bool, ...]
     moved_metres: tuple[float, ...]
     on_roads: bool
+    vertex_metres: tuple[float, ...] = ()
 
     @property
     def length_metres(self) -> float:
@@ -208,41 +222,48 @@ def route_from_drawing(
     crs = network.crs if usable and network is not None else utm_crs_for(*zip(*points, strict=True))
     xy = project_points(drawn, crs=crs)
     nearest_place = _nearest_places(xy, places, crs=crs, radius_metres=pick_radius_metres)
-    snapped = None
+    on_road = road_distance = None
     if usable and network is not None:
-        snapped = network.snap(
-            drawn, mode="bike", max_distance_metres=params.max_snap_distance_metres
+        on_road, road_distance = _onto_roads(network, xy)
+        found = np.isfinite(road_distance)
+        road_lonlat = np.full_like(on_road, np.nan)
+        road_lonlat[found] = shapely.get_coordinates(
+            gpd.GeoSeries(gpd.points_from_xy(*on_road[found].T), crs=crs).to_crs(WGS84)
         )
     keys: list[str] = []
+    last_road: tuple[float, float] | None = None  # the previous stop's road point, if one
     stops: list[RouteStop] = []
     picked: list[bool] = []
     moved: list[float] = []
     for index, (lon, lat) in enumerate(points):
         place = nearest_place[index]
+        road_point = None
         if place is not None:
             row, distance = place
             key = f"place:{row['ref']}"
             stop = RouteStop(
                 float(row["lon"]), float(row["lat"]), str(row["label"]), str(row["ref"])
             )
-        elif snapped is not None and network is not None:
-            node = int(snapped.nodes[index])
-            if node < 0:
+        elif on_road is not None and road_distance is not None:
+            distance = float(road_distance[index])
+            if not distance <= params.max_snap_distance_metres:
+                far = "no" if not np.isfinite(distance) else f"{distance:,.0f} m from the nearest"
                 raise ScenarioError(
-                    f"drawn point {index + 1} ({lon:.6f}, {lat:.6f}) is "
-                    f"{snapped.distance_metres[index]:,.0f} m from the nearest road; expected "
+                    f"drawn point {index + 1} ({lon:.6f}, {lat:.6f}) is {far} road; expected "
                     f"within {params.max_snap_distance_metres:,.0f} m — draw the stop on a road",
                     column="drawing",
                 )
-            key = f"node:{node}"
-            node_lon, node_lat = _node_lonlat(network, node)
-            distance = float(snapped.distance_metres[index])
-            stop = RouteStop(node_lon, node_lat, "")
+            road_point = (float(on_road[index, 0]), float(on_road[index, 1]))
+            key = "road:{:.0f},{:.0f}".format(*road_point)
+            if last_road is not None and math.dist(last_road, road_point) <= SAME_STOP_METRES:
+                continue  # two clicks on the same stop
+            stop = RouteStop(float(road_lonlat[index, 0]), float(road_lonlat[index, 1]), "")
         else:
             key, distance = f"point:{lon:.7f},{lat:.7f}", 0.0
             stop = RouteStop(lon, lat, "")
         if keys and keys[-1] == key:
             continue  # two clicks on the same stop
+        last_road = road_point
         keys.append(key)
         stops.append(stop)
         picked.append(place is not None)
@@ -258,6 +279,12 @@ def route_from_drawing(
     ]
     preview = AddRoute(route_id="drawn", name="", stops=tuple(stops), service=(), two_way=True)
     geometry, line = route_geometry(preview, network, params=params)
+    vertex = np.zeros(len(stops))
+    if usable and network is not None:
+        where = gpd.GeoSeries(gpd.points_from_xy([s.lon for s in stops], [s.lat for s in stops]))
+        vertex = network.snap(
+            where.set_crs(WGS84), mode="walk", max_distance_metres=np.inf
+        ).distance_metres
     return DrawnRoute(
         stops=tuple(stops),
         line=line,
@@ -265,7 +292,30 @@ def route_from_drawing(
         picked=tuple(picked),
         moved_metres=tuple(moved),
         on_roads=geometry.snapped,
+        vertex_metres=tuple(float(v) for v in vertex),
     )
+
+
+def _onto_roads(network: StreetNetwork, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each point (network CRS), the nearest point of a rideable road segment and how far
+    it is (inf when no segment can be ridden)."""
+    rideable = np.flatnonzero(network.mode_mask("bike"))
+    points = np.full_like(xy, np.nan, dtype=float)
+    distance = np.full(len(xy), np.inf)
+    if len(rideable) == 0 or len(xy) == 0:
+        return points, distance
+    ends = np.stack(
+        [network.node_xy[network.edge_u[rideable]], network.node_xy[network.edge_v[rideable]]],
+        axis=1,
+    )
+    segments = shapely.linestrings(ends)
+    clicked = shapely.points(xy)
+    which, nearest = shapely.STRtree(segments).query_nearest(clicked, all_matches=False)
+    road = segments[nearest]
+    on_road = shapely.line_interpolate_point(road, shapely.line_locate_point(road, clicked[which]))
+    points[which] = shapely.get_coordinates(on_road)
+    distance[which] = shapely.distance(clicked[which], on_road)
+    return points, distance
 
 
 def _nearest_places(
@@ -284,14 +334,10 @@ def _nearest_places(
     ]
 
 
-def _node_lonlat(network: StreetNetwork, node: int) -> tuple[float, float]:
-    point = gpd.GeoSeries([shapely.Point(network.node_xy[node])], crs=network.crs).to_crs(WGS84)
-    return float(point.iloc[0].x), float(point.iloc[0].y)
-
-
 __all__ = [
     "MAX_DRAWN_POINTS",
     "PICK_RADIUS_METRES",
+    "SAME_STOP_METRES",
     "DrawnRoute",
     "drawn_points",
     "route_from_drawing",

@@ -468,6 +468,40 @@ class Scenario:
         validate_scenario(candidate, context)
         return candidate
 
+    def with_route_stops(
+        self, index: int, stops: tuple[RouteStop, ...], context: ParkContext
+    ) -> Scenario:
+        """Return a new scenario whose new route number ``index`` (0-based) runs through
+        ``stops`` instead (a route re-drawn on the map), checked; its id, name, timetable,
+        vehicles, costs and who may ride are kept, and so is its place in the order.
+
+        Raises
+        ------
+        ScenarioError
+            If modification ``index`` does not exist or is not a new route, or the new stops are
+            invalid for the park; ``self`` is unchanged (immutable).
+        """
+        if not 0 <= index < len(self.modifications):
+            raise ScenarioError(
+                f"modification {index + 1} does not exist; the scenario has "
+                f"{len(self.modifications)}",
+                column="modifications",
+            )
+        route = self.modifications[index]
+        if not isinstance(route, AddRoute):
+            raise ScenarioError(
+                f"modification {index + 1} is not a new route; expected one whose stops to replace",
+                column="modifications",
+            )
+        changed = (
+            *self.modifications[:index],
+            replace(route, stops=tuple(stops)),
+            *self.modifications[index + 1 :],
+        )
+        candidate = replace(self, modifications=changed, package=None)
+        validate_scenario(candidate, context)
+        return candidate
+
     @property
     def is_baseline(self) -> bool:
         """True when the scenario changes nothing."""
