@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from retention.access.min_plus import ride_then_walk, walk_then_ride
+from retention.access.min_plus import ride_then_walk, walk_and_ride32, walk_then_ride
 
 MINUTES = st.one_of(
     st.sampled_from([np.inf, np.nan, 0.0, 0.1, 0.2, 0.3, 1.0, 2.5, 10.0]),
@@ -114,3 +114,25 @@ def test_by_hand() -> None:
     wide = np.full((2, 3), 12.0)
     walk_then_ride(np.array([[3.0], [0.0]]), from_stop, best=wide[:, 1:2], cutoff=60.0)
     assert wide.tolist() == [[12.0, 9.0, 12.0], [12.0, 6.0, 12.0]]
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(
+    between=hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=0, max_side=6),
+        elements=st.one_of(st.just(np.inf), st.floats(0.0, 300.0)),
+    ),
+    data=st.data(),
+)
+def test_walk_and_ride32_same_bits_as_numpy(between: np.ndarray, data: st.DataObject) -> None:
+    n_rows, n_columns = between.shape
+    access = data.draw(hnp.arrays(np.float64, n_rows, elements=st.floats(0.0, 5.0)))
+    egress = data.draw(hnp.arrays(np.float64, n_columns, elements=st.floats(0.0, 5.0)))
+    ratio, cutoff = 0.24, data.draw(st.sampled_from([60.0, 45.3, 0.0]))
+    walk, ride = walk_and_ride32(between, access, egress, ratio=ratio, cutoff=cutoff, threads=2)
+    for found, scale in ((walk, 1.0), (ride, ratio)):
+        expected = access[:, None] + between * scale + egress[None, :]
+        expected[expected > cutoff] = np.inf
+        assert found.dtype == np.float32
+        np.testing.assert_array_equal(_bits(found), _bits(expected.astype(np.float32)))

@@ -1,4 +1,5 @@
-"""Min-plus products of the transit legs, compiled and run on every core.
+"""Joining travel legs: min-plus products of the transit legs and sums of the street legs,
+compiled and run on every core.
 
 Transit joins its legs with minima of sums: from boarding at a stop to a destination is the best
 alighting stop's ride + walk on (:func:`ride_then_walk`), and from an origin it is the best
@@ -130,4 +131,59 @@ def walk_then_ride(
         best[...] = target
 
 
-__all__ = ["ride_then_walk", "walk_then_ride"]
+@compiled
+def _walk_and_ride_rows(
+    between: np.ndarray,
+    access: np.ndarray,
+    egress: np.ndarray,
+    ratio: float,
+    cutoff: float,
+    walk: np.ndarray,
+    ride: np.ndarray,
+) -> None:
+    for row in range(between.shape[0]):
+        first = access[row]
+        for column in range(between.shape[1]):
+            network = between[row, column]
+            value = (first + network) + egress[column]
+            walk[row, column] = np.inf if value > cutoff else value
+            value = (first + network * ratio) + egress[column]
+            ride[row, column] = np.inf if value > cutoff else value
+
+
+def walk_and_ride32(
+    between: np.ndarray,
+    access: np.ndarray,
+    egress: np.ndarray,
+    *,
+    ratio: float,
+    cutoff: float,
+    threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walk and ride legs (float32) from one search's network minutes in walking minutes.
+
+    Walk: ``access + between + egress``; ride: ``access + between * ratio + egress`` (the same
+    streets at another speed), each summed in float64 in that order, inf past ``cutoff``, then
+    rounded to float32.
+
+    Returns
+    -------
+    tuple[np.ndarray, np.ndarray]
+        Walk and ride, ``between``'s shape, float32.
+    """
+    between = np.ascontiguousarray(between, dtype=np.float64)
+    access = np.ascontiguousarray(access, dtype=np.float64)
+    egress = np.ascontiguousarray(egress, dtype=np.float64)
+    walk = np.empty(between.shape, dtype=np.float32)
+    ride = np.empty(between.shape, dtype=np.float32)
+
+    def run(rows: slice) -> None:
+        _walk_and_ride_rows(
+            between[rows], access[rows], egress, float(ratio), float(cutoff), walk[rows], ride[rows]
+        )
+
+    in_row_chunks(between.shape[0], run, threads=threads)
+    return walk, ride
+
+
+__all__ = ["ride_then_walk", "walk_and_ride32", "walk_then_ride"]

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from retention.access.min_plus import ride_then_walk, walk_then_ride
+from retention.access.min_plus import ride_then_walk, walk_and_ride32, walk_then_ride
 from retention.access.network import (
     NetworkMode,
     SnappedPoints,
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
 Mode = Literal["walk", "ebike", "transit"]
 MODES: tuple[Mode, ...] = ("walk", "ebike", "transit")
-_CHUNK_BYTES = 32_000_000  # float64 rows summed at a time when legs are cast to float32
 _EPSILON_MINUTES = 1e-9  # a zero weight would vanish from a sparse matrix
 _LINK_MINUTES = 1.0  # weight added to (then taken off) a virtual node's links, all positive
 Points: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | SnappedPoints | np.ndarray
@@ -419,11 +418,9 @@ class TravelTimeEngine:
         ):
             return None
         shape = (len(source.nodes), len(target.nodes))
-        walk = np.full(shape, np.nan, dtype=np.float32)
-        ebike = np.full(shape, np.nan, dtype=np.float32)
         rows, cols = np.flatnonzero(source.usable), np.flatnonzero(target.usable)
         if len(rows) == 0 or len(cols) == 0:
-            return walk, ebike
+            return np.full(shape, np.nan, dtype=np.float32), np.full(shape, np.nan, np.float32)
         ratio = self._params.walk_speed_m_per_min / self._params.ebike_speed_m_per_min
         access = source.distance_metres[rows] / self._params.walk_speed_m_per_min
         egress = target.distance_metres[cols] / self._params.walk_speed_m_per_min
@@ -433,20 +430,13 @@ class TravelTimeEngine:
             target.nodes[cols],
             cutoff=max(cutoff, cutoff / ratio),
         )
-        everything = len(rows) == shape[0] and len(cols) == shape[1]
-        step = max(1, _CHUNK_BYTES // (8 * len(cols)))
-        for first in range(0, len(rows), step):
-            part = slice(first, first + step)
-            for output, scale in ((walk, 1.0), (ebike, ratio)):
-                # In the order access + between + egress, as _leg_minutes sums.
-                block = between[part] * scale if scale != 1.0 else between[part].copy()
-                block = np.add(access[part, None], block, out=block)
-                block += egress[None, :]
-                block[block > cutoff] = np.inf
-                if everything:
-                    output[part] = block
-                else:
-                    output[np.ix_(rows[part], cols)] = block
+        # In the order access + between + egress, as _leg_minutes sums.
+        legs = walk_and_ride32(between, access, egress, ratio=ratio, cutoff=cutoff)
+        if len(rows) == shape[0] and len(cols) == shape[1]:
+            return legs
+        walk = np.full(shape, np.nan, dtype=np.float32)
+        ebike = np.full(shape, np.nan, dtype=np.float32)
+        walk[np.ix_(rows, cols)], ebike[np.ix_(rows, cols)] = legs
         return walk, ebike
 
     def _transit_minutes(
