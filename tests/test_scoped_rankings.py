@@ -201,3 +201,37 @@ def test_scores_written_under_an_hr_scope_hold_only_its_own_firms() -> None:
     )
     # Residences, cells and zones are park-level figures, the same for both.
     pd.testing.assert_frame_equal(hr.residences, tables["all"].residences)
+
+
+def test_an_hr_scenario_snapshot_maps_no_other_firm(tmp_path: Path) -> None:
+    from retention.pipeline.scenarios import evaluate_saved_scenario
+    from retention.report.snapshot import MapBlock
+    from retention.scenario.model import AddAmenity, Scenario
+    from retention.scenario.records import ScenarioStore
+
+    park = _seven_firm_park()
+    scenario = Scenario("东诊所", (AddAmenity("X1", "东诊所", "clinic", 113.155, LAT, 50.0),))
+    ScenarioStore(tmp_path).save("line", scenario, author="test")
+    names = {}
+    for scope in ("all", "hr:E1"):
+        key = RunKey("line", "line-v1", ParkParameters(), "none", user_scope=scope)
+        measured = evaluate_saved_scenario(park, key, "东诊所", data_dir=tmp_path)
+        snapshot = build_snapshot(
+            park,
+            key,
+            lang="zh",
+            data_dir=tmp_path,
+            enterprise_id=None if scope == "all" else "E1",
+            scenario=measured,
+        )
+        names[scope] = {
+            str(name)
+            for section in snapshot.sections
+            for block in section.blocks
+            if isinstance(block, MapBlock)
+            for layer in block.layers
+            if "name" in layer.frame.columns
+            for name in layer.frame["name"]
+        }
+    assert set(FIRMS) <= names["all"]
+    assert "厂1" in names["hr:E1"] and not set(FIRMS[1:]) & names["hr:E1"]

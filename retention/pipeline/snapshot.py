@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from retention.access.gaps import finite_weighted_mean
 from retention.access.indicators import ParkIndicators
 from retention.access.travel_times import TravelTimeResult
-from retention.auth.roles import require_enterprise_in_scope
+from retention.auth.roles import require_enterprise_in_scope, scope_enterprise_ids
 from retention.data.layers import LayerKind, ZoneLevel
 from retention.errors import AccessDeniedError, ParkLifeError, ValidationError
 from retention.i18n import label, t
@@ -416,6 +416,12 @@ def _scenario_section(
         geometry=points.geometry.to_numpy(),
         crs=points.crs,
     )
+    own = scope_enterprise_ids(key.user_scope)
+    if own is not None:  # HR: no other firm's point (its name and gain) on the map
+        other_firm = (points["origin_set"] == "enterprise").to_numpy() & ~points[
+            "origin_id"
+        ].astype(str).isin(own).to_numpy()
+        gains = gains.loc[~other_firm]
     legend = t("report.scenario.gain_legend", lang)
     extent = result.baseline.park.boundary
     annual = result.annual_cost_cny / 10_000
