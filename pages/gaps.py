@@ -218,6 +218,7 @@ park_map = build_gap_map(
     isochrones=areas,
     synthetic=park.synthetic,
     hidden_layers=[code for code in GAP_MAP_LAYERS if code not in shown_layers],
+    user_scope=state.scope().canonical(),
 )
 
 st.subheader(subject)

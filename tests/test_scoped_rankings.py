@@ -10,6 +10,7 @@ the page and the snapshot build), keyed on the run key's ``user_scope`` text.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -235,3 +236,39 @@ def test_an_hr_scenario_snapshot_maps_no_other_firm(tmp_path: Path) -> None:
         }
     assert set(FIRMS) <= names["all"]
     assert "厂1" in names["hr:E1"] and not set(FIRMS[1:]) & names["hr:E1"]
+
+
+def test_the_gaps_map_of_an_hr_account_marks_no_other_firm(origins) -> None:
+    from retention.report.gap_map import build_gap_map
+
+    points = gpd.GeoDataFrame(
+        origins,
+        geometry=[Point(113.142 + 0.002 * i, LAT) for i in range(len(origins))],
+        crs=WGS84,
+    ).assign(h3_cell=None)
+    values = pd.Series(MINUTES, index=points.index)
+    pages = {
+        scope: build_gap_map(
+            points,
+            values,
+            indicator="nearest",
+            title="t",
+            unit="min",
+            lang="zh",
+            bounds=(113.14, 27.84, 113.16, 27.86),
+            tiles="none",
+            user_scope=scope,
+        )
+        .get_root()
+        .render()
+        for scope in ("all", "hr:E1", "viewer")
+    }
+
+    def shows(page: str, name: str) -> bool:  # folium writes names as JSON \u escapes
+        return name in page or json.dumps(name)[1:-1] in page
+
+    assert all(shows(pages["all"], firm) for firm in FIRMS)
+    assert shows(pages["hr:E1"], "厂1")
+    assert not any(shows(pages["hr:E1"], firm) for firm in FIRMS[1:])
+    assert not any(shows(pages["viewer"], firm) for firm in FIRMS)
+    assert all(shows(page, "宿舍") for page in pages.values())

@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from retention.access.origins import h3_cell_polygons
+from retention.auth.roles import scope_enterprise_ids
 from retention.errors import ParameterError
 from retention.escaping import html_lines, html_text
 from retention.i18n import t
@@ -422,6 +423,7 @@ def build_gap_map(
     isochrones: gpd.GeoDataFrame | None = None,
     synthetic: bool = False,
     hidden_layers: Collection[str] = (),
+    user_scope: str | None = None,
 ) -> folium.Map:
     """Build the Gaps map: H3 cells, residences and enterprises coloured by one indicator.
 
@@ -463,6 +465,10 @@ def build_gap_map(
     hidden_layers
         Codes of :data:`GAP_MAP_LAYERS` drawn hidden (the page's layer choice; the map has no
         layer control of its own, whose toggles would be lost on the next rerun).
+    user_scope
+        The run key's ``user_scope``: an HR scope's map marks only its own enterprises, a
+        viewer's none (another firm's name and value are its figures); ``None``/``"all"``: every
+        enterprise.
 
     Returns
     -------
@@ -491,8 +497,11 @@ def build_gap_map(
         _add_isochrones(
             m, isochrones, tiles=source, lang=lang, show="isochrones" not in hidden_layers
         )
+    own = scope_enterprise_ids(user_scope)
     for origin_set, layer_key in (("residence", "residences"), ("enterprise", "enterprises")):
         points = origins[origins["origin_set"] == origin_set]
+        if origin_set == "enterprise" and own is not None:
+            points = points[points["origin_id"].astype(str).isin(own)]
         if len(points):
             _add_origin_points(
                 m,
