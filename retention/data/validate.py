@@ -64,6 +64,9 @@ DEFAULT_MAX_OUTSIDE_METRES = 5000.0
 LON_HEADERS = ("lon", "lng", "long", "longitude", "x", "经度", "东经", "x坐标", "经度坐标")
 LAT_HEADERS = ("lat", "latitude", "y", "纬度", "北纬", "y坐标", "纬度坐标")
 WKT_HEADERS = ("wkt", "geometry", "geom", "几何", "shape")
+LOCATION_HEADERS = ("location", "lnglat", "lng_lat", "经纬度", "坐标", "经纬度坐标", "位置坐标")
+"""One "lng,lat" cell per point, as Amap and Tencent POI exports write it."""
+_LOCATION_SEPARATOR = re.compile(r"\s*[,，;；]\s*|\s+")
 
 _TRUE = ("true", "1", "yes", "y", "t", "是", "对", "可", "可以")
 _FALSE = ("false", "0", "no", "n", "f", "否", "不", "不可", "不可以")
@@ -440,6 +443,18 @@ def _table_geometry(
     return geometries
 
 
+def _split_location(cells: pd.Series, column: str) -> pd.DataFrame:
+    """Return a "lng,lat" column as longitude and latitude columns named after it; a cell that
+    is not two parts keeps its text as the longitude and no latitude, so its row is rejected
+    naming the column and the value."""
+    lon, lat = [], []
+    for raw in cells.tolist():
+        parts = [] if _is_missing(raw) else _LOCATION_SEPARATOR.split(str(raw).strip())
+        lon.append(parts[0] if len(parts) == 2 else raw)
+        lat.append(parts[1] if len(parts) == 2 else None)
+    return pd.DataFrame({f"{column} (longitude)": lon, f"{column} (latitude)": lat})
+
+
 def _wkt_geometry(frame: pd.DataFrame, column: str, rows: _Rows) -> list[BaseGeometry | None]:
     geometries: list[BaseGeometry | None] = []
     for position, raw in enumerate(frame[column].tolist()):
@@ -687,11 +702,19 @@ def validate_layer(
             raw_geometries = _wkt_geometry(frame, wkt_column, rows)
             geometry_column = wkt_column
             used_columns = {wkt_column}
+        elif (location := _find_header(free, LOCATION_HEADERS)) is not None and (
+            "Point" in spec.geometry_types
+        ):
+            split = _split_location(frame[location], location)
+            lon_column, lat_column = (str(column) for column in split.columns)
+            raw_geometries = _table_geometry(split, lon_column, lat_column, rows)
+            geometry_column = location
+            used_columns = {location}
         else:
             raise ValidationError(
                 "no geometry: expected longitude and latitude columns (headers "
-                f"{'/'.join(LON_HEADERS)} and {'/'.join(LAT_HEADERS)}) or a WKT column "
-                f"({'/'.join(WKT_HEADERS)})",
+                f"{'/'.join(LON_HEADERS)} and {'/'.join(LAT_HEADERS)}), a WKT column "
+                f"({'/'.join(WKT_HEADERS)}) or a 'lng,lat' column ({'/'.join(LOCATION_HEADERS)})",
                 file=source_name,
                 column="longitude, latitude",
             )
