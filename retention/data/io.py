@@ -358,8 +358,7 @@ def _read_csv(data: bytes, name: str) -> RawLayer:
     text, encoding = decode_text(data, file_name=name)
     if not text.lstrip("\ufeff").strip():
         raise FileFormatError("the file is empty (only a byte-order mark)", file=name)
-    first_line = next(line for line in text.lstrip("\ufeff").splitlines() if line.strip())
-    delimiter = max(_CSV_DELIMITERS, key=first_line.count)
+    delimiter = sniff_delimiter(text.lstrip("\ufeff"))
     # Blank lines inside the data stay rows (validate reports them) so that row numbers match
     # what the user sees in a spreadsheet; trailing blank lines are only the file's end.
     text = text.lstrip("\ufeff").rstrip("\r\n\t ") + "\n"
@@ -402,6 +401,13 @@ def title_cell(first: Sequence[object], second: Sequence[object]) -> str | None:
 
     cells = filled(first)
     return cells[0] if len(cells) == 1 and len(filled(second)) >= 2 else None
+
+
+def sniff_delimiter(text: str) -> str:
+    """Return the separator a CSV's first five non-blank lines use most: comma, tab, semicolon
+    or pipe (five, so that a title line above the header does not decide alone)."""
+    lines = [line for line in text[:65536].splitlines() if line.strip()][:5]
+    return max(_CSV_DELIMITERS, key=lambda separator: sum(line.count(separator) for line in lines))
 
 
 def unique_headers(

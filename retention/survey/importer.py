@@ -30,7 +30,13 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
-from retention.data.io import csv_records, title_cell, title_note, unique_headers
+from retention.data.io import (
+    csv_records,
+    sniff_delimiter,
+    title_cell,
+    title_note,
+    unique_headers,
+)
 from retention.data.limits import check_csv_rows, check_upload_size, check_xlsx
 from retention.data.text import refuse_nul_bytes, utf16_text
 from retention.errors import FileFormatError, ValidationError
@@ -261,9 +267,7 @@ def decode_text(data: bytes, *, file_name: str) -> tuple[str, str]:
 
 def _csv_rows(text: str, *, file_name: str) -> tuple[list[list[str]], list[int]]:
     """Return the CSV's rows and the line each starts on (a quoted cell may span lines)."""
-    sample = text[:4096]
-    first_line = sample.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    delimiter = sniff_delimiter(text)
     records = csv_records(text, delimiter=delimiter, file_name=file_name)
     return [row for _, row in records], [line for line, _ in records]
 
