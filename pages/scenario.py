@@ -22,13 +22,7 @@ from retention.escaping import markdown_text
 from retention.i18n import label, t
 from retention.report.difference_map import build_difference_map
 from retention.report.maps import build_route_drawing_map, route_preview_layer
-from retention.scenario.budget import OBJECTIVES, best_packages
-from retention.scenario.compare import kpi_table, origin_gains, winners_and_losers
-from retention.scenario.display import (
-    describe_modification,
-    kpi_display_table,
-    pickable_places,
-)
+from retention.scenario.budget import OBJECTIVES
 from retention.scenario.model import (
     AddAmenity,
     AddResidence,
@@ -39,39 +33,31 @@ from retention.scenario.model import (
     RouteStop,
     Scenario,
     ServiceWindow,
-    scenario_from_json,
-    scenario_to_json,
 )
-from retention.scenario.siting import DEMANDS, suggestion_modification
-from ui import audited_saves, auth, cached, cached_scenario, state
+from retention.scenario.siting import DEMANDS
+from ui import audited_saves, auth, cached_scenario, scenario_lab, state
 from ui.cached_parameters import current_parameters
-from ui.entry import require_app_navigation
+from ui.entry import page_park, require_app_navigation
 from ui.map_view import show_map
-from ui.notices import synthetic_notice
 
 require_app_navigation()
 
 lang = state.lang()
 auth.require_page("scenario")  # planners and admins shape scenarios
-park = cached.current_park()
-st.title(t("scenario.title", lang))
-if park is None:
-    st.info(t("scenario.no_park", lang))
-    st.stop()
-synthetic_notice(park)
+park = page_park("scenario")
 st.caption(t("scenario.intro", lang))
 parameters = current_parameters(park)
 context = cached_scenario.context(park)
 store = cached_scenario.store()
 
 if state.scenario_draft() is None:
-    state.set_scenario_draft(scenario_to_json(Scenario(t("scenario.default_name", lang))))
-draft = scenario_from_json(state.scenario_draft() or "")
+    state.set_scenario_draft(scenario_lab.to_json(Scenario(t("scenario.default_name", lang))))
+draft = scenario_lab.from_json(state.scenario_draft() or "")
 
 
 def _set_draft(scenario: Scenario) -> None:
     state.set_scenario_draft(
-        scenario_to_json(scenario),
+        scenario_lab.to_json(scenario),
         editing=state.scenario_editing(),
         version=state.scenario_editing_version(),
     )
@@ -98,7 +84,7 @@ def _change(changed: Callable[[], Scenario], *, from_drawing: bool = False) -> N
         st.rerun()
 
 
-places = pickable_places(park.layers, lang).set_index("ref")
+places = scenario_lab.places(park, lang).set_index("ref")
 
 # A new amenity proposed by the Gaps page ("what next"): its form below is filled in once and
 # opened; nothing is added until the user presses Add.
@@ -107,7 +93,7 @@ categories = [c.value for c in AmenityCategory]
 if prefill is not None and prefill["category"] in categories and prefill["near"] in places.index:
     st.session_state["scenario.amenity.category"] = prefill["category"]
     st.session_state["scenario.amenity.near"] = prefill["near"]
-    st.session_state["scenario.siting.category"] = prefill["category"]
+    st.session_state[state.SCENARIO_SITING_CATEGORY.key] = prefill["category"]
     st.info(
         t(
             "gaps_next.prefilled",
@@ -156,12 +142,14 @@ opened = left.selectbox(
 if middle.button(t("scenario.open_button", lang), key="scenario.open_button"):
     if opened:
         state.replace_scenario_draft(
-            scenario_to_json(records[opened].scenario),
+            scenario_lab.to_json(records[opened].scenario),
             editing=opened,
             version=records[opened].version,
         )
     else:
-        state.replace_scenario_draft(scenario_to_json(Scenario(t("scenario.default_name", lang))))
+        state.replace_scenario_draft(
+            scenario_lab.to_json(Scenario(t("scenario.default_name", lang)))
+        )
     st.rerun()
 author = right.text_input(t("scenario.author", lang), key="scenario.author")
 editing = state.scenario_editing()
@@ -187,7 +175,7 @@ if not draft.modifications:
     st.info(t("scenario.empty", lang))
 for index, modification in enumerate(draft.modifications):
     text_column, button_column = st.columns([8, 1])
-    text_column.text(f"{index + 1}. {describe_modification(modification, lang)}")
+    text_column.text(f"{index + 1}. {scenario_lab.describe(modification, lang)}")
     if button_column.button(t("scenario.remove", lang), key=f"scenario.remove.{index}"):
         try:
             _set_draft(draft.without_modification(index, context))
@@ -464,7 +452,7 @@ if a.button(t("scenario.save", lang), key="scenario.save", disabled=not author.s
         st.error(t("scenario_store.stale", lang, name=markdown_text(records[editing].name)))
     else:
         state.set_scenario_draft(
-            scenario_to_json(saved.scenario), editing=saved.scenario_id, version=saved.version
+            scenario_lab.to_json(saved.scenario), editing=saved.scenario_id, version=saved.version
         )
         st.success(t("scenario.saved", lang, name=markdown_text(saved.name)))
 if editing in records:
@@ -483,7 +471,7 @@ if editing in records:
             detail={"scenario_id": copy.scenario_id, "name": copy.name, "how": "duplicate"},
         )
         state.replace_scenario_draft(
-            scenario_to_json(copy.scenario), editing=copy.scenario_id, version=copy.version
+            scenario_lab.to_json(copy.scenario), editing=copy.scenario_id, version=copy.version
         )
         st.rerun()
     confirm = d.checkbox(t("scenario.delete_confirm", lang), key="scenario.delete_confirm")
@@ -498,13 +486,13 @@ if editing in records:
             if state.scenario_id() == editing:
                 state.set_scenario_id("")
             state.replace_scenario_draft(
-                scenario_to_json(Scenario(t("scenario.default_name", lang)))
+                scenario_lab.to_json(Scenario(t("scenario.default_name", lang)))
             )
             st.rerun()
     st.caption(t("scenario.rename_hint", lang))
 st.download_button(
     t("scenario.export", lang),
-    scenario_to_json(draft).encode("utf-8"),
+    scenario_lab.to_json(draft).encode("utf-8"),
     mime="application/json",
     key="scenario.export",
     **auth.audited("scenario", "scenario.json", park_id=park.park_id, scenario=draft.name),
@@ -517,11 +505,11 @@ if uploaded is not None and st.button(
         st.error(t("scenario.import_too_big", lang))
     else:
         try:
-            imported = scenario_from_json(uploaded.getvalue(), context=context)
+            imported = scenario_lab.from_json(uploaded.getvalue(), context=context)
         except ScenarioError as error:
             st.error(markdown_text(error))
         else:
-            state.replace_scenario_draft(scenario_to_json(imported))
+            state.replace_scenario_draft(scenario_lab.to_json(imported))
             st.rerun()
 
 # --- 4. what it changes ---------------------------------------------------------------------------
@@ -531,22 +519,25 @@ if not draft.modifications:
     st.info(t("scenario.nothing_to_compare", lang))
 else:
     others = {sid: r for sid, r in records.items() if sid != editing}
-    compare_with = st.multiselect(
+    compare_with = state.kept(
+        st.multiselect,
+        state.SCENARIO_COMPARE,
         t("scenario.compare", lang),
         list(others),
         format_func=lambda sid: others[sid].name,
-        key="scenario.compare",
     )
     with st.spinner(t("scenario.computing", lang)):
-        text = scenario_to_json(draft)
+        text = scenario_lab.to_json(draft)
         result = cached_scenario.result(park, text)
         compared = [(draft.name, result)] + [
-            (others[sid].name, cached_scenario.result(park, scenario_to_json(others[sid].scenario)))
+            (
+                others[sid].name,
+                cached_scenario.result(park, scenario_lab.to_json(others[sid].scenario)),
+            )
             for sid in compare_with
         ]
-    table = kpi_table(result.baseline, compared, cost=parameters.replacement_cost)
     st.dataframe(
-        kpi_display_table(table, [n for n, _ in compared], lang),
+        scenario_lab.kpi_comparison(compared, cost=parameters.replacement_cost, lang=lang),
         hide_index=True,
         key="scenario.kpis",
     )
@@ -583,7 +574,7 @@ else:
         if riders.over_capacity:
             st.warning(t("scenario.route.over_capacity", lang, route=markdown_text(route_id)))
     st.markdown(f"**{t('scenario.map.heading', lang)}**")
-    gains = origin_gains(result)
+    gains = scenario_lab.gains(result)
     show_map(
         build_difference_map(
             gains,
@@ -596,7 +587,7 @@ else:
         height=480,
     )
     with st.expander(t("scenario.winners", lang)):
-        winners = winners_and_losers(
+        winners = scenario_lab.winners(
             result, retention=cached_scenario.retention_basis(park), privacy=parameters.privacy
         )
         st.dataframe(winners, hide_index=True, key="scenario.winners")
@@ -604,11 +595,13 @@ else:
 # --- 5. siting assistant -------------------------------------------------------------------------
 st.subheader(t("scenario.siting", lang))
 a, b, c, d = st.columns(4)
-siting_category = a.selectbox(
+# The siting and budget choices and the compared scenarios are kept (ui.state, in the URL too).
+siting_category = state.kept(
+    a.selectbox,
+    state.SCENARIO_SITING_CATEGORY,
     t("scenario.amenity.category", lang),
     [c.value for c in AmenityCategory],
     format_func=lambda value: label("category", value, lang),
-    key="scenario.siting.category",
 )
 threshold = b.number_input(
     t("scenario.siting.threshold", lang), value=15.0, min_value=1.0, key="scenario.siting.threshold"
@@ -616,11 +609,12 @@ threshold = b.number_input(
 k = c.number_input(
     t("scenario.siting.k", lang), value=3, min_value=1, max_value=10, key="scenario.siting.k"
 )
-demand = d.selectbox(
+demand = state.kept(
+    d.selectbox,
+    state.SCENARIO_SITING_DEMAND,
     t("scenario.siting.demand", lang),
     list(DEMANDS),
     format_func=lambda value: t(f"scenario.siting.demand_{value}", lang),
-    key="scenario.siting.demand",
 )
 if st.toggle(t("scenario.siting.run", lang), key="scenario.siting.run"):
     with st.spinner(t("scenario.computing", lang)):
@@ -638,7 +632,7 @@ if st.toggle(t("scenario.siting.run", lang), key="scenario.siting.run"):
             t("scenario.siting.add", lang, n=position + 1), key=f"scenario.siting.add.{position}"
         ):
             _add(
-                suggestion_modification(
+                scenario_lab.suggested_amenity(
                     row,
                     amenity_id=f"N{len(draft.modifications) + 1}-{row['candidate_id']}",
                     name=t(
@@ -662,22 +656,23 @@ budget = a.number_input(
     step=100_000.0,
     key="scenario.budget.amount",
 )
-objective = b.selectbox(
+objective = state.kept(
+    b.selectbox,
+    state.SCENARIO_BUDGET_OBJECTIVE,
     t("scenario.budget.objective", lang),
     list(OBJECTIVES),
     format_func=lambda value: t(f"scenario.budget.{value}", lang),
-    key="scenario.budget.objective",
 )
 if len(draft.modifications) >= 2 and st.toggle(
     t("scenario.budget.run", lang), key="scenario.budget.run"
 ):
     try:
         with st.spinner(t("scenario.computing", lang)):
-            measured = cached_scenario.interventions(park, scenario_to_json(draft), objective)
+            measured = cached_scenario.interventions(park, scenario_lab.to_json(draft), objective)
     except ValidationError as error:
         st.error(markdown_text(error))
     else:
-        packages = best_packages(measured["annual_cost_cny"], measured["benefit"], float(budget))
+        packages = scenario_lab.packages(measured, float(budget))
         if not packages:
             st.info(t("scenario.budget.none", lang))
         for rank, package in enumerate(packages, start=1):
@@ -700,13 +695,12 @@ if len(draft.modifications) >= 2 and st.toggle(
                 budget_cny_per_year=float(budget),
                 objective=objective,
             )
-            chosen = cached_scenario.result(park, scenario_to_json(whole))
-            chosen_table = kpi_table(
-                chosen.baseline, [(whole.name, chosen)], cost=parameters.replacement_cost
-            )
+            chosen = cached_scenario.result(park, scenario_lab.to_json(whole))
             st.caption(t("scenario.budget.whole", lang))
             st.dataframe(
-                kpi_display_table(chosen_table, [whole.name], lang),
+                scenario_lab.kpi_comparison(
+                    [(whole.name, chosen)], cost=parameters.replacement_cost, lang=lang
+                ),
                 hide_index=True,
                 key="scenario.budget.table",
             )

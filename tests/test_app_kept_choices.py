@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from retention.data.layers import LayerKind
+from retention.data.layers import AmenityCategory, LayerKind
 from retention.i18n import label, t
 from retention.report.maps import HIDDEN_BY_DEFAULT
 from tests.app_session import signed_in
@@ -351,3 +351,26 @@ def test_an_hr_link_to_another_firms_report_shows_its_own_firm(data_dir: Path) -
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="reports.enterprise").value == own
     assert at.query_params.get("enterprise") in (None, own)  # never the other firm
+
+
+@pytest.mark.slow
+def test_the_scenarios_page_keeps_its_siting_and_budget_choices_in_the_url() -> None:
+    query = {
+        "site_category": "clinic",
+        "site_demand": HOSTILE,  # not a demand: the default
+        "objective": "people_newly_in_circle",
+    }
+    at = _session("en", query=query)
+    at.switch_page("pages/scenario.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="scenario.siting.category").value == "clinic"
+    assert at.selectbox(key="scenario.siting.demand").value == "residents"  # the first
+    assert at.selectbox(key="scenario.budget.objective").value == "people_newly_in_circle"
+    assert "site_demand" not in at.query_params and "onerror" not in _shown_text(at)
+    at.selectbox(key="scenario.siting.category").set_value("sports_court").run()
+    assert at.query_params["site_category"] == "sports_court"
+    assert at.query_params["objective"] == "people_newly_in_circle"
+    first = next(iter(AmenityCategory)).value
+    at.selectbox(key="scenario.siting.category").set_value(first).run()
+    assert at.selectbox(key="scenario.siting.category").value == first
+    assert "site_category" not in at.query_params  # the default

@@ -260,18 +260,6 @@ PAGE_NAMES: dict[str, frozenset[str]] = {
     "retention.survey.schema": frozenset({"AgeBand"}),
     "retention.survey.weighting": frozenset({"WeightingParameters"}),
 }
-# Functions pages still call directly, named one by one so that no new one slips in. They belong
-# behind ui/ wrappers; they are the import steps and the scenario lab that were being written at
-# the same time as this rule (issue 7). Remove a name here when its page goes through ui/.
-TRANSITIONAL_PAGE_CALLS: dict[str, frozenset[str]] = {
-    "retention.scenario.budget": frozenset({"best_packages"}),
-    "retention.scenario.compare": frozenset({"kpi_table", "origin_gains", "winners_and_losers"}),
-    "retention.scenario.display": frozenset(
-        {"describe_modification", "kpi_display_table", "pickable_places"}
-    ),
-    "retention.scenario.model": frozenset({"scenario_from_json", "scenario_to_json"}),
-    "retention.scenario.siting": frozenset({"suggestion_modification"}),
-}
 ENGINE_MODULES = (
     "retention.access.network",
     "retention.access.transit",
@@ -295,9 +283,7 @@ def _page_violations(tree: ast.AST) -> list[str]:
                 continue
             if module in PAGE_MODULES or module.startswith(PAGE_PACKAGES):
                 continue
-            allowed = PAGE_NAMES.get(module, frozenset()) | TRANSITIONAL_PAGE_CALLS.get(
-                module, frozenset()
-            )
+            allowed = PAGE_NAMES.get(module, frozenset())
             bad += [
                 f"line {node.lineno}: from {module} import {alias.name}"
                 for alias in node.names
@@ -310,22 +296,6 @@ def _page_violations(tree: ast.AST) -> list[str]:
 def test_pages_reach_retention_only_through_ui(path):
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     assert _page_violations(tree) == [], f"{path.name} calls the domain directly; go through ui/"
-
-
-def test_transitional_calls_are_still_made():
-    # a name no page imports any more must leave the list (the list only shrinks)
-    imported: set[tuple[str, str]] = set()
-    for path in PAGES:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                imported |= {(node.module, alias.name) for alias in node.names}
-    stale = sorted(
-        (module, name)
-        for module, names in TRANSITIONAL_PAGE_CALLS.items()
-        for name in names
-        if (module, name) not in imported
-    )
-    assert stale == [], f"no page calls these any more; remove them from the list: {stale}"
 
 
 def test_page_checker_flags_compute_and_allows_types():

@@ -8,7 +8,8 @@ set a choice with ``at.session_state[LANG] = "zh"`` or through the widget by its
 
 Choices that stay (:class:`Choice`, :func:`kept`): a page's selections (the Gaps page's category,
 mode, window and weights, the Map page's layers, the Survey and Enterprise selections, the Data
-page's layer kind and coordinate system, the Reports page's options) and the sidebar's park,
+page's layer kind and coordinate system, the Reports page's options, the Scenarios page's
+compared scenarios, siting and budget choices) and the sidebar's park,
 language, background and shown scenario live under state keys of their own, which Streamlit keeps
 while the widget is off screen (it forgets a widget's own key when the user changes page), and in
 the URL's query parameters (``?mode=walk&window=weekday_evening``), so a reload or a shared link
@@ -404,6 +405,10 @@ REPORTS_LANGUAGE = _page_choice("reports.lang", "report_lang")
 REPORTS_WINDOW = _page_choice("reports.window", "window")
 REPORTS_ENTERPRISE = _page_choice("reports.enterprise", "enterprise")
 REPORTS_COMPARE = _page_choice("reports.compare", "compare", multi=True)
+SCENARIO_COMPARE = _page_choice("scenario.compare", "compare", multi=True)
+SCENARIO_SITING_CATEGORY = _page_choice("scenario.siting.category", "site_category")
+SCENARIO_SITING_DEMAND = _page_choice("scenario.siting.demand", "site_demand")
+SCENARIO_BUDGET_OBJECTIVE = _page_choice("scenario.budget.objective", "objective")
 
 PAGE_CHOICES: dict[str, tuple[Choice, ...]] = {
     "gaps": (
@@ -428,6 +433,12 @@ PAGE_CHOICES: dict[str, tuple[Choice, ...]] = {
         REPORTS_WINDOW,
         REPORTS_ENTERPRISE,
         REPORTS_COMPARE,
+    ),
+    "scenario": (
+        SCENARIO_COMPARE,
+        SCENARIO_SITING_CATEGORY,
+        SCENARIO_SITING_DEMAND,
+        SCENARIO_BUDGET_OBJECTIVE,
     ),
 }
 """Each page's kept choices by the page's URL path (a test checks that parameters are unique)."""

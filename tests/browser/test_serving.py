@@ -45,4 +45,3 @@ def test_only_the_vendored_assets_are_served(app_url: str) -> None:
         assert _status(f"{base}/vendor/leaflet/leaflet.js.map") == 404
         assert _status(f"{base}/vendor/leaflet/leaflet-src.js") == 404
         assert _status(f"{base}/vendor/.setup-stamp") == 404
-
