@@ -670,6 +670,40 @@ def _hours(text: str, name: str) -> None:
         raise _ProblemError(name, f"{name}: {error}") from None
 
 
+def _whole(value: int, name: str, minimum: int) -> None:
+    if not isinstance(value, int) or value < minimum:
+        raise _ProblemError(name, f"{name} is {value!r}; expected a whole number >= {minimum}")
+
+
+def _one_of(value: str, name: str, choices: Iterable[str]) -> None:
+    allowed = [str(choice) for choice in choices]
+    if value not in allowed:
+        raise _ProblemError(name, f"{name} is {value!r}; expected one of {', '.join(allowed)}")
+
+
+def _window(window: str, name: str, state: _State) -> None:
+    if window not in state.context.window_keys:
+        raise _ProblemError(
+            name,
+            f"unknown time window {window!r}; expected one of "
+            f"{', '.join(state.context.window_keys)}",
+        )
+
+
+def _span(start_text: str, end_text: str, name: str) -> None:
+    if not _clock(start_text, "service start") < _clock(end_text, "service end"):
+        raise _ProblemError(
+            name,
+            f"service span {start_text}-{end_text} is outside one day; expected "
+            "00:00 <= start < end <= 24:00 (split a service past midnight into two windows)",
+        )
+
+
+def _costs(mod: AddAmenity | ResizeAmenity | AddResidence) -> None:
+    _finite(mod.capital_cost_cny, "capital_cost_cny")
+    _finite(mod.annual_cost_cny_per_year, "annual_cost_cny_per_year")
+
+
 def _enterprises(values: tuple[str, ...], state: _State) -> None:
     for value in values:
         _known(value, "open_to", state.context.enterprise_ids, "enterprise")
@@ -687,30 +721,14 @@ def _check_add_route(mod: AddRoute, state: _State) -> None:
         raise _ProblemError("service", "no service window; expected at least one")
     seen: set[str] = set()
     for service in mod.service:
-        if service.window not in state.context.window_keys:
-            raise _ProblemError(
-                "service.window",
-                f"unknown time window {service.window!r}; expected one of "
-                f"{', '.join(state.context.window_keys)}",
-            )
+        _window(service.window, "service.window", state)
         if service.window in seen:
             raise _ProblemError("service.window", f"time window {service.window!r} is listed twice")
         seen.add(service.window)
         _finite(service.headway_minutes, "headway_minutes", strict=True)
-        start = _clock(service.start, "service start")
-        end = _clock(service.end, "service end")
-        if not start < end:
-            raise _ProblemError(
-                "service.end",
-                f"service span {service.start}-{service.end} is outside one day; expected "
-                "00:00 <= start < end <= 24:00 (split a service past midnight into two windows)",
-            )
+        _span(service.start, service.end, "service.end")
     _finite(mod.speed_kmh, "speed_kmh", strict=True)
-    if not isinstance(mod.vehicle_capacity, int) or mod.vehicle_capacity < 1:
-        raise _ProblemError(
-            "vehicle_capacity",
-            f"vehicle_capacity is {mod.vehicle_capacity!r}; expected a whole number >= 1",
-        )
+    _whole(mod.vehicle_capacity, "vehicle_capacity", 1)
     if mod.cost_basis not in COST_BASES:
         raise _ProblemError(
             "cost_basis", f"cost_basis is {mod.cost_basis!r}; expected one of {COST_BASES}"
@@ -732,25 +750,13 @@ def _check_change_route(mod: ChangeRouteService, state: _State) -> None:
     if not mod.headways and not mod.service_start and not mod.service_end:
         raise _ProblemError("headways", "nothing to change; expected a headway or a service span")
     for window, minutes in mod.headways:
-        if window not in state.context.window_keys:
-            raise _ProblemError(
-                "headways",
-                f"unknown time window {window!r}; expected one of "
-                f"{', '.join(state.context.window_keys)}",
-            )
+        _window(window, "headways", state)
         if minutes is not None:
             _finite(minutes, "headway_minutes", strict=True)
     if bool(mod.service_start) != bool(mod.service_end):
         raise _ProblemError("service_end", "give both service start and end, or neither")
     if mod.service_start:
-        start = _clock(mod.service_start, "service start")
-        end = _clock(mod.service_end, "service end")
-        if not start < end:
-            raise _ProblemError(
-                "service_end",
-                f"service span {mod.service_start}-{mod.service_end} is outside one day; "
-                "expected 00:00 <= start < end <= 24:00",
-            )
+        _span(mod.service_start, mod.service_end, "service_end")
 
 
 def _check_remove_route(mod: RemoveRoute, state: _State) -> None:
@@ -760,18 +766,12 @@ def _check_remove_route(mod: RemoveRoute, state: _State) -> None:
 
 def _check_add_amenity(mod: AddAmenity, state: _State) -> None:
     _new_id(mod.amenity_id, "amenity_id", state.amenities, "amenity")
-    if mod.category not in {c.value for c in AmenityCategory}:
-        raise _ProblemError(
-            "category",
-            f"category is {mod.category!r}; expected one of "
-            f"{', '.join(c.value for c in AmenityCategory)}",
-        )
+    _one_of(mod.category, "category", (c.value for c in AmenityCategory))
     _inside(mod.lon, mod.lat, "amenity", state.context)
     _finite(mod.capacity, "capacity")
     _hours(mod.opening_hours, "opening_hours")
     _enterprises(mod.open_to, state)
-    _finite(mod.capital_cost_cny, "capital_cost_cny")
-    _finite(mod.annual_cost_cny_per_year, "annual_cost_cny_per_year")
+    _costs(mod)
     state.amenities.add(mod.amenity_id)
 
 
@@ -786,14 +786,12 @@ def _check_resize_amenity(mod: ResizeAmenity, state: _State) -> None:
     _finite(mod.capacity, "capacity")
     if mod.opening_hours:
         _hours(mod.opening_hours, "opening_hours")
-    _finite(mod.capital_cost_cny, "capital_cost_cny")
-    _finite(mod.annual_cost_cny_per_year, "annual_cost_cny_per_year")
+    _costs(mod)
 
 
 def _move(state: _State, source: str, target: str, workers: int) -> None:
     _known(source, "from_residence_id", set(state.residents), "residence")
-    if not isinstance(workers, int) or workers < 1:
-        raise _ProblemError("workers", f"workers is {workers!r}; expected a whole number >= 1")
+    _whole(workers, "workers", 1)
     if workers > state.residents[source]:
         raise _ProblemError(
             "workers",
@@ -814,19 +812,13 @@ def _move(state: _State, source: str, target: str, workers: int) -> None:
 
 def _check_add_residence(mod: AddResidence, state: _State) -> None:
     _new_id(mod.residence_id, "residence_id", set(state.residents), "residence")
-    if mod.kind not in {k.value for k in ResidenceKind}:
-        raise _ProblemError(
-            "kind",
-            f"kind is {mod.kind!r}; expected one of {', '.join(k.value for k in ResidenceKind)}",
-        )
+    _one_of(mod.kind, "kind", (k.value for k in ResidenceKind))
     _inside(mod.lon, mod.lat, "residence", state.context)
-    if not isinstance(mod.beds, int) or mod.beds < 0:
-        raise _ProblemError("beds", f"beds is {mod.beds!r}; expected a whole number >= 0")
+    _whole(mod.beds, "beds", 0)
     _finite(mod.rent_cny_month, "rent_cny_month")
     if mod.enterprise_id:
         _known(mod.enterprise_id, "enterprise_id", state.context.enterprise_ids, "enterprise")
-    _finite(mod.capital_cost_cny, "capital_cost_cny")
-    _finite(mod.annual_cost_cny_per_year, "annual_cost_cny_per_year")
+    _costs(mod)
     state.residents[mod.residence_id] = 0.0
     state.beds[mod.residence_id] = float(mod.beds)
     for source, workers in mod.moves_in:

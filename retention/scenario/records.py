@@ -24,7 +24,7 @@ from typing import Any
 
 from retention.errors import ScenarioError
 from retention.scenario.model import Scenario, scenario_from_dict, scenario_to_dict
-from retention.storage.layout import check_park_id
+from retention.storage.layout import check_park_id, checked_name
 from retention.storage.records import SCENARIOS, Record, RecordStore
 from retention.storage.store import shared_store
 
@@ -188,13 +188,15 @@ class ScenarioStore:
 
 
 def _check_id(scenario_id: str) -> str:
-    if not isinstance(scenario_id, str) or not _ID.fullmatch(scenario_id):
-        raise ScenarioError(
-            f"scenario id {scenario_id!r} is not a store id; expected 8-32 lower-case letters "
-            "or digits",
-            column="scenario_id",
-        )
-    return scenario_id
+    return checked_name(
+        scenario_id,
+        _ID,
+        what="scenario id",
+        problem="is not a store id",
+        expected="8-32 lower-case letters or digits",
+        column="scenario_id",
+        error=ScenarioError,
+    )
 
 
 def _payload(record: ScenarioRecord) -> dict[str, Any]:

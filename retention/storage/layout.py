@@ -25,6 +25,7 @@ DEPLOYMENT_FOLDER = "deployment"
 _PARK_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _KIND = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_NOTHING = re.compile(r"(?!)")  # matches no text (a key with '..')
 
 
 def default_data_dir() -> Path:
@@ -40,15 +41,36 @@ def configured_database_url() -> str:
     return os.environ.get(DATABASE_URL_ENV, "").strip()
 
 
+def checked_name(
+    value: str,
+    pattern: re.Pattern[str],
+    *,
+    what: str,
+    expected: str,
+    column: str,
+    problem: str = "is not allowed",
+    error: type[ValidationError] = ValidationError,
+) -> str:
+    """Return ``value`` if it is text that ``pattern`` matches in full, else raise ``error``.
+
+    The message names the value as ``what`` (``"park id"``), says ``problem`` and what was
+    ``expected``; ``column`` is the error's field. Every id that becomes a path or a record key
+    is checked here.
+    """
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise error(f"{what} {value!r} {problem}; expected {expected}", column=column)
+    return value
+
+
 def check_park_id(park_id: str) -> str:
     """Return ``park_id`` if it is a safe folder name (lowercase letters, digits, ``_``, ``-``)."""
-    if not isinstance(park_id, str) or not _PARK_ID.fullmatch(park_id):
-        raise ValidationError(
-            f"park id {park_id!r} is not allowed; expected 1-64 lowercase letters, digits, "
-            "'_' or '-', starting with a letter or digit",
-            column="park_id",
-        )
-    return park_id
+    return checked_name(
+        park_id,
+        _PARK_ID,
+        what="park id",
+        expected="1-64 lowercase letters, digits, '_' or '-', starting with a letter or digit",
+        column="park_id",
+    )
 
 
 def check_key(key: str, *, field: str = "key") -> str:
@@ -61,24 +83,26 @@ def check_key(key: str, *, field: str = "key") -> str:
     field
         What the key is, for the error message (``"scenario id"``, ``"upload id"``).
     """
-    if not isinstance(key, str) or not _KEY.fullmatch(key) or ".." in key:
-        raise ValidationError(
-            f"{field} {key!r} is not allowed; expected 1-128 letters, digits, '_', '.' or '-', "
-            "starting with a letter or digit and without '..'",
-            column=field,
-        )
-    return key
+    pattern = _KEY if not (isinstance(key, str) and ".." in key) else _NOTHING
+    return checked_name(
+        key,
+        pattern,
+        what=field,
+        expected="1-128 letters, digits, '_', '.' or '-', starting with a letter or digit and "
+        "without '..'",
+        column=field,
+    )
 
 
 def check_kind(kind: str) -> str:
     """Return a record kind (``"scenarios"``, ``"survey_mappings"``) if it is a safe name."""
-    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
-        raise ValidationError(
-            f"record kind {kind!r} is not allowed; expected 1-32 lowercase letters, digits or "
-            "'_', starting with a letter",
-            column="kind",
-        )
-    return kind
+    return checked_name(
+        kind,
+        _KIND,
+        what="record kind",
+        expected="1-32 lowercase letters, digits or '_', starting with a letter",
+        column="kind",
+    )
 
 
 def park_dir(data_dir: Path, park_id: str) -> Path:
