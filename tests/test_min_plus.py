@@ -85,14 +85,35 @@ def _joins(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)
-@given(joins=_joins(), threads=st.sampled_from([1, 2]))
+@given(
+    joins=_joins(),
+    threads=st.sampled_from([1, 2]),
+    start=st.booleans(),
+    cap=st.sampled_from([None, 0.1, np.float64(0.1), 2.5, np.float64(1 / 3)]),
+)
 def test_walk_then_ride_same_bits_as_numpy(
-    joins: tuple[np.ndarray, np.ndarray, np.ndarray, float], threads: int
+    joins: tuple[np.ndarray, np.ndarray, np.ndarray, float],
+    threads: int,
+    start: bool,
+    cap: float | None,
 ) -> None:
-    access, from_stop, best, cutoff = joins
-    expected = best.copy()
+    access, from_stop, walk, cutoff = joins
+    expected = walk.copy()
     _numpy_walk_then_ride(access, from_stop, expected, cutoff)
-    walk_then_ride(access, from_stop, best=best, cutoff=cutoff, threads=threads)
+    if cap is not None:
+        expected[expected > cap] = np.inf  # as the engine cuts at max_minutes
+    # From a copy of the walk made by the caller, or straight from the walk.
+    best = np.full_like(walk, 99.0) if start else walk.copy()
+    capped = {} if cap is None else {"cap": cap}
+    walk_then_ride(
+        access,
+        from_stop,
+        best=best,
+        cutoff=cutoff,
+        start=walk if start else None,
+        threads=threads,
+        **capped,
+    )
     assert best.dtype == expected.dtype
     np.testing.assert_array_equal(_bits(best), _bits(expected))
 

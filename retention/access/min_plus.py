@@ -85,11 +85,17 @@ def _walk_then_ride_rows(
     from_stop: np.ndarray,
     boardable: np.ndarray,
     cutoff: float,
+    start: np.ndarray,
+    copy_start: bool,
+    cap: np.ndarray,
     best: np.ndarray,
 ) -> None:
     n_destinations = from_stop.shape[1]
+    over = cap[0]  # in the dtype numpy would compare best with cap in
     for origin in range(access.shape[0]):
         row = best[origin]
+        if copy_start:
+            row[:] = start[origin]
         for board in boardable:
             walk = access[origin, board]
             if not np.isfinite(walk):
@@ -100,6 +106,9 @@ def _walk_then_ride_rows(
                 # Cut in float64 before meeting a float32 best: the float64 minimum, rounded.
                 if value <= cutoff and value < row[destination]:
                     row[destination] = value
+        for destination in range(n_destinations):
+            if row[destination] > over:
+                row[destination] = np.inf
 
 
 def walk_then_ride(
@@ -108,6 +117,8 @@ def walk_then_ride(
     *,
     best: np.ndarray,
     cutoff: float,
+    start: np.ndarray | None = None,
+    cap: float = np.inf,
     threads: int | None = None,
 ) -> None:
     """Lower ``best`` (origins x destinations, in place) to walk to a stop b + minutes from
@@ -116,15 +127,30 @@ def walk_then_ride(
     ``access[o, b]`` is the walk from origin o to stop b (inf or NaN: cannot board there),
     ``from_stop[b, d]`` boarding at b to destination d (:func:`ride_then_walk`). Trips longer
     than ``cutoff`` are dropped in float64 before they meet ``best``, so a float32 ``best`` ends
-    exactly as the float64 minimum cast to float32 (rounding is monotonic).
+    exactly as the float64 minimum cast to float32 (rounding is monotonic). With ``start``,
+    ``best`` is first set to it (``best = start.copy()``, without a pass of its own); values
+    then above ``cap`` become inf, compared as ``best[best > cap] = inf`` would (a float32
+    ``best`` with a Python float in float32, with a numpy float64 in float64).
     """
     access = np.ascontiguousarray(access, dtype=np.float64)
     from_stop = np.ascontiguousarray(from_stop, dtype=np.float64)
     boardable = np.flatnonzero(np.isfinite(from_stop).any(axis=1))
     target = best if best.flags.c_contiguous else np.ascontiguousarray(best)
+    first = target if start is None else np.ascontiguousarray(start, dtype=best.dtype)
+    # numpy compares a float32 array with a Python float in float32, with a float64 in float64.
+    over = np.array([cap], dtype=np.result_type(best.dtype, cap))
 
     def run(rows: slice) -> None:
-        _walk_then_ride_rows(access[rows], from_stop, boardable, float(cutoff), target[rows])
+        _walk_then_ride_rows(
+            access[rows],
+            from_stop,
+            boardable,
+            float(cutoff),
+            first[rows],
+            start is not None,
+            over,
+            target[rows],
+        )
 
     in_row_chunks(access.shape[0], run, threads=threads)
     if target is not best:

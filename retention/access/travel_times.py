@@ -557,6 +557,17 @@ class TravelTimeEngine:
                 from_stop = ride_then_walk(board_to_stop, stop_walk, leg, cutoff=cutoff)
                 # Start from walking all the way and keep whatever transit makes shorter;
                 # unplaced points (NaN in walk) are outside origins x targets and stay NaN.
+                if everything:  # the copy and the cut at max_minutes in the same pass
+                    result = np.empty_like(walk, order="C")
+                    walk_then_ride(
+                        usable,
+                        from_stop,
+                        best=result,
+                        cutoff=cutoff,
+                        start=walk,
+                        cap=params.max_minutes,
+                    )
+                    return result, TransitLegs(board_to_stop, from_stop)
                 result = walk.copy()
                 block = result if everything else result[np.ix_(origins, targets)]
                 walk_then_ride(usable, from_stop, best=block, cutoff=cutoff)
