@@ -33,8 +33,7 @@ from retention.access.measures import (
     _origin_index,
     _per_amenity,
     check_catchment,
-    checked_mask,
-    checked_minutes,
+    minutes_and_mask,
     non_negative_values,
     people_per_origin,
 )
@@ -328,14 +327,9 @@ def _indicator_sets(
     An amenity not open in a set does not count there, exactly as if its minutes were ``inf``:
     it leaves nearest, counts, capacity and E2SFCA (step 1 and 2) of that set.
     """
-    values = checked_minutes(minutes)
+    values, mask = minutes_and_mask(minutes, available)
     n_rows, n_cols = values.shape
     origin_index = _origin_index(origins.index, n_rows)
-    if available is None:
-        mask = np.ones((1, n_cols), dtype=bool)
-    else:
-        mask = checked_mask(available, values.shape)
-        mask = mask if mask.ndim == 2 else mask[None, :]
     categories = _per_amenity(amenities["category"].astype(str).to_numpy(), n_cols, "categories")
     capacity = _capacity(amenities)
     order = category_order(parameters)
