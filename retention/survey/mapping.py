@@ -216,7 +216,13 @@ _HEADER = re.compile(
     r"^\s*(?:(?:第\s*(?P<num2>\d+)\s*题)|(?:[QqＱ]?\s*(?P<num>\d+)\s*[、.．:：]))?\s*(?P<body>.*?)\s*$",
     re.DOTALL,
 )
-_OPTION = re.compile(r"^(?P<stem>.*?)[:：]?\s*[(（](?P<option>[^()（）]*)[)）]\s*$", re.DOTALL)
+# The option in round brackets (Wenjuanxing, Jinshuju) or square ones (Google Forms grids
+# "问题 [选项]", 【选项】).
+_OPTION = re.compile(
+    r"^(?P<stem>.*?)[:：]?\s*"
+    r"(?:[(（](?P<option>[^()（）]*)[)）]|[\[【](?P<bracketed>[^\[\]【】]*)[\]】])\s*$",
+    re.DOTALL,
+)
 # Wenjuanxing's one-header layout ("8、您对以下设施的满意度:—食堂/餐饮") and Tencent Survey's
 # option columns ("您考虑离职的原因—工资待遇"): the option follows a dash.
 _DASH_OPTION = re.compile(
@@ -247,7 +253,9 @@ def parse_header(header: str) -> HeaderParts:
     body = match.group("body") if match else str(header)
     option_match = _OPTION.match(body) or _DASH_OPTION.match(body)
     if option_match:
-        stem, option = option_match.group("stem"), option_match.group("option")
+        groups = option_match.groupdict()
+        stem = option_match.group("stem")
+        option = groups.get("option") or groups.get("bracketed") or ""
     else:
         stem, option = body, ""
     stem = stem.strip().rstrip(":：?？").strip()
