@@ -27,7 +27,9 @@ if not any(frame is not None and not frame.empty for frame in park.layers.values
     st.stop()
 
 with busy.showing(busy.message("map", lang)):  # drawing ~800 features: a second or two
-    page = cached_maps.park_map_page(park, lang=lang, tiles=tiles)
+    page = cached_maps.park_map_page(
+        park, lang=lang, tiles=tiles, user_scope=state.scope().canonical()
+    )
 # Layers are chosen here, not in the map: the choice is kept (ui.state) across reruns, pages,
 # language switches and reloads, and the layer list never covers the map.
 layer_codes = list(page.layer_variables)

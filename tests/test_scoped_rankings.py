@@ -272,3 +272,19 @@ def test_the_gaps_map_of_an_hr_account_marks_no_other_firm(origins) -> None:
     assert not any(shows(pages["hr:E1"], firm) for firm in FIRMS[1:])
     assert not any(shows(pages["viewer"], firm) for firm in FIRMS)
     assert all(shows(page, "宿舍") for page in pages.values())
+
+
+def test_the_park_map_gives_an_hr_account_no_other_firms_headcount() -> None:
+    from retention.report.maps import build_park_map
+
+    park = _seven_firm_park()
+    firms = park.layer(LayerKind.ENTERPRISES).assign(employees=[1111 * i for i in range(1, 8)])
+    layers = {LayerKind.ENTERPRISES: firms}
+    pages = {
+        scope: build_park_map(layers, lang="en", tiles="none", user_scope=scope).get_root().render()
+        for scope in ("all", "hr:E1", "viewer")
+    }
+    counts = [f"{1111 * i} employees" for i in range(1, 8)]
+    assert all(count in pages["all"] for count in counts)
+    assert counts[0] in pages["hr:E1"] and not any(c in pages["hr:E1"] for c in counts[1:])
+    assert not any(count in pages["viewer"] for count in counts)

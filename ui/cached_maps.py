@@ -24,6 +24,7 @@ def _park_map_page(
     lang: str,
     tiles: str,
     base_url: str,
+    user_scope: str,
     _park: ParkData,
 ) -> MapPage:
     park_map = build_park_map(
@@ -33,15 +34,23 @@ def _park_map_page(
         asset_base_url=base_url,
         boundary=_park.boundary,
         synthetic=_park.synthetic,
+        user_scope=user_scope,
     )
     return rendered_page(park_map)
 
 
-def park_map_page(park: ParkData, *, lang: str, tiles: TileSource) -> MapPage:
+def park_map_page(park: ParkData, *, lang: str, tiles: TileSource, user_scope: str) -> MapPage:
     """Return the park map (``retention.report.maps.build_park_map``) as a page, cached.
 
-    Keyed on park id + data version + language + tiles + the asset URL this server uses.
+    Keyed on park id + data version + language + tiles + the asset URL this server uses + the
+    user's scope (which firms' headcounts it shows).
     """
     return _park_map_page(
-        park.park_id, park.data_version, lang, TileSource(tiles).value, asset_base_url(), park
+        park.park_id,
+        park.data_version,
+        lang,
+        TileSource(tiles).value,
+        asset_base_url(),
+        user_scope,
+        park,
     )

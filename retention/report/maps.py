@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from retention.auth.roles import scope_enterprise_ids
 from retention.data.crs import CoordinateSystem, from_wgs84
 from retention.data.layers import (
     AmenityCategory,
@@ -659,8 +660,15 @@ def _add_transit(
 
 
 def _add_enterprises(
-    m: folium.Map, enterprises: gpd.GeoDataFrame, lang: str, cluster_threshold: int
+    m: folium.Map,
+    enterprises: gpd.GeoDataFrame,
+    lang: str,
+    cluster_threshold: int,
+    *,
+    user_scope: str | None = None,
 ) -> None:
+    # Another firm's headcount is its figure: an HR scope sees its own firms' only, a viewer none.
+    own = scope_enterprise_ids(user_scope)
     name = label("layer", LayerKind.ENTERPRISES.value, lang)
     group: _Group
     if len(enterprises) > cluster_threshold:
@@ -675,7 +683,11 @@ def _add_enterprises(
             tooltip=map_tooltip(
                 _name(row, lang),
                 _in_language(row, "industry", lang),
-                t("map.tooltip.employees", lang, count=_int(row.get("employees"))),
+                *(
+                    [t("map.tooltip.employees", lang, count=_int(row.get("employees")))]
+                    if own is None or str(row.get("id")) in own
+                    else []
+                ),
             ),
         ).add_to(group)
     group.add_to(m)
@@ -978,6 +990,7 @@ def build_park_map(
     boundary: gpd.GeoDataFrame | None = None,
     synthetic: bool = False,
     cluster_threshold: int = 60,
+    user_scope: str | None = None,
 ) -> folium.Map:
     """Build the park's overview map: boundaries, enterprises, residences, transit, amenities.
 
@@ -1003,6 +1016,9 @@ def build_park_map(
         Whether the layers are synthetic demo data (stated in the legend).
     cluster_threshold
         Point layers with more points than this are clustered.
+    user_scope
+        The run key's ``user_scope``: enterprise headcounts are shown for the firms it may see
+        (every firm for ``None``/``"all"``, an HR scope's own, none for a viewer).
 
     Returns
     -------
@@ -1011,7 +1027,9 @@ def build_park_map(
     """
     m, present = _park_base(layers, TileSource(tiles), lang, boundary, zones=True)
     if LayerKind.ENTERPRISES in present:
-        _add_enterprises(m, present[LayerKind.ENTERPRISES], lang, cluster_threshold)
+        _add_enterprises(
+            m, present[LayerKind.ENTERPRISES], lang, cluster_threshold, user_scope=user_scope
+        )
     categories: list[AmenityCategory] = []
     if LayerKind.AMENITIES in present:
         categories = _add_amenities(m, present[LayerKind.AMENITIES], lang, cluster_threshold)
