@@ -7,6 +7,7 @@ from typing import Any
 
 import folium
 import streamlit as st
+from streamlit_folium import _component_func as _folium_component
 from streamlit_folium import st_folium
 
 from retention.i18n import t
@@ -76,6 +77,7 @@ def show_map(
         st.error(t("common.assets_missing", state.lang(), path=str(VENDOR_DIR)))
         return {}
     use_local_assets(m, asset_base_url=asset_base_url())
+    _register_map_component()
     returned = st_folium(
         m,
         key=key,
@@ -85,6 +87,22 @@ def show_map(
         feature_group_to_add=feature_group,
     )
     return dict(returned or {}) if returned_objects else {}
+
+
+def _register_map_component() -> None:
+    """Register streamlit-folium's component with this server's runtime if it is not yet.
+
+    streamlit-folium registers its component when first imported, but only inside a script run:
+    imported before the server's runtime existed (``serve.py`` preloads the app's modules), it
+    stays unregistered and every map is a blank frame (the browser gets 404 for the component).
+    """
+    from streamlit import runtime
+
+    if not runtime.exists():  # AppTest and bare mode: no component is served at all
+        return
+    registry = runtime.get_instance().component_registry
+    if registry.get_component_path(_folium_component.name) is None:
+        registry.register_component(_folium_component)
 
 
 def show_map_page(page_html: str, *, height: int = 640) -> None:
