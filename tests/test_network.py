@@ -335,3 +335,26 @@ def test_pruned_and_contracted_search_equals_full_search(
     assert (np.isinf(found) == np.isinf(expected)).all()
     finite = np.isfinite(expected)
     np.testing.assert_allclose(found[finite], expected[finite], rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([-(2**40), -7, -1, 0, 1, 2, 3, 2**40]) | st.integers(-50, 50),
+            st.sampled_from([-(2**40), -7, -1, 0, 1, 2, 3, 2**40]) | st.integers(-50, 50),
+        ),
+        max_size=40,
+    )
+)
+def test_node_keys_are_numbered_as_numpy_numbers_unique_rows(pairs) -> None:
+    # network_from_roads numbers the nodes through one integer per key where the extent allows
+    # (keys 2**40 apart in both directions do not: the row-record path) -- same rows, order and
+    # inverse as np.unique(axis=0), so node numbers and every result built on them are unchanged.
+    from retention.access.network import _unique_rows
+
+    keys = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    rows, inverse = _unique_rows(keys)
+    expected_rows, expected_inverse = np.unique(keys, axis=0, return_inverse=True)
+    assert np.array_equal(rows, expected_rows) and rows.dtype == np.int64
+    assert np.array_equal(inverse, expected_inverse.ravel())

@@ -577,9 +577,7 @@ def network_from_roads(roads: gpd.GeoDataFrame, *, crs: str | None = None) -> St
     parts, part_index = shapely.get_parts(lines[keep], return_index=True)
     row_of_part = np.flatnonzero(keep)[part_index]
     coords, coord_part = shapely.get_coordinates(parts, return_index=True)
-    keys = np.round(coords / NODE_KEY_METRES).astype(np.int64)
-    unique_keys, node_of_coord = np.unique(keys, axis=0, return_inverse=True)
-    node_of_coord = node_of_coord.ravel()
+    unique_keys, node_of_coord = _unique_rows(np.round(coords / NODE_KEY_METRES).astype(np.int64))
     node_xy = unique_keys.astype(np.float64) * NODE_KEY_METRES
     same_part = coord_part[1:] == coord_part[:-1]
     start = np.flatnonzero(same_part)
@@ -687,8 +685,28 @@ def approximate_network(*, crs: str, circuity_factor: float) -> StreetNetwork:
     )
 
 
+def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, axis=0, return_inverse=True)`` for ``(n, 2)`` int64 keys: the same
+    rows in the same (lexicographic) order and the same inverse, through one int64 per row
+    when the keys' extent allows it (sorting 1-D integers instead of row records)."""
+    if len(keys):
+        low = keys.min(axis=0)
+        span = keys.max(axis=0) - low + 1
+        if int(span[0]) * int(span[1]) < 2**62:
+            flat = (keys[:, 0] - low[0]) * span[1] + (keys[:, 1] - low[1])
+            unique_flat, inverse = np.unique(flat, return_inverse=True)
+            rows = np.column_stack(
+                [unique_flat // span[1] + low[0], unique_flat % span[1] + low[1]]
+            )
+            return rows, inverse.ravel()
+    rows, inverse = np.unique(keys.reshape(-1, 2), axis=0, return_inverse=True)
+    return rows, inverse.ravel()
+
+
 def _flags(values: pd.Series, *, column: str) -> np.ndarray:
     """Read a boolean column that may hold bools, 0/1 or yes/no text (English or Chinese)."""
+    if values.dtype == bool:
+        return values.to_numpy(dtype=bool, copy=True)
     result = np.zeros(len(values), dtype=bool)
     for row, value in enumerate(values.tolist(), start=1):
         if isinstance(value, bool | np.bool_) or (
