@@ -329,14 +329,17 @@ class TravelTimeEngine:
             cutoff = self._params.max_minutes
             rows = np.flatnonzero(source.usable)
             usable = target.usable
+            searched, groups = [], []
             for column, category in enumerate(columns):
                 chosen = np.flatnonzero((labels == category) & usable)
-                if len(chosen) == 0 or len(rows) == 0:
-                    continue
-                egress = target.distance_metres[chosen] / walk_speed
-                from_any = _multi_source_minutes(graph, target.nodes[chosen], egress, cutoff=cutoff)
-                reach = source.distance_metres[rows] / walk_speed + from_any[source.nodes[rows]]
-                result[rows, column] = np.where(reach > cutoff, np.inf, reach)
+                if len(chosen) and len(rows):
+                    egress = target.distance_metres[chosen] / walk_speed
+                    searched.append(column)
+                    groups.append((target.nodes[chosen], egress))
+            if searched:
+                from_any = _multi_source_minutes(graph, groups, source.nodes[rows], cutoff=cutoff)
+                reach = source.distance_metres[rows, None] / walk_speed + from_any.T
+                result[np.ix_(rows, searched)] = np.where(reach > cutoff, np.inf, reach)
         result[~source.usable] = np.nan
         return pd.DataFrame(result, columns=pd.Index(columns, name="category"))
 
@@ -695,34 +698,44 @@ def _csr_min(
 
 
 def _multi_source_minutes(
-    graph: csr_matrix, nodes: np.ndarray, start_minutes: np.ndarray, *, cutoff: float
+    graph: csr_matrix,
+    groups: Sequence[tuple[np.ndarray, np.ndarray]],
+    read: np.ndarray,
+    *,
+    cutoff: float,
 ) -> np.ndarray:
-    """Minutes from the best of several start nodes (each with a head start) to every node.
+    """Minutes from the best of each group's start nodes (each with a head start) to ``read``.
 
-    A virtual node is linked to each start node by its start minutes (the shortest when a node
-    appears twice), and one search runs from it on the symmetric ``graph``. The links carry one
-    extra minute, taken off again at the end, because a zero weight would vanish from a sparse
-    matrix (an epsilon would stay in the answer).
+    Each group ``(nodes, start_minutes)`` gets a virtual node linked to each of its start nodes
+    by its start minutes (the shortest when a node appears twice); nothing links into a virtual
+    node, so the search from one (all groups at once, on every core) runs on the symmetric
+    ``graph`` as if the others were not there. The links carry one extra minute, taken off
+    again at the end, because a zero weight would vanish from a sparse matrix (an epsilon would
+    stay in the answer). Returns ``(len(groups), len(read))``.
     """
     n_nodes = graph.shape[0]
-    order = np.lexsort((start_minutes, nodes))
-    nodes, start_minutes = nodes[order], start_minutes[order]
-    first = np.ones(len(nodes), dtype=bool)
-    first[1:] = nodes[1:] != nodes[:-1]
-    nodes, start_minutes = nodes[first], start_minutes[first] + _LINK_MINUTES
     coo = graph.tocoo()
+    rows, cols, weights = [coo.row], [coo.col], [coo.data]
+    for group, (nodes, start_minutes) in enumerate(groups):
+        order = np.lexsort((start_minutes, nodes))
+        nodes, start_minutes = nodes[order], start_minutes[order]
+        first = np.ones(len(nodes), dtype=bool)
+        first[1:] = nodes[1:] != nodes[:-1]
+        rows.append(np.full(int(first.sum()), n_nodes + group))
+        cols.append(nodes[first])
+        weights.append(start_minutes[first] + _LINK_MINUTES)
+    size = n_nodes + len(groups)
     extended = csr_matrix(
-        (
-            np.concatenate([coo.data, start_minutes]),
-            (
-                np.concatenate([coo.row, np.full(len(nodes), n_nodes)]),
-                np.concatenate([coo.col, nodes]),
-            ),
-        ),
-        shape=(n_nodes + 1, n_nodes + 1),
+        (np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(size, size),
     )
-    distances = dijkstra(extended, directed=True, indices=n_nodes, limit=cutoff + _LINK_MINUTES)
-    return distances[:n_nodes] - _LINK_MINUTES
+    distances = bounded_distances(
+        extended,
+        np.arange(n_nodes, size),
+        limit=cutoff + _LINK_MINUTES,
+        ends=EndReading.nodes(read),
+    )
+    return distances - _LINK_MINUTES
 
 
 def _node_matrix(
