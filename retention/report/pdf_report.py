@@ -224,7 +224,9 @@ def _table(
     shown = rows if max_rows is None else rows[: max_rows + 1]
     data = [[_p(cell, styles["cell"]) for cell in row] for row in shown]
     n_columns = max(len(rows[0]), 1)
-    table = Table(data, colWidths=[width / n_columns] * n_columns, repeatRows=1)
+    # splitInRow: a cell taller than a page (a pasted paragraph as a name) breaks across pages
+    # instead of failing the whole file with a LayoutError.
+    table = Table(data, colWidths=[width / n_columns] * n_columns, repeatRows=1, splitInRow=1)
     table.setStyle(
         TableStyle(
             [
