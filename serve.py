@@ -146,7 +146,7 @@ def preload(*, repo: Path = REPO, park: bool = True) -> Preloaded:
         for name in modules:
             importlib.import_module(name)
         if park:
-            park_id = _load_default_park()
+            park_id = load_default_park()
     return Preloaded(
         modules=modules,
         park_id=park_id,
@@ -155,16 +155,24 @@ def preload(*, repo: Path = REPO, park: bool = True) -> Preloaded:
     )
 
 
-def _load_default_park() -> str | None:
-    # The park the sidebar selects first (ui.sidebar: park_ids[0]), into the same
-    # st.cache_resource entry ui.cached.park fills; nothing else is cached here.
+def load_default_park() -> str | None:
+    """Load the park the sidebar selects first into ``ui.cached``'s park cache; return its id.
+
+    The same ``st.cache_resource`` entry ``ui.cached.park`` fills; nothing else is cached. When
+    the store cannot be opened or the park cannot be loaded (``ParkLifeError``: an unreachable
+    database, a damaged upload), nothing is loaded and the reason is printed: the server starts
+    anyway and the pages report the error where it concerns the user, as without a preload.
+    """
+    from retention.errors import ParkLifeError
     from retention.storage.park import list_parks
     from ui import cached
 
-    park_ids = [str(item) for item in list_parks(uploads=cached.store().uploads)]
-    if not park_ids:
+    try:
+        park_ids = [str(item) for item in list_parks(uploads=cached.store().uploads)]
+        return cached.park(park_ids[0]).park_id if park_ids else None
+    except ParkLifeError as error:
+        print(f"ParkLife: no park loaded in advance: {error}", file=sys.stderr, flush=True)
         return None
-    return cached.park(park_ids[0]).park_id
 
 
 def _profile_script_runs(directory: Path) -> None:

@@ -94,8 +94,14 @@ def time_page(browser: object, url: str, title: str) -> tuple[float, bool]:
             page.context.close()  # type: ignore[attr-defined]
             return changed_at - start, bool(state["error"])
         time.sleep(POLL_SECONDS)
+    shot = RESULTS / f"timeout-{url.rsplit('/', 1)[-1]}.png"
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
     page.context.close()  # type: ignore[attr-defined]
-    raise TimeoutError(f"{url} did not finish within {TIMEOUT_SECONDS:.0f} s")
+    raise TimeoutError(
+        f"{url} did not finish within {TIMEOUT_SECONDS:.0f} s; last state {state}; "
+        f"screenshot {shot.name}"
+    )
 
 
 MODES = ("cold", "warm", "warm_plain")
@@ -151,7 +157,12 @@ def measure(pages: tuple[str, ...], repeats: int) -> dict[str, object]:
             ) as url:
                 startup = time.perf_counter() - started
                 startup_cpu = _server_cpu_seconds(url)
-                seconds, failed = time_page(browser, f"{url}/{page_name}", titles[page_name])
+                try:
+                    seconds, failed = time_page(browser, f"{url}/{page_name}", titles[page_name])
+                except TimeoutError as error:  # recorded, and the run goes on
+                    errors.append(f"{mode} {page_name} (repeat {repeat + 1}): {error}")
+                    print(errors[-1], flush=True)
+                    return
                 cpu = _server_cpu_seconds(url) - startup_cpu
             launcher = "serve" if preload else "plain"
             startups[launcher].append(startup)
@@ -202,6 +213,8 @@ def markdown(report: dict[str, object]) -> str:
     for name, times in pages.items():
         cells = [
             f"{statistics.median(times[mode]):.1f} ({statistics.median(times[mode + '_cpu']):.1f})"
+            if times[mode]
+            else "–"
             for mode in MODES
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -219,7 +232,7 @@ def markdown(report: dict[str, object]) -> str:
     lines.append(
         f"{report['machine']}; {report['priority']}; {report['repeats']} repeat(s); load average "
         f"(1 min) before / after the run {before[0]:.1f} / {after[0]:.1f} (other work on the "  # type: ignore[index]
-        f"machine); pages that raised: {', '.join(report['errors']) or 'none'}."  # type: ignore[arg-type]
+        f"machine); pages that raised or did not finish: {', '.join(report['errors']) or 'none'}."  # type: ignore[arg-type]
     )
     return "\n".join(lines) + "\n"
 

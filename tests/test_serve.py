@@ -95,3 +95,14 @@ def test_preload_imports_the_app_and_loads_the_default_park_quietly(tmp_path: Pa
     # Bare-mode notices that are expected before the server exists are not logged.
     assert "No runtime found" not in result.stderr
     assert "missing ScriptRunContext" not in result.stderr
+
+
+def test_a_store_that_cannot_be_opened_does_not_stop_the_server_starting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PARKLIFE_DATABASE_URL", "mysql://nowhere/parklife")  # not PostgreSQL
+    assert serve.load_default_park() is None
+    printed = capsys.readouterr().err
+    assert "no park loaded in advance" in printed
+    assert "PARKLIFE_DATABASE_URL must be a postgresql:// URL" in printed  # the store's reason
