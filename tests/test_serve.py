@@ -1,11 +1,16 @@
 """serve.py, the run command: it loads the app's modules and the default park before serving.
 
+Also: every page's imports work when that page is the first thing a fresh process runs (plain
+``streamlit run app.py`` runs the visited page before ``app.py`` on a fresh server), whatever
+order serve.py's preload happens to use.
+
 The browser side (a server started by serve.py renders pages, and its first page view imports
 none of the app's modules) is tests/browser/test_serve_preload.py.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -106,3 +111,27 @@ def test_a_store_that_cannot_be_opened_does_not_stop_the_server_starting(
     printed = capsys.readouterr().err
     assert "no park loaded in advance" in printed
     assert "PARKLIFE_DATABASE_URL must be a postgresql:// URL" in printed  # the store's reason
+
+
+PAGE_FILES = sorted((REPO / "pages").glob("*.py"))
+
+
+def _import_statements(path: Path) -> str:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    return "\n".join(ast.unparse(node) for node in imports)
+
+
+@pytest.mark.slow  # one fresh interpreter per page (~3 s of imports each)
+@pytest.mark.parametrize("page", PAGE_FILES, ids=lambda path: path.stem)
+def test_a_page_imported_first_in_a_fresh_process_finds_its_modules(page: Path) -> None:
+    # No circular import may depend on which module a process imports first.
+    result = subprocess.run(
+        [sys.executable, "-c", _import_statements(page)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -37,8 +37,10 @@ from retention.storage.mappings import MappingStore
 from retention.storage.park import ParkData, list_parks
 from retention.storage.store import Store, shared_store
 from retention.storage.uploads import UploadStore
-from ui import state
-from ui.cached_parameters import current_parameters
+
+# The module, not its function: ui.cached_parameters imports this module back (a page that
+# imports ui.cached_parameters first must find ui.cached whole).
+from ui import cached_parameters, state
 
 
 def store() -> Store:
@@ -94,7 +96,7 @@ def run_key(park: ParkData) -> RunKey:
     return pipeline_run_key(
         park.park_id,
         data_dir=state.data_dir(),
-        parameters=current_parameters(park),
+        parameters=cached_parameters.current_parameters(park),
         data_version=park.data_version,
         user_scope=state.scope().canonical(),
     )
