@@ -339,7 +339,8 @@ class TravelTimeEngine:
             if searched:
                 from_any = _multi_source_minutes(graph, groups, source.nodes[rows], cutoff=cutoff)
                 reach = source.distance_metres[rows, None] / walk_speed + from_any.T
-                result[np.ix_(rows, searched)] = np.where(reach > cutoff, np.inf, reach)
+                columns_searched = np.asarray(searched, dtype=np.intp)
+                result[np.ix_(rows, columns_searched)] = np.where(reach > cutoff, np.inf, reach)
         result[~source.usable] = np.nan
         return pd.DataFrame(result, columns=pd.Index(columns, name="category"))
 
