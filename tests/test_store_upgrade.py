@@ -592,3 +592,60 @@ def test_the_app_refuses_a_version_1_database_with_the_upgrade_command_then_open
     assert not at.exception, [e.value for e in at.exception]
     assert t("store_check.title", "zh") not in [h.value for h in at.title]
     assert not [e.value for e in at.error]
+
+
+def _app_first_run(lang: str = "en"):
+    from streamlit.testing.v1 import AppTest
+
+    from ui import state
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+    at.session_state[state.LANG] = lang
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.slow
+def test_a_database_of_a_newer_parklife_is_named_as_such(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retention.i18n import t
+
+    url = f"{postgres_url}?schema=v3_{uuid.uuid4().hex[:10]}"
+    upgrade(url)
+    connection = _connect(url)
+    schema = postgres.connect_parameters(url)["schema"]
+    connection.cursor().execute(f"INSERT INTO {schema}.schema_version (version) VALUES (3)")
+    connection.commit()
+    connection.close()
+    with pytest.raises(StoreConfigurationError, match="needs 2; a newer ParkLife upgraded it"):
+        PostgresStore(url)
+    assert upgrade(url) == (3, 3)  # an older ParkLife never touches a newer schema
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(tmp_path / "unused"))
+    monkeypatch.setenv("PARKLIFE_DATABASE_URL", url)
+    at = _app_first_run("zh")
+    assert [e.value for e in at.error] == [t("store_check.newer", "zh", found=3, needed=2)]
+    assert not at.code and not at.text_input
+
+
+@pytest.mark.slow
+def test_an_unreachable_database_shows_a_reference_not_the_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://parklife:secret-pw@127.0.0.1:{port}/parklife"
+    monkeypatch.setenv("PARKLIFE_DATA_DIR", str(tmp_path / "unused"))
+    monkeypatch.setenv("PARKLIFE_DATABASE_URL", url)
+    at = _app_first_run()
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("The data store configured for this server cannot be opened")
+    assert str(port) not in error and "secret-pw" not in error
+    assert not at.text_input  # no sign-in form under a store that does not open
+    reference = error.rsplit("reference ", 1)[1].rstrip(".")
+    logged = [r.getMessage() for r in caplog.records if reference in r.getMessage()]
+    assert logged and f"127.0.0.1:{port}" in logged[0] and "secret-pw" not in logged[0]
