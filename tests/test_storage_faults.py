@@ -266,13 +266,12 @@ def test_a_writer_killed_at_every_step_loses_no_acknowledged_write(
     store_factory, kind: Kind
 ) -> None:
     open_store = store_factory()
-    acknowledged = 0
+    tally = _KillTally()
     steps = 0
     for step in range(1, MAX_STEPS + 1):
         process, conn = _start(open_store, kind, writes=1, kill_at_step=step, go=None)
         process.join(60)
-        acks = _acks(conn)
-        acknowledged = _check_after_kill(open_store, kind, acknowledged, acks)
+        _check_after_kill(open_store, kind, tally, _acks(conn))
         if process.exitcode == 0:  # the write finished: every step was a kill point once
             steps = step - 1
             break
@@ -284,21 +283,42 @@ def test_a_writer_killed_at_every_step_loses_no_acknowledged_write(
         time.sleep(rng.uniform(0.0, kind.max_delay_seconds))
         os.kill(process.pid, signal.SIGKILL)
         process.join(60)
-        acknowledged = _check_after_kill(open_store, kind, acknowledged, _acks(conn))
-    assert acknowledged > 0
+        _check_after_kill(open_store, kind, tally, _acks(conn))
+    assert tally.acknowledged > 0
+
+
+@dataclass
+class _KillTally:
+    """What the writers killed so far acknowledged, and what the store held after each kill."""
+
+    acknowledged: int = 0
+    kills: int = 0
+    stored: int = 0
 
 
 def _check_after_kill(
-    open_store: Callable[[], Store], kind: Kind, acknowledged: int, acks: int
-) -> int:
-    """Check the reopened store holds every acknowledged write (plus at most the one in flight,
-    killed after it became durable but before its acknowledgement); return the stored count."""
-    acknowledged += acks
+    open_store: Callable[[], Store], kind: Kind, tally: _KillTally, acks: int
+) -> None:
+    """Check the reopened store holds every acknowledged write plus at most the one in flight
+    per killed writer (killed after it became durable, before its acknowledgement).
+
+    On files the writer's own process makes the write durable, so after each kill the store holds
+    at most one write more than acknowledged. A PostgreSQL writer killed after sending COMMIT
+    leaves the server to finish that commit on its own time — possibly after this check — so
+    there the bound is one unacknowledged write per kill so far. Either way nothing acknowledged
+    is missing and nothing once stored disappears.
+    """
+    tally.acknowledged += acks
+    tally.kills += 1
     reopened = open_store()
     stored = kind.count(reopened)
-    assert acknowledged <= stored <= acknowledged + 1, (acknowledged, stored)
+    in_flight = tally.kills if hasattr(reopened, "db") else 1
+    floor = tally.acknowledged if in_flight == 1 else max(tally.acknowledged, tally.stored)
+    assert floor <= stored <= tally.acknowledged + in_flight, (tally, stored)
     _no_temp_files(reopened)
-    return stored
+    if in_flight == 1:  # files: the one in flight is settled, count it as acknowledged
+        tally.acknowledged = stored
+    tally.stored = stored
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
