@@ -35,7 +35,19 @@ from pathlib import Path
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, new_offline_page, serve_app
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PAGES = ("overview", "map", "data", "survey", "enterprise", "gaps", "scenario", "assumptions")
+PAGES = (
+    "overview",
+    "map",
+    "data",
+    "survey",
+    "enterprise",
+    "gaps",
+    "scenario",
+    "reports",
+    "compare",
+    "assumptions",
+    "audit",
+)
 POLL_SECONDS = 0.1
 TIMEOUT_SECONDS = 300.0
 
